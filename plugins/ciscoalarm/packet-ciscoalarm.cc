@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// ciscoalarm: Cisco phones' application/x-cisco-alarm+xml bodies (field case 003: a CP-7821 sends
+// DeviceTLInfo and LastOutOfServiceInformation in REFERs before it registers to CUCM). Registered in
+// the media_type table, so it runs for a REFER's body and for a multipart part alike. Parsing is the
+// core's (core/cisco_alarm.h); this file maps the result onto fields and expert info, checks the
+// REFER's Refer-To cid: against the body's Content-ID, and links LastProtocolEvent Call-IDs to the
+// frames of that call. The generic XML tree is still added for well-formed bodies.
+#include <algorithm>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sipsleuth/core/cisco_alarm.h"
+#include "sipsleuth/core/content_id.h"
+#include "sipsleuth/wsglue/fields.h"
+#include "sipsleuth/wsglue/registry.h"
+#include "sipsleuth/wsglue/store.h"
+#include "sipsleuth/wsglue/tvb.h"
+#include "sipsleuth/wsglue/values.h"
+
+namespace core = sipsleuth::core;
+namespace ws = sipsleuth::wsglue;
+
+namespace {
+
+ws::Protocol proto{"Cisco x-cisco-alarm", "x-cisco-alarm", "ciscoalarm"};
+
+const std::vector<value_string> oos_names = ws::value_strings(core::oos_reasons());
+const std::vector<value_string> dhcp_names = ws::value_strings(core::dhcp_statuses());
+const std::vector<value_string> dns_names = ws::value_strings(core::dns_statuses());
+
+// Alarm and generic parameters.
+ws::Field hf_name{proto, "ciscoalarm.name", "Alarm name", FT_STRING, BASE_NONE, nullptr,
+                  "Name attribute of the Alarm element."};
+ws::Field hf_param{proto, "ciscoalarm.param", "Parameter", FT_NONE, BASE_NONE, nullptr,
+                   "One element of the ParameterList."};
+ws::Field hf_param_name{proto, "ciscoalarm.param.name", "Name", FT_STRING, BASE_NONE, nullptr,
+                        "The parameter's name attribute."};
+ws::Field hf_param_type{proto, "ciscoalarm.param.type", "Type", FT_STRING, BASE_NONE, nullptr,
+                        "The parameter's element type: String, Enum, ..."};
+ws::Field hf_param_value{proto, "ciscoalarm.param.value", "Value", FT_STRING, BASE_NONE, nullptr,
+                         "The parameter's text, entity references decoded."};
+
+// Typed well-known parameters.
+ws::Field hf_device_name{proto, "ciscoalarm.device_name", "Device name", FT_STRING, BASE_NONE, nullptr,
+                         "DeviceName: the phone's CUCM device name (SEP + MAC address)."};
+ws::Field hf_model{proto, "ciscoalarm.model", "Model", FT_STRING, BASE_NONE, nullptr, "ModelNumber."};
+ws::Field hf_ipv4{proto, "ciscoalarm.ipv4", "IPv4 address", FT_IPv4, BASE_NONE, nullptr,
+                  "IPv4Address or DeviceIPv4Address."};
+ws::Field hf_ipv4_prefix{proto, "ciscoalarm.ipv4.prefix_length", "IPv4 prefix length", FT_UINT8, BASE_DEC, nullptr,
+                         "The /n after DeviceIPv4Address."};
+ws::Field hf_ipv4_gateway{proto, "ciscoalarm.ipv4_gateway", "IPv4 default gateway", FT_IPv4, BASE_NONE, nullptr,
+                          "IPv4DefaultGateway."};
+ws::Field hf_ipv6{proto, "ciscoalarm.ipv6", "IPv6 address", FT_IPv6, BASE_NONE, nullptr,
+                  "IPv6Address or DeviceIPv6Address."};
+ws::Field hf_ipv6_gateway{proto, "ciscoalarm.ipv6_gateway", "IPv6 default gateway", FT_IPv6, BASE_NONE, nullptr,
+                          "IPv6DefaultGateway."};
+ws::Field hf_neighbor_ipv4{proto, "ciscoalarm.neighbor.ipv4", "Neighbor IPv4 address", FT_IPv4, BASE_NONE, nullptr,
+                           "NeighborIPv4Address: the switch the phone learnt by CDP/LLDP."};
+ws::Field hf_neighbor_ipv6{proto, "ciscoalarm.neighbor.ipv6", "Neighbor IPv6 address", FT_IPv6, BASE_NONE, nullptr,
+                           "NeighborIPv6Address."};
+ws::Field hf_neighbor_device{proto, "ciscoalarm.neighbor.device_id", "Neighbor device", FT_STRING, BASE_NONE,
+                             nullptr, "NeighborDeviceID: the switch's name."};
+ws::Field hf_neighbor_port{proto, "ciscoalarm.neighbor.port_id", "Neighbor port", FT_STRING, BASE_NONE, nullptr,
+                           "NeighborPortID: the switch port the phone is plugged into."};
+ws::Field hf_voice_vlan{proto, "ciscoalarm.voice_vlan", "Voice VLAN", FT_UINT16, BASE_DEC, nullptr, "VoiceVLAN."};
+ws::Field hf_ucm_ipv4{proto, "ciscoalarm.ucm.ipv4", "Unified CM IPv4 address", FT_IPv4, BASE_NONE, nullptr,
+                      "UnifiedCMIPAddress, when it is an IPv4 address."};
+ws::Field hf_ucm_ipv6{proto, "ciscoalarm.ucm.ipv6", "Unified CM IPv6 address", FT_IPv6, BASE_NONE, nullptr,
+                      "UnifiedCMIPAddress, when it is an IPv6 address."};
+ws::Field hf_ucm_host{proto, "ciscoalarm.ucm.host", "Unified CM host", FT_STRING, BASE_NONE, nullptr,
+                      "UnifiedCMIPAddress, when it is a host name."};
+ws::Field hf_local_port{proto, "ciscoalarm.local_port", "Local port", FT_UINT16, BASE_DEC, nullptr,
+                        "LocalPort: the phone's port of its previous connection to Unified CM."};
+ws::Field hf_timestamp{proto, "ciscoalarm.timestamp", "Timestamp", FT_ABSOLUTE_TIME, ABSOLUTE_TIME_UTC, nullptr,
+                       "TimeStamp: milliseconds since the epoch when the phone went out of service."};
+ws::Field hf_oos_reason{proto, "ciscoalarm.oos_reason", "Reason for out of service", FT_UINT32, BASE_DEC,
+                        oos_names.data(), "ReasonForOutOfService code."};
+ws::Field hf_oos_text{proto, "ciscoalarm.oos_reason_text", "Reason for out of service (text)", FT_STRING, BASE_NONE,
+                      nullptr, "ReasonForOutOfServiceText as the phone wrote it."};
+ws::Field hf_dhcpv4{proto, "ciscoalarm.dhcpv4_status", "DHCPv4 status", FT_UINT32, BASE_DEC, dhcp_names.data(),
+                    "DHCPv4Status."};
+ws::Field hf_dhcpv6{proto, "ciscoalarm.dhcpv6_status", "DHCPv6 status", FT_UINT32, BASE_DEC, dhcp_names.data(),
+                    "DHCPv6Status."};
+ws::Field hf_tftp_cfg{proto, "ciscoalarm.tftp_cfg_status", "TFTP configuration status", FT_UINT32, BASE_DEC, nullptr,
+                      "TFTPCfgStatus (values undocumented)."};
+ws::Field hf_dns_ucm1{proto, "ciscoalarm.dns_status.ucm1", "DNS status of Unified CM 1", FT_UINT32, BASE_DEC,
+                      dns_names.data(), "DNSStatusUnifiedCM1."};
+ws::Field hf_dns_ucm2{proto, "ciscoalarm.dns_status.ucm2", "DNS status of Unified CM 2", FT_UINT32, BASE_DEC,
+                      dns_names.data(), "DNSStatusUnifiedCM2."};
+ws::Field hf_dns_ucm3{proto, "ciscoalarm.dns_status.ucm3", "DNS status of Unified CM 3", FT_UINT32, BASE_DEC,
+                      dns_names.data(), "DNSStatusUnifiedCM3."};
+ws::Field hf_dnsv6_ucm1{proto, "ciscoalarm.dnsv6_status.ucm1", "DNSv6 status of Unified CM 1", FT_UINT32, BASE_DEC,
+                        nullptr, "DNSv6StatusUnifiedCM1 (values undocumented)."};
+ws::Field hf_dnsv6_ucm2{proto, "ciscoalarm.dnsv6_status.ucm2", "DNSv6 status of Unified CM 2", FT_UINT32, BASE_DEC,
+                        nullptr, "DNSv6StatusUnifiedCM2 (values undocumented)."};
+ws::Field hf_dnsv6_ucm3{proto, "ciscoalarm.dnsv6_status.ucm3", "DNSv6 status of Unified CM 3", FT_UINT32, BASE_DEC,
+                        nullptr, "DNSv6StatusUnifiedCM3 (values undocumented)."};
+ws::Field hf_ctl_sig{proto, "ciscoalarm.ctl.signature", "CTL signature", FT_BYTES, SEP_SPACE, nullptr,
+                     "CTL_Signature: hash of the installed Certificate Trust List."};
+ws::Field hf_ctl_installed{proto, "ciscoalarm.ctl.installed", "CTL installed", FT_BOOLEAN, BASE_NONE, nullptr,
+                           "False when CTL_Signature says Not Installed."};
+ws::Field hf_ctl_tftp{proto, "ciscoalarm.ctl.tftp_server", "CTL TFTP server", FT_STRING, BASE_NONE, nullptr,
+                      "CTL_TFTP_Server."};
+ws::Field hf_itl_sig{proto, "ciscoalarm.itl.signature", "ITL signature", FT_BYTES, SEP_SPACE, nullptr,
+                     "ITL_Signature: hash of the installed Identity Trust List."};
+ws::Field hf_itl_installed{proto, "ciscoalarm.itl.installed", "ITL installed", FT_BOOLEAN, BASE_NONE, nullptr,
+                           "False when ITL_Signature says Not Installed."};
+ws::Field hf_itl_tftp{proto, "ciscoalarm.itl.tftp_server", "ITL TFTP server", FT_STRING, BASE_NONE, nullptr,
+                      "ITL_TFTP_Server."};
+ws::Field hf_status_code{proto, "ciscoalarm.status_code", "Status code", FT_UINT32, BASE_DEC, nullptr,
+                         "StatusCode of DeviceTLInfo (values undocumented)."};
+
+// LastProtocolEventSent / LastProtocolEventReceived.
+ws::Field hf_event_direction{proto, "ciscoalarm.event.direction", "Direction", FT_STRING, BASE_NONE, nullptr,
+                             "Sent or Rcvd: whether the phone sent or received that last SIP message."};
+ws::Field hf_event_method{proto, "ciscoalarm.event.method", "Method", FT_STRING, BASE_NONE, nullptr,
+                          "Method of the last request."};
+ws::Field hf_event_ruri{proto, "ciscoalarm.event.request_uri", "Request-URI", FT_STRING, BASE_NONE, nullptr,
+                        "Request-URI of the last request."};
+ws::Field hf_event_status{proto, "ciscoalarm.event.status_code", "Status code", FT_UINT16, BASE_DEC, nullptr,
+                          "Status code of the last response."};
+ws::Field hf_event_reason{proto, "ciscoalarm.event.reason", "Reason phrase", FT_STRING, BASE_NONE, nullptr,
+                          "Reason phrase of the last response."};
+ws::Field hf_event_cseq{proto, "ciscoalarm.event.cseq", "CSeq", FT_UINT32, BASE_DEC, nullptr,
+                        "CSeq number of the last message."};
+ws::Field hf_event_cseq_method{proto, "ciscoalarm.event.cseq_method", "CSeq method", FT_STRING, BASE_NONE, nullptr,
+                               "CSeq method of the last message."};
+ws::Field hf_event_call_id{proto, "ciscoalarm.event.call_id", "Call-ID", FT_STRING, BASE_NONE, nullptr,
+                           "Call-ID of the last message."};
+ws::Field hf_event_frame{proto, "ciscoalarm.event.call_frame", "Frame of this Call-ID", FT_FRAMENUM, BASE_NONE,
+                         nullptr, "A frame of this capture carrying a SIP message with the event's Call-ID."};
+
+// Refer-To cid: against the body's Content-ID.
+ws::Field hf_content_id{proto, "ciscoalarm.content_id", "Content-ID", FT_STRING, BASE_NONE, nullptr,
+                        "The SIP message's Content-ID header (RFC 2392), which SIP in Wireshark 4.0 leaves undecoded."};
+ws::Field hf_refer_cid{proto, "ciscoalarm.refer_to_cid", "Refer-To cid", FT_STRING, BASE_NONE, nullptr,
+                       "The Content-ID that the REFER's Refer-To cid: URL names."};
+ws::Field hf_body_cid{proto, "ciscoalarm.body_cid", "Body Content-ID", FT_STRING, BASE_NONE, nullptr,
+                      "The Content-ID of this alarm body (SIP header or multipart part header)."};
+ws::Field hf_cid_match{proto, "ciscoalarm.cid_match", "Refer-To names this body", FT_BOOLEAN, BASE_NONE, nullptr,
+                       "True when the Refer-To cid: URL names this body's Content-ID."};
+
+ws::Subtree ett_alarm{proto};
+ws::Subtree ett_param{proto};
+ws::Subtree ett_event{proto};
+
+ws::Expert ei_malformed{proto, "ciscoalarm.malformed_xml", PI_MALFORMED, PI_ERROR, "Malformed x-cisco-alarm XML"};
+ws::Expert ei_invalid_utf8{proto, "ciscoalarm.invalid_utf8", PI_MALFORMED, PI_ERROR, "Invalid UTF-8 in body"};
+ws::Expert ei_dtd{proto, "ciscoalarm.dtd", PI_SECURITY, PI_ERROR, "Body declares a DTD"};
+ws::Expert ei_limit{proto, "ciscoalarm.limit", PI_UNDECODED, PI_ERROR, "Body over a decoding limit"};
+ws::Expert ei_truncated{proto, "ciscoalarm.truncated", PI_MALFORMED, PI_ERROR, "Body truncated in the capture"};
+ws::Expert ei_not_alarm{proto, "ciscoalarm.not_an_alarm", PI_MALFORMED, PI_ERROR,
+                        "Body labelled x-cisco-alarm+xml is not an x-cisco-alarm document"};
+ws::Expert ei_missing_name{proto, "ciscoalarm.missing_name", PI_MALFORMED, PI_ERROR, "Required name attribute missing"};
+ws::Expert ei_bad_value{proto, "ciscoalarm.bad_value", PI_MALFORMED, PI_WARN, "Parameter value does not fit its type"};
+ws::Expert ei_value_cut{proto, "ciscoalarm.value_cut", PI_UNDECODED, PI_WARN, "Value shown cut"};
+ws::Expert ei_unknown{proto, "ciscoalarm.unknown_element", PI_UNDECODED, PI_CHAT, "Unknown alarm element or parameter type"};
+ws::Expert ei_out_of_service{proto, "ciscoalarm.out_of_service", PI_SEQUENCE, PI_NOTE, "Phone was out of service"};
+ws::Expert ei_cid_mismatch{proto, "ciscoalarm.cid_mismatch", PI_PROTOCOL, PI_WARN,
+                           "Refer-To cid: does not name this body's Content-ID"};
+ws::Expert ei_cid_missing{proto, "ciscoalarm.cid_missing", PI_PROTOCOL, PI_WARN,
+                          "Refer-To cid: or body Content-ID missing"};
+ws::Expert ei_index_full{proto, "ciscoalarm.call_index_full", PI_UNDECODED, PI_NOTE,
+                         "Call-ID index full: frame links may be missing"};
+
+ws::UintPref pref_max_body{proto, "max_body", "Largest body decoded (bytes)",
+                           "Bodies larger than this are reported and not parsed.", 256 * 1024};
+ws::UintPref pref_max_depth{proto, "max_depth", "Deepest element nesting decoded",
+                            "Documents nested deeper are reported and not decoded.", 32};
+ws::UintPref pref_max_calls{proto, "max_call_ids", "Call-IDs indexed for frame links",
+                            "Most distinct SIP Call-IDs remembered to link LastProtocolEvent to frames.", 200000};
+ws::UintPref pref_max_links{proto, "max_frame_links", "Frame links per event",
+                            "Most frame links shown under one LastProtocolEvent.", 20};
+
+// Foreign fields, read from the frame's tree (primed by the post-dissector below).
+ws::ForeignField ff_sip{"sip"};
+ws::ForeignField ff_call_id{"sip.Call-ID"};
+ws::ForeignField ff_method{"sip.Method"};
+ws::ForeignField ff_refer_to{"sip.Refer-To"};
+ws::ForeignField ff_content_id{"ciscoalarm.content_id"};
+ws::ForeignField ff_part{"mime_multipart.part"};
+ws::ForeignField ff_part_content_id{"mime_multipart.header.content-id"};
+
+int dissect_call_index(tvbuff_t*, packet_info*, proto_tree*, void*);
+ws::PostDissector call_indexer{proto, dissect_call_index, {&ff_sip, &ff_call_id, &ff_method, &ff_refer_to, &ff_content_id, &ff_part, &ff_part_content_id}};
+
+dissector_handle_t xml_handle;
+
+// Frames carrying each Call-ID, filled on the first pass; read when rendering alarm events.
+struct CallIndex {
+    std::unordered_map<std::string, std::vector<guint32>> frames;
+    bool full = false;
+};
+CallIndex call_index;
+[[maybe_unused]] const bool call_index_hooks = [] {
+    proto.on_init([] { call_index = CallIndex{}; });
+    proto.on_cleanup([] { call_index = CallIndex{}; });
+    return true;
+}();
+
+enum class CidCheck { not_applicable, match, mismatch, no_content_id, no_refer_cid };
+
+// Everything decided about one body, computed once on the first pass.
+struct Verdict {
+    core::CiscoAlarm alarm;
+    std::size_t reported = 0, captured = 0;
+    bool truncated = false;
+    std::string summary;
+    std::string oos_note;
+    CidCheck cid = CidCheck::not_applicable;
+    std::string refer_cid, body_cid, cid_message;
+};
+ws::FrameStore<Verdict> verdicts{proto, 100000};
+
+Verdict analyse(tvbuff_t* tvb, proto_tree* tree, const http_message_info_t* info) {
+    Verdict v;
+    // The whole captured body is copied: the core refuses an oversized one before parsing it.
+    const ws::Bytes body = ws::copy_bytes(tvb, 0, SIZE_MAX);
+    v.reported = body.reported;
+    v.captured = body.data.size();
+    v.truncated = body.truncated;
+    core::XmlLimits limits;
+    limits.max_bytes = pref_max_body.value();
+    limits.max_depth = pref_max_depth.value();
+    if (!v.truncated) v.alarm = core::parse_cisco_alarm(body.view(), limits);
+    v.summary = core::alarm_summary(v.alarm);
+    if (auto note = core::out_of_service_note(v.alarm)) v.oos_note = *note;
+
+    // The REFER's Refer-To and Content-ID sit in the headers of the SIP message holding this body.
+    const ws::Scope message = ws::enclosing_message(tree, ff_sip, tvb, 0);
+    const std::string_view method = ws::string_value(ws::Occurrences(tree, ff_method).first_in(message));
+    const std::string_view refer_to = ws::string_value(ws::Occurrences(tree, ff_refer_to).first_in(message));
+    // A multipart part's own Content-ID (in the part's headers) wins over the SIP message's.
+    std::string_view content_id;
+    if (info && info->content_id) {
+        content_id = info->content_id;
+    } else {
+        const ws::Scope part = ws::enclosing_message(tree, ff_part, tvb, 0);
+        content_id = ws::string_value(ws::Occurrences(tree, ff_part_content_id).first_in(part));
+        if (content_id.empty()) content_id = ws::string_value(ws::Occurrences(tree, ff_content_id).first_in(message));
+    }
+    if (method != "REFER") return v;
+    const auto refer_cid = core::cid_url_target(refer_to);
+    const auto body_cid = core::content_id_value(content_id);
+    if (refer_cid) v.refer_cid = core::sanitize_utf8(*refer_cid, 512);
+    if (body_cid) v.body_cid = core::sanitize_utf8(*body_cid, 512);
+    if (refer_cid && body_cid) {
+        v.cid = *refer_cid == *body_cid ? CidCheck::match : CidCheck::mismatch;
+        v.cid_message = "Refer-To names cid:" + v.refer_cid + " but this body's Content-ID is <" + v.body_cid + ">";
+    } else if (refer_cid) {
+        v.cid = CidCheck::no_content_id;
+        v.cid_message = "Refer-To names cid:" + v.refer_cid + " but this body has no Content-ID";
+    } else {
+        v.cid = CidCheck::no_refer_cid;
+        v.cid_message = body_cid ? "This body's Content-ID is <" + v.body_cid +
+                                       "> but Refer-To is not a cid: URL naming it"
+                                 : "Neither a Refer-To cid: URL nor a Content-ID names this body";
+    }
+    return v;
+}
+
+expert_field* expert_for(core::AlarmProblemKind kind) {
+    using K = core::AlarmProblemKind;
+    switch (kind) {
+    case K::malformed_xml: return ei_malformed.get();
+    case K::invalid_utf8: return ei_invalid_utf8.get();
+    case K::doctype: return ei_dtd.get();
+    case K::too_large:
+    case K::too_deep:
+    case K::too_many_nodes: return ei_limit.get();
+    case K::not_an_alarm: return ei_not_alarm.get();
+    case K::missing_name: return ei_missing_name.get();
+    case K::unknown_element: return ei_unknown.get();
+    case K::bad_value: return ei_bad_value.get();
+    case K::value_cut: return ei_value_cut.get();
+    }
+    return ei_malformed.get();
+}
+
+int typed_field(core::AlarmParamId id) {
+    using I = core::AlarmParamId;
+    switch (id) {
+    case I::device_name: return hf_device_name;
+    case I::model_number: return hf_model;
+    case I::ipv4_address: return hf_ipv4;
+    case I::ipv4_gateway: return hf_ipv4_gateway;
+    case I::ipv6_address: return hf_ipv6;
+    case I::ipv6_gateway: return hf_ipv6_gateway;
+    case I::neighbor_ipv4: return hf_neighbor_ipv4;
+    case I::neighbor_ipv6: return hf_neighbor_ipv6;
+    case I::neighbor_device_id: return hf_neighbor_device;
+    case I::neighbor_port_id: return hf_neighbor_port;
+    case I::voice_vlan: return hf_voice_vlan;
+    case I::local_port: return hf_local_port;
+    case I::timestamp: return hf_timestamp;
+    case I::oos_reason: return hf_oos_reason;
+    case I::oos_reason_text: return hf_oos_text;
+    case I::dhcpv4_status: return hf_dhcpv4;
+    case I::dhcpv6_status: return hf_dhcpv6;
+    case I::tftp_cfg_status: return hf_tftp_cfg;
+    case I::dns_status_ucm1: return hf_dns_ucm1;
+    case I::dns_status_ucm2: return hf_dns_ucm2;
+    case I::dns_status_ucm3: return hf_dns_ucm3;
+    case I::dnsv6_status_ucm1: return hf_dnsv6_ucm1;
+    case I::dnsv6_status_ucm2: return hf_dnsv6_ucm2;
+    case I::dnsv6_status_ucm3: return hf_dnsv6_ucm3;
+    case I::ctl_tftp_server: return hf_ctl_tftp;
+    case I::itl_tftp_server: return hf_itl_tftp;
+    case I::status_code: return hf_status_code;
+    default: return -1;
+    }
+}
+
+void render_event(const ws::Tree& t, const core::AlarmParam& p, packet_info* pinfo) {
+    const core::ProtocolEvent& ev = *p.event;
+    // Event spans are relative to the value; when entities changed the text, use the whole value.
+    auto at = [&](core::Span s) {
+        return p.verbatim ? core::Span{p.value_span.offset + s.offset, s.length} : p.value_span;
+    };
+    proto_item* item;
+    const ws::Tree e = t.child(t.subtree(ett_event, p.value_span, &item, p.name + ": " + p.value));
+    e.add_string(hf_event_direction, at({0, ev.direction.size()}), ev.direction);
+    if (ev.is_response) {
+        e.add_uint(hf_event_status, at(ev.start_line), ev.status_code);
+        e.add_string(hf_event_reason, at(ev.start_line), ev.reason);
+    } else {
+        e.add_string(hf_event_method, at(ev.start_line), ev.method);
+        if (!ev.request_uri.empty()) e.add_string(hf_event_ruri, at(ev.start_line), ev.request_uri);
+    }
+    if (ev.cseq) {
+        e.add_uint(hf_event_cseq, at(ev.cseq_span), *ev.cseq);
+        e.add_string(hf_event_cseq_method, at(ev.cseq_span), ev.cseq_method);
+    }
+    if (ev.call_id.empty()) return;
+    proto_item* call = e.add_string(hf_event_call_id, at(ev.call_id_span), ev.call_id);
+    const auto found = call_index.frames.find(ev.call_id);
+    if (found != call_index.frames.end()) {
+        const std::vector<guint32>& frames = found->second;
+        const std::size_t n = std::min<std::size_t>(frames.size(), pref_max_links.value());
+        for (std::size_t i = 0; i < n; ++i)
+            if (frames[i] != pinfo->num) e.add_frame(hf_event_frame, at(ev.call_id_span), frames[i]);
+    } else if (call_index.full) {
+        expert_add_info(pinfo, call, ei_index_full.get());
+    }
+}
+
+void render_param(const ws::Tree& t, const core::AlarmParam& p, packet_info* pinfo) {
+    proto_item* item;
+    const std::string label = (p.name.empty() ? std::string("(no name)") : p.name) + " (" + p.element + "): " + p.value;
+    const ws::Tree pt = t.child(t.subtree(ett_param, {p.element_span.offset, p.value_span.end() - p.element_span.offset},
+                                          &item, label));
+    pt.add_string(hf_param_name, p.name_span, p.name);
+    pt.add_string(hf_param_type, {p.element_span.offset + 1, p.element.size()}, p.element);
+    pt.add_string(hf_param_value, p.value_span, p.value);
+
+    const core::AlarmTypedValue& v = p.typed;
+    using K = core::AlarmValueKind;
+    using I = core::AlarmParamId;
+    switch (p.id) {
+    case I::ucm_address:
+        if (v.kind == K::ipv4) pt.add_ipv4(hf_ucm_ipv4, p.value_span, v.address.data());
+        else if (v.kind == K::ipv6) pt.add_ipv6(hf_ucm_ipv6, p.value_span, v.address.data());
+        else if (v.kind == K::text) pt.add_string(hf_ucm_host, p.value_span, p.value);
+        return;
+    case I::ctl_signature:
+    case I::itl_signature: {
+        const bool ctl = p.id == I::ctl_signature;
+        if (v.kind == K::bytes) pt.add_bytes(ctl ? hf_ctl_sig : hf_itl_sig, p.value_span, v.bytes.data(), v.bytes.size());
+        if (v.kind == K::bytes || v.kind == K::not_installed)
+            pt.add_bool(ctl ? hf_ctl_installed : hf_itl_installed, p.value_span, v.kind == K::bytes);
+        return;
+    }
+    case I::last_event_sent:
+    case I::last_event_received:
+        if (p.event) render_event(pt, p, pinfo);
+        return;
+    default:
+        break;
+    }
+    const int hf = typed_field(p.id);
+    if (hf < 0) return;
+    proto_item* typed = nullptr;
+    switch (v.kind) {
+    case K::text: typed = pt.add_string(hf, p.value_span, p.value); break;
+    case K::number: typed = pt.add_uint(hf, p.value_span, static_cast<guint32>(v.number)); break;
+    case K::time_ms: typed = pt.add_time_ms(hf, p.value_span, v.number); break;
+    case K::ipv4:
+        typed = pt.add_ipv4(hf, p.value_span, v.address.data());
+        if (v.prefix_length) pt.add_uint(hf_ipv4_prefix, p.value_span, *v.prefix_length);
+        break;
+    case K::ipv6: typed = pt.add_ipv6(hf, p.value_span, v.address.data()); break;
+    default: break;
+    }
+    (void)typed;
+}
+
+void render_cid(const ws::Tree& t, const Verdict& v, packet_info* pinfo, proto_item* top) {
+    if (v.cid == CidCheck::not_applicable) return;
+    const core::Span whole{0, 0};
+    if (!v.refer_cid.empty()) proto_item_set_generated(t.add_string(hf_refer_cid, whole, v.refer_cid));
+    if (!v.body_cid.empty()) proto_item_set_generated(t.add_string(hf_body_cid, whole, v.body_cid));
+    if (v.cid == CidCheck::match || v.cid == CidCheck::mismatch) {
+        proto_item* m = t.add_bool(hf_cid_match, whole, v.cid == CidCheck::match);
+        proto_item_set_generated(m);
+        if (v.cid == CidCheck::mismatch) expert_add_info_format(pinfo, m, ei_cid_mismatch.get(), "%s", v.cid_message.c_str());
+        return;
+    }
+    expert_add_info_format(pinfo, top, ei_cid_missing.get(), "%s", v.cid_message.c_str());
+}
+
+void render(const ws::Tree& t, const Verdict& v, packet_info* pinfo, proto_item* top) {
+    const core::CiscoAlarm& a = v.alarm;
+    if (v.truncated)
+        expert_add_info_format(pinfo, top, ei_truncated.get(), "Body truncated in the capture: %zu of %zu bytes captured",
+                               v.captured, v.reported);
+    if (a.decoded) {
+        t.add_string(hf_name, a.name_span, a.name);
+        proto_item_append_text(top, ": %s", a.name.c_str());
+    }
+    for (const core::AlarmParam& p : a.params) render_param(t, p, pinfo);
+    for (const core::AlarmProblem& problem : a.problems) t.add_expert(expert_for(problem.kind), pinfo, problem.where, problem.message);
+    if (const core::AlarmParam* reason = a.find(core::AlarmParamId::oos_reason); reason && !v.oos_note.empty())
+        t.add_expert(ei_out_of_service.get(), pinfo, reason->value_span, v.oos_note);
+    render_cid(t, v, pinfo, top);
+    if (a.decoded || !a.problems.empty() || v.truncated)
+        col_append_str(pinfo->cinfo, COL_INFO, v.summary.c_str());
+}
+
+int dissect_ciscoalarm(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+    const auto* info = static_cast<const http_message_info_t*>(data);
+    proto_item* top = proto_tree_add_item(tree, proto.id(), tvb, 0, -1, ENC_NA);
+    const ws::Tree t(proto_item_add_subtree(top, ett_alarm), tvb);
+    const auto slot = static_cast<std::uint32_t>(tvb_raw_offset(tvb));
+
+    const Verdict* v = verdicts.find(pinfo->num, slot);
+    Verdict scratch;  // used when no tree could be read on this pass: analysed again later
+    if (!v) {
+        ws::guard(proto, pinfo, top, [&] {
+            Verdict fresh = analyse(tvb, tree, info);
+            if (tree && !PINFO_FD_VISITED(pinfo) && (v = verdicts.put(pinfo->num, slot, std::move(fresh))))
+                return;
+            scratch = std::move(fresh);
+            v = &scratch;
+        });
+        if (!v) return tvb_captured_length(tvb);
+    }
+    render(t, *v, pinfo, top);
+
+    // The generic XML tree, for documents that parsed cleanly (Wireshark's XML dissector has no depth
+    // or size cap of its own).
+    const bool clean = std::none_of(v->alarm.problems.begin(), v->alarm.problems.end(), [](const core::AlarmProblem& p) {
+        return p.kind == core::AlarmProblemKind::too_large || p.kind == core::AlarmProblemKind::too_deep ||
+               p.kind == core::AlarmProblemKind::too_many_nodes || p.kind == core::AlarmProblemKind::doctype ||
+               p.kind == core::AlarmProblemKind::malformed_xml;
+    });
+    if (clean && !v->truncated && xml_handle) call_dissector_with_data(xml_handle, tvb, pinfo, tree, data);
+    return tvb_captured_length(tvb);
+}
+
+// sip.hdr subdissector for Content-ID, a header the SIP dissector of Wireshark 4.0 does not know.
+int dissect_content_id(tvbuff_t* tvb, packet_info*, proto_tree* tree, void*) {
+    proto_tree_add_item(tree, hf_content_id, tvb, 0, -1, ENC_UTF_8);
+    return tvb_captured_length(tvb);
+}
+
+// Post-dissector: remembers which frames carry each SIP Call-ID, on the first pass only.
+int dissect_call_index(tvbuff_t*, packet_info* pinfo, proto_tree* tree, void*) {
+    if (PINFO_FD_VISITED(pinfo)) return 0;
+    const ws::Occurrences ids(tree, ff_call_id);
+    if (ids.size() == 0) return 0;
+    ws::guard(proto, pinfo, nullptr, [&] {
+        for (guint i = 0; i < ids.size(); ++i) {
+            const std::string_view id = ws::string_value(ids.at(i));
+            if (id.empty()) continue;
+            auto it = call_index.frames.find(std::string(id));
+            if (it == call_index.frames.end()) {
+                if (call_index.frames.size() >= pref_max_calls.value()) {
+                    call_index.full = true;
+                    continue;
+                }
+                it = call_index.frames.emplace(std::string(id), std::vector<guint32>{}).first;
+            }
+            if (it->second.empty() || it->second.back() != pinfo->num) it->second.push_back(pinfo->num);
+        }
+    });
+    return 0;
+}
+
+void proto_register_ciscoalarm() {
+    proto.register_all();
+    register_dissector("ciscoalarm", dissect_ciscoalarm, proto.id());
+}
+
+void proto_reg_handoff_ciscoalarm() {
+    dissector_add_string("media_type", "application/x-cisco-alarm+xml", find_dissector("ciscoalarm"));
+    if (find_dissector_table("sip.hdr"))
+        dissector_add_string("sip.hdr", "content-id", create_dissector_handle(dissect_content_id, proto.id()));
+    xml_handle = find_dissector_add_dependency("xml", proto.id());
+    call_indexer.handoff();
+}
+
+}  // namespace
+
+SIPSLEUTH_PLUGIN(proto_register_ciscoalarm, proto_reg_handoff_ciscoalarm)

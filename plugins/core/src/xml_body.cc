@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// See xml_body.h. The walk that checks depth and node count is iterative: a recursive walk crashed at
+// depth 20,000 under Wireshark's fuzzing stack limit (shared/DESIGN.md, "XML bodies").
+#include "sipsleuth/core/xml_body.h"
+
+#include <cstring>
+#include <utility>
+
+namespace sipsleuth::core {
+namespace {
+
+std::string describe_malformed(const pugi::xml_parse_result& r, std::size_t size) {
+    std::string msg = "Malformed XML at byte " + std::to_string(r.offset) + " of " + std::to_string(size) +
+                      ": " + r.description();
+    return msg;
+}
+
+}  // namespace
+
+XmlBody XmlBody::parse(std::string_view bytes, const XmlLimits& limits) {
+    XmlBody body;
+    body.limits_ = limits;
+    if (bytes.size() > limits.max_bytes) {
+        body.issues_.push_back({XmlIssueKind::too_large, {0, bytes.size()},
+                                "Body of " + std::to_string(bytes.size()) + " bytes is over the " +
+                                    std::to_string(limits.max_bytes) + "-byte limit: not parsed"});
+        return body;
+    }
+    body.original_.assign(bytes.data(), bytes.size());
+    if (auto bad = first_invalid_utf8(bytes)) {
+        body.issues_.push_back({XmlIssueKind::invalid_utf8, {*bad, 1},
+                                "Invalid UTF-8 at byte " + std::to_string(*bad) + ": shown as U+FFFD"});
+    }
+    body.buffer_.assign(bytes.begin(), bytes.end());
+    // parse_doctype keeps the DOCTYPE as a node so we can report it; its entities are never expanded.
+    const unsigned options = pugi::parse_default | pugi::parse_doctype;
+    const pugi::xml_parse_result r =
+        body.doc_.load_buffer_inplace(body.buffer_.data(), body.buffer_.size(), options, pugi::encoding_utf8);
+    if (!r) {
+        const std::size_t at = static_cast<std::size_t>(r.offset) < bytes.size() ? r.offset : bytes.size();
+        body.issues_.push_back({XmlIssueKind::malformed, {at, at < bytes.size() ? 1u : 0u},
+                                describe_malformed(r, bytes.size())});
+        return body;
+    }
+    if (!body.doc_.document_element()) {
+        body.issues_.push_back({XmlIssueKind::malformed, {0, bytes.size()}, "No XML element in the body"});
+        return body;
+    }
+    body.check_structure();
+    return body;
+}
+
+void XmlBody::check_structure() {
+    for (pugi::xml_node n = doc_.first_child(); n; n = n.next_sibling()) {
+        if (n.type() == pugi::node_doctype) {
+            std::size_t at = original_.find("<!DOCTYPE");
+            if (at == std::string::npos) at = 0;
+            issues_.push_back({XmlIssueKind::doctype, {at, 9},
+                               "Body declares a DTD: its entities are not expanded (entity-expansion attack?)"});
+            break;
+        }
+    }
+    // Iterative pre-order walk with an explicit depth counter (the root element is depth 1).
+    const pugi::xml_node root = doc_.document_element();
+    std::size_t nodes = 0, depth = 1;
+    for (pugi::xml_node n = root; n;) {
+        ++nodes;
+        for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) ++nodes;
+        if (depth > limits_.max_depth) {
+            issues_.push_back({XmlIssueKind::too_deep, start_tag(n.parent()),
+                               "Elements nested deeper than " + std::to_string(limits_.max_depth) +
+                                   " levels: not decoded"});
+            return;
+        }
+        if (nodes > limits_.max_nodes) {
+            issues_.push_back({XmlIssueKind::too_many_nodes, start_tag(n.type() == pugi::node_element ? n : n.parent()),
+                               "More than " + std::to_string(limits_.max_nodes) + " XML nodes: not decoded"});
+            return;
+        }
+        if (n.first_child()) {
+            n = n.first_child();
+            ++depth;
+            continue;
+        }
+        while (n != root && !n.next_sibling()) {
+            n = n.parent();
+            --depth;
+        }
+        n = n == root ? pugi::xml_node() : n.next_sibling();
+    }
+    usable_ = true;
+}
+
+std::size_t XmlBody::offset_of(const char* p) const {
+    if (!p || buffer_.empty()) return std::string::npos;
+    const char* begin = buffer_.data();
+    if (p < begin || p >= begin + buffer_.size()) return std::string::npos;
+    return static_cast<std::size_t>(p - begin);
+}
+
+std::string_view XmlBody::local_name(pugi::xml_node element) {
+    std::string_view name = element.name();
+    const std::size_t colon = name.find(':');
+    return colon == std::string_view::npos ? name : name.substr(colon + 1);
+}
+
+Span XmlBody::start_tag(pugi::xml_node element) const {
+    const std::size_t name_at = offset_of(element.name());
+    if (name_at == std::string::npos || name_at == 0) return {0, 0};
+    const std::size_t begin = name_at - 1;  // the '<'
+    std::size_t end = original_.find('>', name_at);
+    end = end == std::string::npos ? original_.size() : end + 1;
+    return {begin, end - begin};
+}
+
+Span XmlBody::attribute_span(pugi::xml_attribute attr, pugi::xml_node owner) const {
+    const std::size_t at = offset_of(attr.value());
+    if (at != std::string::npos && at > 0) {
+        const char quote = original_[at - 1];
+        if (quote == '"' || quote == '\'') {
+            std::size_t end = original_.find(quote, at);
+            if (end == std::string::npos) end = original_.size();
+            return {at, end - at};
+        }
+    }
+    // Empty values are not stored in the buffer: point just after the name's '="'.
+    const std::size_t name_at = offset_of(attr.name());
+    if (name_at != std::string::npos) {
+        const std::size_t q = original_.find_first_of("\"'", name_at);
+        if (q != std::string::npos) return {q + 1, 0};
+    }
+    return start_tag(owner);
+}
+
+Span XmlBody::text_span(pugi::xml_node element) const {
+    for (pugi::xml_node c = element.first_child(); c; c = c.next_sibling()) {
+        if (c.type() != pugi::node_pcdata && c.type() != pugi::node_cdata) continue;
+        const std::size_t at = offset_of(c.value());
+        if (at == std::string::npos) break;
+        std::size_t end = original_.find(c.type() == pugi::node_cdata ? "]]>" : "<", at);
+        if (end == std::string::npos) end = original_.size();
+        return {at, end - at};
+    }
+    const Span tag = start_tag(element);
+    return {tag.end(), 0};
+}
+
+std::string_view XmlBody::text(pugi::xml_node element) {
+    for (pugi::xml_node c = element.first_child(); c; c = c.next_sibling())
+        if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) return c.value();
+    return {};
+}
+
+bool XmlBody::verbatim(Span span, std::string_view decoded) const {
+    return span.end() <= original_.size() && std::string_view(original_).substr(span.offset, span.length) == decoded;
+}
+
+std::string XmlBody::value(std::string_view decoded, bool* cut) const {
+    return sanitize_utf8(decoded, limits_.max_value_bytes, cut);
+}
+
+}  // namespace sipsleuth::core

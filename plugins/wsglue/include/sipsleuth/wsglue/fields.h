@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Reading other dissectors' fields (sip.Call-ID, tcp.stream, ...) by name. Names are resolved once in
+// handoff; values are read from the frame's tree with proto_get_finfo_ptr_array, which only sees
+// fields that were primed: a PostDissector primes its wanted fields on every frame. A TCP segment can
+// carry several SIP messages, so values are read within a Scope: one message's byte range.
+#pragma once
+
+#include <climits>
+#include <initializer_list>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "sipsleuth/wsglue/registry.h"
+
+namespace sipsleuth::wsglue {
+
+/// A field registered by another dissector; id() is -1 until resolve() finds it.
+class ForeignField {
+public:
+    explicit ForeignField(const char* name) : name_(name) {}
+    bool resolve();
+    int id() const { return id_; }
+    const char* name() const { return name_; }
+
+private:
+    const char* name_;
+    int id_ = -1;
+};
+
+/// A byte range of one data source (frame or reassembled PDU): fields inside it belong to it.
+struct Scope {
+    tvbuff_t* ds = nullptr;  ///< nullptr: the whole frame
+    int begin = 0;
+    int end = INT_MAX;
+    bool contains(const field_info* fi) const;
+};
+
+/// Occurrences of a field in tree order; empty when absent or not primed. Valid during the packet.
+class Occurrences {
+public:
+    Occurrences(proto_tree* tree, const ForeignField& field);
+    guint size() const { return array_ ? array_->len : 0; }
+    field_info* at(guint i) const { return static_cast<field_info*>(g_ptr_array_index(array_, i)); }
+    /// First occurrence inside scope, or nullptr.
+    field_info* first_in(const Scope& scope) const;
+    /// Last occurrence starting at or before offset `at` of data source ds, or nullptr.
+    field_info* last_before(tvbuff_t* ds, int at) const;
+
+private:
+    GPtrArray* array_ = nullptr;
+};
+
+/// String value of a field_info (FT_STRING family); empty view when it has none.
+std::string_view string_value(field_info* fi);
+/// Unsigned value of an integer field_info.
+guint64 uint_value(field_info* fi);
+
+/// The message of protocol `message` (e.g. the `sip` item) that contains offset `at` of tvb, from its
+/// start up to `at`: the part of a message a body dissector can see while its headers are dissected.
+Scope enclosing_message(proto_tree* tree, const ForeignField& message, tvbuff_t* tvb, int at);
+
+/// A post-dissector with the foreign fields it reads. Wanted fields are set only while the protocol
+/// is enabled, so a disabled plugin costs nothing (shared/DESIGN.md, rule 6).
+class PostDissector {
+public:
+    PostDissector(Protocol& proto, dissector_t fn, std::initializer_list<ForeignField*> wanted);
+    /// Call from proto_reg_handoff_*: resolves fields and registers the post-dissector.
+    void handoff();
+    /// Every wanted field resolved (a missing one means another dissector renamed it).
+    bool complete() const { return complete_; }
+
+private:
+    void update_wanted();
+
+    Protocol& proto_;
+    dissector_t fn_;
+    std::vector<ForeignField*> wanted_;
+    dissector_handle_t handle_ = nullptr;
+    bool complete_ = false;
+};
+
+}  // namespace sipsleuth::wsglue
