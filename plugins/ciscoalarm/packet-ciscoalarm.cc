@@ -23,7 +23,7 @@ namespace ws = sipsleuth::wsglue;
 
 namespace {
 
-ws::Protocol proto{"Cisco x-cisco-alarm", "x-cisco-alarm", "ciscoalarm"};
+ws::Protocol proto{"Cisco x-cisco-alarm", "CiscoAlarm", "ciscoalarm"};
 
 const std::vector<value_string> oos_names = ws::value_strings(core::oos_reasons());
 const std::vector<value_string> dhcp_names = ws::value_strings(core::dhcp_statuses());

@@ -323,6 +323,7 @@ constexpr CodeName kDnsStatuses[] = {
 }  // namespace
 
 std::string alarm_summary(const CiscoAlarm& alarm) {
+    if (!alarm.decoded) return "Cisco alarm (not decoded)";
     std::string out = "Cisco alarm " + (alarm.name.empty() ? std::string("(no name)") : alarm.name);
     const AlarmParam* reason = alarm.find(AlarmParamId::oos_reason);
     if (reason && reason->typed.kind == AlarmValueKind::number) {

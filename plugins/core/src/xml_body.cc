@@ -9,9 +9,14 @@
 namespace sipsleuth::core {
 namespace {
 
-std::string describe_malformed(const pugi::xml_parse_result& r, std::size_t size) {
-    std::string msg = "Malformed XML at byte " + std::to_string(r.offset) + " of " + std::to_string(size) +
+std::string describe_malformed(const pugi::xml_parse_result& r, std::string_view bytes) {
+    std::string msg = "Malformed XML at byte " + std::to_string(r.offset) + " of " + std::to_string(bytes.size()) +
                       ": " + r.description();
+    // pugixml stops at the last byte when elements are still open: say so, it is the usual cause.
+    const std::size_t content_end = bytes.find_last_not_of(" \t\r\n");
+    const bool open_at_end = r.status == pugi::status_end_element_mismatch || r.status == pugi::status_bad_end_element;
+    if (open_at_end && content_end != std::string_view::npos && static_cast<std::size_t>(r.offset) >= content_end)
+        msg += " (the body ends with elements still open: truncated?)";
     return msg;
 }
 
@@ -39,7 +44,7 @@ XmlBody XmlBody::parse(std::string_view bytes, const XmlLimits& limits) {
     if (!r) {
         const std::size_t at = static_cast<std::size_t>(r.offset) < bytes.size() ? r.offset : bytes.size();
         body.issues_.push_back({XmlIssueKind::malformed, {at, at < bytes.size() ? 1u : 0u},
-                                describe_malformed(r, bytes.size())});
+                                describe_malformed(r, bytes)});
         return body;
     }
     if (!body.doc_.document_element()) {

@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""pytest fixtures for the e2e tests: the real tshark 4.0 with the freshly built plugins.
+
+Plugins and captures are staged into a world-readable temporary folder, because as root the tests run
+tshark as nobody (Wireshark 4.0 loads no WIRESHARK_PLUGIN_DIR plugins for root) and the checkout may
+live under a folder nobody cannot read. TZ=UTC and an empty HOME keep the output reproducible.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "pylib"))
+import wsrun  # noqa: E402
+
+FOUND = os.path.join(os.path.dirname(ROOT), "shared", "captures-found")
+
+
+def _stage(src, dst):
+    shutil.copytree(src, dst)
+    for base, dirs, files in os.walk(dst):
+        os.chmod(base, 0o755)
+        for f in files:
+            os.chmod(os.path.join(base, f), 0o644)
+
+
+class Wireshark:
+    """tshark with our plugins (plugin_dir) or without (plugin_dir=None), on staged captures."""
+
+    def __init__(self, stage, plugin_dir):
+        self.stage = stage
+        self.plugin_dir = plugin_dir
+        self.home = wsrun.make_home()
+
+    def capture(self, name):
+        return os.path.join(self.stage, "captures", name)
+
+    def run(self, args, timeout=120):
+        started = time.monotonic()
+        # -G must come first; everything else runs without name resolution.
+        argv = ["tshark"] + (args if args[:1] == ["-G"] else ["-n"] + args)
+        proc = wsrun.run(argv, self.plugin_dir, self.home, timeout=timeout)
+        proc.elapsed = time.monotonic() - started
+        assert "Dissector bug" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+        assert "sipsleuth analysis failed" not in proc.stdout, proc.stdout
+        return proc
+
+    def fields(self, capture, fields, dfilter=None, two_pass=False, extra=()):
+        """Rows of `-T fields` with all occurrences, as lists of strings (header row dropped)."""
+        args = ["-r", self.capture(capture), "-T", "fields", "-E", "header=y", "-E", "occurrence=a",
+                "-E", "separator=/t"]
+        if two_pass:
+            args.append("-2")
+        if dfilter:
+            args += ["-Y", dfilter]
+        for f in fields:
+            args += ["-e", f]
+        proc = self.run(args + list(extra))
+        assert proc.returncode == 0, proc.stderr
+        lines = proc.stdout.splitlines()
+        assert lines and lines[0] == "\t".join(fields), proc.stdout + proc.stderr
+        return [line.split("\t") for line in lines[1:]]
+
+    def experts(self, capture, protocol, two_pass=False):
+        """{(severity, group, summary): count} of `-z expert` for one protocol (its short name)."""
+        args = ["-r", self.capture(capture), "-q", "-z", "expert"]
+        if two_pass:
+            args.append("-2")
+        proc = self.run(args)
+        assert proc.returncode == 0, proc.stderr
+        found, severity = {}, None
+        for line in proc.stdout.splitlines():
+            head = re.match(r"^(Errors|Warns|Notes|Chats|Comments) \(\d+\)$", line)
+            if head:
+                severity = head.group(1)
+                continue
+            row = re.match(r"^\s+(\d+)\s+(\S+)\s+(\S+)\s+(.*)$", line)
+            if row and severity and row.group(3) == protocol:
+                key = (severity, row.group(2), row.group(4))
+                found[key] = found.get(key, 0) + int(row.group(1))
+        return found
+
+
+@pytest.fixture(scope="session")
+def staged():
+    plugin_dir = os.environ.get("SIPSLEUTH_PLUGIN_DIR", os.path.join(ROOT, "build", "plugins"))
+    if not os.path.isdir(os.path.join(plugin_dir, "4.0", "epan")):
+        pytest.fail(f"no plugins built in {plugin_dir}/4.0/epan: build first")
+    stage = tempfile.mkdtemp(prefix="sipsleuth-e2e-")
+    os.chmod(stage, 0o755)
+    _stage(plugin_dir, os.path.join(stage, "plugins"))
+    _stage(os.path.join(ROOT, "captures"), os.path.join(stage, "captures"))
+    if os.path.isdir(FOUND):
+        _stage(FOUND, os.path.join(stage, "found"))
+    yield stage
+    shutil.rmtree(stage, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def ws(staged):
+    return Wireshark(staged, os.path.join(staged, "plugins"))
+
+
+@pytest.fixture(scope="session")
+def plain(staged):
+    empty = os.path.join(staged, "no-plugins")
+    os.makedirs(empty, mode=0o755, exist_ok=True)
+    return Wireshark(staged, empty)
