@@ -277,8 +277,8 @@ def cid_mismatch():
     story = Story(utc(22, 49, 18.012))
     conn = TcpConnection(story, PHONE, BOOT_PORT, CUCM, CUCM_PORT).handshake()
     story.advance(0.004)
-    transact(story, conn, refer(story, ids(0x10), crlf(DEVICE_TL_INFO), refer_to="cid:deadbeef@192.168.15.20"),
-             accepted)
+    wrong_cid = refer(story, ids(0x10), crlf(DEVICE_TL_INFO), refer_to="cid:deadbeef@192.168.15.20")
+    transact(story, conn, wrong_cid, accepted)
     story.advance(0.021)
     transact(story, conn, refer(story, ids(0x11), crlf(DEVICE_TL_INFO), content_id=None), accepted)
     story.advance(1.5)

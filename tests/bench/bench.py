@@ -198,7 +198,7 @@ def main():
         base = [wsrun.TSHARK, "-n", "-r", capture]
         workloads = [
             ("io,stat", base + ["-q", "-z", "io,stat,0"]),
-            ("fields", base + ["-T", "fields", "-e", "frame.number"] + [a for f in fields for a in ("-e", f)]),
+            ("fields", base + ["-T", "fields"] + [a for f in ["frame.number"] + fields for a in ("-e", f)]),
         ]
         say("commands (stdout to /dev/null):")
         for name, argv in workloads:

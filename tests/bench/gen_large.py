@@ -181,7 +181,8 @@ class LargeCapture:
                                  f"<sip:{phone.ext}@{phone.host.ip}>;tag={self.hex()}", f"<sip:{PBX.ip}>",
                                  f"{self.hex()}-{self.hex()}@{phone.host.ip}", 1000,
                                  [("User-Agent", UA), ("Contact", phone.contact), ("Require", "norefersub"),
-                                  ("Referred-By", f"<sip:{phone.ext}@{phone.host.ip}>"), ("Refer-To", "cid:" + cid),
+                                  ("Referred-By", f"<sip:{phone.ext}@{phone.host.ip}>"),
+                                  ("Refer-To", "cid:" + cid),
                                   ("Content-Id", f"<{cid}>"),
                                   ("Content-Disposition", "session;handling=required")],
                                  body, "application/x-cisco-alarm+xml")
@@ -203,7 +204,8 @@ class LargeCapture:
             yield self.rng.uniform(55, 65)
 
     def subscription(self, watcher, target):
-        sub = Subscription(watcher, target, (f"{self.hex()}-{self.hex()}@{watcher.host.ip}", self.hex(), None))
+        call_id = f"{self.hex()}-{self.hex()}@{watcher.host.ip}"
+        sub = Subscription(watcher, target, (call_id, self.hex(), None))
         while True:
             to_tag = f";tag={sub.pbx_tag}" if sub.pbx_tag else ""
             subscribe = self.request("SUBSCRIBE", f"sip:{target.ext}@{DOMAIN}", self.via(watcher),
@@ -292,10 +294,11 @@ class LargeCapture:
         yield 0.002
         self.to_phone(b, self.request("ACK", b.contact[1:-1], self.via(b, True), b_from,
                                       f"{b_to};tag={leg_b[2]}", leg_b[0], 101))
-        self.to_phone(a, self.answer(invite_a, 200, "OK", leg_a[2], pbx_contact, self.sdp(b, b_port, session + 1)))
+        self.to_phone(a, self.answer(invite_a, 200, "OK", leg_a[2], pbx_contact,
+                                     self.sdp(b, b_port, session + 1)))
         yield 0.004
-        self.to_pbx(a, self.request("ACK", f"sip:{PBX.ip}:5060", self.via(a), a_from, f"{a_to};tag={leg_a[2]}",
-                                    leg_a[0], 1))
+        self.to_pbx(a, self.request("ACK", f"sip:{PBX.ip}:5060", self.via(a), a_from,
+                                    f"{a_to};tag={leg_a[2]}", leg_a[0], 1))
         self.dialog_event(a, (leg_a[0], leg_a[1], leg_a[2], "initiator", "confirmed", b.ext))
         self.dialog_event(b, (leg_b[0], leg_b[2], leg_b[1], "recipient", "confirmed", a.ext))
         media = [True]

@@ -23,14 +23,6 @@ import wsrun  # noqa: E402
 FOUND = os.path.join(os.path.dirname(ROOT), "shared", "captures-found")
 
 
-def _stage(src, dst):
-    shutil.copytree(src, dst)
-    for base, dirs, files in os.walk(dst):
-        os.chmod(base, 0o755)
-        for f in files:
-            os.chmod(os.path.join(base, f), 0o644)
-
-
 class Wireshark:
     """tshark with our plugins (plugin_dir) or without (plugin_dir=None), on staged captures."""
 
@@ -95,10 +87,10 @@ def staged():
         pytest.fail(f"no plugins built in {plugin_dir}/4.0/epan: build first")
     stage = tempfile.mkdtemp(prefix="sipsleuth-e2e-")
     os.chmod(stage, 0o755)
-    _stage(plugin_dir, os.path.join(stage, "plugins"))
-    _stage(os.path.join(ROOT, "captures"), os.path.join(stage, "captures"))
+    wsrun.stage_tree(plugin_dir, os.path.join(stage, "plugins"))
+    wsrun.stage_tree(os.path.join(ROOT, "captures"), os.path.join(stage, "captures"))
     if os.path.isdir(FOUND):
-        _stage(FOUND, os.path.join(stage, "found"))
+        wsrun.stage_tree(FOUND, os.path.join(stage, "found"))
     yield stage
     shutil.rmtree(stage, ignore_errors=True)
 

@@ -14,6 +14,15 @@ TSHARK = shutil.which("tshark") or "/usr/bin/tshark"
 NOBODY = 65534
 
 
+def stage_tree(src, dst):
+    """Copy src to dst readable by everyone: the unprivileged tshark may not reach the checkout."""
+    shutil.copytree(src, dst)
+    for base, _dirs, files in os.walk(dst):
+        os.chmod(base, 0o755)
+        for f in files:
+            os.chmod(os.path.join(base, f), 0o644)
+
+
 def plugin_env(plugin_dir, home):
     """Environment for a tshark that loads plugins from plugin_dir/4.0/epan and nothing personal."""
     env = {
