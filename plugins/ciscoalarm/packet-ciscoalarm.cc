@@ -112,6 +112,8 @@ ws::Field hf_status_code{proto, "ciscoalarm.status_code", "Status code", FT_UINT
                          "StatusCode of DeviceTLInfo (values undocumented)."};
 
 // LastProtocolEventSent / LastProtocolEventReceived.
+ws::Field hf_event{proto, "ciscoalarm.event", "Last protocol event", FT_NONE, BASE_NONE, nullptr,
+                   "LastProtocolEventSent or LastProtocolEventReceived, decoded."};
 ws::Field hf_event_direction{proto, "ciscoalarm.event.direction", "Direction", FT_STRING, BASE_NONE, nullptr,
                              "Sent or Rcvd: whether the phone sent or received that last SIP message."};
 ws::Field hf_event_method{proto, "ciscoalarm.event.method", "Method", FT_STRING, BASE_NONE, nullptr,
@@ -212,6 +214,9 @@ struct Verdict {
     std::string refer_cid, body_cid, cid_message;
 };
 ws::FrameStore<Verdict> verdicts{proto, 100000};
+// The verdict of a body analysed without a tree (or past the store's bound): analysed again on the
+// next pass. Kept here, not on the stack, so no C++ object is alive while render() calls into epan.
+Verdict unstored;
 
 Verdict analyse(tvbuff_t* tvb, proto_tree* tree, const http_message_info_t* info) {
     Verdict v;
@@ -318,8 +323,9 @@ void render_event(const ws::Tree& t, const core::AlarmParam& p, packet_info* pin
     auto at = [&](core::Span s) {
         return p.verbatim ? core::Span{p.value_span.offset + s.offset, s.length} : p.value_span;
     };
-    proto_item* item;
-    const ws::Tree e = t.child(t.subtree(ett_event, p.value_span, &item, p.name + ": " + p.value));
+    // Labels are formatted in packet memory: no C++ temporary may be alive if epan throws.
+    const ws::Tree e = t.child(t.subtree(hf_event, ett_event, p.value_span,
+                                         wmem_strdup_printf(pinfo->pool, "%s: %s", p.name.c_str(), p.value.c_str())));
     e.add_string(hf_event_direction, at({0, ev.direction.size()}), ev.direction);
     if (ev.is_response) {
         e.add_uint(hf_event_status, at(ev.start_line), ev.status_code);
@@ -346,10 +352,10 @@ void render_event(const ws::Tree& t, const core::AlarmParam& p, packet_info* pin
 }
 
 void render_param(const ws::Tree& t, const core::AlarmParam& p, packet_info* pinfo) {
-    proto_item* item;
-    const std::string label = (p.name.empty() ? std::string("(no name)") : p.name) + " (" + p.element + "): " + p.value;
-    const ws::Tree pt = t.child(t.subtree(ett_param, {p.element_span.offset, p.value_span.end() - p.element_span.offset},
-                                          &item, label));
+    const char* label = wmem_strdup_printf(pinfo->pool, "%s (%s): %s", p.name.empty() ? "(no name)" : p.name.c_str(),
+                                           p.element.c_str(), p.value.c_str());
+    const ws::Tree pt = t.child(t.subtree(hf_param, ett_param,
+                                          {p.element_span.offset, p.value_span.end() - p.element_span.offset}, label));
     pt.add_string(hf_param_name, p.name_span, p.name);
     pt.add_string(hf_param_type, {p.element_span.offset + 1, p.element.size()}, p.element);
     pt.add_string(hf_param_value, p.value_span, p.value);
@@ -434,14 +440,13 @@ int dissect_ciscoalarm(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void
     const auto slot = static_cast<std::uint32_t>(tvb_raw_offset(tvb));
 
     const Verdict* v = verdicts.find(pinfo->num, slot);
-    Verdict scratch;  // used when no tree could be read on this pass: analysed again later
     if (!v) {
         ws::guard(proto, pinfo, top, [&] {
             Verdict fresh = analyse(tvb, tree, info);
             if (tree && !PINFO_FD_VISITED(pinfo) && (v = verdicts.put(pinfo->num, slot, std::move(fresh))))
                 return;
-            scratch = std::move(fresh);
-            v = &scratch;
+            unstored = std::move(fresh);
+            v = &unstored;
         });
         if (!v) return tvb_captured_length(tvb);
     }

@@ -189,20 +189,25 @@ def main():
             plain_extra = [arg for p in PROTOCOLS for arg in ("--disable-protocol", p)]
         loaded = our_protocols(plugin_dir, home)
         say(f"protocols registered with the plugins: {', '.join(loaded) or 'none'}")
-        fields = our_fields(plugin_dir, home)
+        fields, plain_fields = our_fields(plugin_dir, home), our_fields(empty, home)
         if fields:
-            say(f"fields workload: frame.number and {len(fields)} sipsleuth fields")
+            say(f"fields workload: frame.number and {len(fields)} sipsleuth fields; plain tshark knows "
+                f"{len(plain_fields)} of them and prints frame.number and those")
         else:
             say("fields workload: no sipsleuth fields found, using frame.number only")
 
-        base = [wsrun.TSHARK, "-n", "-r", capture]
-        workloads = [
-            ("io,stat", base + ["-q", "-z", "io,stat,0"]),
-            ("fields", base + ["-T", "fields"] + [a for f in ["frame.number"] + fields for a in ("-e", f)]),
+        def tshark(extra, wanted=None):
+            fields_args = [] if wanted is None else ["-T", "fields"] + [
+                arg for field in ["frame.number"] + wanted for arg in ("-e", field)]
+            return [wsrun.TSHARK, *extra, "-n", "-r", capture, *fields_args]
+
+        io_stat = ["-q", "-z", "io,stat,0"]
+        workloads = [  # (name, plain argv, plugins argv)
+            ("io,stat", tshark(plain_extra) + io_stat, tshark([]) + io_stat),
+            ("fields", tshark(plain_extra, plain_fields), tshark([], fields)),
         ]
         say("commands (stdout to /dev/null):")
-        for name, argv in workloads:
-            plain_argv = argv[:1] + plain_extra + argv[1:]
+        for name, plain_argv, argv in workloads:
             say(f"  {name} plain:   {shlex.join(wsrun.command(plain_argv, empty, home)[0])}")
             say(f"  {name} plugins: {shlex.join(wsrun.command(argv, plugin_dir, home)[0])}")
         if os.geteuid() != 0:
@@ -211,8 +216,7 @@ def main():
         say()
 
         rows = []
-        for name, argv in workloads:
-            plain_argv = argv[:1] + plain_extra + argv[1:]
+        for name, plain_argv, argv in workloads:
             rows.append(bench(name, (plain_argv, empty, home), (argv, plugin_dir, home), args.runs))
 
         say(f"{'workload':<9} {'CPU s plain':>11} {'plugins':>8} {'ratio':>6}   {'wall s plain':>12} "

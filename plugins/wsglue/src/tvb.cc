@@ -103,10 +103,11 @@ proto_item* Tree::add_expert(expert_field* ei, packet_info* pinfo, core::Span at
     return proto_tree_add_expert_format(tree_, pinfo, ei, tvb_, s, l, "%s", message.c_str());
 }
 
-proto_tree* Tree::subtree(int ett, core::Span at, proto_item** item, std::string_view label) const {
+proto_tree* Tree::subtree(int hf, int ett, core::Span at, std::string_view label) const {
     int s, l;
     place(at, s, l);
-    return proto_tree_add_subtree(tree_, tvb_, s, l, ett, item, packet_string(label));
+    proto_item* item = proto_tree_add_none_format(tree_, hf, tvb_, s, l, "%s", packet_string(label));
+    return proto_item_add_subtree(item, ett);
 }
 
 }  // namespace sipsleuth::wsglue

@@ -44,8 +44,8 @@ public:
     proto_item* add_frame(int hf, core::Span at, guint32 frame) const;
     /// An expert item (with its message) placed on span.
     proto_item* add_expert(expert_field* ei, packet_info* pinfo, core::Span at, const std::string& message) const;
-    /// A text-only subtree on span.
-    proto_tree* subtree(int ett, core::Span at, proto_item** item, std::string_view label) const;
+    /// A subtree under an FT_NONE field (filterable) on span, labelled label.
+    proto_tree* subtree(int hf, int ett, core::Span at, std::string_view label) const;
     /// Same tree, another span base (for nested core results).
     Tree child(proto_tree* sub) const { return Tree(sub, tvb_, base_); }
 
