@@ -207,7 +207,7 @@ BAD_INPUT = {
     "ciscoalarm_bad_truncated_xml.pcap": ("Errors", "Malformed",
                                           "Malformed XML at byte 567 of 568: Start-end tags mismatch "
                                           "(the body ends with elements still open: truncated?)"),
-    "ciscoalarm_bad_not_xml.pcap": ("Errors", "Malformed", "Malformed XML at byte 162 of 163: No document element found"),
+    "ciscoalarm_bad_not_xml.pcap": ("Errors", "Malformed", "Malformed XML at byte 163 of 163: No document element found"),
     "ciscoalarm_bad_mislabelled.pcap": ("Errors", "Malformed",
                                         "Root element is <dialog-info>, not <x-cisco-alarm>: body mislabelled as "
                                         "application/x-cisco-alarm+xml?"),
@@ -241,3 +241,11 @@ def test_limit_is_a_preference(ws):
                    "-q", "-z", "expert"])
     assert "nested deeper" not in proc.stdout
     assert "More than 8192 XML nodes: not decoded" in proc.stdout
+
+
+def test_truncated_body_shows_parameters_before_the_cut(ws):
+    rows = ws.fields("ciscoalarm_bad_truncated_xml.pcap", ["frame.number", "ciscoalarm.name", "ciscoalarm.param.name",
+                                                           "ciscoalarm.param.value"], dfilter="ciscoalarm")
+    first = LAST_OOS_INFO[:9]
+    assert rows == [["5", "LastOutOfServiceInformation", ",".join(p[1] for p in first),
+                     ",".join(p[2] for p in first[:8]) + ",3560_DC"]]

@@ -36,7 +36,10 @@ XmlBody XmlBody::parse(std::string_view bytes, const XmlLimits& limits) {
         body.issues_.push_back({XmlIssueKind::invalid_utf8, {*bad, 1},
                                 "Invalid UTF-8 at byte " + std::to_string(*bad) + ": shown as U+FFFD"});
     }
+    // pugixml overwrites the last byte of an in-place buffer with its terminator; a NUL of our own
+    // keeps the last character of a truncated body.
     body.buffer_.assign(bytes.begin(), bytes.end());
+    body.buffer_.push_back('\0');
     // parse_doctype keeps the DOCTYPE as a node so we can report it; its entities are never expanded.
     const unsigned options = pugi::parse_default | pugi::parse_doctype;
     const pugi::xml_parse_result r =
@@ -45,6 +48,9 @@ XmlBody XmlBody::parse(std::string_view bytes, const XmlLimits& limits) {
         const std::size_t at = static_cast<std::size_t>(r.offset) < bytes.size() ? r.offset : bytes.size();
         body.issues_.push_back({XmlIssueKind::malformed, {at, at < bytes.size() ? 1u : 0u},
                                 describe_malformed(r, bytes)});
+        // pugixml keeps what it parsed before the error: a truncated alarm still shows its first
+        // parameters, so the partial document is walked under the same caps.
+        if (body.doc_.document_element()) body.check_structure();
         return body;
     }
     if (!body.doc_.document_element()) {

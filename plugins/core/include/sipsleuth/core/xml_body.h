@@ -48,7 +48,8 @@ public:
     XmlBody(XmlBody&&) = default;
     XmlBody& operator=(XmlBody&&) = default;
 
-    /// True when the document parsed and is within every structural cap, so it may be walked.
+    /// True when the document (or, after a malformed issue, the part parsed before the error) is
+    /// within every structural cap, so it may be walked.
     bool usable() const { return usable_; }
     const std::vector<XmlIssue>& issues() const { return issues_; }
     pugi::xml_node root() const { return doc_.document_element(); }
