@@ -1,3 +1,4 @@
+#!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Write small, realistic SIP capture stories as classic pcap files (Ethernet link type).
 
