@@ -642,6 +642,21 @@ TEST(CiscoAlarmProblems, ValueCutNeverSplitsACharacter) {
     EXPECT_EQ(alarm.params[0].value.size(), 16u);
 }
 
+// read_param sets verbatim from `p.value.size() == text.size()`, not from equality: a value whose invalid
+// byte became a three-byte U+FFFD and which was then cut to max_value_bytes can have exactly the length
+// of the original and be flagged verbatim, so spans inside it (protocol events) are mapped onto the wrong
+// bytes. Found by fuzz_cisco_alarm.
+TEST(CiscoAlarmProblems, BugCutValueWithAReplacementOfTheOriginalLengthIsFlaggedVerbatim) {
+    XmlLimits limits;
+    limits.max_value_bytes = 9;
+    const std::string doc = alarm_doc(string_param("DeviceName", "ab\xFF" "cdefgh"));
+    const CiscoAlarm alarm = parse_cisco_alarm(doc, limits);
+    ASSERT_EQ(alarm.params.size(), 1u);
+    EXPECT_EQ(alarm.params[0].value, "ab\xEF\xBF\xBD" "cdef");
+    EXPECT_EQ(at(doc, alarm.params[0].value_span), "ab\xFF" "cdefgh");
+    EXPECT_FALSE(alarm.params[0].verbatim);
+}
+
 TEST(CiscoAlarmProblems, InvalidUtf8ValueIsRepairedAndNotVerbatim) {
     const std::string doc = alarm_doc(string_param("DeviceName", "SEP\xFF"));
     const CiscoAlarm alarm = parse_cisco_alarm(doc);
@@ -654,19 +669,59 @@ TEST(CiscoAlarmProblems, InvalidUtf8ValueIsRepairedAndNotVerbatim) {
     EXPECT_FALSE(alarm.params[0].verbatim);
 }
 
-TEST(CiscoAlarmProblems, TruncatedBodyIsMalformed) {
+TEST(CiscoAlarmProblems, TruncatedBodyShowsTheParametersBeforeTheCut) {
     // The DeviceTLInfo body cut inside the ITL_Signature value, as a lost TCP segment leaves it.
     const std::string doc = crlf(kDeviceTlInfo).substr(0, 400);
     const CiscoAlarm alarm = parse_cisco_alarm(doc);
-    EXPECT_FALSE(alarm.decoded);
-    EXPECT_TRUE(alarm.params.empty());
     ASSERT_EQ(alarm.problems.size(), 1u);
     EXPECT_EQ(alarm.problems[0].kind, AlarmProblemKind::malformed_xml);
     EXPECT_EQ(alarm.problems[0].where, (Span{399, 1}));
     EXPECT_EQ(alarm.problems[0].message,
               "Malformed XML at byte 399 of 400: Start-end tags mismatch (the body ends with elements still open: "
               "truncated?)");
+    EXPECT_TRUE(alarm.decoded);
+    EXPECT_EQ(alarm.name, "DeviceTLInfo");
+    const std::vector<ExpectedParam> before_cut(kDeviceTlInfoParams.begin(), kDeviceTlInfoParams.begin() + 5);
+    ASSERT_EQ(alarm.params.size(), 6u);
+    for (std::size_t i = 0; i < before_cut.size(); ++i) {
+        EXPECT_EQ(alarm.params[i].name, before_cut[i].name);
+        EXPECT_EQ(alarm.params[i].value, before_cut[i].value);
+    }
+    // The value being read at the cut runs to the end of the body.
+    const AlarmParam& itl = alarm.params[5];
+    EXPECT_EQ(itl.name, "ITL_Signature");
+    EXPECT_EQ(itl.value, "3E 91 A3 5D A3 D6 BD B7 0F 09");
+    EXPECT_EQ(itl.value_span, (Span{371, 29}));
+    EXPECT_TRUE(itl.verbatim);
+    EXPECT_EQ(alarm_summary(alarm), "Cisco alarm DeviceTLInfo");
+}
+
+TEST(CiscoAlarmProblems, BodyCutBeforeTheAlarmIsNotDecoded) {
+    const std::string doc = crlf(kDeviceTlInfo).substr(0, 57);  // up to the <Alarm start tag
+    const CiscoAlarm alarm = parse_cisco_alarm(doc);
+    EXPECT_FALSE(alarm.decoded);
+    ASSERT_EQ(alarm.problems.size(), 2u);
+    EXPECT_EQ(alarm.problems[0].kind, AlarmProblemKind::malformed_xml);
+    EXPECT_EQ(alarm.problems[1].kind, AlarmProblemKind::not_an_alarm);
+    EXPECT_EQ(alarm.problems[1].message, "No <Alarm> element in <x-cisco-alarm>");
     EXPECT_EQ(alarm_summary(alarm), "Cisco alarm (not decoded)");
+}
+
+// When the body ends inside a start tag, pugixml has already created the element (with the part of
+// its name or attribute it read) before it fails; the partial walk shows it as a parameter: a cut
+// inside "<String" gives an element "St" reported as an unknown type without a name, and a cut inside
+// name="DeviceName" gives a parameter named "Dev".
+TEST(CiscoAlarmProblems, BugUnfinishedStartTagOfATruncatedBodyBecomesAParameter) {
+    const std::string seed = crlf(kDeviceTlInfo);
+    const CiscoAlarm in_name = parse_cisco_alarm(seed.substr(0, 300));  // ends with "<St"
+    EXPECT_EQ(in_name.params.size(), 4u);
+    ASSERT_FALSE(in_name.problems.empty());
+    EXPECT_EQ(in_name.problems[0].kind, AlarmProblemKind::malformed_xml);
+    EXPECT_EQ(in_name.problems.size(), 1u);
+
+    const CiscoAlarm in_attribute = parse_cisco_alarm(seed.substr(0, 120));  // ends with name="Dev
+    EXPECT_TRUE(in_attribute.params.empty());
+    EXPECT_EQ(in_attribute.problems.size(), 1u);
 }
 
 TEST(CiscoAlarmProblems, DoctypeIsReportedAndEntitiesAreLeftAsWritten) {
