@@ -215,7 +215,7 @@ struct Builder {
         const std::string_view text = XmlBody::text(el);
         p.value_span = xml.text_span(el);
         p.value = copy(text, p.value_span, "Value of " + (p.name.empty() ? p.element : p.name));
-        p.verbatim = xml.verbatim(p.value_span, text) && p.value.size() == text.size();
+        p.verbatim = p.value == text && xml.verbatim(p.value_span, text);
         if (const KnownParam* k = find_known(p.name)) {
             p.id = k->id;
             if (!decode_typed(*k, p)) {

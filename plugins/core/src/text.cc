@@ -80,7 +80,7 @@ bool iequals(std::string_view a, std::string_view b) {
 
 std::size_t ifind(std::string_view hay, std::string_view needle, std::size_t pos) {
     if (needle.size() > hay.size()) return std::string_view::npos;
-    for (std::size_t i = pos; i + needle.size() <= hay.size(); ++i)
+    for (std::size_t i = pos; i <= hay.size() - needle.size(); ++i)
         if (iequals(hay.substr(i, needle.size()), needle)) return i;
     return std::string_view::npos;
 }
@@ -91,7 +91,7 @@ std::optional<std::uint64_t> parse_decimal(std::string_view digits, std::uint64_
     for (char c : digits) {
         if (c < '0' || c > '9') return std::nullopt;
         const std::uint64_t d = static_cast<std::uint64_t>(c - '0');
-        if (v > (max - d) / 10) return std::nullopt;
+        if (d > max || v > (max - d) / 10) return std::nullopt;
         v = v * 10 + d;
     }
     return v;

@@ -49,7 +49,14 @@ XmlBody XmlBody::parse(std::string_view bytes, const XmlLimits& limits) {
         body.issues_.push_back({XmlIssueKind::malformed, {at, at < bytes.size() ? 1u : 0u},
                                 describe_malformed(r, bytes)});
         // pugixml keeps what it parsed before the error: a truncated alarm still shows its first
-        // parameters, so the partial document is walked under the same caps.
+        // parameters, so the partial document is walked under the same caps. The newest node (at the
+        // end of the last-child chain) is the one pugixml was reading; an element whose start tag
+        // never closed has a cut name or attribute, so it is dropped.
+        pugi::xml_node newest = body.doc_;
+        while (newest.last_child()) newest = newest.last_child();
+        if (newest.type() == pugi::node_element &&
+            body.start_tag_end(body.offset_of(newest.name())) == std::string::npos)
+            newest.parent().remove_child(newest);
         if (body.doc_.document_element()) body.check_structure();
         return body;
     }
@@ -77,7 +84,7 @@ void XmlBody::check_structure() {
     for (pugi::xml_node n = root; n;) {
         ++nodes;
         for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) ++nodes;
-        if (depth > limits_.max_depth) {
+        if (n.type() == pugi::node_element && depth > limits_.max_depth) {
             issues_.push_back({XmlIssueKind::too_deep, start_tag(n.parent()),
                                "Elements nested deeper than " + std::to_string(limits_.max_depth) +
                                    " levels: not decoded"});
@@ -119,9 +126,24 @@ Span XmlBody::start_tag(pugi::xml_node element) const {
     const std::size_t name_at = offset_of(element.name());
     if (name_at == std::string::npos || name_at == 0) return {0, 0};
     const std::size_t begin = name_at - 1;  // the '<'
-    std::size_t end = original_.find('>', name_at);
-    end = end == std::string::npos ? original_.size() : end + 1;
-    return {begin, end - begin};
+    const std::size_t end = start_tag_end(name_at);
+    return {begin, (end == std::string::npos ? original_.size() : end) - begin};
+}
+
+std::size_t XmlBody::start_tag_end(std::size_t name_at) const {
+    // A quoted attribute value may hold a literal '>' (XML 1.0 section 2.3, AttValue).
+    char quote = 0;
+    for (std::size_t i = name_at; i < original_.size(); ++i) {
+        const char c = original_[i];
+        if (quote) {
+            if (c == quote) quote = 0;
+        } else if (c == '"' || c == '\'') {
+            quote = c;
+        } else if (c == '>') {
+            return i + 1;
+        }
+    }
+    return std::string::npos;
 }
 
 Span XmlBody::attribute_span(pugi::xml_attribute attr, pugi::xml_node owner) const {

@@ -74,6 +74,7 @@ public:
 private:
     XmlBody() = default;
     std::size_t offset_of(const char* p) const;  // npos when p is not inside the parse buffer
+    std::size_t start_tag_end(std::size_t name_at) const;  // just past the start tag's '>'; npos when it never closes
     void check_structure();
 
     XmlLimits limits_;
