@@ -14,6 +14,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -162,6 +163,9 @@ const LineEnding kLineEndings[] = {
      {{55, 27}, {68, 12}, {99, 26}, {113, 10}, {125, 15}, {227, 0}, {362, 60},
       {55, 42}, {68, 27}, {1168, 13}, {1236, 37}, {1250, 21}, {1273, 117}, {1441, 95}, {1587, 19}}},
 };
+
+// Keeps CTest's test names short (gtest_discover_tests shows the parameter otherwise as bytes).
+void PrintTo(const LineEnding& e, std::ostream* os) { *os << e.label; }
 
 class SeedBodies : public ::testing::TestWithParam<LineEnding> {
 protected:
