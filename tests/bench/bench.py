@@ -15,6 +15,7 @@ Usage: /usr/bin/python3 tests/bench/bench.py --plugin-dir BUILD/plugins [--captu
 import argparse
 import glob
 import os
+import re
 import shlex
 import shutil
 import statistics
@@ -137,6 +138,18 @@ def measure(argv, plugin_dir, home):
     return usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024
 
 
+def instructions(argv, plugin_dir, home):
+    """Instructions executed by argv under callgrind: repeatable where CPU time is noisy."""
+    cmd, env = wsrun.command(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + argv,
+                             plugin_dir, home)
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          errors="replace")
+    found = re.search(r"Collected : (\d+)", proc.stderr)
+    if proc.returncode != 0 or not found:
+        sys.exit(f"callgrind failed: {shlex.join(cmd)}\n{proc.stderr[-2000:]}")
+    return int(found.group(1))
+
+
 def bench(name, plain, plugins, runs):
     """plain and plugins are (argv, plugin_dir, home); returns one table row."""
     samples = {"plain": [], "plugins": []}
@@ -162,6 +175,9 @@ def main():
     parser.add_argument("--runs", type=int, default=5, help="measured runs per side and workload")
     parser.add_argument("--workdir", default=os.path.join(ROOT, "build", "bench"))
     parser.add_argument("--packets", type=int, default=220000, help="size of a generated capture")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count instructions under valgrind's callgrind, once per side (slow: "
+                             "about a minute per 20,000 packets)")
     args = parser.parse_args()
 
     scratch = tempfile.mkdtemp(prefix="sipsleuth-bench-")
@@ -190,9 +206,12 @@ def main():
         loaded = our_protocols(plugin_dir, home)
         say(f"protocols registered with the plugins: {', '.join(loaded) or 'none'}")
         fields, plain_fields = our_fields(plugin_dir, home), our_fields(empty, home)
+        # Plain tshark cannot print our fields; it prints as many columns of frame.number instead, so
+        # both sides pay the same per-column cost and the ratio is the plugins' own overhead.
+        plain_fields = plain_fields + ["frame.number"] * (len(fields) - len(plain_fields))
         if fields:
-            say(f"fields workload: frame.number and {len(fields)} sipsleuth fields; plain tshark knows "
-                f"{len(plain_fields)} of them and prints frame.number and those")
+            say(f"fields workload: frame.number and {len(fields)} sipsleuth fields; plain tshark prints "
+                f"{len(fields) + 1} columns of fields it knows (frame.number repeated)")
         else:
             say("fields workload: no sipsleuth fields found, using frame.number only")
 
@@ -225,6 +244,12 @@ def main():
             say(f"{r['workload']:<9} {r['plain'][0]:>11.3f} {r['plugins'][0]:>8.3f} {r['cpu_ratio']:>6.3f}   "
                 f"{r['plain'][1]:>12.3f} {r['plugins'][1]:>8.3f}   {r['plain'][2]:>13.1f} "
                 f"{r['plugins'][2]:>8.1f} {r['rss_ratio']:>6.3f}")
+        if args.instructions:
+            say()
+            say(f"{'workload':<9} {'instructions plain':>18} {'plugins':>15} {'ratio':>6}")
+            for name, plain_argv, argv in workloads:
+                a, b = instructions(plain_argv, empty, home), instructions(argv, plugin_dir, home)
+                say(f"{name:<9} {a:>18,} {b:>15,} {b / a:>6.3f}")
         misses = [f"{r['workload']} {kind} {r[key]:.3f}" for r in rows
                   for kind, key in (("CPU", "cpu_ratio"), ("RSS", "rss_ratio")) if r[key] > TARGET]
         say()
