@@ -297,6 +297,23 @@ def multipart():
                         extra=[("Mime-Version", "1.0")])
 
 
+def two_in_one_segment():
+    """Two alarm REFERs in one TCP segment, as a capture taken on the phone with segmentation offload
+    shows them (MSS 4000): each body must be checked against its own message's headers. The second
+    REFER names cid:65877be3 and has no Content-Id; the first one's Content-Id must not be used for it."""
+    story = Story(utc(22, 49, 18.012))
+    conn = TcpConnection(story, PHONE, BOOT_PORT, CUCM, CUCM_PORT, mss=4000).handshake()
+    story.advance(0.004)
+    first = refer(story, ids(0x1b), crlf(DEVICE_TL_INFO))
+    second = refer(story, ids(0x1c), crlf(DEVICE_TL_INFO), refer_to="cid:" + CID2, content_id=None)
+    conn.send(CLIENT, first + second)
+    story.advance(0.003)
+    conn.send(SERVER, accepted(story, first) + accepted(story, second))
+    story.advance(1.5)
+    conn.close(CLIENT)
+    return story
+
+
 def truncated_xml():
     body = crlf(LAST_OUT_OF_SERVICE)
     cut = body.index(b"3560_DC_SW") + len(b"3560_DC")
@@ -340,6 +357,7 @@ CAPTURES = {
     "ciscoalarm_reboot_history.pcap": reboot_history,
     "ciscoalarm_cid_mismatch.pcap": cid_mismatch,
     "ciscoalarm_multipart.pcap": multipart,
+    "ciscoalarm_two_in_one_segment.pcap": two_in_one_segment,
     "ciscoalarm_bad_truncated_xml.pcap": truncated_xml,
     "ciscoalarm_bad_not_xml.pcap": lambda: single_refer(NOT_XML.replace("\n", "\r\n").encode(), 0x14),
     "ciscoalarm_bad_mislabelled.pcap": lambda: single_refer(crlf(DIALOG_INFO), 0x15),
@@ -356,6 +374,8 @@ def main(argv):
     outdir = argv[1] if len(argv) > 1 else os.path.dirname(os.path.abspath(__file__))
     for name, build in CAPTURES.items():
         start = time.perf_counter()
+        PHONE.restart()
+        CUCM.restart()
         story = build()
         story.write(os.path.join(outdir, name))
         print(f"{name}: {len(story.frames)} frames in {time.perf_counter() - start:.2f} s")

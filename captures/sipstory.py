@@ -61,7 +61,11 @@ class Host:
         self.ip, self.mac, self.ttl, self.window = ip, mac, ttl, window
         self.ip_bytes = socket.inet_aton(ip)
         self.mac_bytes = bytes.fromhex(mac.replace(":", ""))
-        self.ip_id = digest32("ip-id", ip) & 0xFFFF
+        self.restart()
+
+    def restart(self):
+        """Back to the first IP ID: each capture starts like a fresh boot, whatever was built before."""
+        self.ip_id = digest32("ip-id", self.ip) & 0xFFFF
 
     def next_ip_id(self):
         ident = self.ip_id

@@ -249,3 +249,17 @@ def test_truncated_body_shows_parameters_before_the_cut(ws):
     first = LAST_OOS_INFO[:9]
     assert rows == [["5", "LastOutOfServiceInformation", ",".join(p[1] for p in first),
                      ",".join(p[2] for p in first[:8]) + ",3560_DC"]]
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_two_messages_in_one_segment_checked_separately(ws, two_pass):
+    # Each body is checked against its own REFER's headers: the second REFER has no Content-Id, and the
+    # first one's must not be taken for it (that would read as a mismatch instead).
+    rows = ws.fields("ciscoalarm_two_in_one_segment.pcap", ["frame.number", "ciscoalarm.name",
+                                                            "ciscoalarm.refer_to_cid", "ciscoalarm.body_cid",
+                                                            "ciscoalarm.cid_match"],
+                     dfilter="ciscoalarm", two_pass=two_pass)
+    assert rows == [["4", "DeviceTLInfo,DeviceTLInfo", "082f1702@192.168.15.20,65877be3@192.168.15.20",
+                     "082f1702@192.168.15.20", "1"]]
+    assert ws.experts("ciscoalarm_two_in_one_segment.pcap", "CiscoAlarm", two_pass=two_pass) == {
+        ("Warns", "Protocol", "Refer-To names cid:65877be3@192.168.15.20 but this body has no Content-ID"): 1}
