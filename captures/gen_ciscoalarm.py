@@ -46,60 +46,13 @@ SEED_REFER2 = {"branch": "z9hG4bK399c9a5d", "tag": "c4b9cd80864700035188412b-152
                "call_id": "c4b9cd80-86470003-49128325-06b80b98@192.168.15.20"}
 OLD_REGISTER_CALL_ID = "c4b9cd80-86470022-467f1380-3b60328a@192.168.15.20"
 
-DEVICE_TL_INFO = """\
-<?xml version="1.0" encoding="UTF-8"?>
-<x-cisco-alarm>
-<Alarm Name="DeviceTLInfo">
-<ParameterList>
-<String name="DeviceName">SEPC4B9CD808647</String>
-<String name="IPv4Address">192.168.15.20</String>
-<String name="IPv6Address"></String>
-<String name="CTL_Signature">Not Installed</String>
-<String name="CTL_TFTP_Server">N/A</String>
-<String name="ITL_Signature">3E 91 A3 5D A3 D6 BD B7 0F 09 21 98 18 3F 64 D3 B2 8E 80 15 </String>
-<String name="ITL_TFTP_Server">pub.techvivi.local</String>
-<String name="StatusCode">3</String>
-</ParameterList>
-</Alarm>
-</x-cisco-alarm>"""
-
-LAST_OUT_OF_SERVICE = """\
-<?xml version="1.0" encoding="UTF-8"?>
-<x-cisco-alarm>
-<Alarm Name="LastOutOfServiceInformation">
-<ParameterList>
-<String name="DeviceName">SEPC4B9CD808647</String>
-<String name="DeviceIPv4Address">192.168.15.20/24</String>
-<String name="IPv4DefaultGateway">192.168.15.251</String>
-<String name="DeviceIPv6Address"></String>
-<String name="IPv6DefaultGateway"></String>
-<String name="ModelNumber">CP-7821</String>
-<String name="NeighborIPv4Address">192.168.15.252</String>
-<String name="NeighborIPv6Address"></String>
-<String name="NeighborDeviceID">3560_DC_SW.techvivi.local</String>
-<String name="NeighborPortID">GigabitEthernet0/21</String>
-<Enum name="DHCPv4Status">1</Enum>
-<Enum name="DHCPv6Status">3</Enum>
-<Enum name="TFTPCfgStatus">1</Enum>
-<Enum name="DNSStatusUnifiedCM1">0</Enum>
-<Enum name="DNSStatusUnifiedCM2">0</Enum>
-<Enum name="DNSStatusUnifiedCM3">0</Enum>
-<Enum name="DNSv6StatusUnifiedCM1">0</Enum>
-<Enum name="DNSv6StatusUnifiedCM2">0</Enum>
-<Enum name="DNSv6StatusUnifiedCM3">0</Enum>
-<String name="VoiceVLAN">15</String>
-<String name="UnifiedCMIPAddress">192.168.110.100</String>
-<String name="LocalPort">50386</String>
-<String name="TimeStamp">1579128304808</String>
-<Enum name="ReasonForOutOfService">25</Enum>
-<String name="LastProtocolEventSent">Sent:REGISTER sip:192.168.110.100 SIP/2.0 Cseq:336 REGISTER \
-CallId:c4b9cd80-86470022-467f1380-3b60328a@192.168.15.20 </String>
-<String name="LastProtocolEventReceived">Rcvd:SIP/2.0 200 OK Cseq:122 REGISTER \
-CallId:c4b9cd80-86470003-6438bc5f-78ebaf4c@192.168.15.22 </String>
-<String name="ReasonForOutOfServiceText">LastTimeInitialized</String>
-</ParameterList>
-</Alarm>
-</x-cisco-alarm>"""
+# The seed's two bodies, byte for byte (LF line endings, no final newline); the unit tests read the
+# same files.
+BODIES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bodies")
+with open(os.path.join(BODIES, "seed003_device_tl_info.xml"), encoding="utf-8") as f:
+    DEVICE_TL_INFO = f.read()
+with open(os.path.join(BODIES, "seed003_last_out_of_service_information.xml"), encoding="utf-8") as f:
+    LAST_OUT_OF_SERVICE = f.read()
 
 DIALOG_INFO = """\
 <?xml version="1.0" encoding="UTF-8"?>

@@ -5,40 +5,28 @@
 // for the tree (values, names, problem messages, the summary and the note) is not valid UTF-8.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string_view>
 
+#include "fuzz_support.h"
 #include "sipsleuth/core/cisco_alarm.h"
 
 namespace {
 
 using namespace sipsleuth::core;
-
-void require(bool ok, const char* what) {
-    if (!ok) {
-        std::fprintf(stderr, "fuzz_cisco_alarm: %s\n", what);
-        std::abort();
-    }
-}
-
-void require_inside(Span s, std::size_t size, const char* what) {
-    require(s.offset <= size && s.length <= size - s.offset, what);
-}
-
-void require_utf8(std::string_view s, const char* what) { require(!first_invalid_utf8(s), what); }
+using fuzz::require;
+using fuzz::require_utf8;
 
 void exercise(std::string_view input, const XmlLimits& limits) {
     const CiscoAlarm alarm = parse_cisco_alarm(input, limits);
-    require_inside(alarm.alarm_span, input.size(), "alarm span outside the input");
-    require_inside(alarm.name_span, input.size(), "alarm name span outside the input");
+    fuzz::inside(input, alarm.alarm_span, "alarm span outside the input");
+    fuzz::inside(input, alarm.name_span, "alarm name span outside the input");
     require_utf8(alarm.name, "alarm name is not valid UTF-8");
     require(alarm.name.size() <= limits.max_value_bytes, "alarm name longer than max_value_bytes");
     require(alarm.decoded || alarm.params.empty(), "parameters without a decoded alarm");
     for (const AlarmParam& p : alarm.params) {
-        require_inside(p.element_span, input.size(), "element span outside the input");
-        require_inside(p.name_span, input.size(), "name span outside the input");
-        require_inside(p.value_span, input.size(), "value span outside the input");
+        fuzz::inside(input, p.element_span, "element span outside the input");
+        fuzz::inside(input, p.name_span, "name span outside the input");
+        fuzz::inside(input, p.value_span, "value span outside the input");
         require_utf8(p.element, "element is not valid UTF-8");
         require_utf8(p.name, "name is not valid UTF-8");
         require_utf8(p.value, "value is not valid UTF-8");
@@ -47,13 +35,13 @@ void exercise(std::string_view input, const XmlLimits& limits) {
             require(input.substr(p.value_span.offset, p.value_span.length) == p.value, "verbatim value differs");
         require(p.typed.kind != AlarmValueKind::bytes || !p.typed.bytes.empty(), "empty signature bytes");
         if (p.event) {
-            require_inside(p.event->start_line, p.value.size(), "event start line outside the value");
-            require_inside(p.event->cseq_span, p.value.size(), "event CSeq outside the value");
-            require_inside(p.event->call_id_span, p.value.size(), "event Call-ID outside the value");
+            fuzz::inside(p.value, p.event->start_line, "event start line outside the value");
+            fuzz::inside(p.value, p.event->cseq_span, "event CSeq outside the value");
+            fuzz::inside(p.value, p.event->call_id_span, "event Call-ID outside the value");
         }
     }
     for (const AlarmProblem& problem : alarm.problems) {
-        require_inside(problem.where, input.size(), "problem span outside the input");
+        fuzz::inside(input, problem.where, "problem span outside the input");
         require(!problem.message.empty(), "problem without a message");
         require_utf8(problem.message, "problem message is not valid UTF-8");
     }
@@ -64,12 +52,6 @@ void exercise(std::string_view input, const XmlLimits& limits) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const std::string_view input(reinterpret_cast<const char*>(data), size);
-    exercise(input, XmlLimits{});
-    XmlLimits small;
-    small.max_depth = 4;
-    small.max_nodes = 64;
-    small.max_value_bytes = 16;
-    exercise(input, small);
+    fuzz::with_default_and_small_limits(std::string_view(reinterpret_cast<const char*>(data), size), exercise);
     return 0;
 }

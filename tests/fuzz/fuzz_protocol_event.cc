@@ -4,28 +4,18 @@
 // hold the field it names (start line, CSeq number, Call-ID), or a status code is outside 100-999.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <optional>
 #include <string_view>
 
+#include "fuzz_support.h"
 #include "sipsleuth/core/cisco_alarm.h"
 
 namespace {
 
 using namespace sipsleuth::core;
 
-void require(bool ok, const char* what) {
-    if (!ok) {
-        std::fprintf(stderr, "fuzz_protocol_event: %s\n", what);
-        std::abort();
-    }
-}
-
-std::string_view inside(std::string_view input, Span s, const char* what) {
-    require(s.offset <= input.size() && s.length <= input.size() - s.offset, what);
-    return input.substr(s.offset, s.length);
-}
+using fuzz::inside;
+using fuzz::require;
 
 }  // namespace
 

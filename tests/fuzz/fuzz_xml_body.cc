@@ -5,11 +5,10 @@
 // said to be verbatim is not, or a value copied out is not valid UTF-8 within max_value_bytes.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
+#include <string>
 #include <string_view>
 
-#include "sipsleuth/core/text.h"
+#include "fuzz_support.h"
 #include "sipsleuth/core/xml_body.h"
 
 namespace {
@@ -18,22 +17,15 @@ using sipsleuth::core::Span;
 using sipsleuth::core::XmlBody;
 using sipsleuth::core::XmlLimits;
 
-void require(bool ok, const char* what) {
-    if (!ok) {
-        std::fprintf(stderr, "fuzz_xml_body: %s\n", what);
-        std::abort();
-    }
-}
+using fuzz::require;
 
-void require_inside(Span s, std::string_view input, const char* what) {
-    require(s.offset <= input.size() && s.length <= input.size() - s.offset, what);
-}
+void require_inside(Span s, std::string_view input, const char* what) { fuzz::inside(input, s, what); }
 
 void require_value(const XmlBody& body, std::string_view decoded) {
     bool cut = false;
     const std::string v = body.value(decoded, &cut);
     require(v.size() <= body.limits().max_value_bytes, "value longer than max_value_bytes");
-    require(!sipsleuth::core::first_invalid_utf8(v), "value is not valid UTF-8");
+    fuzz::require_utf8(v, "value is not valid UTF-8");
     require(cut || v.size() >= decoded.size(), "value shortened without the cut flag");
 }
 
@@ -84,12 +76,6 @@ void exercise(std::string_view input, const XmlLimits& limits) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const std::string_view input(reinterpret_cast<const char*>(data), size);
-    exercise(input, XmlLimits{});
-    XmlLimits small;
-    small.max_depth = 4;
-    small.max_nodes = 64;
-    small.max_value_bytes = 16;
-    exercise(input, small);
+    fuzz::with_default_and_small_limits(std::string_view(reinterpret_cast<const char*>(data), size), exercise);
     return 0;
 }

@@ -11,6 +11,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -36,58 +39,14 @@ std::string crlf(std::string_view lf) {
     return out;
 }
 
-// The seed's first REFER body (Content-Id <082f1702@192.168.15.20>), byte for byte with LF endings.
-constexpr std::string_view kDeviceTlInfo = R"(<?xml version="1.0" encoding="UTF-8"?>
-<x-cisco-alarm>
-<Alarm Name="DeviceTLInfo">
-<ParameterList>
-<String name="DeviceName">SEPC4B9CD808647</String>
-<String name="IPv4Address">192.168.15.20</String>
-<String name="IPv6Address"></String>
-<String name="CTL_Signature">Not Installed</String>
-<String name="CTL_TFTP_Server">N/A</String>
-<String name="ITL_Signature">3E 91 A3 5D A3 D6 BD B7 0F 09 21 98 18 3F 64 D3 B2 8E 80 15 </String>
-<String name="ITL_TFTP_Server">pub.techvivi.local</String>
-<String name="StatusCode">3</String>
-</ParameterList>
-</Alarm>
-</x-cisco-alarm>)";
-
-// The seed's second REFER body (Content-Id <65877be3@192.168.15.20>).
-constexpr std::string_view kLastOutOfService = R"(<?xml version="1.0" encoding="UTF-8"?>
-<x-cisco-alarm>
-<Alarm Name="LastOutOfServiceInformation">
-<ParameterList>
-<String name="DeviceName">SEPC4B9CD808647</String>
-<String name="DeviceIPv4Address">192.168.15.20/24</String>
-<String name="IPv4DefaultGateway">192.168.15.251</String>
-<String name="DeviceIPv6Address"></String>
-<String name="IPv6DefaultGateway"></String>
-<String name="ModelNumber">CP-7821</String>
-<String name="NeighborIPv4Address">192.168.15.252</String>
-<String name="NeighborIPv6Address"></String>
-<String name="NeighborDeviceID">3560_DC_SW.techvivi.local</String>
-<String name="NeighborPortID">GigabitEthernet0/21</String>
-<Enum name="DHCPv4Status">1</Enum>
-<Enum name="DHCPv6Status">3</Enum>
-<Enum name="TFTPCfgStatus">1</Enum>
-<Enum name="DNSStatusUnifiedCM1">0</Enum>
-<Enum name="DNSStatusUnifiedCM2">0</Enum>
-<Enum name="DNSStatusUnifiedCM3">0</Enum>
-<Enum name="DNSv6StatusUnifiedCM1">0</Enum>
-<Enum name="DNSv6StatusUnifiedCM2">0</Enum>
-<Enum name="DNSv6StatusUnifiedCM3">0</Enum>
-<String name="VoiceVLAN">15</String>
-<String name="UnifiedCMIPAddress">192.168.110.100</String>
-<String name="LocalPort">50386</String>
-<String name="TimeStamp">1579128304808</String>
-<Enum name="ReasonForOutOfService">25</Enum>
-<String name="LastProtocolEventSent">Sent:REGISTER sip:192.168.110.100 SIP/2.0 Cseq:336 REGISTER CallId:c4b9cd80-86470022-467f1380-3b60328a@192.168.15.20 </String>
-<String name="LastProtocolEventReceived">Rcvd:SIP/2.0 200 OK Cseq:122 REGISTER CallId:c4b9cd80-86470003-6438bc5f-78ebaf4c@192.168.15.22 </String>
-<String name="ReasonForOutOfServiceText">LastTimeInitialized</String>
-</ParameterList>
-</Alarm>
-</x-cisco-alarm>)";
+// The seed's two REFER bodies, byte for byte with LF endings, shared with the capture generator.
+std::string read_body(const char* name) {
+    std::ifstream in(std::string(SIPSLEUTH_BODIES_DIR) + "/" + name, std::ios::binary);
+    if (!in) throw std::runtime_error(std::string("cannot read ") + name);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+const std::string kDeviceTlInfo = read_body("seed003_device_tl_info.xml");           // Content-Id <082f1702@...>
+const std::string kLastOutOfService = read_body("seed003_last_out_of_service_information.xml");  // <65877be3@...>
 
 constexpr std::string_view kSentEvent =
     "Sent:REGISTER sip:192.168.110.100 SIP/2.0 Cseq:336 REGISTER "
