@@ -429,8 +429,13 @@ void render(const ws::Tree& t, const Verdict& v, packet_info* pinfo, proto_item*
     if (const core::AlarmParam* reason = a.find(core::AlarmParamId::oos_reason); reason && !v.oos_note.empty())
         t.add_expert(ei_out_of_service.get(), pinfo, reason->value_span, v.oos_note);
     render_cid(t, v, pinfo, top);
-    if (a.decoded || !a.problems.empty() || v.truncated)
+    if (a.decoded || !a.problems.empty() || v.truncated) {
+        // SIP ends each message's text with " | " behind a fence and starts the next message of the
+        // same segment with col_add_*, which would erase an unfenced summary: fence ours the same way.
         col_append_str(pinfo->cinfo, COL_INFO, v.summary.c_str());
+        col_append_str(pinfo->cinfo, COL_INFO, " | ");
+        col_set_fence(pinfo->cinfo, COL_INFO);
+    }
 }
 
 int dissect_ciscoalarm(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {

@@ -134,10 +134,10 @@ def test_field_case_cid_matches_content_id(ws):
 def test_field_case_info_column(ws):
     rows = ws.fields(BOOT, ["frame.number", "_ws.col.Info"], dfilter="sip")
     assert rows == [
-        ["5", "Request: REFER sip:192.168.110.100 | Cisco alarm DeviceTLInfo: StatusCode 3"],
+        ["5", "Request: REFER sip:192.168.110.100 | Cisco alarm DeviceTLInfo: StatusCode 3 | "],
         ["7", "Status: 202 Accepted | "],
         ["10", "Request: REFER sip:192.168.110.100 | Cisco alarm LastOutOfServiceInformation: "
-               "ReasonForOutOfService 25 (LastTimeInitialized)"],
+               "ReasonForOutOfService 25 (LastTimeInitialized) | "],
         ["12", "Status: 202 Accepted | "],
         ["14", "Request: REGISTER sip:192.168.110.100  (1 binding) | "],
         ["16", "Status: 200 OK (REGISTER)  (1 binding) | "],
@@ -232,7 +232,7 @@ def test_bad_input_named_without_crash(ws, capture):
 
 def test_bad_input_info_column(ws):
     rows = ws.fields("ciscoalarm_bad_deep_nesting.pcap", ["_ws.col.Info"], dfilter="ciscoalarm")
-    assert rows == [["Request: REFER sip:192.168.110.100 | Cisco alarm (not decoded)"]]
+    assert rows == [["Request: REFER sip:192.168.110.100 | Cisco alarm (not decoded) | "]]
 
 
 def test_limit_is_a_preference(ws):
@@ -261,5 +261,9 @@ def test_two_messages_in_one_segment_checked_separately(ws, two_pass):
                      dfilter="ciscoalarm", two_pass=two_pass)
     assert rows == [["4", "DeviceTLInfo,DeviceTLInfo", "082f1702@192.168.15.20,65877be3@192.168.15.20",
                      "082f1702@192.168.15.20", "1"]]
+    # SIP fences each message's Info text; each alarm's summary stays with its own message.
+    assert ws.fields("ciscoalarm_two_in_one_segment.pcap", ["_ws.col.Info"], dfilter="ciscoalarm",
+                     two_pass=two_pass) == [["Request: REFER sip:192.168.110.100 | Cisco alarm DeviceTLInfo: StatusCode 3 | "
+                                             "Request: REFER sip:192.168.110.100 | Cisco alarm DeviceTLInfo: StatusCode 3 | "]]
     assert ws.experts("ciscoalarm_two_in_one_segment.pcap", "CiscoAlarm", two_pass=two_pass) == {
         ("Warns", "Protocol", "Refer-To names cid:65877be3@192.168.15.20 but this body has no Content-ID"): 1}
