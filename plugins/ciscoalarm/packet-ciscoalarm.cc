@@ -6,6 +6,7 @@
 // REFER's Refer-To cid: against the body's Content-ID, and links LastProtocolEvent Call-IDs to the
 // frames of that call. The generic XML tree is still added for well-formed bodies.
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -201,8 +202,6 @@ CallIndex call_index;
     return true;
 }();
 
-enum class CidCheck { not_applicable, match, mismatch, no_content_id, no_refer_cid };
-
 // Everything decided about one body, computed once on the first pass.
 struct Verdict {
     core::CiscoAlarm alarm;
@@ -210,8 +209,7 @@ struct Verdict {
     bool truncated = false;
     std::string summary;
     std::string oos_note;
-    CidCheck cid = CidCheck::not_applicable;
-    std::string refer_cid, body_cid, cid_message;
+    std::optional<core::CidCheck> cid;  // only for a body carried by a REFER
 };
 ws::FrameStore<Verdict> verdicts{proto, 100000};
 // The verdict of a body analysed without a tree (or past the store's bound): analysed again on the
@@ -245,23 +243,7 @@ Verdict analyse(tvbuff_t* tvb, proto_tree* tree, const http_message_info_t* info
         content_id = ws::string_value(ws::Occurrences(tree, ff_part_content_id).first_in(part));
         if (content_id.empty()) content_id = ws::string_value(ws::Occurrences(tree, ff_content_id).first_in(message));
     }
-    if (method != "REFER") return v;
-    const auto refer_cid = core::cid_url_target(refer_to);
-    const auto body_cid = core::content_id_value(content_id);
-    if (refer_cid) v.refer_cid = core::sanitize_utf8(*refer_cid, 512);
-    if (body_cid) v.body_cid = core::sanitize_utf8(*body_cid, 512);
-    if (refer_cid && body_cid) {
-        v.cid = *refer_cid == *body_cid ? CidCheck::match : CidCheck::mismatch;
-        v.cid_message = "Refer-To names cid:" + v.refer_cid + " but this body's Content-ID is <" + v.body_cid + ">";
-    } else if (refer_cid) {
-        v.cid = CidCheck::no_content_id;
-        v.cid_message = "Refer-To names cid:" + v.refer_cid + " but this body has no Content-ID";
-    } else {
-        v.cid = CidCheck::no_refer_cid;
-        v.cid_message = body_cid ? "This body's Content-ID is <" + v.body_cid +
-                                       "> but Refer-To is not a cid: URL naming it"
-                                 : "Neither a Refer-To cid: URL nor a Content-ID names this body";
-    }
+    if (method == "REFER") v.cid = core::check_refer_to_cid(refer_to, content_id);
     return v;
 }
 
@@ -402,17 +384,19 @@ void render_param(const ws::Tree& t, const core::AlarmParam& p, packet_info* pin
 }
 
 void render_cid(const ws::Tree& t, const Verdict& v, packet_info* pinfo, proto_item* top) {
-    if (v.cid == CidCheck::not_applicable) return;
+    if (!v.cid) return;
+    const core::CidCheck& c = *v.cid;
     const core::Span whole{0, 0};
-    if (!v.refer_cid.empty()) proto_item_set_generated(t.add_string(hf_refer_cid, whole, v.refer_cid));
-    if (!v.body_cid.empty()) proto_item_set_generated(t.add_string(hf_body_cid, whole, v.body_cid));
-    if (v.cid == CidCheck::match || v.cid == CidCheck::mismatch) {
-        proto_item* m = t.add_bool(hf_cid_match, whole, v.cid == CidCheck::match);
+    if (!c.refer_cid.empty()) proto_item_set_generated(t.add_string(hf_refer_cid, whole, c.refer_cid));
+    if (!c.body_cid.empty()) proto_item_set_generated(t.add_string(hf_body_cid, whole, c.body_cid));
+    using V = core::CidVerdict;
+    if (c.verdict == V::match || c.verdict == V::mismatch) {
+        proto_item* m = t.add_bool(hf_cid_match, whole, c.verdict == V::match);
         proto_item_set_generated(m);
-        if (v.cid == CidCheck::mismatch) expert_add_info_format(pinfo, m, ei_cid_mismatch.get(), "%s", v.cid_message.c_str());
+        if (c.verdict == V::mismatch) expert_add_info_format(pinfo, m, ei_cid_mismatch.get(), "%s", c.message.c_str());
         return;
     }
-    expert_add_info_format(pinfo, top, ei_cid_missing.get(), "%s", v.cid_message.c_str());
+    expert_add_info_format(pinfo, top, ei_cid_missing.get(), "%s", c.message.c_str());
 }
 
 void render(const ws::Tree& t, const Verdict& v, packet_info* pinfo, proto_item* top) {

@@ -106,3 +106,52 @@ TEST(CidUrlTarget, MatchesTheContentIdOfTheSeedRefers) {
 
 }  // namespace
 }  // namespace sipsleuth::core
+
+namespace sipsleuth::core {
+namespace {
+
+struct CidCase {
+    const char* refer_to;
+    const char* content_id;
+    CidVerdict verdict;
+    const char* refer_cid;
+    const char* body_cid;
+    const char* message;
+};
+
+// The checks of the REFERs in captures/ciscoalarm_cp7821_boot.pcap and ciscoalarm_cid_mismatch.pcap.
+const CidCase kCidCases[] = {
+    {"cid:082f1702@192.168.15.20", "<082f1702@192.168.15.20>", CidVerdict::match, "082f1702@192.168.15.20",
+     "082f1702@192.168.15.20", ""},
+    {"<cid:082f1702%40192.168.15.20>", " <082f1702@192.168.15.20> ", CidVerdict::match, "082f1702@192.168.15.20",
+     "082f1702@192.168.15.20", ""},
+    {"cid:deadbeef@192.168.15.20", "<082f1702@192.168.15.20>", CidVerdict::mismatch, "deadbeef@192.168.15.20",
+     "082f1702@192.168.15.20",
+     "Refer-To names cid:deadbeef@192.168.15.20 but this body's Content-ID is <082f1702@192.168.15.20>"},
+    {"cid:082f1702@192.168.15.20", "", CidVerdict::no_content_id, "082f1702@192.168.15.20", "",
+     "Refer-To names cid:082f1702@192.168.15.20 but this body has no Content-ID"},
+    {"sip:192.168.110.100", "<082f1702@192.168.15.20>", CidVerdict::no_refer_cid, "", "082f1702@192.168.15.20",
+     "This body's Content-ID is <082f1702@192.168.15.20> but Refer-To is not a cid: URL naming it"},
+    {"", "", CidVerdict::neither, "", "", "Neither a Refer-To cid: URL nor a Content-ID names this body"},
+};
+
+TEST(CheckReferToCid, Table) {
+    for (const CidCase& c : kCidCases) {
+        SCOPED_TRACE(std::string(c.refer_to) + " / " + c.content_id);
+        const CidCheck got = check_refer_to_cid(c.refer_to, c.content_id);
+        EXPECT_EQ(got.verdict, c.verdict);
+        EXPECT_EQ(got.refer_cid, c.refer_cid);
+        EXPECT_EQ(got.body_cid, c.body_cid);
+        EXPECT_EQ(got.message, c.message);
+    }
+}
+
+TEST(CheckReferToCid, HostileIdsAreCutAndRepaired) {
+    const std::string long_id = "cid:" + std::string(5000, 'a') + "\xff";
+    const CidCheck got = check_refer_to_cid(long_id, "");
+    EXPECT_EQ(got.verdict, CidVerdict::no_content_id);
+    EXPECT_EQ(got.refer_cid, std::string(512, 'a'));
+}
+
+}  // namespace
+}  // namespace sipsleuth::core

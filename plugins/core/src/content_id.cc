@@ -55,4 +55,26 @@ std::optional<std::string> cid_url_target(std::string_view uri) {
     return out;
 }
 
+CidCheck check_refer_to_cid(std::string_view refer_to, std::string_view content_id) {
+    const auto refer_cid = cid_url_target(refer_to);
+    const auto body_cid = content_id_value(content_id);
+    CidCheck out{CidVerdict::neither, {}, {}, {}};
+    if (refer_cid) out.refer_cid = sanitize_utf8(*refer_cid, 512);
+    if (body_cid) out.body_cid = sanitize_utf8(*body_cid, 512);
+    if (refer_cid && body_cid) {
+        out.verdict = *refer_cid == *body_cid ? CidVerdict::match : CidVerdict::mismatch;
+        if (out.verdict == CidVerdict::mismatch)
+            out.message = "Refer-To names cid:" + out.refer_cid + " but this body's Content-ID is <" + out.body_cid + ">";
+    } else if (refer_cid) {
+        out.verdict = CidVerdict::no_content_id;
+        out.message = "Refer-To names cid:" + out.refer_cid + " but this body has no Content-ID";
+    } else if (body_cid) {
+        out.verdict = CidVerdict::no_refer_cid;
+        out.message = "This body's Content-ID is <" + out.body_cid + "> but Refer-To is not a cid: URL naming it";
+    } else {
+        out.message = "Neither a Refer-To cid: URL nor a Content-ID names this body";
+    }
+    return out;
+}
+
 }  // namespace sipsleuth::core
