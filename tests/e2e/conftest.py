@@ -97,11 +97,15 @@ def staged():
 
 @pytest.fixture(scope="session")
 def ws(staged):
-    return Wireshark(staged, os.path.join(staged, "plugins"))
+    wireshark = Wireshark(staged, os.path.join(staged, "plugins"))
+    yield wireshark
+    shutil.rmtree(wireshark.home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def plain(staged):
     empty = os.path.join(staged, "no-plugins")
     os.makedirs(empty, mode=0o755, exist_ok=True)
-    return Wireshark(staged, empty)
+    wireshark = Wireshark(staged, empty)
+    yield wireshark
+    shutil.rmtree(wireshark.home, ignore_errors=True)
