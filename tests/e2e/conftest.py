@@ -41,7 +41,7 @@ class Wireshark:
         proc = wsrun.run(argv, self.plugin_dir, self.home, timeout=timeout)
         proc.elapsed = time.monotonic() - started
         assert "Dissector bug" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
-        assert "sipsleuth analysis failed" not in proc.stdout, proc.stdout
+        assert "Internal error in sipsleuth" not in proc.stdout, proc.stdout
         return proc
 
     def fields(self, capture, fields, dfilter=None, two_pass=False, extra=()):

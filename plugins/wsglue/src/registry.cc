@@ -50,7 +50,7 @@ Protocol::Protocol(const char* name, const char* short_name, const char* filter_
       filter_name_(filter_name),
       internal_error_abbrev_(std::string(filter_name) + ".internal_error"),
       internal_error_(*this, internal_error_abbrev_.c_str(), PI_MALFORMED, PI_ERROR,
-                      "sipsleuth analysis failed on this packet") {
+                      "Internal error in sipsleuth on this packet") {
     module_protocols().push_back(this);
 }
 

@@ -121,7 +121,7 @@ void guard(Protocol& proto, packet_info* pinfo, proto_item* item, Fn&& fn) {
     } catch (...) {
         what = "unknown exception";
     }
-    expert_add_info_format(pinfo, item, proto.internal_error(), "sipsleuth analysis failed: %s", what);
+    expert_add_info_format(pinfo, item, proto.internal_error(), "Internal error in sipsleuth: %s", what);
 }
 
 }  // namespace sipsleuth::wsglue
