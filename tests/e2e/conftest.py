@@ -103,6 +103,20 @@ def ws(staged):
 
 
 @pytest.fixture(scope="session")
+def probe(staged):
+    """tshark with only the test-only wrapper probe (plugins/wsglue/probe)."""
+    src = os.environ.get("SIPSLEUTH_TEST_PLUGIN_DIR", os.path.join(ROOT, "build", "test-plugins"))
+    if not os.path.isdir(os.path.join(src, "4.0", "epan")):
+        pytest.skip(f"no test plugins in {src} (configure with SIPSLEUTH_TESTS=ON)")
+    dst = os.path.join(staged, "test-plugins")
+    if not os.path.isdir(dst):
+        wsrun.stage_tree(src, dst)
+    wireshark = Wireshark(staged, dst)
+    yield wireshark
+    shutil.rmtree(wireshark.home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
 def plain(staged):
     empty = os.path.join(staged, "no-plugins")
     os.makedirs(empty, mode=0o755, exist_ok=True)

@@ -56,12 +56,25 @@ std::string_view string_value(field_info* fi);
 /// Unsigned value of an integer field_info.
 guint64 uint_value(field_info* fi);
 
+/// Calls fn(scope, index) for each complete occurrence of protocol `message` (e.g. each SIP message of
+/// a TCP segment), in tree order; for post-dissectors, which run when every item has its length.
+template <class Fn>
+void for_each_message(proto_tree* tree, const ForeignField& message, Fn&& fn) {
+    const Occurrences all(tree, message);
+    for (guint i = 0; i < all.size(); ++i) {
+        const field_info* fi = all.at(i);
+        fn(Scope{fi->ds_tvb, fi->start, fi->start + fi->length}, i);
+    }
+}
+
 /// The message of protocol `message` (e.g. the `sip` item) that contains offset `at` of tvb, from its
 /// start up to `at`: the part of a message a body dissector can see while its headers are dissected.
 Scope enclosing_message(proto_tree* tree, const ForeignField& message, tvbuff_t* tvb, int at);
 
 /// A post-dissector with the foreign fields it reads. Wanted fields are set only while the protocol
-/// is enabled, so a disabled plugin costs nothing (shared/DESIGN.md, rule 6).
+/// is enabled, so a disabled plugin costs nothing (shared/DESIGN.md, rule 6). They are primed on the
+/// first pass; tshark -2 does not prime them on its second pass (seen on a frame holding two SIP
+/// responses), so read them when !PINFO_FD_VISITED and render revisits from a FrameStore.
 class PostDissector {
 public:
     PostDissector(Protocol& proto, dissector_t fn, std::initializer_list<ForeignField*> wanted);
