@@ -216,7 +216,9 @@ ws::FrameStore<Verdict> verdicts{proto, 100000};
 // next pass. Kept here, not on the stack, so no C++ object is alive while render() calls into epan.
 Verdict unstored;
 
-Verdict analyse(tvbuff_t* tvb, proto_tree* tree, const http_message_info_t* info) {
+// read_headers: whether the SIP headers may be read from the tree (primed on the first pass only); a
+// body analysed again on a revisit gets no cid check rather than a false one.
+Verdict analyse(tvbuff_t* tvb, proto_tree* tree, const http_message_info_t* info, bool read_headers) {
     Verdict v;
     // The whole captured body is copied: the core refuses an oversized one before parsing it.
     const ws::Bytes body = ws::copy_bytes(tvb, 0, SIZE_MAX);
@@ -230,6 +232,7 @@ Verdict analyse(tvbuff_t* tvb, proto_tree* tree, const http_message_info_t* info
     v.summary = core::alarm_summary(v.alarm);
     if (auto note = core::out_of_service_note(v.alarm)) v.oos_note = *note;
 
+    if (!read_headers) return v;
     // The REFER's Refer-To and Content-ID sit in the headers of the SIP message holding this body.
     const ws::Scope message = ws::enclosing_message(tree, ff_sip, tvb, 0);
     const std::string_view method = ws::string_value(ws::Occurrences(tree, ff_method).first_in(message));
@@ -431,7 +434,7 @@ int dissect_ciscoalarm(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void
     const Verdict* v = verdicts.find(pinfo->num, slot);
     if (!v) {
         ws::guard(proto, pinfo, top, [&] {
-            Verdict fresh = analyse(tvb, tree, info);
+            Verdict fresh = analyse(tvb, tree, info, !PINFO_FD_VISITED(pinfo));
             if (tree && !PINFO_FD_VISITED(pinfo) && (v = verdicts.put(pinfo->num, slot, std::move(fresh))))
                 return;
             unstored = std::move(fresh);
