@@ -13,6 +13,7 @@ Usage: /usr/bin/python3 captures/gen_ciscoalarm.py [OUTDIR]
 """
 import calendar
 import email.utils
+import gzip
 import hashlib
 import os
 import sys
@@ -239,13 +240,16 @@ def cid_mismatch():
     return story
 
 
-def multipart():
-    body = (b"--uniqueBoundary\r\n"
+def multipart_body():
+    return (b"--uniqueBoundary\r\n"
             b"Content-Type: " + ALARM_TYPE.encode() + b"\r\n"
             b"Content-ID: <" + CID1.encode() + b">\r\n"
             b"\r\n" + crlf(DEVICE_TL_INFO) + b"\r\n"
             b"--uniqueBoundary--\r\n")
-    return single_refer(body, 0x12, content_id=None, disposition=None,
+
+
+def multipart():
+    return single_refer(multipart_body(), 0x12, content_id=None, disposition=None,
                         content_type="multipart/mixed;boundary=uniqueBoundary",
                         extra=[("Mime-Version", "1.0")])
 
@@ -267,17 +271,53 @@ def two_in_one_segment():
     return story
 
 
+def multipart_then_plain():
+    """Healthy twin of the per-message checks: a multipart REFER (part Content-ID 082f1702) and a plain
+    REFER (Content-Id 65877be3) in one 4.3 kB segment (segmentation offload, MSS 8000); the second body
+    must not take the first one's part."""
+    story = Story(utc(22, 49, 18.012))
+    conn = TcpConnection(story, PHONE, BOOT_PORT, CUCM, CUCM_PORT, mss=8000).handshake()
+    story.advance(0.004)
+    first = refer(story, ids(0x1d), multipart_body(), content_id=None, disposition=None,
+                  content_type="multipart/mixed;boundary=uniqueBoundary", extra=[("Mime-Version", "1.0")])
+    second = refer(story, ids(0x1e), crlf(LAST_OUT_OF_SERVICE), refer_to="cid:" + CID2, content_id=f"<{CID2}>")
+    conn.send(CLIENT, first + second)
+    story.advance(0.003)
+    conn.send(SERVER, accepted(story, first) + accepted(story, second))
+    story.advance(1.5)
+    conn.close(CLIENT)
+    return story
+
+
+def gzip_two_in_one_segment():
+    """Two REFERs in one segment whose bodies are sent with Content-Encoding: gzip: Wireshark inflates
+    each into a data source of its own, where both bodies start at offset 0."""
+    story = Story(utc(22, 49, 18.012))
+    conn = TcpConnection(story, PHONE, BOOT_PORT, CUCM, CUCM_PORT, mss=4000).handshake()
+    story.advance(0.004)
+    gz = [("Content-Encoding", "gzip")]
+    first = refer(story, ids(0x1f), gzip.compress(crlf(DEVICE_TL_INFO), mtime=0), extra=gz)
+    second = refer(story, ids(0x20), gzip.compress(crlf(LAST_OUT_OF_SERVICE), mtime=0), refer_to="cid:" + CID2,
+                   content_id=f"<{CID2}>", extra=gz)
+    conn.send(CLIENT, first + second)
+    story.advance(0.003)
+    conn.send(SERVER, accepted(story, first) + accepted(story, second))
+    story.advance(1.5)
+    conn.close(CLIENT)
+    return story
+
+
 def truncated_xml():
     body = crlf(LAST_OUT_OF_SERVICE)
     cut = body.index(b"3560_DC_SW") + len(b"3560_DC")
     return single_refer(body[:cut], 0x13, refer_to="cid:" + CID2, content_id=f"<{CID2}>")
 
 
-def deep_nesting():
+def deep_nesting(levels=10000, n=0x16):
     body = crlf('<?xml version="1.0" encoding="UTF-8"?>\n<x-cisco-alarm>\n<Alarm Name="Deep">\n'
-                "<ParameterList>\n" + "<a>" * 10000 + "</a>" * 10000 +
+                "<ParameterList>\n" + "<a>" * levels + "</a>" * levels +
                 "\n</ParameterList>\n</Alarm>\n</x-cisco-alarm>")
-    return single_refer(body, 0x16)
+    return single_refer(body, n)
 
 
 def huge_attribute():
@@ -311,10 +351,13 @@ CAPTURES = {
     "ciscoalarm_cid_mismatch.pcap": cid_mismatch,
     "ciscoalarm_multipart.pcap": multipart,
     "ciscoalarm_two_in_one_segment.pcap": two_in_one_segment,
+    "ciscoalarm_multipart_then_plain.pcap": multipart_then_plain,
+    "ciscoalarm_gzip_two_in_one_segment.pcap": gzip_two_in_one_segment,
     "ciscoalarm_bad_truncated_xml.pcap": truncated_xml,
     "ciscoalarm_bad_not_xml.pcap": lambda: single_refer(NOT_XML.replace("\n", "\r\n").encode(), 0x14),
     "ciscoalarm_bad_mislabelled.pcap": lambda: single_refer(crlf(DIALOG_INFO), 0x15),
     "ciscoalarm_bad_deep_nesting.pcap": deep_nesting,
+    "ciscoalarm_bad_nesting_600.pcap": lambda: deep_nesting(600, 0x21),
     "ciscoalarm_bad_huge_attribute.pcap": huge_attribute,
     "ciscoalarm_bad_billion_laughs.pcap": billion_laughs,
     "ciscoalarm_bad_invalid_utf8.pcap": invalid_utf8,

@@ -189,6 +189,7 @@ int dissect_call_index(tvbuff_t*, packet_info*, proto_tree*, void*);
 ws::PostDissector call_indexer{proto, dissect_call_index, {&ff_sip, &ff_call_id, &ff_method, &ff_refer_to, &ff_content_id, &ff_part, &ff_part_content_id}};
 
 dissector_handle_t xml_handle;
+constexpr std::size_t kXmlDissectorDepth = 64;
 
 // Frames carrying each Call-ID, filled on the first pass; read when rendering alarm events.
 struct CallIndex {
@@ -242,8 +243,10 @@ Verdict analyse(tvbuff_t* tvb, proto_tree* tree, const http_message_info_t* info
     if (info && info->content_id) {
         content_id = info->content_id;
     } else {
+        // Only a part of this very message: a multipart REFER earlier in the segment is not ours.
         const ws::Scope part = ws::enclosing_message(tree, ff_part, tvb, 0);
-        content_id = ws::string_value(ws::Occurrences(tree, ff_part_content_id).first_in(part));
+        if (part.begin >= message.begin && part.begin < part.end)
+            content_id = ws::string_value(ws::Occurrences(tree, ff_part_content_id).first_in(part));
         if (content_id.empty()) content_id = ws::string_value(ws::Occurrences(tree, ff_content_id).first_in(message));
     }
     if (method == "REFER") v.cid = core::check_refer_to_cid(refer_to, content_id);
@@ -429,7 +432,9 @@ int dissect_ciscoalarm(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void
     const auto* info = static_cast<const http_message_info_t*>(data);
     proto_item* top = proto_tree_add_item(tree, proto.id(), tvb, 0, -1, ENC_NA);
     const ws::Tree t(proto_item_add_subtree(top, ett_alarm), tvb);
-    const auto slot = static_cast<std::uint32_t>(tvb_raw_offset(tvb));
+    // Which alarm body of this frame this is (1, 2, ...), the same on every pass. Not the tvb offset:
+    // a decompressed body starts at 0 of its own data source, whatever its place in the frame.
+    const std::uint32_t slot = pinfo->curr_proto_layer_num;
 
     const Verdict* v = verdicts.find(pinfo->num, slot);
     if (!v) {
@@ -451,7 +456,10 @@ int dissect_ciscoalarm(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void
                p.kind == core::AlarmProblemKind::too_many_nodes || p.kind == core::AlarmProblemKind::doctype ||
                p.kind == core::AlarmProblemKind::malformed_xml;
     });
-    if (clean && !v->truncated && xml_handle) call_dissector_with_data(xml_handle, tvb, pinfo, tree, data);
+    // Wireshark's tree has a depth limit of its own (500 in 4.0): deep documents are not handed over,
+    // whatever ciscoalarm.max_depth allows.
+    if (clean && !v->truncated && v->alarm.xml_depth <= kXmlDissectorDepth && xml_handle)
+        call_dissector_with_data(xml_handle, tvb, pinfo, tree, data);
     return tvb_captured_length(tvb);
 }
 

@@ -26,7 +26,11 @@ def test_personal_plugin_folder_is_loaded():
         os.chmod(base, 0o755)
         for f in files:
             os.chmod(os.path.join(base, f), 0o644)
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": home, "TZ": "UTC"}
+    # An empty WIRESHARK_PLUGIN_DIR replaces the global folder (where `analyze` as root may have put a
+    # copy that would shadow this one); the personal folder is still scanned.
+    empty = os.path.join(home, "no-global-plugins")
+    os.makedirs(empty, mode=0o755)
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": home, "TZ": "UTC", "WIRESHARK_PLUGIN_DIR": empty}
     cmd = ["tshark", "-G", "plugins"]
     if os.geteuid() == 0:  # root loads no personal plugins: look as the unprivileged user
         cmd = ["setpriv", f"--reuid={wsrun.NOBODY}", f"--regid={wsrun.NOBODY}", "--clear-groups", "env",

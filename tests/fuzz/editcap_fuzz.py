@@ -5,7 +5,7 @@
 Each capture in captures/ is corrupted by `editcap -E 0.02` with fixed seeds (15 passes), then read by
 `tshark -nVxr` and by `tshark -nr -2`, under `ulimit -t 600 -s 2033` as Wireshark's fuzz-test.sh does
 (2033 KiB of stack: the limit that caught recursive XML walks). A non-zero exit, a crash, or any
-"Dissector bug" fails the run; the failing file is kept in --work for replay.
+"Dissector bug" or "Internal error in sipsleuth" fails the run; the failing file is kept in --work.
 """
 import argparse
 import concurrent.futures
@@ -27,12 +27,14 @@ def check(job):
     corrupted, plugin_dir, home = job
     problems = []
     for args in (["-nVxr", corrupted], ["-nr", corrupted, "-2"]):
-        argv = ["sh", "-c", 'ulimit -t 600 && ulimit -s 2033 && exec tshark "$@" > /dev/null', "tshark"] + args
+        argv = ["sh", "-c", 'ulimit -t 600 && ulimit -s 2033 && exec tshark "$@"', "tshark"] + args
         cmd, env = wsrun.command(argv, plugin_dir, home)
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, errors="replace", timeout=900)
-        # Only stderr is kept: -V output goes to /dev/null, expert infos included.
-        if proc.returncode != 0 or "Dissector bug" in proc.stderr:
-            problems.append(f"tshark {' '.join(args)}: exit {proc.returncode}: {proc.stderr.strip()[-400:]}")
+        # -V prints expert infos: a C++ failure caught by wsglue's guard() shows there.
+        caught = "Internal error in sipsleuth" in proc.stdout
+        if proc.returncode != 0 or "Dissector bug" in proc.stdout + proc.stderr or caught:
+            problems.append(f"tshark {' '.join(args)}: exit {proc.returncode}"
+                            f"{', internal error' if caught else ''}: {proc.stderr.strip()[-400:]}")
     return corrupted, problems
 
 

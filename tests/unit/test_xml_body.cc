@@ -429,3 +429,24 @@ TEST(XmlBodyStartTag, BugEndsAtGreaterThanInsideAnAttributeValue) {
 
 }  // namespace
 }  // namespace sipsleuth::core
+
+namespace sipsleuth::core {
+namespace {
+
+// The plugin hands a body to Wireshark's XML dissector only when it is shallow: depth() must be exact.
+TEST(XmlBodyDepth, DeepestElementNesting) {
+    EXPECT_EQ(XmlBody::parse("<a/>").depth(), 1u);
+    EXPECT_EQ(XmlBody::parse("<a><b>text</b><c><d/></c></a>").depth(), 3u);
+    std::string deep;
+    for (int i = 0; i < 600; ++i) deep += "<a>";
+    for (int i = 0; i < 600; ++i) deep += "</a>";
+    XmlLimits roomy;
+    roomy.max_depth = 1000;
+    EXPECT_EQ(XmlBody::parse(deep, roomy).depth(), 600u);
+    EXPECT_TRUE(XmlBody::parse(deep, roomy).usable());
+    EXPECT_FALSE(XmlBody::parse(deep).usable());  // 600 > 32
+    EXPECT_EQ(XmlBody::parse("not xml").depth(), 0u);
+}
+
+}  // namespace
+}  // namespace sipsleuth::core

@@ -415,6 +415,7 @@ CiscoAlarm parse_cisco_alarm(std::string_view body, const XmlLimits& limits) {
     CiscoAlarm out;
     const XmlBody xml = XmlBody::parse(body, limits);
     for (const XmlIssue& issue : xml.issues()) out.problems.push_back({from_xml(issue.kind), issue.where, issue.message});
+    out.xml_depth = xml.depth();
     if (!xml.usable()) return out;
 
     Builder b{xml, out};

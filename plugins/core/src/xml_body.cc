@@ -83,6 +83,7 @@ void XmlBody::check_structure() {
     std::size_t nodes = 0, depth = 1;
     for (pugi::xml_node n = root; n;) {
         ++nodes;
+        if (n.type() == pugi::node_element && depth > depth_) depth_ = depth;
         for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) ++nodes;
         if (n.type() == pugi::node_element && depth > limits_.max_depth) {
             issues_.push_back({XmlIssueKind::too_deep, start_tag(n.parent()),

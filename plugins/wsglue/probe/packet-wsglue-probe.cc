@@ -27,7 +27,9 @@ ws::Field hf_cseq{proto, "wsglue_probe.cseq", "CSeq", FT_UINT32, BASE_DEC, nullp
 ws::Field hf_stream{proto, "wsglue_probe.tcp_stream", "TCP stream", FT_UINT32, BASE_DEC, nullptr,
                     "tcp.stream of the frame, read as an unsigned integer."};
 ws::Field hf_first_pass{proto, "wsglue_probe.first_pass_frame", "Analysed on the first pass of", FT_FRAMENUM,
-                        BASE_NONE, nullptr, "The frame whose first-pass verdict is rendered here."};
+                        BASE_NONE, nullptr, "The frame number the stored verdict was computed for."};
+ws::Field hf_analysis{proto, "wsglue_probe.analysis", "Analysis number", FT_UINT32, BASE_DEC, nullptr,
+                      "Ordinal of the analysis that made this verdict; a revisit that analysed again would show a new one."};
 ws::Subtree ett_probe{proto};
 
 ws::ForeignField ff_sip{"sip"};
@@ -44,10 +46,16 @@ struct Message {
     guint32 cseq = 0;
 };
 struct Verdict {
+    guint32 frame = 0, analysis = 0;
     guint32 stream = 0;
     std::vector<Message> messages;
 };
 ws::FrameStore<Verdict> verdicts{proto};
+guint32 analyses = 0;
+[[maybe_unused]] const bool reset_analyses = [] {
+    proto.on_init([] { analyses = 0; });
+    return true;
+}();
 
 int dissect_probe(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
     // Wanted fields are primed on the first pass; tshark -2 does not prime them again on its second
@@ -55,6 +63,8 @@ int dissect_probe(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
     if (!PINFO_FD_VISITED(pinfo) && ws::Occurrences(tree, ff_sip).size() > 0) {
         ws::guard(proto, pinfo, nullptr, [&] {
             Verdict v;
+            v.frame = pinfo->num;
+            v.analysis = ++analyses;
             v.stream = static_cast<guint32>(ws::uint_value(ws::Occurrences(tree, ff_stream).first_in({})));
             ws::for_each_message(tree, ff_sip, [&](const ws::Scope& scope, guint) {
                 Message m;
@@ -70,7 +80,8 @@ int dissect_probe(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
     if (!v) return 0;
     proto_item* top = proto_tree_add_item(tree, proto.id(), tvb, 0, 0, ENC_NA);
     const ws::Tree t(proto_item_add_subtree(top, ett_probe), tvb);
-    t.add_frame(hf_first_pass, {0, 0}, pinfo->num);
+    t.add_frame(hf_first_pass, {0, 0}, v->frame);
+    t.add_uint(hf_analysis, {0, 0}, v->analysis);
     t.add_uint(hf_stream, {0, 0}, v->stream);
     for (std::size_t i = 0; i < v->messages.size(); ++i) {
         const Message& m = v->messages[i];

@@ -100,6 +100,7 @@ struct CiscoAlarm {
     Span alarm_span;  ///< the <Alarm> start tag
     std::vector<AlarmParam> params;
     std::vector<AlarmProblem> problems;
+    std::size_t xml_depth = 0;  ///< deepest element nesting of the body (XmlBody::depth)
 
     /// First parameter with that id, or nullptr.
     const AlarmParam* find(AlarmParamId id) const;

@@ -52,6 +52,8 @@ public:
     /// within every structural cap, so it may be walked.
     bool usable() const { return usable_; }
     const std::vector<XmlIssue>& issues() const { return issues_; }
+    /// Deepest element nesting seen by the structure walk (0 when it did not run).
+    std::size_t depth() const { return depth_; }
     pugi::xml_node root() const { return doc_.document_element(); }
     std::size_t size() const { return original_.size(); }
     const XmlLimits& limits() const { return limits_; }
@@ -83,6 +85,7 @@ private:
     pugi::xml_document doc_;
     std::vector<XmlIssue> issues_;
     bool usable_ = false;
+    std::size_t depth_ = 0;
 };
 
 }  // namespace sipsleuth::core

@@ -112,12 +112,14 @@ private:
 /// nothing C++ unwinds into epan. Call only code that holds no epan exception risk inside fn.
 template <class Fn>
 void guard(Protocol& proto, packet_info* pinfo, proto_item* item, Fn&& fn) {
+    // The message is copied to packet memory inside the handler: the exception (and a message it
+    // owns) is gone once the handler ends.
     const char* what = nullptr;
     try {
         fn();
         return;
     } catch (const std::exception& e) {
-        what = e.what();
+        what = wmem_strdup(pinfo->pool, e.what());
     } catch (...) {
         what = "unknown exception";
     }
