@@ -254,57 +254,52 @@ def multipart():
                         extra=[("Mime-Version", "1.0")])
 
 
-def two_in_one_segment():
-    """Two alarm REFERs in one TCP segment, as a capture taken on the phone with segmentation offload
-    shows them (MSS 4000): each body must be checked against its own message's headers. The second
-    REFER names cid:65877be3 and has no Content-Id; the first one's Content-Id must not be used for it."""
+def pair_in_one_segment(make_first, make_second, mss):
+    """Handshake, two REFERs sent in one TCP segment (a capture taken on the phone with segmentation
+    offload shows them so, hence the large MSS), CUCM's two 202s in one segment, FIN from the phone.
+    make_first/make_second build each REFER from the story."""
     story = Story(utc(22, 49, 18.012))
-    conn = TcpConnection(story, PHONE, BOOT_PORT, CUCM, CUCM_PORT, mss=4000).handshake()
+    conn = TcpConnection(story, PHONE, BOOT_PORT, CUCM, CUCM_PORT, mss=mss).handshake()
     story.advance(0.004)
-    first = refer(story, ids(0x1b), crlf(DEVICE_TL_INFO))
-    second = refer(story, ids(0x1c), crlf(DEVICE_TL_INFO), refer_to="cid:" + CID2, content_id=None)
+    first, second = make_first(story), make_second(story)
     conn.send(CLIENT, first + second)
     story.advance(0.003)
     conn.send(SERVER, accepted(story, first) + accepted(story, second))
     story.advance(1.5)
     conn.close(CLIENT)
     return story
+
+
+def two_in_one_segment():
+    """Each body is checked against its own message's headers: the second REFER names cid:65877be3 and
+    has no Content-Id; the first one's Content-Id must not be used for it."""
+    return pair_in_one_segment(
+        lambda story: refer(story, ids(0x1b), crlf(DEVICE_TL_INFO)),
+        lambda story: refer(story, ids(0x1c), crlf(DEVICE_TL_INFO), refer_to="cid:" + CID2, content_id=None),
+        mss=4000)
 
 
 def multipart_then_plain():
     """Healthy twin of the per-message checks: a multipart REFER (part Content-ID 082f1702) and a plain
-    REFER (Content-Id 65877be3) in one 4.3 kB segment (segmentation offload, MSS 8000); the second body
-    must not take the first one's part."""
-    story = Story(utc(22, 49, 18.012))
-    conn = TcpConnection(story, PHONE, BOOT_PORT, CUCM, CUCM_PORT, mss=8000).handshake()
-    story.advance(0.004)
-    first = refer(story, ids(0x1d), multipart_body(), content_id=None, disposition=None,
-                  content_type="multipart/mixed;boundary=uniqueBoundary", extra=[("Mime-Version", "1.0")])
-    second = refer(story, ids(0x1e), crlf(LAST_OUT_OF_SERVICE), refer_to="cid:" + CID2, content_id=f"<{CID2}>")
-    conn.send(CLIENT, first + second)
-    story.advance(0.003)
-    conn.send(SERVER, accepted(story, first) + accepted(story, second))
-    story.advance(1.5)
-    conn.close(CLIENT)
-    return story
+    REFER (Content-Id 65877be3) in one 4.3 kB segment; the second body must not take the first one's part."""
+    return pair_in_one_segment(
+        lambda story: refer(story, ids(0x1d), multipart_body(), content_id=None, disposition=None,
+                            content_type="multipart/mixed;boundary=uniqueBoundary",
+                            extra=[("Mime-Version", "1.0")]),
+        lambda story: refer(story, ids(0x1e), crlf(LAST_OUT_OF_SERVICE), refer_to="cid:" + CID2,
+                            content_id=f"<{CID2}>"),
+        mss=8000)
 
 
 def gzip_two_in_one_segment():
-    """Two REFERs in one segment whose bodies are sent with Content-Encoding: gzip: Wireshark inflates
-    each into a data source of its own, where both bodies start at offset 0."""
-    story = Story(utc(22, 49, 18.012))
-    conn = TcpConnection(story, PHONE, BOOT_PORT, CUCM, CUCM_PORT, mss=4000).handshake()
-    story.advance(0.004)
+    """Bodies sent with Content-Encoding: gzip: Wireshark inflates each into a data source of its own,
+    where both bodies start at offset 0."""
     gz = [("Content-Encoding", "gzip")]
-    first = refer(story, ids(0x1f), gzip.compress(crlf(DEVICE_TL_INFO), mtime=0), extra=gz)
-    second = refer(story, ids(0x20), gzip.compress(crlf(LAST_OUT_OF_SERVICE), mtime=0), refer_to="cid:" + CID2,
-                   content_id=f"<{CID2}>", extra=gz)
-    conn.send(CLIENT, first + second)
-    story.advance(0.003)
-    conn.send(SERVER, accepted(story, first) + accepted(story, second))
-    story.advance(1.5)
-    conn.close(CLIENT)
-    return story
+    return pair_in_one_segment(
+        lambda story: refer(story, ids(0x1f), gzip.compress(crlf(DEVICE_TL_INFO), mtime=0), extra=gz),
+        lambda story: refer(story, ids(0x20), gzip.compress(crlf(LAST_OUT_OF_SERVICE), mtime=0),
+                            refer_to="cid:" + CID2, content_id=f"<{CID2}>", extra=gz),
+        mss=4000)
 
 
 def truncated_xml():
