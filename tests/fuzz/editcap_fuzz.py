@@ -44,6 +44,8 @@ def main():
     ap.add_argument("--captures", required=True)
     ap.add_argument("--work", required=True, help="scratch folder; failing files stay here")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--passes", type=int, default=PASSES, help="seeds per capture (CTest uses 15)")
+    ap.add_argument("--first-seed", type=int, default=1)
     args = ap.parse_args()
 
     captures = sorted(glob.glob(os.path.join(args.captures, "*.pcap")) + glob.glob(os.path.join(args.captures, "*.pcapng")))
@@ -62,7 +64,7 @@ def main():
     jobs = []
     for cap in captures:
         name = os.path.splitext(os.path.basename(cap))[0]
-        for seed in range(1, PASSES + 1):
+        for seed in range(args.first_seed, args.first_seed + args.passes):
             out = os.path.join(corrupted_dir, f"{name}.seed{seed}.pcap")
             subprocess.run(["editcap", "-E", ERROR_PROBABILITY, "--seed", str(seed), cap, out], check=True,
                            capture_output=True)
@@ -80,7 +82,8 @@ def main():
         for p in problems:
             print(f"FAIL {name}: {p}")
     print(f"{len(jobs) - len(failures)} passed, {len(failures)} failed "
-          f"({len(captures)} captures x {PASSES} seeds, editcap -E {ERROR_PROBABILITY}, tshark -nVxr and -2)")
+          f"({len(captures)} captures x {args.passes} seeds from {args.first_seed}, editcap -E {ERROR_PROBABILITY}, "
+          "tshark -nVxr and -2)")
     shutil.rmtree(stage, ignore_errors=True)
     shutil.rmtree(home, ignore_errors=True)
     return 1 if failures else 0
