@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// See sip_header.h. A hand-written cursor over RFC 3261's grammar: name-addr, addr-spec, generic-param,
+// quoted-string with quoted-pair. Lenient where real agents are (missing space before '<', host
+// values with ':' and brackets), strict where a mistake would mislead (unclosed quote or bracket).
+#include "sipsleuth/core/sip_header.h"
+
+namespace sipsleuth::core {
+namespace {
+
+bool is_token_char(char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+    switch (c) {
+    case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`': case '\'': case '~':
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+struct Cursor {
+    std::string_view s;
+    std::size_t base;  // offset of s in the caller's value
+    std::size_t i = 0;
+
+    bool eof() const { return i >= s.size(); }
+    char peek() const { return eof() ? '\0' : s[i]; }
+    void skip_ws() {
+        while (!eof() && is_ws(s[i])) ++i;
+    }
+    Span span(std::size_t from) const { return {base + from, i - from}; }
+    std::string_view token() {
+        const std::size_t from = i;
+        while (!eof() && is_token_char(s[i])) ++i;
+        return s.substr(from, i - from);
+    }
+    // A quoted-string at the cursor (which is on '"'); nullopt when it never closes.
+    std::optional<std::string> quoted() {
+        std::string out;
+        for (++i; !eof(); ++i) {
+            if (s[i] == '\\' && i + 1 < s.size()) {
+                out.push_back(s[++i]);
+            } else if (s[i] == '"') {
+                ++i;
+                return out;
+            } else {
+                out.push_back(s[i]);
+            }
+        }
+        return std::nullopt;
+    }
+};
+
+// *( ";" generic-param ) at the cursor. stop lists the characters that end an unquoted value besides
+// ';' and white space. False on a malformed parameter.
+bool parse_params(Cursor& c, std::vector<HeaderParam>& out, std::string_view stop) {
+    for (c.skip_ws(); c.peek() == ';'; c.skip_ws()) {
+        ++c.i;
+        c.skip_ws();
+        HeaderParam p;
+        const std::size_t name_at = c.i;
+        p.name = std::string(c.token());
+        p.name_span = c.span(name_at);
+        if (p.name.empty()) return false;
+        c.skip_ws();
+        if (c.peek() == '=') {
+            ++c.i;
+            c.skip_ws();
+            const std::size_t value_at = c.i;
+            if (c.peek() == '"') {
+                auto q = c.quoted();
+                if (!q) return false;
+                p.value = std::move(*q);
+                p.quoted = true;
+            } else {
+                while (!c.eof() && c.peek() != ';' && !is_ws(c.peek()) && stop.find(c.peek()) == std::string_view::npos)
+                    ++c.i;
+                p.value = std::string(c.s.substr(value_at, c.i - value_at));
+            }
+            p.value_span = c.span(value_at);
+        }
+        out.push_back(std::move(p));
+    }
+    return true;
+}
+
+bool has_scheme(std::string_view uri) {
+    const std::size_t colon = uri.find(':');
+    if (colon == std::string_view::npos || colon == 0) return false;
+    for (std::size_t k = 0; k < colon; ++k)
+        if (!((uri[k] >= 'a' && uri[k] <= 'z') || (uri[k] >= 'A' && uri[k] <= 'Z') ||
+              (k > 0 && ((uri[k] >= '0' && uri[k] <= '9') || uri[k] == '+' || uri[k] == '-' || uri[k] == '.'))))
+            return false;
+    return true;
+}
+
+}  // namespace
+
+const HeaderParam* find_param(const std::vector<HeaderParam>& params, std::string_view name) {
+    for (const HeaderParam& p : params)
+        if (iequals(p.name, name)) return &p;
+    return nullptr;
+}
+
+std::optional<NameAddr> parse_name_addr(std::string_view value) {
+    NameAddr out;
+    Cursor c{value, 0};
+    c.skip_ws();
+    const std::size_t lt = value.find('<');
+    if (c.peek() == '"' || lt != std::string_view::npos) {
+        if (c.peek() == '"') {
+            auto q = c.quoted();
+            if (!q) return std::nullopt;
+            out.display_name = std::move(*q);
+            c.skip_ws();
+            if (c.peek() != '<') return std::nullopt;
+        } else {
+            // display-name = *(token LWS): "Laurent Robert <sip:...>"
+            const std::string_view words = trim(value.substr(c.i, lt - c.i));
+            for (char ch : words)
+                if (!is_token_char(ch) && !is_ws(ch)) return std::nullopt;
+            out.display_name = std::string(words);
+            c.i = lt;
+        }
+        const std::size_t gt = value.find('>', c.i);
+        if (gt == std::string_view::npos) return std::nullopt;
+        const std::size_t uri_at = c.i + 1;
+        out.uri = std::string(trim(value.substr(uri_at, gt - uri_at)));
+        out.uri_span = {value.find(out.uri, uri_at), out.uri.size()};
+        c.i = gt + 1;
+        // URI parameters: from the first ';' of the URI to its headers ('?').
+        const std::size_t semi = out.uri.find(';');
+        if (semi != std::string::npos) {
+            const std::string_view uri(value.substr(out.uri_span.offset, out.uri_span.length));
+            const std::size_t q = uri.find('?', semi);
+            Cursor u{uri.substr(0, q), out.uri_span.offset, semi};
+            if (!parse_params(u, out.uri_params, "?") || !u.eof()) return std::nullopt;
+        }
+    } else {
+        // addr-spec: every ';' after the URI starts a header parameter (RFC 3261 section 20.10).
+        const std::size_t from = c.i;
+        while (!c.eof() && c.peek() != ';' && !is_ws(c.peek())) ++c.i;
+        out.uri = std::string(value.substr(from, c.i - from));
+        out.uri_span = c.span(from);
+    }
+    if (!has_scheme(out.uri)) return std::nullopt;
+    if (!parse_params(c, out.params, ",")) return std::nullopt;
+    c.skip_ws();
+    if (!c.eof()) return std::nullopt;
+    return out;
+}
+
+std::optional<TokenParams> parse_token_params(std::string_view value) {
+    TokenParams out;
+    Cursor c{value, 0};
+    c.skip_ws();
+    const std::size_t at = c.i;
+    out.token = std::string(c.token());
+    out.token_span = c.span(at);
+    if (out.token.empty()) return std::nullopt;
+    if (!parse_params(c, out.params, ",")) return std::nullopt;
+    c.skip_ws();
+    if (!c.eof()) return std::nullopt;
+    return out;
+}
+
+std::optional<std::string> gruu_epid(const NameAddr& contact) {
+    const HeaderParam* opaque = find_param(contact.uri_params, "opaque");
+    static constexpr std::string_view kPrefix = "user:epid:";
+    if (!opaque || !opaque->value || opaque->value->size() <= kPrefix.size() ||
+        opaque->value->compare(0, kPrefix.size(), kPrefix) != 0)
+        return std::nullopt;
+    return opaque->value->substr(kPrefix.size());
+}
+
+}  // namespace sipsleuth::core
