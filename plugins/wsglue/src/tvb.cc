@@ -46,12 +46,6 @@ proto_item* Tree::add_uint(int hf, core::Span at, guint32 value) const {
     return proto_tree_add_uint(tree_, hf, tvb_, s, l, value);
 }
 
-proto_item* Tree::add_uint64(int hf, core::Span at, guint64 value) const {
-    int s, l;
-    place(at, s, l);
-    return proto_tree_add_uint64(tree_, hf, tvb_, s, l, value);
-}
-
 proto_item* Tree::add_bool(int hf, core::Span at, bool value) const {
     int s, l;
     place(at, s, l);

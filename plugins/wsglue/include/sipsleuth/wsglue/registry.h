@@ -76,7 +76,6 @@ public:
     Protocol& operator=(const Protocol&) = delete;
 
     int id() const { return id_; }
-    const char* filter_name() const { return filter_name_; }
     /// Registers the protocol and every table declared against it; call from proto_register_*.
     void register_all();
     /// Callbacks run when a capture starts / ends (register_init_routine / register_cleanup_routine).

@@ -30,12 +30,9 @@ Bytes copy_bytes(tvbuff_t* tvb, int offset, std::size_t max);
 class Tree {
 public:
     Tree(proto_tree* tree, tvbuff_t* tvb, int base = 0) : tree_(tree), tvb_(tvb), base_(base) {}
-    proto_tree* raw() const { return tree_; }
-    tvbuff_t* tvb() const { return tvb_; }
 
     proto_item* add_string(int hf, core::Span at, std::string_view value) const;
     proto_item* add_uint(int hf, core::Span at, guint32 value) const;
-    proto_item* add_uint64(int hf, core::Span at, guint64 value) const;
     proto_item* add_bool(int hf, core::Span at, bool value) const;
     proto_item* add_ipv4(int hf, core::Span at, const unsigned char bytes[4]) const;
     proto_item* add_ipv6(int hf, core::Span at, const unsigned char bytes[16]) const;
