@@ -36,3 +36,24 @@ def test_message_reassembled_from_three_segments(probe, two_pass):
                         dfilter="wsglue_probe", two_pass=two_pass)
     assert rows == [["8", "0", "INVITE", "1"], ["10", "0", "INVITE", "1"], ["11", "0", "INVITE", "1"],
                     ["14", "0", "ACK", "1"], ["15", "0", "BYE", "2"], ["16", "0", "BYE", "2"]]
+
+
+@pytest.mark.parametrize("two_pass", [[], ["-2"]])
+def test_stat_table_rows_mirror_the_tracker(probe, two_pass):
+    # wsglue StatTable: `-z wsglue_probe,calls` prints one row per Call-ID, re-fetched from the probe's
+    # tracker whenever a packet of that call is tapped (first pass, or the second pass with -2).
+    proc = probe.run(["-r", probe.capture(TWO), "-q", "-z", "wsglue_probe,calls"] + two_pass)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith(("Call-ID", "c4b9"))]
+    assert rows == ["Call-ID |Messages |Last CSeq |", f"{CALL_1} |2 |1000 |", f"{CALL_2} |2 |1000 |"]
+
+
+@pytest.mark.parametrize("two_pass,messages", [([], "1"), (["-2"], "2")])
+def test_stat_table_respects_its_display_filter(probe, two_pass, messages):
+    # Only frame 4 is tapped. A row shows the tracker as of the last tapped packet: after frame 4 in
+    # one pass (one REFER of each call seen so far), the whole capture with -2.
+    proc = probe.run(["-r", probe.capture(TWO), "-q", "-z", "wsglue_probe,calls,frame.number==4"] + two_pass)
+    assert proc.returncode == 0, proc.stderr
+    assert "Filter for statistics: frame.number==4" in proc.stdout
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("c4b9")]
+    assert rows == [f"{CALL_1} |{messages} |1000 |", f"{CALL_2} |{messages} |1000 |"]

@@ -8,6 +8,7 @@
 
 #include "sipsleuth/wsglue/fields.h"
 #include "sipsleuth/wsglue/registry.h"
+#include "sipsleuth/wsglue/stat_table.h"
 #include "sipsleuth/wsglue/store.h"
 #include "sipsleuth/wsglue/tvb.h"
 
@@ -52,8 +53,33 @@ struct Verdict {
 };
 ws::FrameStore<Verdict> verdicts{proto};
 guint32 analyses = 0;
+
+// Per Call-ID totals, mirrored by the `-z wsglue_probe,calls` table (key: index in order of appearance).
+struct Call {
+    std::string call_id;
+    guint messages = 0, last_cseq = 0;
+};
+std::vector<Call> calls;
+guint call_key(const Message& m) {
+    for (guint i = 0; i < calls.size(); ++i)
+        if (calls[i].call_id == m.call_id) return i;
+    calls.push_back({m.call_id});
+    return static_cast<guint>(calls.size() - 1);
+}
+ws::StatTable table{proto, "wsglue_probe,calls", "wsglue probe calls",
+                    {{"Call-ID", ws::StatTable::Kind::String}, {"Messages", ws::StatTable::Kind::Uint},
+                     {"Last CSeq", ws::StatTable::Kind::Uint}},
+                    [](guint key, std::vector<ws::StatTable::Cell>& cells) {
+                        if (key >= calls.size()) return false;
+                        cells = {calls[key].call_id, calls[key].messages, calls[key].last_cseq};
+                        return true;
+                    }};
+
 [[maybe_unused]] const bool reset_analyses = [] {
-    proto.on_init([] { analyses = 0; });
+    proto.on_init([] {
+        analyses = 0;
+        calls.clear();
+    });
     return true;
 }();
 
@@ -71,6 +97,9 @@ int dissect_probe(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
                 m.call_id = std::string(ws::string_value(ws::Occurrences(tree, ff_call_id).first_in(scope)));
                 m.method = std::string(ws::string_value(ws::Occurrences(tree, ff_method).first_in(scope)));
                 m.cseq = static_cast<guint32>(ws::uint_value(ws::Occurrences(tree, ff_cseq).first_in(scope)));
+                Call& call = calls[call_key(m)];
+                ++call.messages;
+                call.last_cseq = m.cseq;
                 v.messages.push_back(std::move(m));
             });
             verdicts.put(pinfo->num, 0, std::move(v));
@@ -89,11 +118,15 @@ int dissect_probe(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
         t.add_string(hf_call_id, {0, 0}, m.call_id);
         t.add_string(hf_method, {0, 0}, m.method);
         t.add_uint(hf_cseq, {0, 0}, m.cseq);
+        table.changed(pinfo, call_key(m));
     }
     return tvb_captured_length(tvb);
 }
 
-void proto_register_wsglue_probe() { proto.register_all(); }
+void proto_register_wsglue_probe() {
+    proto.register_all();
+    table.register_ui();
+}
 void proto_reg_handoff_wsglue_probe() { post.handoff(); }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <epan/proto.h>
 #include <epan/proto_data.h>
 #include <epan/tvbuff.h>
+#include <epan/tap.h>
+#include <epan/stat_tap_ui.h>
 #include <epan/ftypes/ftypes.h>
 #include <epan/dissectors/packet-http.h>
 

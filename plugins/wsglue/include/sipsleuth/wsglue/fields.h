@@ -78,6 +78,9 @@ Scope enclosing_message(proto_tree* tree, const ForeignField& message, tvbuff_t*
 class PostDissector {
 public:
     PostDissector(Protocol& proto, dissector_t fn, std::initializer_list<ForeignField*> wanted);
+    /// Adds wanted fields before handoff(), for a post-dissector whose analyses live in several files.
+    void want(std::initializer_list<ForeignField*> more) { wanted_.insert(wanted_.end(), more); }
+    void want(const std::vector<ForeignField*>& more) { wanted_.insert(wanted_.end(), more.begin(), more.end()); }
     /// Call from proto_reg_handoff_*: resolves fields and registers the post-dissector.
     void handoff();
     /// Every wanted field resolved (a missing one means another dissector renamed it).
