@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// MSRP session analysis (RFC 4975, RFC 6135): one MSRP message parsed from the bytes of a TCP
+// segment, and a tracker that follows SIP offer/answer pairs, the TCP connections that carry their
+// MSRP, transactions (SEND/response by transaction id), TCP retransmissions and acknowledgements of
+// the segments holding SENDs, chunked messages and session binding. Field case 001: both ends
+// a=setup:active through a splicing SBC; SENDs retransmitted, never answered, and the callee fails
+// with MSRPBindSessionTimeout after 10 s. The tracker sees each frame once, in capture order, and
+// returns notes: facts and findings for the current frame, and findings learnt later written back
+// onto the frame they are about. State is bounded (Limits) and says so when a bound is reached.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sipsleuth/core/sdp_msrp.h"
+#include "sipsleuth/core/text.h"
+
+namespace sipsleuth::core {
+
+/// Byte-Range: start-end/total; end or total nullopt for `*` (RFC 4975 section 7.1.1).
+struct MsrpByteRange {
+    std::uint64_t start = 0;
+    std::optional<std::uint64_t> end, total;
+};
+
+enum class MsrpProblemKind : std::uint8_t {
+    bad_start_line,
+    bad_header,
+    bad_path,
+    bad_byte_range,
+    no_end_line,
+    too_many_headers,
+    missing_header
+};
+
+struct MsrpProblem {
+    MsrpProblemKind kind;
+    Span where;
+    std::string message;  ///< sentence case, no period
+};
+
+/// One MSRP request or response; spans relative to the bytes parsed.
+struct MsrpMessage {
+    bool valid = false;  ///< the start line is an MSRP start line
+    std::string transaction_id;
+    Span transaction_id_span;
+    bool is_response = false;
+    std::string method;        ///< requests
+    std::uint16_t status = 0;  ///< responses
+    std::string reason;
+    Span start_line;
+    std::vector<MsrpUri> to_path, from_path;
+    Span to_path_span, from_path_span;
+    std::string message_id;
+    Span message_id_span;
+    std::optional<MsrpByteRange> byte_range;
+    Span byte_range_span;
+    std::string content_type;
+    Span content_type_span;
+    std::string failure_report;  ///< "yes", "no", "partial"; empty when absent
+    Span body;
+    char flag = 0;  ///< '$' complete, '+' more chunks, '#' aborted; 0 without an end-line
+    Span end_line;
+    std::size_t length = 0;  ///< bytes up to the end of the end-line (or all of them without one)
+    std::vector<MsrpProblem> problems;
+    /// Session id of the last To-Path URI (the receiving session); empty when none.
+    std::string to_session_id() const { return to_path.empty() ? std::string() : to_path.back().session_id; }
+    /// Session id of the first From-Path URI (the sending session); empty when none.
+    std::string from_session_id() const { return from_path.empty() ? std::string() : from_path.front().session_id; }
+};
+
+/// Limits on one message: header lines examined, bytes searched for the end-line.
+struct MsrpLimits {
+    std::size_t max_headers = 64;
+    std::size_t max_bytes = 1024 * 1024;
+};
+
+/// Parses the first MSRP message of bytes; never throws. valid == false when bytes do not start with
+/// an MSRP start line; a message without its end-line (truncated, or continued in a later segment)
+/// has flag 0 and a no_end_line problem.
+MsrpMessage parse_msrp_message(std::string_view bytes, const MsrpLimits& limits = {});
+
+/// What a note says; the plugin maps each to a field or expert info.
+enum class NoteKind : std::uint8_t {
+    // SDP (frame of the SIP message carrying it)
+    sdp_setup,         ///< text: role as written, or "absent"
+    sdp_path,          ///< text: the a=path value
+    sdp_session_id,    ///< text
+    sdp_endpoint,      ///< text: host:port
+    sdp_accept_types,  ///< text
+    offer_in,          ///< number: frame of the offer (on the answer)
+    answer_in,         ///< number: frame of the answer (written back onto the offer)
+    connection_model,  ///< number: ConnectionModel
+    both_active,       ///< expert (on the answer)
+    nobody_connects,   ///< expert (on the answer)
+    // connection (each MSRP message)
+    conn_sdp_answer,    ///< number: frame of the SDP answer of this connection's session
+    conn_call_id,       ///< text: SIP Call-ID of that session
+    conn_opened_by,     ///< text: "offerer 10.0.0.1:5000" / "answerer ..."
+    unexpected_opener,  ///< expert
+    path_mismatch,      ///< expert (first SEND of a connection)
+    // transactions
+    response_in,           ///< number: frame (on the request)
+    request_in,            ///< number: frame (on the response)
+    response_time,         ///< seconds (on the response)
+    duplicate_tid,         ///< expert
+    report_of,             ///< number: frame of the SEND a REPORT reports on
+    report_in,             ///< number: frame of the REPORT (written back onto the SEND)
+    send_unanswered,       ///< expert (on the frame where it became known, and on the SEND)
+    retransmission_of,     ///< number: frame of the SEND whose segment this frame retransmits
+    send_retransmissions,  ///< number: count so far (upserted onto the SEND)
+    send_retransmitted,    ///< expert (on the retransmission, and upserted onto the SEND)
+    // binding
+    bind_timeout,           ///< expert (where known, and on the SDP answer)
+    bind_elapsed,           ///< seconds from the answer to the frame where the timeout became known
+    session_ended_unbound,  ///< expert (on the BYE)
+    // chunks
+    chunk_number,          ///< number: 1 for the first chunk of a Message-ID
+    message_complete,      ///< number: 1 complete ($ and all bytes), 0 aborted (#)
+    message_chunks,        ///< number: chunks of the message (on its last chunk)
+    message_bytes,         ///< number: bytes of the message (on its last chunk)
+    message_content_type,  ///< text: Content-Type of the message's first chunk (on its last chunk)
+    message_incomplete,    ///< expert: the session or connection ended before the last chunk
+    // bounds
+    tracking_full,  ///< expert
+};
+
+/// A fact or finding for `frame`. upsert: replaces an earlier note of the same kind on that frame.
+struct Note {
+    NoteKind kind;
+    std::uint32_t frame = 0;
+    std::uint64_t number = 0;
+    double seconds = 0;
+    std::string text;
+    bool upsert = false;
+};
+
+/// A SIP message as the tracker needs it. sdp is null when the message carries no SDP.
+struct SipEvent {
+    std::uint32_t frame = 0;
+    double time = 0;
+    bool is_request = false;
+    std::string method;        ///< requests
+    std::uint32_t status = 0;  ///< responses
+    std::string call_id, from_tag, cseq_method;
+    std::uint32_t cseq = 0;
+    const SdpMsrp* sdp = nullptr;
+};
+
+/// One TCP segment. Hosts are addresses as text; seq/ack are raw (absolute) numbers.
+struct TcpEvent {
+    std::uint32_t frame = 0;
+    double time = 0;
+    std::uint32_t stream = 0;
+    std::string src, dst;
+    std::uint16_t src_port = 0, dst_port = 0;
+    std::uint32_t seq = 0, ack = 0, len = 0;
+    bool syn = false, ack_flag = false, fin = false, rst = false, retransmission = false;
+};
+
+/// Follows SDP sessions, their MSRP connections and transactions (see file comment).
+class MsrpTracker {
+public:
+    struct Limits {
+        std::size_t max_sessions = 10000;
+        std::size_t max_transactions = 100000;
+        double send_timeout = 30;  ///< seconds before an unanswered SEND is reported
+        double bind_timeout = 10;  ///< seconds after the answer for a session to receive a SEND
+    };
+    explicit MsrpTracker(const Limits& limits) : limits_(limits) {}
+
+    /// Checks time-outs; call first for every frame the plugin sees, with its time.
+    void tick(std::uint32_t frame, double time, std::vector<Note>& out);
+    void on_sip(const SipEvent& sip, std::vector<Note>& out);
+    /// Every TCP segment that wants_segment() accepted; with msg when it starts an MSRP message.
+    void on_tcp(const TcpEvent& tcp, const MsrpMessage* msg, std::vector<Note>& out);
+    /// True when the segment belongs to a tracked connection or opens one to a known MSRP endpoint.
+    bool wants_segment(std::uint32_t stream, bool syn, const std::string& dst, std::uint16_t dst_port) const;
+    bool empty() const { return sessions_.empty(); }
+
+private:
+    enum Party : std::uint8_t { offerer = 0, answerer = 1 };
+    struct Side {
+        std::string host, sid, path, setup_text;
+        std::uint16_t port = 0;
+        SetupRole setup = SetupRole::absent;
+    };
+    struct Session {
+        std::string call_id, dialog;
+        std::uint32_t cseq = 0, offer_frame = 0, answer_frame = 0;
+        double answer_time = 0;
+        Side side[2];
+        bool answered = false, any_200 = false, ended = false;
+        ConnectionVerdict verdict{};
+    };
+    struct Conn {
+        std::string client, server;
+        std::uint16_t client_port = 0, server_port = 0;
+        bool syn_seen = false, first_send_checked = false;
+        std::optional<std::size_t> session;
+        Party client_party = offerer;
+        std::vector<std::string> undelivered[2];  ///< [0] requests from the server, [1] from the client
+    };
+    struct Txn {
+        std::uint32_t frame = 0, stream = 0, response_frame = 0;
+        double time = 0;
+        std::string tid, method, to_sid, message_id;
+        bool from_client = false, delivered = false, answered = false, reported = false, expects_response = true;
+        std::uint32_t seq = 0, seq_end = 0, retransmissions = 0;
+        std::optional<std::size_t> session;
+    };
+    struct Watch {
+        std::string sid, host;
+        std::uint16_t port = 0;
+        std::uint32_t answer_frame = 0;
+        double answer_time = 0;
+        std::size_t session = 0;
+        bool bound = false, closed = false;
+        std::vector<std::uint32_t> send_frames;
+    };
+    struct Chunks {
+        std::uint32_t count = 0, last_frame = 0, stream = 0;
+        std::uint64_t bytes = 0;
+        std::optional<std::uint64_t> total;
+        std::optional<std::size_t> session;
+        std::string message_id, content_type;
+        bool ended = false;
+    };
+
+    void sdp_notes(const SdpMsrpMedia& m, std::uint32_t frame, std::vector<Note>& out) const;
+    void answer(Session& s, std::size_t index, const SipEvent& sip, std::vector<Note>& out);
+    Conn* connection(const TcpEvent& tcp, std::vector<Note>& out);
+    std::optional<std::size_t> find_session(const std::string& server, std::uint16_t server_port,
+                                            const std::string& client, Party* client_party) const;
+    void on_request(const TcpEvent& tcp, Conn& c, const MsrpMessage& msg, std::vector<Note>& out);
+    void on_response(const TcpEvent& tcp, Conn& c, const MsrpMessage& msg, std::vector<Note>& out);
+    void delivered(Txn& t);
+    void unanswered(Txn& t, std::uint32_t frame, double time, const std::string& why, std::vector<Note>& out);
+    void full(std::uint32_t frame, const char* what, std::vector<Note>& out);
+    /// Reports the chunked messages accepted by pred that never got their last chunk.
+    template <class Pred>
+    void incomplete_messages(Pred pred, std::uint32_t frame, const std::string& why, std::vector<Note>& out);
+    static std::string txn_key(std::uint32_t stream, bool from_client, const std::string& tid);
+    static std::string endpoint(const std::string& host, std::uint16_t port);
+
+    Limits limits_;
+    std::deque<Session> sessions_;
+    std::unordered_map<std::string, std::size_t> pending_offers_;    // dialog + CSeq -> session
+    std::unordered_multimap<std::string, std::size_t> by_endpoint_;  // host:port of either side -> session
+    std::unordered_map<std::uint32_t, Conn> conns_;
+    std::unordered_map<std::string, Txn> txns_;
+    std::map<std::pair<std::uint32_t, std::uint64_t>, std::string> by_seq_;  // (stream, side<<32|seq) -> txn key
+    std::deque<std::string> open_txns_;               // in time order: SENDs not yet answered or reported
+    std::unordered_map<std::string, Watch> watches_;  // by session id
+    std::deque<std::string> open_watches_;            // in answer order
+    std::unordered_map<std::string, Chunks> chunks_;  // stream/side/Message-ID
+    bool full_reported_ = false;
+};
+
+}  // namespace sipsleuth::core

@@ -1,0 +1,702 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// See msrp_session.h. RFC 4975 section 7 (message format), 7.1.1 (Byte-Range), 7.1.2 (responses:
+// none when Failure-Report is "no"), 5.4 (binding: the first SEND on a connection binds it to the
+// session). Transaction ids are unique per sender and connection, so a transaction is keyed by TCP
+// stream, sending side and id; a splicing relay that copies a SEND to another connection makes a
+// second transaction, reported on its own connection.
+#include "sipsleuth/core/msrp_session.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+
+namespace sipsleuth::core {
+
+namespace {
+
+bool is_ident_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' || c == '%' || c == '=';
+}
+
+std::string printable(std::string_view s, std::size_t max = 64) {
+    return sanitize_utf8(s.substr(0, max)) + (s.size() > max ? "..." : "");
+}
+
+std::string seconds_text(double s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", s);
+    return buf;
+}
+
+std::string whole_seconds(double s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", s);
+    return buf;
+}
+
+std::string times(std::uint32_t n) { return std::to_string(n) + (n == 1 ? " time" : " times"); }
+
+std::string frames_text(const std::vector<std::uint32_t>& frames) {
+    std::string out;
+    for (std::size_t i = 0; i < frames.size() && i < 8; ++i) out += (i ? ", " : "") + std::to_string(frames[i]);
+    if (frames.size() > 8) out += ", ...";
+    return out;
+}
+
+std::optional<MsrpByteRange> parse_byte_range(std::string_view v) {
+    const std::size_t dash = v.find('-'), slash = v.find('/');
+    if (dash == std::string_view::npos || slash == std::string_view::npos || slash < dash) return std::nullopt;
+    MsrpByteRange r;
+    const auto start = parse_decimal(v.substr(0, dash), UINT64_MAX / 2);
+    if (!start || *start == 0) return std::nullopt;
+    r.start = *start;
+    const std::string_view end = v.substr(dash + 1, slash - dash - 1), total = v.substr(slash + 1);
+    if (end != "*") {
+        r.end = parse_decimal(end, UINT64_MAX / 2);
+        if (!r.end || *r.end + 1 < r.start) return std::nullopt;
+    }
+    if (total != "*") {
+        r.total = parse_decimal(total, UINT64_MAX / 2);
+        if (!r.total || (r.end && *r.end > *r.total)) return std::nullopt;
+    }
+    return r;
+}
+
+}  // namespace
+
+MsrpMessage parse_msrp_message(std::string_view bytes, const MsrpLimits& limits) {
+    MsrpMessage m;
+    if (bytes.size() > limits.max_bytes) bytes = bytes.substr(0, limits.max_bytes);
+    auto line_at = [&](std::size_t pos, std::size_t* next) {
+        std::size_t end = bytes.find('\n', pos);
+        if (end == std::string_view::npos) {
+            *next = bytes.size();
+            return bytes.substr(pos);
+        }
+        *next = end + 1;
+        std::size_t len = end - pos;
+        if (len && bytes[pos + len - 1] == '\r') --len;
+        return bytes.substr(pos, len);
+    };
+    std::size_t pos = 0;
+    const std::string_view first = line_at(0, &pos);
+    if (first.size() < 5 || first.substr(0, 5) != "MSRP ") return m;
+    m.start_line = {0, first.size()};
+    const std::size_t tid_at = 5;
+    const std::size_t sp = first.find(' ', tid_at);
+    if (sp == std::string_view::npos || sp == tid_at) {
+        m.problems.push_back({MsrpProblemKind::bad_start_line, m.start_line,
+                              "MSRP start line without transaction id and method: \"" + printable(first) + "\""});
+        m.length = bytes.size();
+        return m;
+    }
+    m.valid = true;
+    const std::string_view tid = first.substr(tid_at, sp - tid_at);
+    m.transaction_id = printable(tid, 64);
+    m.transaction_id_span = {tid_at, tid.size()};
+    const bool tid_ok = tid.size() >= 4 && tid.size() <= 32 && std::isalnum(static_cast<unsigned char>(tid[0])) &&
+                        std::all_of(tid.begin(), tid.end(), is_ident_char);
+    if (!tid_ok)
+        m.problems.push_back(
+            {MsrpProblemKind::bad_start_line, m.transaction_id_span,
+             "Transaction id \"" + printable(tid) + "\" is not 4 to 32 letters, digits or .-+%= (RFC 4975 section 9)"});
+    const std::string_view third = first.substr(sp + 1);
+    const std::string_view token = third.substr(0, third.find(' '));
+    if (token.size() == 3 && std::all_of(token.begin(), token.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        m.is_response = true;
+        m.status = static_cast<std::uint16_t>(*parse_decimal(token));
+        if (token.size() < third.size()) m.reason = printable(third.substr(4), 128);
+    } else if (!token.empty() && std::all_of(token.begin(), token.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+        m.method = std::string(token.substr(0, 32));
+    } else {
+        m.problems.push_back(
+            {MsrpProblemKind::bad_start_line,
+             {sp + 1, third.size()},
+             "\"" + printable(token) + "\" is neither a method (upper-case letters) nor a status code"});
+        m.method = printable(token, 32);
+    }
+
+    // Headers, up to the blank line before a body or the end-line.
+    const std::string end_marker = "-------" + std::string(tid);
+    std::size_t headers = 0;
+    bool body_follows = false, at_end_line = false;
+    while (pos < bytes.size()) {
+        std::size_t next;
+        const std::string_view line = line_at(pos, &next);
+        const Span line_span{pos, line.size()};
+        if (line.empty()) {
+            body_follows = true;
+            pos = next;
+            break;
+        }
+        if (line.substr(0, 7) == "-------") {
+            at_end_line = true;
+            break;
+        }
+        if (++headers > limits.max_headers) {
+            m.problems.push_back(
+                {MsrpProblemKind::too_many_headers, line_span,
+                 "More than " + std::to_string(limits.max_headers) + " header lines: the rest is not decoded"});
+            break;
+        }
+        pos = next;
+        const std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos || colon == 0) {
+            m.problems.push_back({MsrpProblemKind::bad_header, line_span,
+                                  "Header line without a name and colon: \"" + printable(line) + "\""});
+            continue;
+        }
+        const std::string_view name = line.substr(0, colon);
+        const std::size_t value_at =
+            line_span.offset + colon + 1 + (line.size() > colon + 1 && line[colon + 1] == ' ' ? 1 : 0);
+        const std::string_view value = trim(line.substr(colon + 1));
+        const Span value_span{value_at, value.size()};
+        if (iequals(name, "To-Path") || iequals(name, "From-Path")) {
+            const bool to = iequals(name, "To-Path");
+            std::optional<Span> bad;
+            std::vector<MsrpUri> path = parse_msrp_path(value, &bad);
+            for (MsrpUri& u : path) u.span.offset += value_at;
+            if (bad || path.empty())
+                m.problems.push_back({MsrpProblemKind::bad_path, value_span,
+                                      std::string(to ? "To-Path" : "From-Path") + " \"" + printable(value) +
+                                          "\" is not a list of MSRP URIs"});
+            (to ? m.to_path : m.from_path) = std::move(path);
+            (to ? m.to_path_span : m.from_path_span) = value_span;
+        } else if (iequals(name, "Message-ID")) {
+            m.message_id = printable(value, 64);
+            m.message_id_span = value_span;
+        } else if (iequals(name, "Byte-Range")) {
+            m.byte_range = parse_byte_range(value);
+            m.byte_range_span = value_span;
+            if (!m.byte_range)
+                m.problems.push_back(
+                    {MsrpProblemKind::bad_byte_range, value_span,
+                     "Byte-Range \"" + printable(value) + "\" is not start-end/total (RFC 4975 section 7.1.1)"});
+        } else if (iequals(name, "Content-Type")) {
+            m.content_type = printable(value, 128);
+            m.content_type_span = value_span;
+        } else if (iequals(name, "Failure-Report")) {
+            m.failure_report = printable(value, 16);
+        }
+    }
+    // The end-line: "-------" transaction-id flag CRLF, at the start of a line.
+    std::size_t end_at = std::string_view::npos;
+    if (at_end_line) {
+        end_at = pos;
+        if (bytes.compare(pos, end_marker.size(), end_marker) != 0) end_at = std::string_view::npos;
+    }
+    if (end_at == std::string_view::npos) {
+        for (std::size_t from = body_follows ? pos : pos; from < bytes.size();) {
+            const std::size_t hit = bytes.find(end_marker, from);
+            if (hit == std::string_view::npos) break;
+            if (hit == 0 || bytes[hit - 1] == '\n') {
+                end_at = hit;
+                break;
+            }
+            from = hit + 1;
+        }
+    }
+    if (end_at != std::string_view::npos && end_at + end_marker.size() < bytes.size()) {
+        const char flag = bytes[end_at + end_marker.size()];
+        if (flag == '$' || flag == '+' || flag == '#') {
+            m.flag = flag;
+            std::size_t next;
+            const std::string_view end_line = line_at(end_at, &next);
+            m.end_line = {end_at, end_line.size()};
+            m.length = next;
+            if (body_follows) {
+                std::size_t body_end = end_at;
+                if (body_end > pos && bytes[body_end - 1] == '\n') --body_end;
+                if (body_end > pos && bytes[body_end - 1] == '\r') --body_end;
+                m.body = {pos, body_end > pos ? body_end - pos : 0};
+            }
+        }
+    }
+    if (!m.flag) {
+        m.length = bytes.size();
+        if (body_follows) m.body = {pos, bytes.size() - pos};
+        m.problems.push_back(
+            {MsrpProblemKind::no_end_line,
+             {0, bytes.size()},
+             "No end-line " + printable(end_marker, 48) + ": message truncated or continued in a later segment"});
+    }
+    if (!m.is_response && (m.to_path_span.length == 0 || m.from_path_span.length == 0) &&
+        std::none_of(m.problems.begin(), m.problems.end(),
+                     [](const MsrpProblem& p) { return p.kind == MsrpProblemKind::too_many_headers; }))
+        m.problems.push_back({MsrpProblemKind::missing_header, m.start_line,
+                              std::string("Request without ") + (m.to_path_span.length ? "From-Path" : "To-Path") +
+                                  " (RFC 4975 section 7.1)"});
+    return m;
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+std::string MsrpTracker::txn_key(std::uint32_t stream, bool from_client, const std::string& tid) {
+    return std::to_string(stream) + (from_client ? "c" : "s") + tid;
+}
+
+std::string MsrpTracker::endpoint(const std::string& host, std::uint16_t port) {
+    return host + ":" + std::to_string(port);
+}
+
+void MsrpTracker::full(std::uint32_t frame, const char* what, std::vector<Note>& out) {
+    if (full_reported_) return;
+    full_reported_ = true;
+    out.push_back(
+        {NoteKind::tracking_full, frame, 0, 0,
+         std::string("Tracking limit reached (") + what + "): later MSRP sessions or transactions are not analysed"});
+}
+
+template <class Pred>
+void MsrpTracker::incomplete_messages(Pred pred, std::uint32_t frame, const std::string& why, std::vector<Note>& out) {
+    for (auto& [key, ch] : chunks_) {
+        if (ch.ended || ch.count == 0 || !pred(ch)) continue;
+        ch.ended = true;
+        const std::string msg = "Message " + ch.message_id + " ended incomplete: " +
+                                (ch.count == 1 ? std::string("1 chunk, ") : std::to_string(ch.count) + " chunks, ") +
+                                std::to_string(ch.bytes) + " of " + (ch.total ? std::to_string(*ch.total) : "*") +
+                                " bytes (last chunk in frame " + std::to_string(ch.last_frame) + "); " + why;
+        out.push_back({NoteKind::message_incomplete, frame, 0, 0, msg});
+        if (ch.last_frame != frame) out.push_back({NoteKind::message_incomplete, ch.last_frame, 0, 0, msg});
+    }
+}
+
+bool MsrpTracker::wants_segment(std::uint32_t stream, bool syn, const std::string& dst, std::uint16_t dst_port) const {
+    if (conns_.count(stream)) return true;
+    return syn && by_endpoint_.count(endpoint(dst, dst_port));
+}
+
+void MsrpTracker::sdp_notes(const SdpMsrpMedia& m, std::uint32_t frame, std::vector<Note>& out) const {
+    out.push_back({NoteKind::sdp_endpoint, frame, 0, 0, endpoint(m.endpoint_host(), m.endpoint_port())});
+    std::string path;
+    for (const MsrpUri& u : m.path) {
+        if (!path.empty()) path += ' ';
+        path += (u.secure ? "msrps://" : "msrp://") + u.host + (u.port ? ":" + std::to_string(u.port) : "") +
+                (u.session_id.empty() ? "" : "/" + u.session_id) + ";" + u.transport;
+    }
+    if (!path.empty()) out.push_back({NoteKind::sdp_path, frame, 0, 0, path});
+    if (!m.session_id().empty()) out.push_back({NoteKind::sdp_session_id, frame, 0, 0, m.session_id()});
+    out.push_back({NoteKind::sdp_setup, frame, 0, 0, setup_role_name(m.setup)});
+    if (!m.accept_types.empty()) out.push_back({NoteKind::sdp_accept_types, frame, 0, 0, m.accept_types});
+}
+
+void MsrpTracker::tick(std::uint32_t frame, double time, std::vector<Note>& out) {
+    // SENDs unanswered past the timeout, oldest first.
+    while (!open_txns_.empty()) {
+        auto it = txns_.find(open_txns_.front());
+        if (it == txns_.end() || it->second.answered || it->second.reported) {
+            open_txns_.pop_front();
+            continue;
+        }
+        if (time - it->second.time < limits_.send_timeout) break;
+        unanswered(it->second, frame, time,
+                   "none within msrpa.send_timeout (" + whole_seconds(limits_.send_timeout) + " s), checked", out);
+        open_txns_.pop_front();
+    }
+    // Sessions that received no SEND within the bind timeout of their answer.
+    while (!open_watches_.empty()) {
+        auto it = watches_.find(open_watches_.front());
+        if (it == watches_.end() || it->second.bound || it->second.closed) {
+            open_watches_.pop_front();
+            continue;
+        }
+        Watch& w = it->second;
+        const double elapsed = time - w.answer_time;
+        if (elapsed < limits_.bind_timeout) break;
+        std::string msg = "MSRP session " + w.sid + " of " + endpoint(w.host, w.port) + " (SDP in frame " +
+                          std::to_string(w.answer_frame) + ") received no SEND within " +
+                          whole_seconds(limits_.bind_timeout) + " s of the answer (" + seconds_text(elapsed) +
+                          " s elapsed): ";
+        msg += w.send_frames.empty()
+                   ? "none was sent to it"
+                   : "SENDs to it in frames " + frames_text(w.send_frames) + " were neither acknowledged nor answered";
+        out.push_back({NoteKind::bind_timeout, frame, 0, 0, msg});
+        out.push_back({NoteKind::bind_elapsed, frame, 0, elapsed, ""});
+        if (w.answer_frame != frame) out.push_back({NoteKind::bind_timeout, w.answer_frame, 0, 0, msg});
+        w.closed = true;
+        open_watches_.pop_front();
+    }
+}
+
+void MsrpTracker::on_sip(const SipEvent& sip, std::vector<Note>& out) {
+    const std::string dialog = sip.call_id + '\x1f' + sip.from_tag;
+    const std::string key = dialog + '\x1f' + std::to_string(sip.cseq);
+    if (sip.is_request && sip.method == "BYE") {
+        for (std::size_t i = 0; i < sessions_.size(); ++i) {
+            Session& s = sessions_[i];
+            if (s.call_id != sip.call_id || !s.answered || s.ended) continue;
+            s.ended = true;
+            for (auto& [sid, w] : watches_)
+                if (w.session == i) w.closed = true;
+            // A session where nobody connects was reported on its answer already.
+            const bool connects = s.verdict.offerer_connects || s.verdict.answerer_connects;
+            if (!s.any_200 && connects)
+                out.push_back({NoteKind::session_ended_unbound, sip.frame, 0, 0,
+                               "BYE " + seconds_text(sip.time - s.answer_time) + " s after the SDP answer (frame " +
+                                   std::to_string(s.answer_frame) + ") and no SEND of this session got a 200 OK"});
+            for (const std::string& k : open_txns_) {
+                auto it = txns_.find(k);
+                if (it != txns_.end() && it->second.session == i && !it->second.answered && !it->second.reported)
+                    unanswered(it->second, sip.frame, sip.time, "the session ended (BYE)", out);
+            }
+            incomplete_messages([i](const Chunks& ch) { return ch.session == i; }, sip.frame, "the session ended (BYE)",
+                                out);
+        }
+        return;
+    }
+    if (!sip.sdp) return;
+    const SdpMsrp& sdp = *sip.sdp;
+    if (sdp.media.empty()) return;
+    const SdpMsrpMedia& m = sdp.media.front();
+    sdp_notes(m, sip.frame, out);
+    if (sip.is_request && (sip.method == "INVITE" || sip.method == "UPDATE")) {
+        if (sessions_.size() >= limits_.max_sessions) {
+            full(sip.frame, "msrpa.max_sessions", out);
+            return;
+        }
+        Session s;
+        s.call_id = sip.call_id;
+        s.dialog = dialog;
+        s.cseq = sip.cseq;
+        s.offer_frame = sip.frame;
+        Side& o = s.side[offerer];
+        o.host = m.endpoint_host();
+        o.port = m.endpoint_port();
+        o.sid = m.session_id();
+        o.setup = m.setup;
+        sessions_.push_back(std::move(s));
+        pending_offers_[key] = sessions_.size() - 1;
+        return;
+    }
+    if (sip.is_request || sip.status < 200 || sip.status >= 300) {
+        // An answer in a reliable 18x or an offer in a 200 (answer in ACK) is not followed here.
+        if (!sip.is_request && sip.status >= 180 && sip.status < 200) {
+            auto it = pending_offers_.find(key);
+            if (it != pending_offers_.end()) answer(sessions_[it->second], it->second, sip, out);
+        }
+        return;
+    }
+    auto it = pending_offers_.find(key);
+    if (it == pending_offers_.end()) return;
+    const std::size_t index = it->second;
+    pending_offers_.erase(it);
+    answer(sessions_[index], index, sip, out);
+}
+
+void MsrpTracker::answer(Session& s, std::size_t index, const SipEvent& sip, std::vector<Note>& out) {
+    const SdpMsrpMedia& m = sip.sdp->media.front();
+    Side& a = s.side[answerer];
+    a.host = m.endpoint_host();
+    a.port = m.endpoint_port();
+    a.sid = m.session_id();
+    a.setup = m.setup;
+    const bool first = !s.answered;
+    s.answered = true;
+    s.answer_frame = sip.frame;
+    s.answer_time = sip.time;
+    s.verdict = connection_model(s.side[offerer].setup, a.setup);
+    out.push_back({NoteKind::offer_in, sip.frame, s.offer_frame, 0, ""});
+    out.push_back({NoteKind::answer_in, s.offer_frame, sip.frame, 0, "", true});
+    out.push_back({NoteKind::connection_model, sip.frame, static_cast<std::uint64_t>(s.verdict.model), 0, ""});
+    out.push_back(
+        {NoteKind::connection_model, s.offer_frame, static_cast<std::uint64_t>(s.verdict.model), 0, "", true});
+    const ConnectionModel model = s.verdict.model;
+    if (model == ConnectionModel::both_active)
+        out.push_back({NoteKind::both_active, sip.frame, 0, 0, s.verdict.message});
+    else if (model == ConnectionModel::both_passive || model == ConnectionModel::holdconn)
+        out.push_back({NoteKind::nobody_connects, sip.frame, 0, 0, s.verdict.message});
+    if (!first) return;
+    for (int p = 0; p < 2; ++p)
+        if (!s.side[p].host.empty()) by_endpoint_.emplace(endpoint(s.side[p].host, s.side[p].port), index);
+    // The sides that must receive a SEND to bind: the passive (accepting) one, or both in ACM.
+    if (model == ConnectionModel::both_passive || model == ConnectionModel::holdconn) return;
+    for (int p = 0; p < 2; ++p) {
+        const bool connects = p == offerer ? s.verdict.offerer_connects : s.verdict.answerer_connects;
+        if (connects && model != ConnectionModel::both_active) continue;
+        const Side& side = s.side[p];
+        if (side.sid.empty() || watches_.count(side.sid)) continue;
+        if (watches_.size() >= limits_.max_sessions) {
+            full(sip.frame, "msrpa.max_sessions", out);
+            return;
+        }
+        Watch w;
+        w.sid = side.sid;
+        w.host = side.host;
+        w.port = side.port;
+        w.answer_frame = sip.frame;
+        w.answer_time = sip.time;
+        w.session = index;
+        watches_.emplace(side.sid, std::move(w));
+        open_watches_.push_back(side.sid);
+    }
+}
+
+std::optional<std::size_t> MsrpTracker::find_session(const std::string& server, std::uint16_t server_port,
+                                                     const std::string& client, Party* client_party) const {
+    std::optional<std::size_t> best;
+    auto range = by_endpoint_.equal_range(endpoint(server, server_port));
+    for (auto it = range.first; it != range.second; ++it) {
+        const Session& s = sessions_[it->second];
+        for (int p = 0; p < 2; ++p) {
+            const Side& srv = s.side[p];
+            if (srv.host != server || srv.port != server_port) continue;
+            const Party other = p == offerer ? answerer : offerer;
+            // Prefer the session whose other side is this client; else the latest one.
+            if (s.side[other].host == client) {
+                if (!best || sessions_[*best].side[*client_party].host != client || it->second > *best) {
+                    best = it->second;
+                    *client_party = other;
+                }
+            } else if (!best || (sessions_[*best].side[*client_party].host != client && it->second > *best)) {
+                best = it->second;
+                *client_party = other;
+            }
+        }
+    }
+    return best;
+}
+
+MsrpTracker::Conn* MsrpTracker::connection(const TcpEvent& tcp, std::vector<Note>& out) {
+    auto it = conns_.find(tcp.stream);
+    if (it != conns_.end()) return &it->second;
+    if (conns_.size() >= limits_.max_sessions) {
+        full(tcp.frame, "msrpa.max_sessions", out);
+        return nullptr;
+    }
+    Conn c;
+    Party party = offerer;
+    // With the SYN, the receiver is the server; without it, try the destination first.
+    std::optional<std::size_t> s = find_session(tcp.dst, tcp.dst_port, tcp.src, &party);
+    bool src_is_client = true;
+    if (!s && !tcp.syn) {
+        s = find_session(tcp.src, tcp.src_port, tcp.dst, &party);
+        src_is_client = !s.has_value();
+    }
+    c.client = src_is_client ? tcp.src : tcp.dst;
+    c.client_port = src_is_client ? tcp.src_port : tcp.dst_port;
+    c.server = src_is_client ? tcp.dst : tcp.src;
+    c.server_port = src_is_client ? tcp.dst_port : tcp.src_port;
+    c.syn_seen = tcp.syn && !tcp.ack_flag;
+    c.session = s;
+    c.client_party = party;
+    return &conns_.emplace(tcp.stream, std::move(c)).first->second;
+}
+
+void MsrpTracker::delivered(Txn& t) {
+    if (t.delivered) return;
+    t.delivered = true;
+    if (t.method != "SEND" || t.to_sid.empty()) return;
+    auto w = watches_.find(t.to_sid);
+    if (w != watches_.end()) w->second.bound = true;
+}
+
+void MsrpTracker::unanswered(Txn& t, std::uint32_t frame, double time, const std::string& why, std::vector<Note>& out) {
+    t.reported = true;
+    std::string msg = "SEND " + t.tid + " (frame " + std::to_string(t.frame) + ") got no response: " + why + " " +
+                      seconds_text(time - t.time) + " s after it; ";
+    if (t.retransmissions) msg += "TCP retransmitted it " + times(t.retransmissions) + ", ";
+    msg += t.delivered ? "the peer's TCP acknowledged it" : "the peer's TCP never acknowledged it";
+    out.push_back({NoteKind::send_unanswered, frame, 0, 0, msg});
+    if (t.frame != frame) out.push_back({NoteKind::send_unanswered, t.frame, 0, 0, msg});
+}
+
+void MsrpTracker::on_tcp(const TcpEvent& tcp, const MsrpMessage* msg, std::vector<Note>& out) {
+    Conn* c = connection(tcp, out);
+    if (!c) return;
+    const bool from_client = tcp.src == c->client && tcp.src_port == c->client_port;
+    // Acknowledgements: the peer took the bytes of a request (delivery, for binding).
+    if (tcp.ack_flag && !tcp.syn) {
+        auto& pending = c->undelivered[from_client ? 0 : 1];  // requests sent by the other side
+        for (std::size_t i = 0; i < pending.size();) {
+            auto t = txns_.find(pending[i]);
+            if (t == txns_.end() || t->second.delivered ||
+                static_cast<std::int32_t>(tcp.ack - t->second.seq_end) >= 0) {
+                if (t != txns_.end()) delivered(t->second);
+                pending[i] = std::move(pending.back());
+                pending.pop_back();
+                continue;
+            }
+            ++i;
+        }
+    }
+    // A retransmission of a segment that carried a request: MSRP never sees it again.
+    if (tcp.retransmission && tcp.len) {
+        auto k = by_seq_.find({tcp.stream, (std::uint64_t(from_client) << 32) | tcp.seq});
+        if (k != by_seq_.end()) {
+            auto t = txns_.find(k->second);
+            if (t != txns_.end()) {
+                Txn& txn = t->second;
+                ++txn.retransmissions;
+                out.push_back({NoteKind::retransmission_of, tcp.frame, txn.frame, 0, ""});
+                const std::string msg_here = "TCP retransmission " + std::to_string(txn.retransmissions) + " of " +
+                                             txn.method + " " + txn.tid + " (frame " + std::to_string(txn.frame) +
+                                             "), " + seconds_text(tcp.time - txn.time) + " s after it" +
+                                             (txn.answered ? "" : ", still unanswered");
+                out.push_back({NoteKind::send_retransmitted, tcp.frame, 0, 0, msg_here});
+                out.push_back({NoteKind::send_retransmissions, txn.frame, txn.retransmissions, 0, "", true});
+                out.push_back({NoteKind::send_retransmitted, txn.frame, 0, 0,
+                               txn.method + " " + txn.tid + " was retransmitted by TCP " + times(txn.retransmissions) +
+                                   ", last in frame " + std::to_string(tcp.frame) + " (" +
+                                   seconds_text(tcp.time - txn.time) + " s after it)",
+                               true});
+            }
+        }
+    }
+    if (msg && msg->valid) {
+        if (c->session) {
+            const Session& s = sessions_[*c->session];
+            out.push_back({NoteKind::conn_sdp_answer, tcp.frame, s.answer_frame, 0, ""});
+            out.push_back({NoteKind::conn_call_id, tcp.frame, 0, 0, s.call_id});
+            if (c->syn_seen) {
+                const char* who = c->client_party == offerer ? "offerer " : "answerer ";
+                out.push_back({NoteKind::conn_opened_by, tcp.frame, 0, 0, who + endpoint(c->client, c->client_port)});
+            }
+        }
+        if (msg->is_response)
+            on_response(tcp, *c, *msg, out);
+        else
+            on_request(tcp, *c, *msg, out);
+    }
+    if (tcp.fin || tcp.rst) {
+        const std::string why = tcp.rst ? "the connection was reset" : "the connection was closed";
+        for (const std::string& k : open_txns_) {
+            auto it = txns_.find(k);
+            if (it != txns_.end() && it->second.stream == tcp.stream && !it->second.answered && !it->second.reported)
+                unanswered(it->second, tcp.frame, tcp.time, why, out);
+        }
+        const std::uint32_t stream = tcp.stream;
+        incomplete_messages([stream](const Chunks& ch) { return ch.stream == stream; }, tcp.frame, why, out);
+    }
+}
+
+void MsrpTracker::on_request(const TcpEvent& tcp, Conn& c, const MsrpMessage& msg, std::vector<Note>& out) {
+    const bool from_client = tcp.src == c.client && tcp.src_port == c.client_port;
+    // Who opened the connection against who the SDP said should (first message only).
+    if (c.session && !c.first_send_checked && msg.method == "SEND") {
+        c.first_send_checked = true;
+        const Session& s = sessions_[*c.session];
+        const Party sender = from_client ? c.client_party : (c.client_party == offerer ? answerer : offerer);
+        const Party receiver = sender == offerer ? answerer : offerer;
+        if (c.syn_seen) {
+            const bool may = c.client_party == offerer ? s.verdict.offerer_connects : s.verdict.answerer_connects;
+            if (!may)
+                out.push_back({NoteKind::unexpected_opener, tcp.frame, 0, 0,
+                               std::string("The ") + (c.client_party == offerer ? "offerer" : "answerer") + " " +
+                                   endpoint(c.client, c.client_port) + " opened this connection, but the SDP (frames " +
+                                   std::to_string(s.offer_frame) + ", " + std::to_string(s.answer_frame) + ") says " +
+                                   (s.verdict.offerer_connects    ? "the offerer"
+                                    : s.verdict.answerer_connects ? "the answerer"
+                                                                  : "nobody") +
+                                   " connects"});
+        }
+        std::string mismatch;
+        const std::string& want_to = s.side[receiver].sid;
+        const std::string& want_from = s.side[sender].sid;
+        if (!want_to.empty() && msg.to_session_id() != want_to)
+            mismatch = "To-Path session id \"" + msg.to_session_id() + "\" is not the " +
+                       (receiver == offerer ? "offer" : "answer") + "'s a=path session id \"" + want_to + "\"";
+        if (!want_from.empty() && msg.from_session_id() != want_from)
+            mismatch += (mismatch.empty() ? "" : "; ") + std::string("From-Path session id \"") +
+                        msg.from_session_id() + "\" is not the " + (sender == offerer ? "offer" : "answer") +
+                        "'s a=path session id \"" + want_from + "\"";
+        if (!mismatch.empty())
+            out.push_back({NoteKind::path_mismatch, tcp.frame, 0, 0,
+                           mismatch + " (SDP frames " + std::to_string(s.offer_frame) + ", " +
+                               std::to_string(s.answer_frame) + ")"});
+    }
+    if (msg.transaction_id.empty()) return;
+    const std::string key = txn_key(tcp.stream, from_client, msg.transaction_id);
+    auto existing = txns_.find(key);
+    if (existing != txns_.end()) {
+        out.push_back({NoteKind::duplicate_tid, tcp.frame, 0, 0,
+                       "Transaction id " + msg.transaction_id + " was already used by the " + existing->second.method +
+                           " in frame " + std::to_string(existing->second.frame) + " on this connection"});
+        return;
+    }
+    if (txns_.size() >= limits_.max_transactions) {
+        full(tcp.frame, "msrpa.max_transactions", out);
+        return;
+    }
+    Txn t;
+    t.frame = tcp.frame;
+    t.stream = tcp.stream;
+    t.time = tcp.time;
+    t.tid = msg.transaction_id;
+    t.method = msg.method;
+    t.to_sid = msg.to_session_id();
+    t.message_id = msg.message_id;
+    t.from_client = from_client;
+    t.seq = tcp.seq;
+    t.seq_end = tcp.seq + static_cast<std::uint32_t>(msg.length);
+    t.session = c.session;
+    // RFC 4975 section 7.1.2: no response to a REPORT, nor to a SEND with Failure-Report: no.
+    t.expects_response = msg.method != "REPORT" && !iequals(msg.failure_report, "no");
+    by_seq_[{tcp.stream, (std::uint64_t(from_client) << 32) | tcp.seq}] = key;
+    if (t.method == "SEND" && !t.to_sid.empty()) {
+        auto w = watches_.find(t.to_sid);
+        if (w != watches_.end() && w->second.send_frames.size() < 64) w->second.send_frames.push_back(tcp.frame);
+    }
+    if (t.method == "SEND" && t.expects_response) open_txns_.push_back(key);
+    // Acknowledged by the peer: its segments' ACKs are checked against this request's end.
+    if (c.undelivered[from_client ? 1 : 0].size() < 1024) c.undelivered[from_client ? 1 : 0].push_back(key);
+
+    // Chunks of one message (Message-ID), in this direction of this connection.
+    if (!msg.message_id.empty()) {
+        const std::string ckey = std::to_string(tcp.stream) + (from_client ? "c" : "s") + msg.message_id;
+        if (msg.method == "SEND" && msg.byte_range) {
+            auto found = chunks_.find(ckey);
+            if (found == chunks_.end() && chunks_.size() < limits_.max_transactions)
+                found = chunks_.emplace(ckey, Chunks{}).first;
+            if (found != chunks_.end() && found->second.ended) found->second = Chunks{};  // Message-ID reused
+            if (found != chunks_.end()) {
+                Chunks& ch = found->second;
+                if (ch.count == 0) {
+                    ch.stream = tcp.stream;
+                    ch.session = c.session;
+                    ch.message_id = msg.message_id;
+                    ch.content_type = msg.content_type;
+                }
+                if (msg.byte_range->total) ch.total = msg.byte_range->total;
+                ++ch.count;
+                ch.last_frame = tcp.frame;
+                ch.bytes += msg.body.length;
+                out.push_back({NoteKind::chunk_number, tcp.frame, ch.count, 0, ""});
+                const bool last_bytes =
+                    !msg.byte_range->total || (msg.byte_range->start + msg.body.length == *msg.byte_range->total + 1);
+                if (msg.flag == '#' || (msg.flag == '$' && last_bytes)) {
+                    out.push_back({NoteKind::message_complete, tcp.frame, msg.flag == '$' ? 1u : 0u, 0, ""});
+                    out.push_back({NoteKind::message_chunks, tcp.frame, ch.count, 0, ""});
+                    out.push_back({NoteKind::message_bytes, tcp.frame, ch.bytes, 0, ""});
+                    if (!ch.content_type.empty())
+                        out.push_back({NoteKind::message_content_type, tcp.frame, 0, 0, ch.content_type});
+                    ch.ended = true;
+                }
+            }
+        } else if (msg.method == "REPORT") {
+            const std::string sent = std::to_string(tcp.stream) + (from_client ? "s" : "c") + msg.message_id;
+            auto found = chunks_.find(sent);
+            if (found != chunks_.end()) {
+                out.push_back({NoteKind::report_of, tcp.frame, found->second.last_frame, 0, ""});
+                out.push_back({NoteKind::report_in, found->second.last_frame, tcp.frame, 0, "", true});
+            }
+        }
+    }
+    txns_.emplace(key, std::move(t));
+}
+
+void MsrpTracker::on_response(const TcpEvent& tcp, Conn& c, const MsrpMessage& msg, std::vector<Note>& out) {
+    const bool from_client = tcp.src == c.client && tcp.src_port == c.client_port;
+    auto it = txns_.find(txn_key(tcp.stream, !from_client, msg.transaction_id));
+    if (it == txns_.end()) return;
+    Txn& t = it->second;
+    if (t.answered) return;
+    t.answered = true;
+    t.response_frame = tcp.frame;
+    delivered(t);
+    out.push_back({NoteKind::request_in, tcp.frame, t.frame, 0, ""});
+    out.push_back({NoteKind::response_time, tcp.frame, 0, tcp.time - t.time, ""});
+    out.push_back({NoteKind::response_in, t.frame, tcp.frame, 0, "", true});
+    if (msg.status == 200 && t.method == "SEND" && t.session) sessions_[*t.session].any_200 = true;
+}
+
+}  // namespace sipsleuth::core

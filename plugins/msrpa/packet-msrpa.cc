@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// msrpa: MSRP session analysis, a post-dissector beside Wireshark's own `msrp` dissector (whose fields
+// stay as they are). Field case 001: a Blink-to-Blink chat through an SBC where offer and answer both
+// say a=setup:active (RFC 6135), the SBC splices two client-initiated TCP connections, SENDs are
+// retransmitted and never answered and the callee fails with MSRPBindSessionTimeout after 10 s.
+// On the first pass it reads SIP (method, status, Call-ID, From tag, CSeq, the SDP body's bytes), TCP
+// (stream, raw sequence and acknowledgement numbers, flags, retransmission analysis) and the bytes of
+// the MSRP message Wireshark found, hands them to the core tracker (core/msrp_session.h), and stores
+// per frame what it says; findings known only later (unanswered SEND, retransmissions, bind timeout)
+// are written back onto the frame they are about, so `tshark -2` and the GUI show them there too.
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <epan/address.h>
+#include <epan/to_str.h>
+
+#include "sipsleuth/core/msrp_session.h"
+#include "sipsleuth/core/sdp_msrp.h"
+#include "sipsleuth/wsglue/fields.h"
+#include "sipsleuth/wsglue/registry.h"
+#include "sipsleuth/wsglue/store.h"
+#include "sipsleuth/wsglue/tvb.h"
+#include "sipsleuth/wsglue/values.h"
+
+namespace core = sipsleuth::core;
+namespace ws = sipsleuth::wsglue;
+
+namespace {
+
+ws::Protocol proto{"MSRP session analysis", "MSRPA", "msrpa"};
+
+const std::vector<value_string> model_names = ws::value_strings(core::connection_models());
+
+// SDP (on the SIP message carrying it).
+ws::Field hf_sdp_setup{proto,
+                       "msrpa.sdp.setup",
+                       "a=setup",
+                       FT_STRING,
+                       BASE_NONE,
+                       nullptr,
+                       "The MSRP media's a=setup role (RFC 4145), or absent (RFC 4975 defaults apply)."};
+ws::Field hf_sdp_path{proto,
+                      "msrpa.sdp.path",
+                      "a=path",
+                      FT_STRING,
+                      BASE_NONE,
+                      nullptr,
+                      "The MSRP media's a=path URIs (RFC 4975 section 8.2)."};
+ws::Field hf_sdp_session_id{proto,
+                            "msrpa.sdp.session_id",
+                            "Session id",
+                            FT_STRING,
+                            BASE_NONE,
+                            nullptr,
+                            "Session id of the last a=path URI: what the peer's To-Path must end with."};
+ws::Field hf_sdp_endpoint{
+    proto,
+    "msrpa.sdp.endpoint",
+    "Endpoint",
+    FT_STRING,
+    BASE_NONE,
+    nullptr,
+    "Host and port of the last a=path URI (else c= and m=): where this side listens or connects from."};
+ws::Field hf_sdp_accept_types{proto,
+                              "msrpa.sdp.accept_types",
+                              "a=accept-types",
+                              FT_STRING,
+                              BASE_NONE,
+                              nullptr,
+                              "The media types this side accepts."};
+ws::Field hf_offer_in{proto,
+                      "msrpa.offer_in",
+                      "Offer in frame",
+                      FT_FRAMENUM,
+                      BASE_NONE,
+                      nullptr,
+                      "The SDP offer this answer answers (same Call-ID, From tag and CSeq)."};
+ws::Field hf_answer_in{
+    proto, "msrpa.answer_in", "Answer in frame", FT_FRAMENUM, BASE_NONE, nullptr, "The SDP answer to this offer."};
+ws::Field hf_model{proto,
+                   "msrpa.connection_model",
+                   "Connection model",
+                   FT_UINT8,
+                   BASE_DEC,
+                   model_names.data(),
+                   "Who opens the TCP connection, from the offer's and the answer's a=setup."};
+// Connection (each MSRP message).
+ws::Field hf_conn_answer{proto,
+                         "msrpa.connection.sdp_answer",
+                         "SDP answer of this connection",
+                         FT_FRAMENUM,
+                         BASE_NONE,
+                         nullptr,
+                         "The SDP answer whose endpoints this TCP connection joins."};
+ws::Field hf_conn_call_id{proto,
+                          "msrpa.connection.call_id",
+                          "SIP Call-ID",
+                          FT_STRING,
+                          BASE_NONE,
+                          nullptr,
+                          "Call-ID of the SIP dialog that set up this connection's MSRP session."};
+ws::Field hf_conn_opened_by{proto,
+                            "msrpa.connection.opened_by",
+                            "Opened by",
+                            FT_STRING,
+                            BASE_NONE,
+                            nullptr,
+                            "The side that sent the SYN of this TCP connection, as the SDP names it."};
+// Transactions.
+ws::Field hf_response_in{proto,
+                         "msrpa.response_in",
+                         "Response in frame",
+                         FT_FRAMENUM,
+                         BASE_NONE,
+                         FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE),
+                         "The response to this request."};
+ws::Field hf_request_in{proto,
+                        "msrpa.request_in",
+                        "Request in frame",
+                        FT_FRAMENUM,
+                        BASE_NONE,
+                        FRAMENUM_TYPE(FT_FRAMENUM_REQUEST),
+                        "The request this response answers."};
+ws::Field hf_response_time{proto,
+                           "msrpa.response_time",
+                           "Response time",
+                           FT_RELATIVE_TIME,
+                           BASE_NONE,
+                           nullptr,
+                           "Time from the request to this response."};
+ws::Field hf_report_of{proto,
+                       "msrpa.report_of",
+                       "Reports on the SEND in frame",
+                       FT_FRAMENUM,
+                       BASE_NONE,
+                       nullptr,
+                       "The last chunk of the message (same Message-ID) this REPORT reports on."};
+ws::Field hf_report_in{proto,
+                       "msrpa.report_in",
+                       "REPORT in frame",
+                       FT_FRAMENUM,
+                       BASE_NONE,
+                       nullptr,
+                       "The REPORT on the message this SEND ends."};
+ws::Field hf_retrans_of{proto,
+                        "msrpa.retransmission_of",
+                        "Retransmission of the request in frame",
+                        FT_FRAMENUM,
+                        BASE_NONE,
+                        nullptr,
+                        "This TCP segment retransmits the segment that carried that MSRP request."};
+ws::Field hf_retrans_count{proto,
+                           "msrpa.send.retransmissions",
+                           "TCP retransmissions",
+                           FT_UINT32,
+                           BASE_DEC,
+                           nullptr,
+                           "How many times TCP retransmitted the segment carrying this request."};
+// Binding.
+ws::Field hf_bind_elapsed{proto,
+                          "msrpa.bind.elapsed",
+                          "Time since the SDP answer",
+                          FT_RELATIVE_TIME,
+                          BASE_NONE,
+                          nullptr,
+                          "Time from the SDP answer to the frame where the bind timeout became known."};
+// Chunks.
+ws::Field hf_chunk{proto,
+                   "msrpa.chunk.number",
+                   "Chunk number",
+                   FT_UINT32,
+                   BASE_DEC,
+                   nullptr,
+                   "This SEND's place among the chunks of its Message-ID, from 1."};
+ws::Field hf_complete{proto,
+                      "msrpa.message.complete",
+                      "Message complete",
+                      FT_BOOLEAN,
+                      BASE_NONE,
+                      nullptr,
+                      "On a message's last chunk: true when it ends with $ and all bytes, false when aborted (#)."};
+ws::Field hf_chunks{proto,
+                    "msrpa.message.chunks",
+                    "Chunks",
+                    FT_UINT32,
+                    BASE_DEC,
+                    nullptr,
+                    "On a message's last chunk: how many chunks carried it."};
+ws::Field hf_bytes{proto,
+                   "msrpa.message.bytes",
+                   "Message bytes",
+                   FT_UINT64,
+                   BASE_DEC,
+                   nullptr,
+                   "On a message's last chunk: content bytes of all its chunks."};
+
+ws::Field hf_content_type{proto,
+                          "msrpa.message.content_type",
+                          "Message Content-Type",
+                          FT_STRING,
+                          BASE_NONE,
+                          nullptr,
+                          "On a message's last chunk: the Content-Type its first chunk gave."};
+
+ws::Subtree ett_msrpa{proto};
+
+ws::Expert ei_both_active{proto, "msrpa.both_active", PI_PROTOCOL, PI_WARN, "Both ends a=setup:active"};
+ws::Expert ei_nobody_connects{proto, "msrpa.nobody_connects", PI_PROTOCOL, PI_ERROR,
+                              "Nobody opens the MSRP connection"};
+ws::Expert ei_unexpected_opener{proto, "msrpa.unexpected_opener", PI_PROTOCOL, PI_WARN,
+                                "Connection opened by the side the SDP says is passive"};
+ws::Expert ei_path_mismatch{proto, "msrpa.path_mismatch", PI_PROTOCOL, PI_WARN,
+                            "To-Path or From-Path session id differs from the SDP a=path"};
+ws::Expert ei_duplicate_tid{proto, "msrpa.duplicate_transaction_id", PI_PROTOCOL, PI_WARN,
+                            "Transaction id used twice on one connection"};
+ws::Expert ei_unanswered{proto, "msrpa.send_unanswered", PI_SEQUENCE, PI_WARN, "SEND never answered"};
+ws::Expert ei_retransmitted{proto, "msrpa.send_retransmitted", PI_SEQUENCE, PI_WARN, "SEND retransmitted by TCP"};
+ws::Expert ei_incomplete{proto, "msrpa.message_incomplete", PI_SEQUENCE, PI_WARN, "Chunked message never completed"};
+ws::Expert ei_bind_timeout{proto, "msrpa.bind_timeout", PI_SEQUENCE, PI_WARN, "MSRP session never bound"};
+ws::Expert ei_ended_unbound{proto, "msrpa.session_ended_unbound", PI_SEQUENCE, PI_WARN,
+                            "Session ended before any SEND got a 200 OK"};
+ws::Expert ei_full{proto, "msrpa.tracking_full", PI_UNDECODED, PI_NOTE, "MSRP tracking limit reached"};
+ws::Expert ei_bad_sdp{proto, "msrpa.malformed_sdp", PI_MALFORMED, PI_ERROR, "Malformed MSRP media in SDP"};
+ws::Expert ei_bad_msrp{proto, "msrpa.malformed_msrp", PI_MALFORMED, PI_ERROR, "Malformed MSRP message"};
+
+ws::UintPref pref_send_timeout{
+    proto, "send_timeout", "Seconds before an unanswered SEND is reported",
+    "A SEND with no response after this many seconds is reported (also at BYE or TCP close).", 30};
+ws::UintPref pref_bind_timeout{
+    proto, "bind_timeout", "Seconds for a session to receive its first SEND",
+    "After the SDP answer, the accepting side (both sides when both are active) must receive "
+    "a SEND within this time (Blink gives up after 10 s with MSRPBindSessionTimeout).",
+    10};
+ws::UintPref pref_max_sessions{proto, "max_sessions", "Most MSRP sessions and connections tracked",
+                               "Beyond this, new sessions are not analysed and msrpa.tracking_full says so.", 10000};
+ws::UintPref pref_max_transactions{proto, "max_transactions", "Most MSRP transactions tracked",
+                                   "Beyond this, new transactions are not analysed and msrpa.tracking_full says so.",
+                                   100000};
+
+ws::ForeignField ff_sip{"sip"};
+ws::ForeignField ff_method{"sip.Method"};
+ws::ForeignField ff_status{"sip.Status-Code"};
+ws::ForeignField ff_call_id{"sip.Call-ID"};
+ws::ForeignField ff_from_tag{"sip.from.tag"};
+ws::ForeignField ff_cseq{"sip.CSeq.seq"};
+ws::ForeignField ff_cseq_method{"sip.CSeq.method"};
+ws::ForeignField ff_content_type{"sip.Content-Type"};
+ws::ForeignField ff_body{"sip.msg_body"};
+ws::ForeignField ff_stream{"tcp.stream"};
+ws::ForeignField ff_seq{"tcp.seq_raw"};
+ws::ForeignField ff_ack{"tcp.ack_raw"};
+ws::ForeignField ff_len{"tcp.len"};
+ws::ForeignField ff_syn{"tcp.flags.syn"};
+ws::ForeignField ff_ackf{"tcp.flags.ack"};
+ws::ForeignField ff_fin{"tcp.flags.fin"};
+ws::ForeignField ff_rst{"tcp.flags.reset"};
+ws::ForeignField ff_retrans{"tcp.analysis.retransmission"};
+ws::ForeignField ff_spurious{"tcp.analysis.spurious_retransmission"};
+ws::ForeignField ff_msrp{"msrp"};
+ws::ForeignField ff_payload{"tcp.payload"};
+
+int dissect_msrpa(tvbuff_t*, packet_info*, proto_tree*, void*);
+ws::PostDissector post{proto,
+                       dissect_msrpa,
+                       {&ff_sip,          &ff_method, &ff_status, &ff_call_id, &ff_from_tag, &ff_cseq, &ff_cseq_method,
+                        &ff_content_type, &ff_body,   &ff_stream, &ff_seq,     &ff_ack,      &ff_len,  &ff_syn,
+                        &ff_ackf,         &ff_fin,    &ff_rst,    &ff_retrans, &ff_spurious, &ff_msrp, &ff_payload}};
+
+// What is shown on one frame: the tracker's notes for it and the parse problems found in it.
+struct Verdict {
+    std::vector<core::Note> notes;
+    std::vector<std::string> sdp_problems, msrp_problems;
+};
+// Frames with something to show; bounded so that a hostile capture cannot grow it without limit.
+ws::FrameStore<Verdict> verdicts{proto, 1000000};
+std::optional<core::MsrpTracker> tracker;
+// Times are seconds since the first frame analysed: a double holds those to the nanosecond, which it
+// does not for seconds since 1970.
+std::optional<nstime_t> time_base;
+[[maybe_unused]] const bool tracker_hooks = [] {
+    proto.on_init([] {
+        time_base.reset();
+        core::MsrpTracker::Limits limits;
+        limits.send_timeout = pref_send_timeout.value();
+        limits.bind_timeout = pref_bind_timeout.value();
+        limits.max_sessions = pref_max_sessions.value();
+        limits.max_transactions = pref_max_transactions.value();
+        tracker.emplace(limits);
+    });
+    proto.on_cleanup([] { tracker.reset(); });
+    return true;
+}();
+
+constexpr std::size_t kMaxBody = 64 * 1024;
+constexpr std::size_t kMaxMsrp = 256 * 1024;
+
+// ws::uint_value reads integers only; TCP flags are FT_BOOLEAN, stored as a 64-bit integer in 4.0.
+bool bool_value(const ws::Occurrences& o) {
+    if (!o.size()) return false;
+    field_info* fi = o.at(0);
+    if (fvalue_type_ftenum(&fi->value) != FT_BOOLEAN) return ws::uint_value(fi) != 0;
+    return fvalue_get_uinteger64(&fi->value) != 0;
+}
+
+double seconds(const nstime_t& t) {
+    if (!time_base) time_base = t;
+    nstime_t delta;
+    nstime_delta(&delta, &t, &*time_base);
+    return static_cast<double>(delta.secs) + delta.nsecs / 1e9;
+}
+
+std::string address_text(packet_info* pinfo, const address& a) { return address_to_str(pinfo->pool, &a); }
+
+// Notes for this frame go to its verdict; notes about earlier frames are written back onto theirs.
+void file_notes(std::uint32_t frame, std::vector<core::Note>& notes, Verdict& current) {
+    for (core::Note& n : notes) {
+        Verdict* target = &current;
+        if (n.frame != frame) {
+            target = verdicts.find_mutable(n.frame);
+            if (!target) target = verdicts.put(n.frame, 0, Verdict{});
+            if (!target) continue;
+        }
+        bool replaced = false;
+        if (n.upsert)
+            for (core::Note& old : target->notes)
+                if (old.kind == n.kind) {
+                    old = n;
+                    replaced = true;
+                    break;
+                }
+        if (!replaced) target->notes.push_back(std::move(n));
+    }
+}
+
+void analyse_sip(proto_tree* tree, packet_info* pinfo, double now, std::vector<core::Note>& notes, Verdict& v) {
+    ws::for_each_message(tree, ff_sip, [&](const ws::Scope& scope, guint) {
+        core::SipEvent e;
+        e.frame = pinfo->num;
+        e.time = now;
+        if (field_info* m = ws::Occurrences(tree, ff_method).first_in(scope)) {
+            e.is_request = true;
+            e.method = std::string(ws::string_value(m));
+        } else if (field_info* s = ws::Occurrences(tree, ff_status).first_in(scope)) {
+            e.status = static_cast<std::uint32_t>(ws::uint_value(s));
+        } else {
+            return;
+        }
+        e.call_id = std::string(ws::string_value(ws::Occurrences(tree, ff_call_id).first_in(scope)));
+        e.from_tag = std::string(ws::string_value(ws::Occurrences(tree, ff_from_tag).first_in(scope)));
+        e.cseq = static_cast<std::uint32_t>(ws::uint_value(ws::Occurrences(tree, ff_cseq).first_in(scope)));
+        e.cseq_method = std::string(ws::string_value(ws::Occurrences(tree, ff_cseq_method).first_in(scope)));
+        core::SdpMsrp sdp;
+        const std::string_view type = ws::string_value(ws::Occurrences(tree, ff_content_type).first_in(scope));
+        field_info* body = ws::Occurrences(tree, ff_body).first_in(scope);
+        if (body && body->ds_tvb && core::ifind(type, "application/sdp") != std::string_view::npos) {
+            const ws::Bytes bytes = ws::copy_bytes(body->ds_tvb, body->start, kMaxBody + 1);
+            const std::string_view text = bytes.view().substr(0, static_cast<std::size_t>(std::max(body->length, 0)));
+            sdp = core::parse_sdp_msrp(text, core::SdpLimits{kMaxBody, 2000});
+            if (!sdp.media.empty() || core::ifind(text, "m=message") != std::string_view::npos)
+                for (const core::SdpProblem& p : sdp.problems) v.sdp_problems.push_back(p.message);
+            e.sdp = &sdp;
+        }
+        tracker->on_sip(e, notes);
+    });
+}
+
+void analyse_tcp(proto_tree* tree, packet_info* pinfo, double now, std::vector<core::Note>& notes, Verdict& v) {
+    field_info* stream = ws::Occurrences(tree, ff_stream).first_in(ws::Scope{});
+    if (!stream) return;
+    core::TcpEvent e;
+    e.stream = static_cast<std::uint32_t>(ws::uint_value(stream));
+    e.syn = bool_value(ws::Occurrences(tree, ff_syn));
+    e.dst_port = static_cast<std::uint16_t>(pinfo->destport);
+    field_info* msrp = ws::Occurrences(tree, ff_msrp).first_in(ws::Scope{});
+    const bool known =
+        tracker->wants_segment(e.stream, e.syn, e.syn ? address_text(pinfo, pinfo->dst) : std::string(), e.dst_port);
+    if (!known && !msrp) return;
+    e.frame = pinfo->num;
+    e.time = now;
+    e.src = address_text(pinfo, pinfo->src);
+    e.dst = address_text(pinfo, pinfo->dst);
+    e.src_port = static_cast<std::uint16_t>(pinfo->srcport);
+    auto flag = [&](const ws::ForeignField& f) { return bool_value(ws::Occurrences(tree, f)); };
+    e.ack_flag = flag(ff_ackf);
+    e.fin = flag(ff_fin);
+    e.rst = flag(ff_rst);
+    e.seq = static_cast<std::uint32_t>(ws::uint_value(ws::Occurrences(tree, ff_seq).first_in(ws::Scope{})));
+    e.ack = static_cast<std::uint32_t>(ws::uint_value(ws::Occurrences(tree, ff_ack).first_in(ws::Scope{})));
+    e.len = static_cast<std::uint32_t>(ws::uint_value(ws::Occurrences(tree, ff_len).first_in(ws::Scope{})));
+    e.retransmission = ws::Occurrences(tree, ff_retrans).size() || ws::Occurrences(tree, ff_spurious).size();
+    std::optional<core::MsrpMessage> msg;
+    if (msrp && msrp->ds_tvb) {
+        // The MSRP message Wireshark found (the first of the segment), from its start to the segment's end.
+        const ws::Bytes bytes = ws::copy_bytes(msrp->ds_tvb, msrp->start, kMaxMsrp);
+        msg = core::parse_msrp_message(bytes.view());
+        for (const core::MsrpProblem& p : msg->problems) v.msrp_problems.push_back(p.message);
+    } else if (known && !e.retransmission) {
+        // A segment cut by the capture's snap length reaches no MSRP dissector: read what was captured.
+        field_info* payload = ws::Occurrences(tree, ff_payload).first_in(ws::Scope{});
+        if (payload && payload->ds_tvb) {
+            const ws::Bytes bytes = ws::copy_bytes(payload->ds_tvb, payload->start, kMaxMsrp);
+            if (bytes.truncated && bytes.view().substr(0, 5) == "MSRP ") {
+                msg = core::parse_msrp_message(bytes.view());
+                v.msrp_problems.push_back(
+                    "MSRP message truncated in the capture: " + std::to_string(bytes.data.size()) + " of " +
+                    std::to_string(bytes.reported) + " bytes captured");
+            }
+        }
+    }
+    tracker->on_tcp(e, msg ? &*msg : nullptr, notes);
+}
+
+void analyse(proto_tree* tree, packet_info* pinfo) {
+    if (!tracker) return;
+    const double now = seconds(pinfo->abs_ts);
+    std::vector<core::Note> notes;
+    Verdict v;
+    if (!tracker->empty()) tracker->tick(pinfo->num, now, notes);
+    if (ws::Occurrences(tree, ff_sip).size()) analyse_sip(tree, pinfo, now, notes, v);
+    if (!tracker->empty() || ws::Occurrences(tree, ff_msrp).size()) analyse_tcp(tree, pinfo, now, notes, v);
+    if (notes.empty() && v.sdp_problems.empty() && v.msrp_problems.empty()) return;
+    // Notes about this frame may also come from write-backs of later frames: keep one verdict per frame.
+    Verdict* current = verdicts.find_mutable(pinfo->num);
+    if (!current) current = verdicts.put(pinfo->num, 0, Verdict{});
+    if (!current) return;
+    current->sdp_problems.insert(current->sdp_problems.end(), v.sdp_problems.begin(), v.sdp_problems.end());
+    current->msrp_problems.insert(current->msrp_problems.end(), v.msrp_problems.begin(), v.msrp_problems.end());
+    file_notes(pinfo->num, notes, *current);
+}
+
+expert_field* expert_of(core::NoteKind k) {
+    using K = core::NoteKind;
+    switch (k) {
+        case K::both_active:
+            return ei_both_active.get();
+        case K::nobody_connects:
+            return ei_nobody_connects.get();
+        case K::unexpected_opener:
+            return ei_unexpected_opener.get();
+        case K::path_mismatch:
+            return ei_path_mismatch.get();
+        case K::duplicate_tid:
+            return ei_duplicate_tid.get();
+        case K::send_unanswered:
+            return ei_unanswered.get();
+        case K::send_retransmitted:
+            return ei_retransmitted.get();
+        case K::bind_timeout:
+            return ei_bind_timeout.get();
+        case K::session_ended_unbound:
+            return ei_ended_unbound.get();
+        case K::message_incomplete:
+            return ei_incomplete.get();
+        case K::tracking_full:
+            return ei_full.get();
+        default:
+            return nullptr;
+    }
+}
+
+int field_of(core::NoteKind k) {
+    using K = core::NoteKind;
+    switch (k) {
+        case K::sdp_setup:
+            return hf_sdp_setup;
+        case K::sdp_path:
+            return hf_sdp_path;
+        case K::sdp_session_id:
+            return hf_sdp_session_id;
+        case K::sdp_endpoint:
+            return hf_sdp_endpoint;
+        case K::sdp_accept_types:
+            return hf_sdp_accept_types;
+        case K::offer_in:
+            return hf_offer_in;
+        case K::answer_in:
+            return hf_answer_in;
+        case K::connection_model:
+            return hf_model;
+        case K::conn_sdp_answer:
+            return hf_conn_answer;
+        case K::conn_call_id:
+            return hf_conn_call_id;
+        case K::conn_opened_by:
+            return hf_conn_opened_by;
+        case K::response_in:
+            return hf_response_in;
+        case K::request_in:
+            return hf_request_in;
+        case K::response_time:
+            return hf_response_time;
+        case K::report_of:
+            return hf_report_of;
+        case K::report_in:
+            return hf_report_in;
+        case K::retransmission_of:
+            return hf_retrans_of;
+        case K::send_retransmissions:
+            return hf_retrans_count;
+        case K::bind_elapsed:
+            return hf_bind_elapsed;
+        case K::chunk_number:
+            return hf_chunk;
+        case K::message_complete:
+            return hf_complete;
+        case K::message_chunks:
+            return hf_chunks;
+        case K::message_bytes:
+            return hf_bytes;
+        case K::message_content_type:
+            return hf_content_type;
+        default:
+            return -1;
+    }
+}
+
+// A few words for the Info column, so the packet list shows where each finding is.
+const char* info_label(core::NoteKind k) {
+    using K = core::NoteKind;
+    switch (k) {
+        case K::both_active:
+            return "both ends a=setup:active";
+        case K::nobody_connects:
+            return "nobody connects";
+        case K::unexpected_opener:
+            return "opened by the passive side";
+        case K::path_mismatch:
+            return "path mismatch";
+        case K::duplicate_tid:
+            return "duplicate transaction id";
+        case K::send_unanswered:
+            return "SEND unanswered";
+        case K::send_retransmitted:
+            return "SEND retransmitted";
+        case K::bind_timeout:
+            return "session never bound";
+        case K::session_ended_unbound:
+            return "ended unbound";
+        case K::message_incomplete:
+            return "message incomplete";
+        default:
+            return nullptr;
+    }
+}
+
+void render(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Verdict& v) {
+    // Distinct labels, in note order, e.g. " [MSRPA: session never bound, SEND unanswered]".
+    const char* labels[8];
+    std::size_t count = 0;
+    for (const core::Note& n : v.notes) {
+        const char* label = info_label(n.kind);
+        if (!label || count == 8 || std::find(labels, labels + count, label) != labels + count) continue;
+        labels[count++] = label;
+    }
+    if (!v.sdp_problems.empty() || !v.msrp_problems.empty()) labels[count < 8 ? count++ : 7] = "malformed";
+    for (std::size_t i = 0; i < count; ++i) {
+        col_append_str(pinfo->cinfo, COL_INFO, i == 0 ? " [MSRPA: " : ", ");
+        col_append_str(pinfo->cinfo, COL_INFO, labels[i]);
+    }
+    if (count) col_append_str(pinfo->cinfo, COL_INFO, "]");
+
+    proto_item* top = proto_tree_add_item(tree, proto.id(), tvb, 0, 0, ENC_NA);
+    proto_item_set_generated(top);
+    proto_tree* t = proto_item_add_subtree(top, ett_msrpa);
+    for (const core::Note& n : v.notes) {
+        if (expert_field* ei = expert_of(n.kind)) {
+            proto_tree_add_expert_format(t, pinfo, ei, tvb, 0, 0, "%s", n.text.c_str());
+            continue;
+        }
+        const int hf = field_of(n.kind);
+        if (hf < 0) continue;
+        proto_item* item = nullptr;
+        switch (proto_registrar_get_ftype(hf)) {
+            case FT_STRING:
+                item = proto_tree_add_string(t, hf, tvb, 0, 0, n.text.c_str());
+                break;
+            case FT_FRAMENUM:
+                item = proto_tree_add_uint(t, hf, tvb, 0, 0, static_cast<guint32>(n.number));
+                break;
+            case FT_UINT8:
+            case FT_UINT32:
+                item = proto_tree_add_uint(t, hf, tvb, 0, 0, static_cast<guint32>(n.number));
+                break;
+            case FT_UINT64:
+                item = proto_tree_add_uint64(t, hf, tvb, 0, 0, n.number);
+                break;
+            case FT_BOOLEAN:
+                item = proto_tree_add_boolean(t, hf, tvb, 0, 0, n.number != 0);
+                break;
+            case FT_RELATIVE_TIME: {
+                // Rounded to the nanosecond: the difference of two times since the first frame.
+                const auto total = static_cast<gint64>(n.seconds * 1e9 + (n.seconds < 0 ? -0.5 : 0.5));
+                nstime_t ns;
+                ns.secs = static_cast<time_t>(total / 1000000000);
+                ns.nsecs = static_cast<int>(total % 1000000000);
+                item = proto_tree_add_time(t, hf, tvb, 0, 0, &ns);
+                break;
+            }
+            default:
+                break;
+        }
+        if (item) proto_item_set_generated(item);
+    }
+    for (const std::string& p : v.sdp_problems)
+        proto_tree_add_expert_format(t, pinfo, ei_bad_sdp.get(), tvb, 0, 0, "%s", p.c_str());
+    for (const std::string& p : v.msrp_problems)
+        proto_tree_add_expert_format(t, pinfo, ei_bad_msrp.get(), tvb, 0, 0, "%s", p.c_str());
+}
+
+int dissect_msrpa(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
+    if (!PINFO_FD_VISITED(pinfo)) ws::guard(proto, pinfo, nullptr, [&] { analyse(tree, pinfo); });
+    const Verdict* v = verdicts.find(pinfo->num);
+    if (!v) return 0;
+    render(tvb, pinfo, tree, *v);
+    return 0;
+}
+
+void proto_register_msrpa() { proto.register_all(); }
+
+void proto_reg_handoff_msrpa() { post.handoff(); }
+
+}  // namespace
+
+SIPSLEUTH_PLUGIN(proto_register_msrpa, proto_reg_handoff_msrpa)

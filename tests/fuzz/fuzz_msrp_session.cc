@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// libFuzzer target for msrp_session.h: the input parsed as an MSRP message, then replayed into a
+// tracker as a conversation (an SDP offer/answer, then the input cut into TCP segments whose flags,
+// directions and sequence numbers come from the input's bytes) so that the tracker's bookkeeping sees
+// hostile orders of events. Aborts when a span leaves the input or a note names a frame not yet seen.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "fuzz_support.h"
+#include "sipsleuth/core/msrp_session.h"
+
+using namespace sipsleuth::core;
+using fuzz::require;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view input(reinterpret_cast<const char*>(data), size);
+    const MsrpMessage m = parse_msrp_message(input);
+    require(m.length <= input.size(), "length past the input");
+    for (const Span s : {m.start_line, m.transaction_id_span, m.to_path_span, m.from_path_span, m.message_id_span,
+                         m.byte_range_span, m.content_type_span, m.body, m.end_line})
+        fuzz::inside(input, s, "message span outside the input");
+    for (const MsrpProblem& p : m.problems) fuzz::require_utf8(p.message, "problem message not UTF-8");
+    fuzz::require_utf8(m.transaction_id, "transaction id not UTF-8");
+
+    MsrpTracker::Limits limits;
+    limits.max_sessions = 4;
+    limits.max_transactions = 8;
+    limits.bind_timeout = 1;
+    limits.send_timeout = 2;
+    MsrpTracker t(limits);
+    std::vector<Note> out;
+    const SdpMsrp offer =
+        parse_sdp_msrp("c=IN IP4 10.0.0.1\r\nm=message 5000 TCP/MSRP *\r\na=path:msrp://10.0.0.1:5000/a;tcp\r\n");
+    const SdpMsrp answer = parse_sdp_msrp(
+        "c=IN IP4 10.0.0.2\r\nm=message 6000 TCP/MSRP *\r\na=path:msrp://10.0.0.2:6000/b;tcp\r\na=setup:active\r\n");
+    SipEvent sip;
+    sip.frame = 1;
+    sip.is_request = true;
+    sip.method = "INVITE";
+    sip.call_id = "c";
+    sip.cseq = 1;
+    sip.sdp = &offer;
+    t.on_sip(sip, out);
+    sip.frame = 2;
+    sip.is_request = false;
+    sip.status = 200;
+    sip.sdp = &answer;
+    t.on_sip(sip, out);
+    std::uint32_t frame = 2;
+    double now = 0;
+    for (std::size_t pos = 0; pos + 4 <= input.size() && frame < 200;) {
+        const auto b = static_cast<unsigned char>(input[pos]);
+        const std::size_t len = static_cast<unsigned char>(input[pos + 1]) % 64;
+        TcpEvent e;
+        e.frame = ++frame;
+        now += static_cast<unsigned char>(input[pos + 2]) / 64.0;
+        e.time = now;
+        e.stream = b & 3;
+        const bool from_a = b & 4;
+        e.src = from_a ? "10.0.0.1" : "10.0.0.2";
+        e.dst = from_a ? "10.0.0.2" : "10.0.0.1";
+        e.src_port = from_a ? 5000 : 6000;
+        e.dst_port = from_a ? 6000 : 5000;
+        e.syn = b & 8;
+        e.ack_flag = b & 16;
+        e.fin = b & 32;
+        e.retransmission = b & 64;
+        e.seq = static_cast<unsigned char>(input[pos + 3]) * 100u;
+        e.ack = e.seq + static_cast<std::uint32_t>(len);
+        const std::string_view payload = input.substr(pos + 4, len);
+        e.len = static_cast<std::uint32_t>(payload.size());
+        const MsrpMessage msg = parse_msrp_message(payload);
+        t.tick(e.frame, e.time, out);
+        if (t.wants_segment(e.stream, e.syn, e.dst, e.dst_port) || msg.valid)
+            t.on_tcp(e, msg.valid ? &msg : nullptr, out);
+        if (b & 128) {
+            SipEvent bye;
+            bye.frame = e.frame;
+            bye.time = e.time;
+            bye.is_request = true;
+            bye.method = "BYE";
+            bye.call_id = "c";
+            t.on_sip(bye, out);
+        }
+        for (const Note& n : out) {
+            require(n.frame >= 1 && n.frame <= e.frame, "note about a frame not yet seen");
+            fuzz::require_utf8(n.text, "note text not UTF-8");
+        }
+        out.clear();
+        pos += 4 + len;
+    }
+    return 0;
+}

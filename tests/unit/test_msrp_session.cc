@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Tests for msrp_session.h: MSRP message parsing (RFC 4975 section 7) on field case 001's binding
+// SEND and on hostile messages, and the tracker on field case 001 reduced to one connection
+// (both active, SEND unacknowledged and retransmitted, no 200 OK, bind timeout, BYE) and on a healthy
+// RFC 4975 chat (every SEND answered, chunks, REPORT, nothing reported).
+#include "sipsleuth/core/msrp_session.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sipsleuth::core {
+namespace {
+
+std::string_view at(std::string_view s, Span span) { return s.substr(span.offset, span.length); }
+
+constexpr std::string_view kBindSend =
+    "MSRP 745f0cb1fb640e52 SEND\r\n"
+    "To-Path: msrp://10.207.1.100:15002/8e943e31a8e49a6597f0;tcp\r\n"
+    "From-Path: msrp://10.201.1.152:53502/d3b7e1a04c9f2e6b8a15;tcp\r\n"
+    "Message-ID: 647872e5647872e\r\n"
+    "Byte-Range: 1-0/0\r\n"
+    "-------745f0cb1fb640e52$\r\n";
+
+TEST(ParseMsrpMessage, FieldCaseBindingSend) {
+    const MsrpMessage m = parse_msrp_message(kBindSend);
+    ASSERT_TRUE(m.valid);
+    EXPECT_TRUE(m.problems.empty());
+    EXPECT_EQ(m.transaction_id, "745f0cb1fb640e52");
+    EXPECT_EQ(at(kBindSend, m.transaction_id_span), "745f0cb1fb640e52");
+    EXPECT_FALSE(m.is_response);
+    EXPECT_EQ(m.method, "SEND");
+    EXPECT_EQ(m.to_session_id(), "8e943e31a8e49a6597f0");
+    EXPECT_EQ(m.from_session_id(), "d3b7e1a04c9f2e6b8a15");
+    EXPECT_EQ(m.message_id, "647872e5647872e");
+    ASSERT_TRUE(m.byte_range);
+    EXPECT_EQ(m.byte_range->start, 1u);
+    EXPECT_EQ(m.byte_range->end, 0u);
+    EXPECT_EQ(m.byte_range->total, 0u);
+    EXPECT_EQ(m.flag, '$');
+    EXPECT_EQ(m.length, 226u);  // the seed's segment length
+    EXPECT_EQ(m.body.length, 0u);
+    EXPECT_EQ(at(kBindSend, m.end_line), "-------745f0cb1fb640e52$");
+}
+
+TEST(ParseMsrpMessage, ChunkWithBodyAndResponse) {
+    constexpr std::string_view chunk =
+        "MSRP d93kswow SEND\r\nTo-Path: msrp://198.51.100.20:7394/x9f2ka3nd8rt4;tcp\r\n"
+        "From-Path: msrp://192.0.2.10:49152/iau39soe2843z;tcp\r\nMessage-ID: 12339sdqwer\r\n"
+        "Failure-Report: no\r\nByte-Range: 1-30/59\r\nContent-Type: text/plain\r\n\r\n"
+        "Hello Bob, are you there? This\r\n-------d93kswow+\r\nMSRP next SEND\r\n";
+    const MsrpMessage m = parse_msrp_message(chunk);
+    EXPECT_TRUE(m.problems.empty());
+    EXPECT_EQ(at(chunk, m.body), "Hello Bob, are you there? This");
+    EXPECT_EQ(m.flag, '+');
+    EXPECT_EQ(m.content_type, "text/plain");
+    EXPECT_EQ(m.failure_report, "no");
+    EXPECT_EQ(m.byte_range->end, 30u);
+    EXPECT_EQ(m.byte_range->total, 59u);
+    EXPECT_EQ(chunk.substr(m.length), "MSRP next SEND\r\n");
+
+    const MsrpMessage r = parse_msrp_message(
+        "MSRP d93kswow 200 OK\r\nTo-Path: msrp://192.0.2.10:49152/iau39soe2843z;tcp\r\n"
+        "From-Path: msrp://198.51.100.20:7394/x9f2ka3nd8rt4;tcp\r\n-------d93kswow$\r\n");
+    EXPECT_TRUE(r.problems.empty());
+    EXPECT_TRUE(r.is_response);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.reason, "OK");
+}
+
+struct BadCase {
+    std::string text;
+    bool valid;
+    MsrpProblemKind kind;
+    const char* message;
+};
+
+TEST(ParseMsrpMessage, HostileInput) {
+    const std::string paths = "To-Path: msrp://a:1/x;tcp\r\nFrom-Path: msrp://b:2/y;tcp\r\n";
+    std::string many = "MSRP abcd SEND\r\n" + paths;
+    for (int i = 0; i < 70; ++i) many += "X-H: v\r\n";
+    const BadCase cases[] = {
+        {"MSRP abcd\r\n", false, MsrpProblemKind::bad_start_line,
+         "MSRP start line without transaction id and method: \"MSRP abcd\""},
+        {"MSRP " + std::string(40, 't') + " SEND\r\n" + paths + "-------" + std::string(40, 't') + "$\r\n", true,
+         MsrpProblemKind::bad_start_line,
+         "Transaction id \"tttttttttttttttttttttttttttttttttttttttt\" is not 4 to 32 letters, digits or .-+%= (RFC "
+         "4975 section 9)"},
+        {"MSRP abcd send\r\n" + paths + "-------abcd$\r\n", true, MsrpProblemKind::bad_start_line,
+         "\"send\" is neither a method (upper-case letters) nor a status code"},
+        {"MSRP abcd SEND\r\nTo-Path: garbage\r\nFrom-Path: msrp://b:2/y;tcp\r\n-------abcd$\r\n", true,
+         MsrpProblemKind::bad_path, "To-Path \"garbage\" is not a list of MSRP URIs"},
+        {"MSRP abcd SEND\r\n" + paths + "Byte-Range: 9-3/2\r\n-------abcd$\r\n", true, MsrpProblemKind::bad_byte_range,
+         "Byte-Range \"9-3/2\" is not start-end/total (RFC 4975 section 7.1.1)"},
+        {"MSRP abcd SEND\r\n" + paths + "no colon here\r\n-------abcd$\r\n", true, MsrpProblemKind::bad_header,
+         "Header line without a name and colon: \"no colon here\""},
+        {"MSRP abcd SEND\r\n" + paths + "Byte-Range: 1-4/4\r\n\r\nab", true, MsrpProblemKind::no_end_line,
+         "No end-line -------abcd: message truncated or continued in a later segment"},
+        {many, true, MsrpProblemKind::too_many_headers, "More than 64 header lines: the rest is not decoded"},
+        {"MSRP abcd SEND\r\nTo-Path: msrp://a:1/x;tcp\r\n-------abcd$\r\n", true, MsrpProblemKind::missing_header,
+         "Request without From-Path (RFC 4975 section 7.1)"},
+    };
+    for (const BadCase& c : cases) {
+        SCOPED_TRACE(c.text.substr(0, 40));
+        const MsrpMessage m = parse_msrp_message(c.text);
+        EXPECT_EQ(m.valid, c.valid);
+        ASSERT_FALSE(m.problems.empty());
+        EXPECT_EQ(m.problems[0].kind, c.kind);
+        EXPECT_EQ(m.problems[0].message, c.message);
+        EXPECT_LE(m.length, c.text.size());
+    }
+    EXPECT_FALSE(parse_msrp_message("GET / HTTP/1.1\r\n").valid);
+    EXPECT_FALSE(parse_msrp_message("").valid);
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+std::vector<const Note*> of(const std::vector<Note>& notes, NoteKind kind) {
+    std::vector<const Note*> out;
+    for (const Note& n : notes)
+        if (n.kind == kind) out.push_back(&n);
+    return out;
+}
+
+SdpMsrp media(const std::string& host, std::uint16_t port, const std::string& sid, const char* setup) {
+    std::string body = "c=IN IP4 " + host + "\r\nm=message " + std::to_string(port) + " TCP/MSRP *\r\na=path:msrp://" +
+                       host + ":" + std::to_string(port) + "/" + sid + ";tcp\r\n";
+    if (setup) body += std::string("a=setup:") + setup + "\r\n";
+    return parse_sdp_msrp(body);
+}
+
+SipEvent sip(std::uint32_t frame, double time, const char* method, std::uint32_t status, const SdpMsrp* sdp) {
+    SipEvent e;
+    e.frame = frame;
+    e.time = time;
+    e.is_request = method != nullptr;
+    e.method = method ? method : "";
+    e.status = status;
+    e.call_id = "call-1";
+    e.from_tag = "t1";
+    e.cseq = method && std::string(method) == "BYE" ? 2 : 1;
+    e.cseq_method = method ? method : "INVITE";
+    e.sdp = sdp;
+    return e;
+}
+
+TcpEvent seg(std::uint32_t frame, double time, bool from_blink1, std::uint32_t seq, std::uint32_t ack,
+             std::uint32_t len, const char* flags) {
+    TcpEvent e;
+    e.frame = frame;
+    e.time = time;
+    e.stream = 0;
+    e.src = from_blink1 ? "10.201.1.152" : "10.207.1.100";
+    e.dst = from_blink1 ? "10.207.1.100" : "10.201.1.152";
+    e.src_port = from_blink1 ? 53502 : 15002;
+    e.dst_port = from_blink1 ? 15002 : 53502;
+    e.seq = seq;
+    e.ack = ack;
+    e.len = len;
+    const std::string f = flags;
+    e.syn = f.find('S') != std::string::npos;
+    e.ack_flag = f.find('A') != std::string::npos;
+    e.fin = f.find('F') != std::string::npos;
+    e.retransmission = f.find('R') != std::string::npos;
+    return e;
+}
+
+TEST(MsrpTracker, FieldCaseBothActiveOneLeg) {
+    MsrpTracker t(MsrpTracker::Limits{});
+    std::vector<Note> out;
+    const SdpMsrp offer = media("10.201.1.152", 53502, "d3b7e1a04c9f2e6b8a15", "active");
+    const SdpMsrp answer = media("10.207.1.100", 15002, "8e943e31a8e49a6597f0", "active");
+    t.on_sip(sip(1, 0.0, "INVITE", 0, &offer), out);
+    t.on_sip(sip(8, 3.0, nullptr, 200, &answer), out);
+    ASSERT_EQ(of(out, NoteKind::both_active).size(), 1u);
+    EXPECT_EQ(of(out, NoteKind::both_active)[0]->frame, 8u);
+    EXPECT_EQ(of(out, NoteKind::offer_in)[0]->number, 1u);
+    EXPECT_EQ(of(out, NoteKind::answer_in)[0]->frame, 1u);  // written back onto the offer
+    EXPECT_EQ(of(out, NoteKind::connection_model)[0]->number, 4u);
+    EXPECT_TRUE(t.wants_segment(0, true, "10.207.1.100", 15002));
+    EXPECT_FALSE(t.wants_segment(0, true, "10.207.1.100", 15003));
+    out.clear();
+
+    const std::uint32_t i1 = 1000, i2 = 5000;
+    const MsrpMessage send = parse_msrp_message(kBindSend);
+    t.tick(11, 3.17, out);
+    t.on_tcp(seg(11, 3.17, true, i1, 0, 0, "S"), nullptr, out);
+    t.on_tcp(seg(13, 3.171, false, i2, i1 + 1, 0, "SA"), nullptr, out);
+    t.on_tcp(seg(19, 3.19, true, i1 + 1, i2 + 1, 226, "PA"), &send, out);
+    EXPECT_EQ(of(out, NoteKind::conn_opened_by)[0]->text, "offerer 10.201.1.152:53502");
+    EXPECT_EQ(of(out, NoteKind::conn_sdp_answer)[0]->number, 8u);
+    EXPECT_TRUE(of(out, NoteKind::path_mismatch).empty());
+    EXPECT_TRUE(of(out, NoteKind::unexpected_opener).empty());
+    t.on_tcp(seg(22, 3.192, false, i2 + 1, i1 + 1, 0, "A"), nullptr, out);  // Ack=1: not taken
+    // Blink-2's SEND, relayed to Blink-1, which acknowledges it: Blink-1's session is bound.
+    const MsrpMessage other = parse_msrp_message(
+        "MSRP 6ed1199a610a6a7d SEND\r\nTo-Path: msrp://10.201.1.152:53502/d3b7e1a04c9f2e6b8a15;tcp\r\n"
+        "From-Path: msrp://10.207.1.100:15002/8e943e31a8e49a6597f0;tcp\r\nMessage-ID: 5\r\n"
+        "Byte-Range: 1-0/0\r\n-------6ed1199a610a6a7d$\r\n");
+    const auto len = static_cast<std::uint32_t>(other.length);
+    t.on_tcp(seg(24, 3.193, false, i2 + 1, i1 + 1, len, "PA"), &other, out);
+    t.on_tcp(seg(25, 3.194, true, i1 + 227, i2 + 1 + len, 0, "A"), nullptr, out);
+    t.on_tcp(seg(31, 3.47, true, i1 + 1, i2 + 1, 226, "PAR"), nullptr, out);
+    ASSERT_EQ(of(out, NoteKind::retransmission_of).size(), 1u);
+    EXPECT_EQ(of(out, NoteKind::retransmission_of)[0]->number, 19u);
+    const auto retrans = of(out, NoteKind::send_retransmitted);
+    ASSERT_EQ(retrans.size(), 2u);
+    EXPECT_EQ(retrans[0]->frame, 31u);
+    EXPECT_EQ(retrans[0]->text,
+              "TCP retransmission 1 of SEND 745f0cb1fb640e52 (frame 19), 0.280 s after it, still unanswered");
+    EXPECT_EQ(retrans[1]->frame, 19u);
+    EXPECT_TRUE(retrans[1]->upsert);
+    out.clear();
+
+    t.tick(60, 12.9, out);
+    EXPECT_TRUE(out.empty());
+    t.tick(67, 13.05, out);
+    const auto bind = of(out, NoteKind::bind_timeout);
+    ASSERT_EQ(bind.size(), 2u);  // where it became known, and on the answer
+    EXPECT_EQ(bind[0]->frame, 67u);
+    EXPECT_EQ(bind[1]->frame, 8u);
+    EXPECT_EQ(
+        bind[0]->text,
+        "MSRP session 8e943e31a8e49a6597f0 of 10.207.1.100:15002 (SDP in frame 8) received no SEND within 10 s of the "
+        "answer (10.050 s elapsed): SENDs to it in frames 19 were neither acknowledged nor answered");
+    EXPECT_DOUBLE_EQ(of(out, NoteKind::bind_elapsed)[0]->seconds, 13.05 - 3.0);
+    out.clear();
+
+    t.on_sip(sip(68, 14.02, "BYE", 0, nullptr), out);
+    const auto ended = of(out, NoteKind::session_ended_unbound);
+    ASSERT_EQ(ended.size(), 1u);
+    EXPECT_EQ(ended[0]->text, "BYE 11.020 s after the SDP answer (frame 8) and no SEND of this session got a 200 OK");
+    const auto unanswered = of(out, NoteKind::send_unanswered);
+    ASSERT_EQ(unanswered.size(), 4u);  // both SENDs, each on the BYE and written back
+    EXPECT_EQ(unanswered[0]->frame, 68u);
+    EXPECT_EQ(unanswered[1]->frame, 19u);
+    EXPECT_EQ(unanswered[3]->frame, 24u);
+    EXPECT_EQ(unanswered[2]->text,
+              "SEND 6ed1199a610a6a7d (frame 24) got no response: the session ended (BYE) 10.827 s after it; the peer's "
+              "TCP acknowledged it");
+    EXPECT_EQ(unanswered[0]->text,
+              "SEND 745f0cb1fb640e52 (frame 19) got no response: the session ended (BYE) 10.830 s after it; TCP "
+              "retransmitted it 1 time, the peer's TCP never acknowledged it");
+}
+
+TEST(MsrpTracker, HealthyChatNothingFires) {
+    MsrpTracker t(MsrpTracker::Limits{});
+    std::vector<Note> out;
+    const SdpMsrp offer = media("10.201.1.152", 53502, "d3b7e1a04c9f2e6b8a15", nullptr);
+    const SdpMsrp answer = media("10.207.1.100", 15002, "8e943e31a8e49a6597f0", nullptr);
+    t.on_sip(sip(1, 0.0, "INVITE", 0, &offer), out);
+    t.on_sip(sip(4, 1.0, nullptr, 200, &answer), out);
+    EXPECT_EQ(of(out, NoteKind::connection_model)[0]->number, 1u);
+    const MsrpMessage send = parse_msrp_message(kBindSend);
+    const MsrpMessage ok = parse_msrp_message(
+        "MSRP 745f0cb1fb640e52 200 OK\r\nTo-Path: msrp://10.201.1.152:53502/d3b7e1a04c9f2e6b8a15;tcp\r\n"
+        "From-Path: msrp://10.207.1.100:15002/8e943e31a8e49a6597f0;tcp\r\n-------745f0cb1fb640e52$\r\n");
+    t.on_tcp(seg(6, 1.1, true, 100, 0, 0, "S"), nullptr, out);
+    t.on_tcp(seg(9, 1.2, true, 101, 901, 226, "PA"), &send, out);
+    t.on_tcp(seg(10, 1.23, false, 901, 327, 0, "A"), nullptr, out);
+    t.on_tcp(seg(11, 1.25, false, 901, 327, static_cast<std::uint32_t>(ok.length), "PA"), &ok, out);
+    EXPECT_EQ(of(out, NoteKind::response_in)[0]->frame, 9u);
+    EXPECT_EQ(of(out, NoteKind::response_in)[0]->number, 11u);
+    EXPECT_EQ(of(out, NoteKind::request_in)[0]->number, 9u);
+    EXPECT_DOUBLE_EQ(of(out, NoteKind::response_time)[0]->seconds, 1.25 - 1.2);
+    t.tick(40, 40.0, out);
+    t.on_sip(sip(41, 40.0, "BYE", 0, nullptr), out);
+    for (const Note& n : out) {
+        EXPECT_NE(n.kind, NoteKind::send_unanswered);
+        EXPECT_NE(n.kind, NoteKind::bind_timeout);
+        EXPECT_NE(n.kind, NoteKind::session_ended_unbound);
+        EXPECT_NE(n.kind, NoteKind::both_active);
+        EXPECT_NE(n.kind, NoteKind::unexpected_opener);
+    }
+}
+
+TEST(MsrpTracker, UnansweredAfterTimeoutAndLimits) {
+    MsrpTracker::Limits limits;
+    limits.max_transactions = 1;
+    MsrpTracker t(limits);
+    std::vector<Note> out;
+    const SdpMsrp offer = media("10.201.1.152", 53502, "d3b7e1a04c9f2e6b8a15", nullptr);
+    const SdpMsrp answer = media("10.207.1.100", 15002, "8e943e31a8e49a6597f0", "passive");
+    t.on_sip(sip(1, 0.0, "INVITE", 0, &offer), out);
+    t.on_sip(sip(4, 1.0, nullptr, 200, &answer), out);
+    const MsrpMessage send = parse_msrp_message(kBindSend);
+    t.on_tcp(seg(9, 1.2, true, 101, 901, 226, "PA"), &send, out);
+    std::string second(kBindSend);
+    second.replace(second.find("745f0cb1fb640e52"), 16, "aaaaaaaaaaaaaaaa");
+    second.replace(second.rfind("745f0cb1fb640e52"), 16, "aaaaaaaaaaaaaaaa");
+    const MsrpMessage send2 = parse_msrp_message(second);
+    t.on_tcp(seg(12, 1.3, true, 327, 901, 226, "PA"), &send2, out);
+    ASSERT_EQ(of(out, NoteKind::tracking_full).size(), 1u);
+    EXPECT_EQ(of(out, NoteKind::tracking_full)[0]->text,
+              "Tracking limit reached (msrpa.max_transactions): later MSRP sessions or transactions are not analysed");
+    out.clear();
+    t.tick(50, 31.3, out);
+    const auto unanswered = of(out, NoteKind::send_unanswered);
+    ASSERT_EQ(unanswered.size(), 2u);
+    EXPECT_EQ(
+        unanswered[0]->text,
+        "SEND 745f0cb1fb640e52 (frame 9) got no response: none within msrpa.send_timeout (30 s), checked 30.100 s "
+        "after it; the peer's TCP never acknowledged it");
+}
+
+TEST(MsrpTracker, WrongOpenerPathMismatchDuplicateAndNobodyConnects) {
+    MsrpTracker t(MsrpTracker::Limits{});
+    std::vector<Note> out;
+    // Call 1: both passive: reported on the answer, not again at the BYE.
+    const SdpMsrp passive_a = media("10.201.1.152", 53502, "d3b7e1a04c9f2e6b8a15", "passive");
+    const SdpMsrp passive_b = media("10.207.1.100", 15002, "8e943e31a8e49a6597f0", "passive");
+    SipEvent invite = sip(1, 0.0, "INVITE", 0, &passive_a);
+    invite.call_id = "call-0";
+    t.on_sip(invite, out);
+    SipEvent ok = sip(2, 0.5, nullptr, 200, &passive_b);
+    ok.call_id = "call-0";
+    t.on_sip(ok, out);
+    ASSERT_EQ(of(out, NoteKind::nobody_connects).size(), 1u);
+    EXPECT_EQ(of(out, NoteKind::connection_model)[0]->number, 5u);
+    SipEvent bye = sip(3, 1.0, "BYE", 0, nullptr);
+    bye.call_id = "call-0";
+    t.on_sip(bye, out);
+    EXPECT_TRUE(of(out, NoteKind::session_ended_unbound).empty());
+    out.clear();
+    // Call 2: COMEDIA, the offerer must connect, but the answerer (10.207.1.100) does.
+    const SdpMsrp actpass = media("10.201.1.152", 53502, "d3b7e1a04c9f2e6b8a15", "actpass");
+    t.on_sip(sip(4, 2.0, "INVITE", 0, &actpass), out);
+    t.on_sip(sip(5, 2.5, nullptr, 200, &passive_b), out);
+    EXPECT_EQ(of(out, NoteKind::connection_model)[0]->number, 2u);
+    TcpEvent syn = seg(6, 2.6, false, 700, 0, 0, "S");
+    syn.src_port = 40000;
+    syn.dst_port = 53502;
+    t.on_tcp(syn, nullptr, out);
+    const MsrpMessage wrong = parse_msrp_message(
+        "MSRP abcd1234 SEND\r\nTo-Path: msrp://10.201.1.152:53502/other;tcp\r\n"
+        "From-Path: msrp://10.207.1.100:40000/8e943e31a8e49a6597f0;tcp\r\n-------abcd1234$\r\n");
+    TcpEvent data = seg(8, 2.7, false, 701, 1, static_cast<std::uint32_t>(wrong.length), "PA");
+    data.src_port = 40000;
+    data.dst_port = 53502;
+    t.on_tcp(data, &wrong, out);
+    ASSERT_EQ(of(out, NoteKind::unexpected_opener).size(), 1u);
+    EXPECT_EQ(
+        of(out, NoteKind::unexpected_opener)[0]->text,
+        "The answerer 10.207.1.100:40000 opened this connection, but the SDP (frames 4, 5) says the offerer connects");
+    ASSERT_EQ(of(out, NoteKind::path_mismatch).size(), 1u);
+    EXPECT_EQ(
+        of(out, NoteKind::path_mismatch)[0]->text,
+        "To-Path session id \"other\" is not the offer's a=path session id \"d3b7e1a04c9f2e6b8a15\" (SDP frames 4, 5)");
+    EXPECT_EQ(of(out, NoteKind::conn_opened_by)[0]->text, "answerer 10.207.1.100:40000");
+    data.frame = 10;
+    data.seq += static_cast<std::uint32_t>(wrong.length);
+    t.on_tcp(data, &wrong, out);
+    ASSERT_EQ(of(out, NoteKind::duplicate_tid).size(), 1u);
+    EXPECT_EQ(of(out, NoteKind::duplicate_tid)[0]->text,
+              "Transaction id abcd1234 was already used by the SEND in frame 8 on this connection");
+    EXPECT_EQ(of(out, NoteKind::path_mismatch).size(), 1u);  // only the first SEND is checked
+}
+
+TEST(MsrpTracker, ChunksCompleteAndIncomplete) {
+    MsrpTracker t(MsrpTracker::Limits{});
+    std::vector<Note> out;
+    const std::string head =
+        "To-Path: msrp://10.207.1.100:15002/8e943e31a8e49a6597f0;tcp\r\n"
+        "From-Path: msrp://10.201.1.152:53502/d3b7e1a04c9f2e6b8a15;tcp\r\n";
+    auto chunk = [&](const char* tid, const char* mid, const char* range, const char* body, char flag) {
+        return parse_msrp_message(std::string("MSRP ") + tid + " SEND\r\n" + head + "Message-ID: " + mid +
+                                  "\r\nByte-Range: " + range + "\r\nContent-Type: text/plain\r\n\r\n" + body +
+                                  "\r\n-------" + tid + flag + "\r\n");
+    };
+    const MsrpMessage a1 = chunk("tid00001", "m1", "1-3/6", "abc", '+');
+    const MsrpMessage a2 = chunk("tid00002", "m1", "4-6/6", "def", '$');
+    const MsrpMessage b1 = chunk("tid00003", "m2", "1-2/9", "gh", '+');
+    std::uint32_t seq = 101;
+    for (const auto& [frame, msg] : {std::pair<std::uint32_t, const MsrpMessage*>{9, &a1}, {11, &a2}, {13, &b1}}) {
+        t.on_tcp(seg(frame, frame / 10.0, true, seq, 901, static_cast<std::uint32_t>(msg->length), "PA"), msg, out);
+        seq += static_cast<std::uint32_t>(msg->length);
+    }
+    const auto numbers = of(out, NoteKind::chunk_number);
+    ASSERT_EQ(numbers.size(), 3u);
+    EXPECT_EQ(numbers[1]->number, 2u);
+    ASSERT_EQ(of(out, NoteKind::message_complete).size(), 1u);
+    EXPECT_EQ(of(out, NoteKind::message_complete)[0]->frame, 11u);
+    EXPECT_EQ(of(out, NoteKind::message_bytes)[0]->number, 6u);
+    EXPECT_EQ(of(out, NoteKind::message_content_type)[0]->text, "text/plain");
+    out.clear();
+    t.on_tcp(seg(20, 3.0, false, 901, seq, 0, "FA"), nullptr, out);
+    const auto incomplete = of(out, NoteKind::message_incomplete);
+    ASSERT_EQ(incomplete.size(), 2u);
+    EXPECT_EQ(incomplete[0]->frame, 20u);
+    EXPECT_EQ(incomplete[1]->frame, 13u);
+    EXPECT_EQ(incomplete[0]->text,
+              "Message m2 ended incomplete: 1 chunk, 2 of 9 bytes (last chunk in frame 13); the connection was closed");
+}
+
+}  // namespace
+}  // namespace sipsleuth::core
