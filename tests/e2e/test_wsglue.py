@@ -12,7 +12,7 @@ TWO = "ciscoalarm_two_in_one_segment.pcap"
 CALL_1 = "c4b9cd80-8647001b-3edbe1b9-520a7132@192.168.15.20"
 CALL_2 = "c4b9cd80-8647001c-8f1a5ac7-ca8af76b@192.168.15.20"
 FIELDS = ["frame.number", "wsglue_probe.first_pass_frame", "wsglue_probe.analysis", "wsglue_probe.tcp_stream",
-          "wsglue_probe.message",
+          "wsglue_probe.tcp_ack_flag", "wsglue_probe.message",
           "wsglue_probe.call_id", "wsglue_probe.method", "wsglue_probe.cseq"]
 
 
@@ -21,8 +21,9 @@ def test_two_sip_messages_in_one_segment_read_separately(probe, two_pass):
     rows = probe.fields(TWO, FIELDS, dfilter="wsglue_probe", two_pass=two_pass)
     assert rows == [
         # Analysed once each, on the first pass; -2 renders the same verdicts without analysing again.
-        ["4", "4", "1", "0", "0,1", f"{CALL_1},{CALL_2}", "REFER,REFER", "1000,1000"],
-        ["6", "6", "2", "0", "0,1", f"{CALL_1},{CALL_2}", "REFER,REFER", "1000,1000"],
+        # tcp.flags.ack is an FT_BOOLEAN holding the masked bit (0x010); uint_value reads it as 1.
+        ["4", "4", "1", "0", "1", "0,1", f"{CALL_1},{CALL_2}", "REFER,REFER", "1000,1000"],
+        ["6", "6", "2", "0", "1", "0,1", f"{CALL_1},{CALL_2}", "REFER,REFER", "1000,1000"],
     ]
 
 

@@ -27,6 +27,8 @@ ws::Field hf_cseq{proto, "wsglue_probe.cseq", "CSeq", FT_UINT32, BASE_DEC, nullp
                   "sip.CSeq.seq read within this message's scope."};
 ws::Field hf_stream{proto, "wsglue_probe.tcp_stream", "TCP stream", FT_UINT32, BASE_DEC, nullptr,
                     "tcp.stream of the frame, read as an unsigned integer."};
+ws::Field hf_ack_flag{proto, "wsglue_probe.tcp_ack_flag", "TCP ACK flag", FT_UINT32, BASE_DEC, nullptr,
+                      "tcp.flags.ack (FT_BOOLEAN) read with uint_value: 1 when set."};
 ws::Field hf_first_pass{proto, "wsglue_probe.first_pass_frame", "Analysed on the first pass of", FT_FRAMENUM,
                         BASE_NONE, nullptr, "The frame number the stored verdict was computed for."};
 ws::Field hf_analysis{proto, "wsglue_probe.analysis", "Analysis number", FT_UINT32, BASE_DEC, nullptr,
@@ -38,9 +40,10 @@ ws::ForeignField ff_call_id{"sip.Call-ID"};
 ws::ForeignField ff_method{"sip.CSeq.method"};
 ws::ForeignField ff_cseq{"sip.CSeq.seq"};
 ws::ForeignField ff_stream{"tcp.stream"};
+ws::ForeignField ff_ack_flag{"tcp.flags.ack"};
 
 int dissect_probe(tvbuff_t*, packet_info*, proto_tree*, void*);
-ws::PostDissector post{proto, dissect_probe, {&ff_sip, &ff_call_id, &ff_method, &ff_cseq, &ff_stream}};
+ws::PostDissector post{proto, dissect_probe, {&ff_sip, &ff_call_id, &ff_method, &ff_cseq, &ff_stream, &ff_ack_flag}};
 
 struct Message {
     std::string call_id, method;
@@ -48,7 +51,7 @@ struct Message {
 };
 struct Verdict {
     guint32 frame = 0, analysis = 0;
-    guint32 stream = 0;
+    guint32 stream = 0, ack_flag = 0;
     std::vector<Message> messages;
 };
 ws::FrameStore<Verdict> verdicts{proto};
@@ -92,6 +95,7 @@ int dissect_probe(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
             v.frame = pinfo->num;
             v.analysis = ++analyses;
             v.stream = static_cast<guint32>(ws::uint_value(ws::Occurrences(tree, ff_stream).first_in({})));
+            v.ack_flag = static_cast<guint32>(ws::uint_value(ws::Occurrences(tree, ff_ack_flag).first_in({})));
             ws::for_each_message(tree, ff_sip, [&](const ws::Scope& scope, guint) {
                 Message m;
                 m.call_id = std::string(ws::string_value(ws::Occurrences(tree, ff_call_id).first_in(scope)));
@@ -112,6 +116,7 @@ int dissect_probe(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
     t.add_frame(hf_first_pass, {0, 0}, v->frame);
     t.add_uint(hf_analysis, {0, 0}, v->analysis);
     t.add_uint(hf_stream, {0, 0}, v->stream);
+    t.add_uint(hf_ack_flag, {0, 0}, v->ack_flag);
     for (std::size_t i = 0; i < v->messages.size(); ++i) {
         const Message& m = v->messages[i];
         t.add_uint(hf_message, {0, 0}, static_cast<guint32>(i));

@@ -45,6 +45,8 @@ guint64 uint_value(field_info* fi) {
     const ftenum t = fvalue_type_ftenum(&fi->value);
     if (t == FT_UINT64 || t == FT_UINT56 || t == FT_UINT48 || t == FT_UINT40) return fvalue_get_uinteger64(&fi->value);
     if (IS_FT_UINT32(t) || t == FT_FRAMENUM) return fvalue_get_uinteger(&fi->value);
+    // Flags such as tcp.flags.syn are FT_BOOLEAN, stored in 4.0 as the masked bits (0x002 for SYN).
+    if (t == FT_BOOLEAN) return fvalue_get_uinteger64(&fi->value) != 0 ? 1 : 0;
     return 0;
 }
 

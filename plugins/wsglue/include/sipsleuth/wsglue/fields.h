@@ -53,7 +53,7 @@ private:
 
 /// String value of a field_info (FT_STRING family); empty view when it has none.
 std::string_view string_value(field_info* fi);
-/// Unsigned value of an integer field_info.
+/// Unsigned value of an integer field_info, 1 or 0 for a boolean one (tcp.flags.*), 0 for other types.
 guint64 uint_value(field_info* fi);
 
 /// Calls fn(scope, index) for each complete occurrence of protocol `message` (e.g. each SIP message of
