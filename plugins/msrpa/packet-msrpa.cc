@@ -296,13 +296,8 @@ std::optional<nstime_t> time_base;
 constexpr std::size_t kMaxBody = 64 * 1024;
 constexpr std::size_t kMaxMsrp = 256 * 1024;
 
-// ws::uint_value reads integers only; TCP flags are FT_BOOLEAN, stored as a 64-bit integer in 4.0.
-bool bool_value(const ws::Occurrences& o) {
-    if (!o.size()) return false;
-    field_info* fi = o.at(0);
-    if (fvalue_type_ftenum(&fi->value) != FT_BOOLEAN) return ws::uint_value(fi) != 0;
-    return fvalue_get_uinteger64(&fi->value) != 0;
-}
+// TCP flags (FT_BOOLEAN) of the frame's first TCP header.
+bool bool_value(const ws::Occurrences& o) { return o.size() && ws::uint_value(o.at(0)) != 0; }
 
 double seconds(const nstime_t& t) {
     if (!time_base) time_base = t;
