@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Keepalive bookkeeping shared by siptrack's three keepalive analyses (SIP REGISTER refreshes, RFC 5626
+// CRLF pings, SCCP KeepAlive), and the RFC 5626 section 3.5.1 / 4.4.1 CRLF tracker itself: a client
+// sends a double CRLF ("ping") on a SIP connection, the server answers a single CRLF ("pong"); the
+// registrar's Flow-Timer header (RFC 5626 section 8.4) is the interval the client is expected to keep.
+// Times are nanoseconds since the epoch; every record is addressed by its index, which never changes,
+// so the plugin can keep indexes per frame and render a record's latest state on any later pass.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace sipsleuth::core {
+
+/// Nanoseconds (a point since the epoch, or a signed duration).
+using Nanos = std::int64_t;
+constexpr Nanos kSecond = 1000000000;
+
+/// "12.345 s" with millisecond precision, signed.
+std::string format_seconds(Nanos d);
+/// A duration in minutes and seconds when over 90 s ("16 min 2.5 s"), else format_seconds.
+std::string format_duration(Nanos d);
+
+/// Intervals of one keepalive series: count, minimum, median and maximum. Keeps at most max_samples
+/// intervals for the median (the first ones); count, minimum and maximum cover every interval.
+class IntervalStats {
+public:
+    explicit IntervalStats(std::size_t max_samples = 4096) : max_(max_samples) {}
+    void add(Nanos interval);
+    std::size_t count() const { return count_; }
+    Nanos min() const { return min_; }
+    Nanos max() const { return max_seen_; }
+    /// Median of the kept samples (lower middle for an even count); 0 when empty.
+    Nanos median() const;
+
+private:
+    std::size_t max_;
+    std::size_t count_ = 0;
+    Nanos min_ = 0, max_seen_ = 0;
+    std::vector<Nanos> samples_;  ///< sorted
+};
+
+/// One CRLF connection: a TCP stream on which a double-CRLF ping was seen.
+struct CrlfConnection {
+    std::uint32_t stream = 0;
+    std::string client, server;  ///< "address:port" of the pinging side and of its peer
+    std::uint32_t pings = 0, pongs = 0, missing = 0, late = 0;
+    std::optional<std::uint32_t> flow_timer;  ///< seconds, from the latest Flow-Timer header seen on it
+    IntervalStats intervals;
+    std::vector<std::string> sides;  ///< the (at most two) sides the capture shows sending on it since its first ping
+    std::optional<std::size_t> pending;  ///< ping awaiting its pong
+    std::optional<std::size_t> last_ping;
+};
+
+/// One double-CRLF ping and what became of it.
+struct CrlfPing {
+    std::size_t connection = 0;
+    std::uint32_t frame = 0;
+    Nanos time = 0;
+    std::optional<Nanos> interval;           ///< since the previous ping of the connection
+    std::optional<std::uint32_t> flow_timer;  ///< expected interval (seconds) when known
+    bool late = false;                        ///< interval above the Flow-Timer
+    std::optional<std::uint32_t> pong_frame;
+    Nanos pong_delay = 0;
+    bool missing = false;                     ///< no pong within the timeout
+    std::uint32_t learned_frame = 0;          ///< where the missing pong became known
+};
+
+/// A finding about an earlier record, learnt on the current packet.
+struct Learned {
+    std::size_t record = 0;
+};
+
+/// RFC 5626 CRLF keepalive tracker, per TCP stream. Bounded: at most max_connections connections and
+/// max_pings pings; past that, calls return nullopt and full() is set.
+class CrlfTracker {
+public:
+    struct Settings {
+        Nanos pong_timeout = 10 * kSecond;
+        std::size_t max_connections = 10000;
+        std::size_t max_pings = 1000000;
+    };
+    explicit CrlfTracker(Settings s) : s_(s) {}
+
+    /// A SIP message on stream: remembers that the stream is a SIP connection (bounded by max_pings
+    /// streams; a SIP stream past that bound is still recognised on the SIP port).
+    void on_sip(std::uint32_t stream);
+    /// Traffic on a CRLF connection from side `from` (address:port): which directions the capture shows.
+    void on_traffic(std::uint32_t stream, const std::string& from);
+    /// A Flow-Timer header (seconds) on stream.
+    void on_flow_timer(std::uint32_t stream, std::uint32_t seconds);
+    /// A double-CRLF ping from `from` to `to`; returns its index. A ping still pending is closed as
+    /// missing (learned here) first; those indexes are appended to learned.
+    std::optional<std::size_t> on_ping(std::uint32_t stream, const std::string& from, const std::string& to,
+                                       std::uint32_t frame, Nanos time, std::vector<Learned>& learned);
+    /// A single CRLF on stream from `from`; a pong when the pinged server sent it: returns the ping it
+    /// answers, if any.
+    std::optional<std::size_t> on_pong(std::uint32_t stream, const std::string& from, std::uint32_t frame, Nanos time);
+    /// Any packet at time: pings whose pong timeout passed are closed as missing (learned here).
+    void on_time(std::uint32_t frame, Nanos time, std::vector<Learned>& learned);
+    /// Whether stream is a known SIP (or CRLF) connection.
+    bool known(std::uint32_t stream) const { return sip_streams_.count(stream) != 0 || by_stream_.count(stream) != 0; }
+    /// Index of the connection of stream, if tracked.
+    std::optional<std::size_t> connection_of(std::uint32_t stream) const;
+
+    const CrlfPing& ping(std::size_t i) const { return pings_[i]; }
+    const CrlfConnection& connection(std::size_t i) const { return connections_[i]; }
+    std::size_t connections() const { return connections_.size(); }
+    bool full() const { return full_; }
+
+private:
+    std::optional<std::size_t> connection(std::uint32_t stream, bool create);
+    void close_missing(std::size_t ping, std::uint32_t frame, std::vector<Learned>& learned);
+
+    Settings s_;
+    std::deque<CrlfConnection> connections_;
+    std::deque<CrlfPing> pings_;
+    std::unordered_map<std::uint32_t, std::size_t> by_stream_;
+    std::unordered_map<std::uint32_t, std::uint32_t> sip_streams_;  ///< SIP streams -> Flow-Timer (0: none)
+    std::vector<std::size_t> waiting_;  ///< pings awaiting a pong, oldest first
+    bool full_ = false;
+};
+
+}  // namespace sipsleuth::core

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// SIP registrations followed per binding (RFC 3261 section 10; RFC 5626 instance ids): each REGISTER's
+// interval since the previous one, the expiry asked (Contact expires parameter, else Expires) and granted
+// (the 2xx's Contact for this binding, else its Expires), the refresh margin, retransmissions (UDP copies
+// of the same transaction, TCP retransmissions of the segment that carried it) and the time to the final
+// response. Findings: a refresh that reached the registrar after the granted expiry (with the registrar's
+// grace period, 15 s on CUCM), a refresh later than the phone's own schedule (expiry minus the 5 s delta
+// of Cisco phones), Cisco keepalives to a backup registrar (Expires 0 with the `cisco-keep-alive` Contact
+// parameter, field case 004) told apart from de-registrations, and a device registering with another
+// registrar (failover and fallback), with the time since its previous switch so a cycle shows.
+//
+// The registrar starts a binding's expiry when it accepts the REGISTER; seen from the capture point that
+// is the 2xx, so expiry = time of the 2xx + granted seconds (a phone-side capture sees the 2xx half a round
+// trip after the registrar sent it: the lapse is understated by that much, never invented).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sipsleuth/core/keepalive.h"
+
+namespace sipsleuth::core {
+
+/// What one Contact header value says about a binding.
+struct ContactInfo {
+    std::string uri;                       ///< the Contact URI ("*" for a wildcard)
+    std::string instance;                  ///< +sip.instance, unquoted; empty when absent
+    std::optional<std::uint32_t> expires;  ///< the expires parameter
+    bool cisco_keep_alive = false;         ///< the `cisco-keep-alive` parameter of Cisco phones
+};
+
+/// Contacts of a Contact header value (comma-separated name-addrs, RFC 3261 section 20.10); unparsable
+/// entries are skipped.
+std::vector<ContactInfo> parse_contacts(std::string_view value);
+
+/// One REGISTER message as the plugin read it.
+struct RegisterRequest {
+    std::uint32_t frame = 0;
+    Nanos time = 0;
+    std::string aor;        ///< To URI
+    std::vector<std::string> contacts;  ///< Contact header values (each may hold several contacts)
+    std::optional<std::uint32_t> expires_header;
+    std::string registrar;  ///< destination "address:port"
+    std::string device;     ///< source "address" (the phone)
+    std::string call_id;
+    std::uint32_t cseq = 0;
+    /// TCP stream and the sequence range [seq, end) of the segment that carried it (for retransmissions).
+    std::optional<std::uint32_t> stream;
+    std::uint32_t seq = 0, end = 0;
+};
+
+/// One response to a REGISTER.
+struct RegisterResponse {
+    std::uint32_t frame = 0;
+    Nanos time = 0;
+    std::uint32_t status = 0;
+    std::string call_id;
+    std::uint32_t cseq = 0;
+    std::vector<std::string> contacts;
+    std::optional<std::uint32_t> expires_header;
+};
+
+enum class RegisterKind { registration, refresh, backup_keepalive, deregistration };
+
+/// One copy of a REGISTER on the wire: the first (index 0) or a retransmission.
+struct RegisterCopy {
+    std::uint32_t frame = 0;
+    Nanos time = 0;
+    bool tcp = false;  ///< a TCP retransmission (not dissected as SIP by Wireshark)
+};
+
+/// A lapse: the refresh copy sent after the granted expiry.
+struct Lapse {
+    std::size_t copy = 0;
+    Nanos by = 0;                 ///< how long after the expiry
+    Nanos expiry = 0;
+    std::uint32_t granted = 0;
+    std::uint32_t granted_frame = 0;  ///< the 2xx that granted it
+    bool past_grace = false;
+};
+
+/// A registrar switch: this REGISTER registers the device with another registrar than its last one.
+struct Switch {
+    std::string previous;
+    std::uint32_t previous_frame = 0;        ///< the device's previous registration REGISTER
+    std::optional<Nanos> since_switch;       ///< time since the device's previous switch
+    std::optional<std::uint32_t> switch_frame;
+    std::uint32_t number = 0;                ///< 1 for the device's first switch
+};
+
+/// One REGISTER transaction and what became of it.
+struct RegisterRecord {
+    std::size_t binding = 0;
+    RegisterKind kind = RegisterKind::registration;
+    std::string call_id;
+    std::uint32_t cseq = 0;
+    std::vector<RegisterCopy> copies;  ///< copies[0] is the first
+    std::optional<std::uint32_t> expires_asked;
+    std::optional<Nanos> interval;     ///< since the previous REGISTER of the binding
+    std::optional<std::uint32_t> previous_grant;  ///< granted to the previous registration of the binding
+    std::optional<std::uint32_t> response_frame, status;
+    Nanos response_time = 0;           ///< first copy to final response
+    std::optional<std::uint32_t> granted;
+    std::optional<Lapse> lapse;
+    std::optional<std::size_t> late_copy;  ///< the copy sent later than the phone's schedule
+    Nanos late_by = 0;
+    Nanos schedule = 0;                ///< the expected refresh interval (granted - delta)
+    std::optional<Switch> registrar_switch;
+    // The grant in force when the REGISTER was sent (refreshes only) and this binding's contact.
+    std::optional<Nanos> expiry;
+    Nanos granted_at = 0;
+    std::uint32_t granted_frame = 0;
+    std::string contact_uri, instance;
+};
+
+/// One binding: a device (AoR + instance, else Contact URI) at one registrar.
+struct Binding {
+    std::string aor, contact, registrar, device_address;
+    std::size_t device = 0;
+    std::uint32_t registers = 0, retransmissions = 0, lapses = 0, late = 0, keepalives = 0;
+    IntervalStats intervals;
+    std::optional<std::size_t> last;   ///< latest REGISTER record
+    // The grant in force: set by a 2xx, cleared by a de-registration.
+    std::optional<std::uint32_t> granted;
+    Nanos granted_at = 0;
+    std::uint32_t granted_frame = 0;
+    std::string granted_call_id;
+};
+
+/// A device (AoR + instance or Contact URI) across registrars.
+struct Device {
+    std::string key;
+    std::optional<std::size_t> current;  ///< binding of its latest registration
+    std::uint32_t switches = 0;
+    std::optional<Nanos> last_switch;
+    std::optional<std::uint32_t> last_switch_frame;
+};
+
+/// A copy of a REGISTER found in the current packet.
+struct RegisterRef {
+    std::size_t record = 0;
+    std::size_t copy = 0;
+};
+
+class RegistrationTracker {
+public:
+    struct Settings {
+        Nanos grace = 15 * kSecond;       ///< registrar's tolerance after expiry (CUCM: 15 s)
+        Nanos late_delta = 5 * kSecond;   ///< the phone refreshes at granted - delta (Cisco: 5 s)
+        Nanos late_slack = 1 * kSecond;   ///< timer jitter tolerated before calling a refresh late
+        std::size_t max_bindings = 10000;
+        std::size_t max_records = 1000000;
+    };
+    explicit RegistrationTracker(Settings s) : s_(s) {}
+
+    /// A REGISTER dissected as SIP: a new transaction or (same Call-ID and CSeq, UDP) another copy.
+    std::optional<RegisterRef> on_request(const RegisterRequest& r);
+    /// A response; returns the record it answers (final responses only update it).
+    std::optional<std::size_t> on_response(const RegisterResponse& r);
+    /// A TCP retransmission of sequence range [seq, end) on stream: the REGISTERs that segment carried.
+    std::vector<RegisterRef> on_tcp_retransmission(std::uint32_t stream, std::uint32_t seq, std::uint32_t frame,
+                                                   Nanos time);
+
+    const RegisterRecord& record(std::size_t i) const { return records_[i]; }
+    const Binding& binding(std::size_t i) const { return bindings_[i]; }
+    const Device& device(std::size_t i) const { return devices_[i]; }
+    std::size_t bindings() const { return bindings_.size(); }
+    bool full() const { return full_; }
+
+private:
+    void check_copy(std::size_t record, std::size_t copy);
+    std::optional<std::size_t> binding_for(const RegisterRequest& r, const ContactInfo* c);
+
+    Settings s_;
+    std::deque<RegisterRecord> records_;
+    std::deque<Binding> bindings_;
+    std::deque<Device> devices_;
+    std::unordered_map<std::string, std::size_t> binding_index_, device_index_;
+    std::unordered_map<std::string, std::size_t> open_;  ///< Call-ID + CSeq -> record awaiting a final response
+    /// (stream << 32 | seq) -> (end, records) of the segments that carried REGISTERs.
+    std::map<std::uint64_t, std::pair<std::uint32_t, std::vector<std::size_t>>> segments_;
+    bool full_ = false;
+};
+
+}  // namespace sipsleuth::core

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// See sccp.h. A KeepAliveAck carries no reference to its KeepAlive, so it answers the one pending on
+// its connection; a KeepAlive is closed (answered or not) when the next one is sent or when its
+// expected interval has passed, the phone's own deadline.
+#include "sipsleuth/core/sccp.h"
+
+#include <algorithm>
+
+namespace sipsleuth::core {
+
+std::optional<std::size_t> SccpTracker::connection(std::uint32_t stream, bool create) {
+    const auto it = by_stream_.find(stream);
+    if (it != by_stream_.end()) return it->second;
+    if (!create) return std::nullopt;
+    if (connections_.size() >= s_.max_connections) {
+        full_ = true;
+        return std::nullopt;
+    }
+    connections_.emplace_back();
+    connections_.back().stream = stream;
+    by_stream_.emplace(stream, connections_.size() - 1);
+    return connections_.size() - 1;
+}
+
+std::optional<std::size_t> SccpTracker::connection_of(std::uint32_t stream) const {
+    const auto it = by_stream_.find(stream);
+    if (it == by_stream_.end()) return std::nullopt;
+    return it->second;
+}
+
+void SccpTracker::close(std::size_t k, std::uint32_t frame, std::vector<Learned>& learned) {
+    SccpKeepalive& ka = keepalives_[k];
+    SccpConnection& conn = connections_[ka.connection];
+    if (conn.pending == k) conn.pending.reset();
+    waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), k), waiting_.end());
+    if (ka.ack_frame) return;
+    // Judged by what the connection was when the KeepAlive was sent: a backup that became the primary
+    // since (the phone failed over to it) owed no Ack for it.
+    if (!ka.answer_expected) {
+        // Never answered by SCCP on this connection: a backup CUCM when TCP acknowledged it.
+        if (ka.tcp_ack_frame) ka.role = SccpRole::backup;
+        return;
+    }
+    ka.role = SccpRole::primary;
+    ka.unacked = true;
+    ka.learned_frame = frame;
+    ka.missed_in_row = ++conn.missed_in_row;
+    ++conn.unacked;
+    if (ka.missed_in_row == s_.failover_misses) {
+        ka.failover_expected = true;
+        ++conn.failovers;
+    }
+    learned.push_back({k});
+}
+
+std::optional<std::size_t> SccpTracker::on_keepalive(std::uint32_t stream, const std::string& from,
+                                                     const std::string& to, std::uint32_t frame, Nanos time,
+                                                     std::uint32_t seq_end, std::vector<Learned>& learned) {
+    const auto c = connection(stream, true);
+    if (!c) return std::nullopt;
+    if (keepalives_.size() >= s_.max_keepalives) {
+        full_ = true;
+        return std::nullopt;
+    }
+    if (connections_[*c].pending) close(*connections_[*c].pending, frame, learned);
+    SccpConnection& conn = connections_[*c];
+    conn.phone = from;
+    conn.cucm = to;
+    SccpKeepalive ka;
+    ka.connection = *c;
+    ka.frame = frame;
+    ka.time = time;
+    ka.seq_end = seq_end;
+    ka.answer_expected = conn.acked_before;
+    std::uint32_t expected = s_.default_interval;
+    if (conn.interval) {
+        expected = *conn.interval;
+    } else if (const auto it = secondary_.find(from.substr(0, from.rfind(':'))); it != secondary_.end()) {
+        expected = it->second;
+    }
+    ka.expected = static_cast<Nanos>(expected) * kSecond;
+    if (conn.last) {
+        ka.interval = time - keepalives_[*conn.last].time;
+        conn.intervals.add(*ka.interval);
+    }
+    keepalives_.push_back(ka);
+    const std::size_t index = keepalives_.size() - 1;
+    ++conn.keepalives;
+    conn.last = index;
+    conn.pending = index;
+    waiting_.push_back(index);
+    return index;
+}
+
+std::optional<std::size_t> SccpTracker::on_ack(std::uint32_t stream, std::uint32_t frame, Nanos time) {
+    const auto c = connection(stream, true);
+    if (!c) return std::nullopt;
+    SccpConnection& conn = connections_[*c];
+    conn.acked_before = true;
+    ++conn.acks;
+    if (!conn.pending) {
+        ++conn.acks_without_keepalive;
+        return std::nullopt;
+    }
+    const std::size_t k = *conn.pending;
+    SccpKeepalive& ka = keepalives_[k];
+    ka.ack_frame = frame;
+    ka.ack_delay = time - ka.time;
+    ka.role = SccpRole::primary;
+    conn.pending.reset();
+    conn.missed_in_row = 0;
+    waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), k), waiting_.end());
+    return k;
+}
+
+void SccpTracker::on_register_ack(std::uint32_t stream, const std::string& phone, std::uint32_t interval,
+                                  std::uint32_t secondary) {
+    const auto c = connection(stream, true);
+    if (!c) return;
+    if (secondary && (secondary_.count(phone) || secondary_.size() < s_.max_connections)) secondary_[phone] = secondary;
+    SccpConnection& conn = connections_[*c];
+    conn.acked_before = true;
+    conn.missed_in_row = 0;
+    if (interval) conn.interval = interval;
+}
+
+void SccpTracker::on_tcp_ack(std::uint32_t stream, std::uint32_t ack, std::uint32_t frame, Nanos time) {
+    const auto c = connection(stream, false);
+    if (!c) return;
+    const SccpConnection& conn = connections_[*c];
+    if (!conn.last) return;
+    SccpKeepalive& ka = keepalives_[*conn.last];
+    if (ka.tcp_ack_frame || static_cast<std::int32_t>(ack - ka.seq_end) < 0) return;
+    ka.tcp_ack_frame = frame;
+    ka.tcp_ack_delay = time - ka.time;
+    // Acknowledged by TCP on a connection that never answered in SCCP: a backup, unless an Ack follows.
+    if (!conn.acked_before && !ka.ack_frame) ka.role = SccpRole::backup;
+}
+
+void SccpTracker::on_time(std::uint32_t frame, Nanos time, std::vector<Learned>& learned) {
+    while (!waiting_.empty()) {
+        const SccpKeepalive& ka = keepalives_[waiting_.front()];
+        if (time - ka.time <= ka.expected) break;
+        close(waiting_.front(), frame, learned);
+    }
+}
+
+}  // namespace sipsleuth::core

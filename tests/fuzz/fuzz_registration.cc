@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// libFuzzer target for registration.h, keepalive.h and sccp.h: the input's first line is parsed as a
+// Contact header value; the rest drives the three keepalive trackers with an event script (one byte
+// chooses the event, the next ones its stream, time step and Contact), under small bounds so the caps are
+// hit. Aborts when an invariant breaks: a lapse not after its expiry, a record index out of range,
+// counts that disagree with the records, a bound exceeded.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fuzz_support.h"
+#include "sipsleuth/core/keepalive.h"
+#include "sipsleuth/core/registration.h"
+#include "sipsleuth/core/sccp.h"
+
+using namespace sipsleuth::core;
+using fuzz::require;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view input(reinterpret_cast<const char*>(data), size);
+    const std::size_t eol = input.find('\n');
+    const std::string_view contact = input.substr(0, eol);
+    for (const ContactInfo& c : parse_contacts(contact)) require(!c.uri.empty(), "contact without a URI");
+    if (eol == std::string_view::npos) return 0;
+
+    RegistrationTracker::Settings rs;
+    rs.max_bindings = 4;
+    rs.max_records = 64;
+    RegistrationTracker regs(rs);
+    CrlfTracker::Settings cs;
+    cs.max_connections = 4;
+    cs.max_pings = 64;
+    CrlfTracker crlf(cs);
+    SccpTracker::Settings ss;
+    ss.max_connections = 4;
+    ss.max_keepalives = 64;
+    SccpTracker sccp(ss);
+    const std::string contacts[] = {std::string(contact), "<sip:a@h>;+sip.instance=\"<urn:uuid:1>\"",
+                                    "<sip:a@h>;expires=0;cisco-keep-alive", "*"};
+    const std::string sides[] = {"a:1", "b:2"};
+    Nanos now = 1000 * kSecond;
+    std::uint32_t frame = 0;
+    std::vector<Learned> learned;
+    const std::string_view script = input.substr(eol + 1);
+    for (std::size_t i = 0; i + 3 < script.size(); i += 4) {
+        const auto op = static_cast<std::uint8_t>(script[i]);
+        const auto a = static_cast<std::uint8_t>(script[i + 1]);
+        const auto b = static_cast<std::uint8_t>(script[i + 2]);
+        now += static_cast<Nanos>(static_cast<std::uint8_t>(script[i + 3])) * kSecond / 4;
+        ++frame;
+        const std::uint32_t stream = a % 5;
+        switch (op % 9) {
+        case 0: {
+            RegisterRequest r;
+            r.frame = frame;
+            r.time = now;
+            r.aor = "sip:1@h";
+            r.contacts = {contacts[b % 4]};
+            r.expires_header = (b & 4) ? 0u : 120u;
+            r.registrar = sides[(b >> 3) & 1];
+            r.call_id = std::to_string(a % 3);
+            r.cseq = a % 7;
+            r.stream = stream;
+            r.seq = a * 100u;
+            r.end = a * 100u + b;
+            if (const auto ref = regs.on_request(r)) require(ref->copy < regs.record(ref->record).copies.size(), "copy");
+            break;
+        }
+        case 1: {
+            RegisterResponse r;
+            r.frame = frame;
+            r.time = now;
+            r.status = (b & 1) ? 200 : (b & 2) ? 100 : 401;
+            r.call_id = std::to_string(a % 3);
+            r.cseq = a % 7;
+            r.contacts = {contacts[b % 4]};
+            r.expires_header = b;
+            regs.on_response(r);
+            break;
+        }
+        case 2:
+            for (const RegisterRef& ref : regs.on_tcp_retransmission(stream, a * 100u + b % 8, frame, now)) {
+                const RegisterRecord& rec = regs.record(ref.record);
+                require(ref.copy < rec.copies.size(), "retransmission copy");
+                if (rec.lapse) require(rec.lapse->by > 0, "lapse not after the expiry");
+            }
+            break;
+        case 3: crlf.on_sip(stream); crlf.on_flow_timer(stream, b % 40); break;
+        case 4: crlf.on_ping(stream, sides[b & 1], sides[1 - (b & 1)], frame, now, learned); break;
+        case 5: crlf.on_pong(stream, sides[b & 1], frame, now); crlf.on_traffic(stream, sides[b & 1]); break;
+        case 6: sccp.on_keepalive(stream, sides[0], sides[1], frame, now, a * 12u, learned); break;
+        case 7: sccp.on_ack(stream, frame, now); sccp.on_tcp_ack(stream, b * 12u, frame, now); break;
+        default: sccp.on_register_ack(stream, sides[b & 1].substr(0, 1), b % 60, a % 90); break;
+        }
+        crlf.on_time(frame, now, learned);
+        sccp.on_time(frame, now, learned);
+    }
+    require(regs.bindings() <= 4 && crlf.connections() <= 4 && sccp.connections() <= 4, "bound exceeded");
+    for (std::size_t i = 0; i < sccp.connections(); ++i) {
+        const SccpConnection& c = sccp.connection(i);
+        require(c.failovers <= c.unacked, "more failovers than unacknowledged keepalives");
+        require(c.unacked <= c.keepalives, "more unacknowledged keepalives than keepalives");
+    }
+    for (std::size_t i = 0; i < crlf.connections(); ++i) {
+        const CrlfConnection& c = crlf.connection(i);
+        require(c.pongs + c.missing <= c.pings, "more answers than pings");
+    }
+    return 0;
+}

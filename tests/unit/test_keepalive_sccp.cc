@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Tests for sccp.h: KeepAlive/KeepAliveAck pairing per connection, backup connections told apart by
+// TCP-only acknowledgements, three missed keepalives named as the expected failover (field case 004), and
+// nothing claimed on a connection that never answered (asymmetric captures like startmenu_Dameware).
+#include "sipsleuth/core/sccp.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace sipsleuth::core {
+namespace {
+
+constexpr Nanos S = kSecond;
+constexpr Nanos T0 = 1434619800 * S;
+const std::string kPhone = "10.10.10.130:49612", kPrimary = "10.10.10.202:2000", kBackup = "10.10.10.203:2000";
+
+TEST(SccpTracker, PairsAcksAndPredictsFailover) {
+    SccpTracker t({});
+    std::vector<Learned> learned;
+    t.on_register_ack(0, "10.10.10.130", 30, 60);
+    const auto k1 = t.on_keepalive(0, kPhone, kPrimary, 11, T0 + 30 * S, 13, learned);
+    ASSERT_TRUE(k1);
+    EXPECT_EQ(t.on_ack(0, 12, T0 + 30 * S + S / 1000), k1);
+    t.on_tcp_ack(0, 13, 12, T0 + 30 * S + S / 1000);
+    EXPECT_EQ(t.keepalive(*k1).role, SccpRole::primary);
+    EXPECT_EQ(t.keepalive(*k1).ack_delay, S / 1000);
+    EXPECT_EQ(t.keepalive(*k1).tcp_ack_frame, 12u);
+    std::vector<std::size_t> lost;
+    for (int n = 2; n <= 4; ++n) {
+        const auto k = t.on_keepalive(0, kPhone, kPrimary, 10 * n, T0 + 30 * n * S, 13 * n, learned);
+        EXPECT_EQ(t.keepalive(*k).interval, 30 * S);
+        lost.push_back(*k);
+    }
+    // The first two are closed by the next KeepAlive, the third by time (its interval ran out).
+    ASSERT_EQ(learned.size(), 2u);
+    t.on_time(45, T0 + 150 * S, learned);
+    EXPECT_EQ(learned.size(), 2u);
+    t.on_time(46, T0 + 150 * S + 1, learned);
+    ASSERT_EQ(learned.size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i) {
+        const SccpKeepalive& k = t.keepalive(lost[i]);
+        EXPECT_EQ(learned[i].record, lost[i]);
+        EXPECT_TRUE(k.unacked);
+        EXPECT_EQ(k.missed_in_row, i + 1);
+        EXPECT_EQ(k.failover_expected, i == 2);
+    }
+    EXPECT_EQ(t.keepalive(lost[2]).learned_frame, 46u);
+    EXPECT_EQ(t.connection(0).unacked, 3u);
+    EXPECT_EQ(t.connection(0).failovers, 1u);
+}
+
+TEST(SccpTracker, AnAckResetsTheRun) {
+    SccpTracker t({});
+    std::vector<Learned> learned;
+    t.on_register_ack(0, "10.10.10.130", 30, 60);
+    t.on_keepalive(0, kPhone, kPrimary, 1, T0, 1, learned);
+    t.on_keepalive(0, kPhone, kPrimary, 2, T0 + 30 * S, 2, learned);
+    t.on_ack(0, 3, T0 + 30 * S);
+    t.on_keepalive(0, kPhone, kPrimary, 4, T0 + 60 * S, 3, learned);
+    const auto k = t.on_keepalive(0, kPhone, kPrimary, 5, T0 + 90 * S, 4, learned);
+    ASSERT_EQ(learned.size(), 2u);
+    EXPECT_EQ(t.keepalive(learned[1].record).missed_in_row, 1u);
+    EXPECT_FALSE(t.keepalive(*k).unacked);
+}
+
+TEST(SccpTracker, BackupAcknowledgesByTcpOnly) {
+    SccpTracker t({});
+    std::vector<Learned> learned;
+    const auto k1 = t.on_keepalive(1, kPhone, kBackup, 1, T0, 100, learned);
+    t.on_tcp_ack(1, 99, 2, T0 + S / 1000);  // not up to the KeepAlive's end
+    EXPECT_FALSE(t.keepalive(*k1).tcp_ack_frame);
+    t.on_tcp_ack(1, 100, 3, T0 + S / 1000);
+    EXPECT_EQ(t.keepalive(*k1).role, SccpRole::backup);
+    t.on_keepalive(1, kPhone, kBackup, 4, T0 + 60 * S, 112, learned);
+    t.on_time(5, T0 + 200 * S, learned);
+    EXPECT_TRUE(learned.empty());
+    EXPECT_EQ(t.connection(0).unacked, 0u);
+}
+
+TEST(SccpTracker, BackupExpectsTheSecondaryInterval) {
+    // The primary's RegisterAck says 30 s, and 60 s for the backup (field case 004).
+    SccpTracker t({});
+    std::vector<Learned> learned;
+    t.on_register_ack(0, "10.10.10.130", 30, 60);
+    const auto primary = t.on_keepalive(0, kPhone, kPrimary, 1, T0, 12, learned);
+    const auto backup = t.on_keepalive(1, "10.10.10.130:49613", kBackup, 2, T0, 12, learned);
+    const auto other = t.on_keepalive(2, "10.10.10.131:49613", kBackup, 3, T0, 12, learned);
+    EXPECT_EQ(t.keepalive(*primary).expected, 30 * S);
+    EXPECT_EQ(t.keepalive(*backup).expected, 60 * S);
+    EXPECT_EQ(t.keepalive(*other).expected, 30 * S);  // another phone: the default
+}
+
+TEST(SccpTracker, BackupTurnedPrimaryOwedNoAckBefore) {
+    // After a failover the backup sends RegisterAck: the KeepAlive sent to it before stays a backup's.
+    SccpTracker t({});
+    std::vector<Learned> learned;
+    const auto before = t.on_keepalive(1, kPhone, kBackup, 1, T0, 12, learned);
+    t.on_tcp_ack(1, 12, 2, T0);
+    t.on_register_ack(1, "10.10.10.130", 30, 60);
+    t.on_keepalive(1, kPhone, kBackup, 3, T0 + 40 * S, 24, learned);
+    EXPECT_TRUE(learned.empty());
+    EXPECT_EQ(t.keepalive(*before).role, SccpRole::backup);
+    EXPECT_FALSE(t.keepalive(*before).unacked);
+}
+
+TEST(SccpTracker, AcksWithoutKeepalivesProveNothing) {
+    // startmenu_Dameware.pcap: the tap saw CUCM's Acks but not the phones' KeepAlives.
+    SccpTracker t({});
+    std::vector<Learned> learned;
+    EXPECT_FALSE(t.on_ack(2, 1, T0));
+    EXPECT_FALSE(t.on_ack(2, 2, T0 + 30 * S));
+    EXPECT_EQ(t.connection(0).acks_without_keepalive, 2u);
+    const auto k = t.on_keepalive(2, kPhone, kPrimary, 3, T0 + 60 * S, 12, learned);
+    EXPECT_EQ(t.on_ack(2, 4, T0 + 60 * S + S / 1000), k);
+    EXPECT_TRUE(learned.empty());
+}
+
+TEST(SccpTracker, Bounded) {
+    SccpTracker::Settings s;
+    s.max_connections = 1;
+    s.max_keepalives = 1;
+    SccpTracker t(s);
+    std::vector<Learned> learned;
+    EXPECT_TRUE(t.on_keepalive(1, kPhone, kPrimary, 1, T0, 12, learned));
+    EXPECT_FALSE(t.on_keepalive(1, kPhone, kPrimary, 2, T0 + S, 24, learned));
+    EXPECT_FALSE(t.on_keepalive(2, kPhone, kPrimary, 3, T0 + S, 12, learned));
+    EXPECT_TRUE(t.full());
+    EXPECT_FALSE(t.on_ack(3, 4, T0));
+}
+
+}  // namespace
+}  // namespace sipsleuth::core

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Tests for registration.h: Contact parsing on field case 004's exact headers (the 7975G's Contact with
+// +sip.instance, the backup keepalive's `expires=0;cisco-keep-alive`), and the REGISTER tracker on the
+// 8961 story: refresh intervals, TCP and UDP retransmissions, lapses within and past the grace, late
+// refreshes, keepalives, de-registrations and registrar switches.
+#include "sipsleuth/core/registration.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace sipsleuth::core {
+namespace {
+
+constexpr const char* kSeedContact =
+    "<sip:9e9e1ffb-0206-4ea1-6d77-ba04a72017f7@10.106.114.185:53006;transport=tcp>;"
+    "+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-0024142ddf24>\";"
+    "+u.sip!devicename.ccm.cisco.com=\"SEP0024142DDF24\";+u.sip!model.ccm.cisco.com=\"437\"";
+constexpr const char* kSeedBackupContact =
+    "<sip:e2b0f175-feae-d664-befa-b7cd0837fcc6@10.60.63.21:5060;transport=TCP>;"
+    "+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-e0d1730ac1b1>\";"
+    "+u.sip!devicename.ccm.cisco.com=\"SEPE0D1730AC1B1\";+u.sip!model.ccm.cisco.com=\"592\";"
+    "expires=0;cisco-keep-alive";
+
+TEST(ParseContacts, SeedPrimaryContact) {
+    const auto c = parse_contacts(kSeedContact);
+    ASSERT_EQ(c.size(), 1u);
+    EXPECT_EQ(c[0].uri, "sip:9e9e1ffb-0206-4ea1-6d77-ba04a72017f7@10.106.114.185:53006;transport=tcp");
+    EXPECT_EQ(c[0].instance, "<urn:uuid:00000000-0000-0000-0000-0024142ddf24>");
+    EXPECT_FALSE(c[0].expires);
+    EXPECT_FALSE(c[0].cisco_keep_alive);
+}
+
+TEST(ParseContacts, SeedBackupKeepalive) {
+    const auto c = parse_contacts(kSeedBackupContact);
+    ASSERT_EQ(c.size(), 1u);
+    EXPECT_EQ(c[0].expires, 0u);
+    EXPECT_TRUE(c[0].cisco_keep_alive);
+    EXPECT_EQ(c[0].instance, "<urn:uuid:00000000-0000-0000-0000-e0d1730ac1b1>");
+}
+
+TEST(ParseContacts, Table) {
+    struct Case {
+        const char* value;
+        std::vector<std::string> uris;
+        std::vector<long> expires;  // -1: absent
+    };
+    const Case cases[] = {
+        {"*", {"*"}, {-1}},
+        {"<sip:a@h>;expires=60, <sip:b@h>;expires=120", {"sip:a@h", "sip:b@h"}, {60, 120}},
+        {"\"A, B\" <sip:a@h;x=\",\">;expires=5", {"sip:a@h;x=\",\""}, {5}},
+        {"sip:c@h;expires=7", {"sip:c@h"}, {7}},
+        {"<sip:a@h>;expires=99999999999", {"sip:a@h"}, {-1}},
+        {"<sip:a@h>;expires=abc", {"sip:a@h"}, {-1}},
+        {"<sip:a@h, <broken", {}, {}},
+        {"", {}, {}},
+        {" , ,", {}, {}},
+    };
+    for (const Case& k : cases) {
+        const auto c = parse_contacts(k.value);
+        ASSERT_EQ(c.size(), k.uris.size()) << k.value;
+        for (std::size_t i = 0; i < c.size(); ++i) {
+            EXPECT_EQ(c[i].uri, k.uris[i]) << k.value;
+            EXPECT_EQ(c[i].expires ? static_cast<long>(*c[i].expires) : -1, k.expires[i]) << k.value;
+        }
+    }
+}
+
+constexpr Nanos S = kSecond;
+constexpr Nanos T0 = 1435876800 * S;
+const std::string kPrimary = "178.215.139.22:5060", kSecondary = "178.215.139.23:5060";
+const std::string kInstance = "<sip:u@10.147.230.189:50708;transport=tcp>;+sip.instance=\"<urn:uuid:1>\"";
+
+RegisterRequest reg(std::uint32_t frame, Nanos t, const std::string& registrar, const std::string& call,
+                    std::uint32_t cseq, const std::string& contact = kInstance, std::uint32_t expires = 3600) {
+    RegisterRequest r;
+    r.frame = frame;
+    r.time = t;
+    r.aor = "sip:4563@" + registrar.substr(0, registrar.find(':'));
+    r.contacts = {contact};
+    r.expires_header = expires;
+    r.registrar = registrar;
+    r.device = "10.147.230.189";
+    r.call_id = call;
+    r.cseq = cseq;
+    r.stream = registrar == kPrimary ? 1u : 0u;
+    r.seq = frame * 1000;
+    r.end = frame * 1000 + 900;
+    return r;
+}
+
+RegisterResponse ok(std::uint32_t frame, Nanos t, const std::string& call, std::uint32_t cseq,
+                    std::uint32_t granted = 120, std::uint32_t status = 200) {
+    RegisterResponse r;
+    r.frame = frame;
+    r.time = t;
+    r.status = status;
+    r.call_id = call;
+    r.cseq = cseq;
+    r.contacts = {kInstance + ";expires=" + std::to_string(granted)};
+    r.expires_header = granted;
+    return r;
+}
+
+TEST(RegistrationTracker, OnTimeRefreshesAreQuiet) {
+    RegistrationTracker t({});
+    ASSERT_TRUE(t.on_request(reg(1, T0, kPrimary, "c", 1)));
+    ASSERT_EQ(t.on_response(ok(2, T0 + S / 100, "c", 1)), 0u);
+    EXPECT_EQ(t.record(0).granted, 120u);
+    EXPECT_EQ(t.record(0).kind, RegisterKind::registration);
+    const Nanos second = T0 + S / 100 + 115 * S;
+    const auto ref = t.on_request(reg(3, second, kPrimary, "c", 2));
+    ASSERT_TRUE(ref);
+    const RegisterRecord& r = t.record(ref->record);
+    EXPECT_EQ(r.kind, RegisterKind::refresh);
+    EXPECT_EQ(r.interval, 115 * S + S / 100);
+    EXPECT_EQ(r.previous_grant, 120u);
+    EXPECT_FALSE(r.lapse);
+    EXPECT_FALSE(r.late_copy);
+    EXPECT_EQ(t.binding(0).intervals.count(), 1u);
+}
+
+TEST(RegistrationTracker, BackoffLapseWithinAndPastGrace) {
+    // The 8961: each refresh sent 115 s after the last 200 OK is lost and retransmitted by TCP.
+    RegistrationTracker t({});
+    t.on_request(reg(1, T0, kPrimary, "c", 1));
+    t.on_response(ok(2, T0, "c", 1));
+    Nanos granted_at = T0;
+    struct Step {
+        Nanos backoff;
+        bool lapse, past_grace, late;
+    };
+    const Step steps[] = {{S / 5, false, false, false},   {S * 17 / 10, false, false, true},
+                          {S * 67 / 10, true, false, false}, {14 * S, true, false, false},
+                          {28 * S, true, true, false}};
+    std::uint32_t frame = 10, cseq = 2, ok_frame = 2;
+    for (const Step& s : steps) {
+        const Nanos sent = granted_at + 115 * S;
+        const auto first = t.on_request(reg(frame, sent, kPrimary, "c", cseq));
+        ASSERT_TRUE(first);
+        EXPECT_FALSE(t.record(first->record).lapse);
+        const auto again = t.on_tcp_retransmission(1, frame * 1000, frame + 1, sent + s.backoff);
+        ASSERT_EQ(again.size(), 1u);
+        EXPECT_EQ(again[0].record, first->record);
+        EXPECT_EQ(again[0].copy, 1u);
+        const RegisterRecord& r = t.record(first->record);
+        ASSERT_EQ(r.lapse.has_value(), s.lapse) << s.backoff;
+        if (s.lapse) {
+            EXPECT_EQ(r.lapse->copy, 1u);
+            EXPECT_EQ(r.lapse->by, s.backoff - 5 * S);
+            EXPECT_EQ(r.lapse->past_grace, s.past_grace);
+            EXPECT_EQ(r.lapse->granted_frame, ok_frame);
+            EXPECT_EQ(r.lapse->granted, 120u);
+        }
+        EXPECT_EQ(r.late_copy.has_value(), s.late) << s.backoff;
+        if (s.late) {
+            EXPECT_EQ(r.late_by, S * 17 / 10);
+        }
+        granted_at = sent + s.backoff + S / 100;
+        t.on_response(ok(frame + 2, granted_at, "c", cseq));
+        ok_frame = frame + 2;
+        frame += 10;
+        ++cseq;
+    }
+    EXPECT_EQ(t.binding(0).lapses, 3u);
+    EXPECT_EQ(t.binding(0).late, 1u);
+    EXPECT_EQ(t.binding(0).retransmissions, 5u);
+    // A retransmission of a segment no REGISTER used maps to nothing.
+    EXPECT_TRUE(t.on_tcp_retransmission(1, 5, 999, T0).empty());
+    EXPECT_TRUE(t.on_tcp_retransmission(7, 10000, 999, T0).empty());
+}
+
+TEST(RegistrationTracker, UdpRetransmissionIsACopy) {
+    RegistrationTracker t({});
+    t.on_request(reg(1, T0, kPrimary, "c", 1));
+    const auto again = t.on_request(reg(2, T0 + S / 2, kPrimary, "c", 1));
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->record, 0u);
+    EXPECT_EQ(again->copy, 1u);
+    EXPECT_FALSE(t.record(0).copies[1].tcp);
+    t.on_response(ok(3, T0 + S, "c", 1));
+    EXPECT_EQ(t.record(0).response_time, S);
+    // After the final response the same CSeq is a new transaction (a stray resend is not merged).
+    EXPECT_EQ(t.on_request(reg(4, T0 + 2 * S, kPrimary, "c", 1))->record, 1u);
+}
+
+TEST(RegistrationTracker, ProvisionalResponseDoesNotClose) {
+    RegistrationTracker t({});
+    t.on_request(reg(1, T0, kPrimary, "c", 1));
+    EXPECT_EQ(t.on_response(ok(2, T0, "c", 1, 0, 100)), 0u);
+    EXPECT_FALSE(t.record(0).response_frame);
+    EXPECT_EQ(t.on_response(ok(3, T0 + S, "c", 1, 60)), 0u);
+    EXPECT_EQ(t.record(0).response_frame, 3u);
+    EXPECT_EQ(t.record(0).granted, 60u);
+    EXPECT_FALSE(t.on_response(ok(4, T0 + S, "other", 1)));
+}
+
+TEST(RegistrationTracker, KeepaliveDeregistrationAndSwitches) {
+    RegistrationTracker t({});
+    t.on_request(reg(1, T0, kPrimary, "p", 1));
+    t.on_response(ok(2, T0, "p", 1));
+    const auto ka = t.on_request(reg(3, T0 + S, kSecondary, "b", 2, kInstance + ";expires=0;cisco-keep-alive", 0));
+    ASSERT_TRUE(ka);
+    EXPECT_EQ(t.record(ka->record).kind, RegisterKind::backup_keepalive);
+    EXPECT_FALSE(t.record(ka->record).registrar_switch);
+    t.on_response(ok(4, T0 + S, "b", 2, 0));
+    EXPECT_EQ(t.record(ka->record).granted, 0u);
+    // Failover: the same device (same instance and line, other AoR host) registers with the secondary.
+    const auto fail = t.on_request(reg(5, T0 + 1000 * S, kSecondary, "b", 3));
+    ASSERT_TRUE(fail);
+    const RegisterRecord& f = t.record(fail->record);
+    EXPECT_EQ(f.kind, RegisterKind::registration);
+    ASSERT_TRUE(f.registrar_switch);
+    EXPECT_EQ(f.registrar_switch->previous, kPrimary);
+    EXPECT_EQ(f.registrar_switch->previous_frame, 1u);
+    EXPECT_EQ(f.registrar_switch->number, 1u);
+    EXPECT_FALSE(f.registrar_switch->since_switch);
+    t.on_response(ok(6, T0 + 1000 * S, "b", 3));
+    // Fallback two minutes later: a new registration, never a lapse of the primary's old grant.
+    const auto back = t.on_request(reg(7, T0 + 1120 * S, kPrimary, "p2", 4));
+    const RegisterRecord& b = t.record(back->record);
+    EXPECT_EQ(b.kind, RegisterKind::registration);
+    EXPECT_FALSE(b.lapse);
+    ASSERT_TRUE(b.registrar_switch);
+    EXPECT_EQ(b.registrar_switch->since_switch, 120 * S);
+    EXPECT_EQ(b.registrar_switch->switch_frame, 5u);
+    EXPECT_EQ(b.registrar_switch->number, 2u);
+    EXPECT_EQ(t.device(0).switches, 2u);
+    // A plain Expires 0 is a de-registration.
+    const auto de = t.on_request(reg(9, T0 + 1200 * S, kPrimary, "p2", 5, kInstance, 0));
+    EXPECT_EQ(t.record(de->record).kind, RegisterKind::deregistration);
+    const auto star = t.on_request(reg(10, T0 + 1300 * S, kPrimary, "p2", 6, "*", 0));
+    EXPECT_EQ(t.record(star->record).kind, RegisterKind::deregistration);
+}
+
+TEST(RegistrationTracker, NewCallIdIsNotARefresh) {
+    // A phone that rebooted registers with a new Call-ID long after its grant: not a lapse.
+    RegistrationTracker t({});
+    t.on_request(reg(1, T0, kPrimary, "c1", 1));
+    t.on_response(ok(2, T0, "c1", 1));
+    const auto r = t.on_request(reg(3, T0 + 4000 * S, kPrimary, "c2", 1));
+    EXPECT_EQ(t.record(r->record).kind, RegisterKind::registration);
+    EXPECT_FALSE(t.record(r->record).lapse);
+}
+
+TEST(RegistrationTracker, QueryWithoutContactIgnored) {
+    RegistrationTracker t({});
+    RegisterRequest q = reg(1, T0, kPrimary, "c", 1);
+    q.contacts.clear();
+    EXPECT_FALSE(t.on_request(q));
+}
+
+TEST(RegistrationTracker, Bounded) {
+    RegistrationTracker::Settings s;
+    s.max_bindings = 2;
+    s.max_records = 3;
+    RegistrationTracker t(s);
+    EXPECT_TRUE(t.on_request(reg(1, T0, kPrimary, "a", 1, "<sip:a@h>")));
+    EXPECT_TRUE(t.on_request(reg(2, T0, kPrimary, "b", 1, "<sip:b@h>")));
+    EXPECT_FALSE(t.full());
+    EXPECT_FALSE(t.on_request(reg(3, T0, kPrimary, "c", 1, "<sip:c@h>")));
+    EXPECT_TRUE(t.full());
+    EXPECT_TRUE(t.on_request(reg(4, T0, kPrimary, "a", 2, "<sip:a@h>")));
+    EXPECT_FALSE(t.on_request(reg(5, T0, kPrimary, "a", 3, "<sip:a@h>")));
+    EXPECT_EQ(t.bindings(), 2u);
+}
+
+}  // namespace
+}  // namespace sipsleuth::core
