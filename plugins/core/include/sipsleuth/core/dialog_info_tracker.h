@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Checks across the NOTIFYs of one dialog-event subscription (RFC 4235 section 4.4 and RFC 6665):
+// per subscription (SIP dialog: Call-ID, notifier tag, subscriber tag) and per entity (an RLS NOTIFY
+// carries one dialog-info document per resource), it follows the document version and the state of
+// every dialog, and reports versions skipped (NOTIFYs lost), versions going backwards without a full
+// state, partial state before any full state, a terminated dialog id reused, and an incoming dialog
+// that reaches confirmed or terminated without ever being reported trying, proceeding or early (field
+// case 000: a Polycom phone never reports the incoming call ringing, so BLF lamps do not flash).
+// Bounded: at most max_tracked (subscription, entity) pairs and max_dialogs dialogs each.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "sipsleuth/core/dialog_info.h"
+
+namespace sipsleuth::core {
+
+/// One NOTIFY's SIP dialog. from_tag is the notifier's, to_tag the subscriber's.
+struct NotifyKey {
+    std::string call_id, from_tag, to_tag;
+    bool operator<(const NotifyKey& o) const {
+        return std::tie(call_id, from_tag, to_tag) < std::tie(o.call_id, o.from_tag, o.to_tag);
+    }
+};
+
+/// What the tracker needs of one dialog of a document.
+struct TrackedDialog {
+    std::string id, call_id, local_tag, remote_tag;
+    DialogDirection direction = DialogDirection::absent;
+    DialogState state = DialogState::absent;
+    bool placeholder = false;
+    /// Frame and code of a 180/183 the capture shows for this dialog's Call-ID (0: none seen); quoted
+    /// as evidence when the dialog is never reported ringing.
+    std::uint32_t provisional_frame = 0;
+    unsigned provisional_code = 0;
+};
+
+/// What the tracker needs of one document.
+struct TrackedDocument {
+    std::string entity;
+    std::optional<std::uint32_t> version;
+    DocState state = DocState::absent;
+    std::vector<TrackedDialog> dialogs;
+};
+
+/// Extracts the tracked facts of a parsed document.
+TrackedDocument tracked_document(const DialogInfo& info);
+
+enum class TrackFindingKind {
+    version_skipped,       ///< version > previous + 1
+    version_backwards,     ///< version <= previous in a partial document
+    partial_before_full,   ///< the subscription's first document (its start seen) is partial
+    ringing_not_reported,  ///< incoming dialog confirmed/terminated, never trying/proceeding/early
+    dialog_id_reused,      ///< a terminated dialog id reported again, not terminated
+    tracker_full,          ///< max_tracked reached: this subscription is not followed
+};
+
+struct TrackFinding {
+    TrackFindingKind kind;
+    std::optional<std::size_t> dialog;  ///< index of the dialog in the document, when about one
+    std::string message;                ///< sentence case, frames and ids included
+    std::uint32_t related_frame = 0;    ///< the earlier frame the finding compares with (0: none)
+};
+
+/// The result for one document of one NOTIFY.
+struct TrackResult {
+    bool tracked = false;         ///< the document was followed (a NOTIFY with Call-ID and tags)
+    bool retransmission = false;  ///< same CSeq as the previous NOTIFY of this subscription: not counted again
+    std::uint32_t previous_frame = 0;    ///< previous NOTIFY of this subscription and entity
+    std::optional<std::uint32_t> previous_version;
+    std::vector<TrackFinding> findings;
+};
+
+class DialogInfoTracker {
+public:
+    explicit DialogInfoTracker(std::size_t max_tracked = 10000, std::size_t max_dialogs = 256)
+        : max_tracked_(max_tracked), max_dialogs_(max_dialogs) {}
+
+    /// An initial SUBSCRIBE (no To tag) for the dialog event: the subscription's start is in the capture.
+    void subscribe(const std::string& call_id, const std::string& subscriber_tag, std::uint32_t frame);
+    /// One document of a NOTIFY in frame with CSeq number cseq. Call in frame order, once per document.
+    TrackResult notify(const NotifyKey& key, std::uint32_t cseq, const TrackedDocument& doc, std::uint32_t frame);
+
+    std::size_t tracked() const { return subs_.size(); }
+
+private:
+    struct DialogState_ {
+        DialogDirection direction = DialogDirection::absent;
+        bool ringing_seen = false;  // trying, proceeding or early
+        bool eligible = false;      // first seen after the subscription's first document
+        std::uint32_t first_frame = 0;
+        DialogState state = DialogState::absent;
+    };
+    struct Sub {
+        std::uint32_t documents = 0;
+        std::uint32_t last_frame = 0;
+        std::uint32_t last_cseq = 0;
+        std::optional<std::uint32_t> last_version;
+        bool seen_full = false;
+        bool start_seen = false;
+        std::map<std::string, DialogState_> dialogs;
+        std::map<std::string, std::uint32_t> terminated;  // id -> frame it was reported terminated
+    };
+
+    std::size_t max_tracked_, max_dialogs_;
+    bool reported_full_ = false;
+    std::map<std::pair<NotifyKey, std::string>, Sub> subs_;
+    std::set<std::pair<std::string, std::string>> starts_;  // (Call-ID, subscriber tag)
+    std::set<std::string> ringing_reported_;                // one finding per call, across subscriptions
+    std::set<std::string> ringing_calls_;                   // calls some subscription saw ringing
+};
+
+}  // namespace sipsleuth::core

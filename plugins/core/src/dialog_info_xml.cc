@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// See dialog_info_xml.h. Namespace declarations are looked up through the ancestors (XML Namespaces
+// 1.0 section 6.2: the nearest declaration wins, xmlns="" undeclares the default namespace).
+#include "sipsleuth/core/dialog_info_xml.h"
+
+namespace sipsleuth::core {
+
+std::optional<std::string_view> element_namespace(pugi::xml_node element) {
+    const std::string_view name = element.name();
+    const std::size_t colon = name.find(':');
+    std::string attr = "xmlns";
+    if (colon != std::string_view::npos) {
+        const std::string_view prefix = name.substr(0, colon);
+        if (prefix == "xml") return std::string_view("http://www.w3.org/XML/1998/namespace");
+        attr += ":";
+        attr += prefix;
+    }
+    for (pugi::xml_node n = element; n && n.type() == pugi::node_element; n = n.parent()) {
+        if (const pugi::xml_attribute a = n.attribute(attr.c_str())) return std::string_view(a.value());
+    }
+    if (colon == std::string_view::npos) return std::string_view();
+    return std::nullopt;
+}
+
+DocProblemKind doc_problem_kind(XmlIssueKind kind) {
+    switch (kind) {
+    case XmlIssueKind::too_large: return DocProblemKind::too_large;
+    case XmlIssueKind::malformed: return DocProblemKind::malformed_xml;
+    case XmlIssueKind::invalid_utf8: return DocProblemKind::invalid_utf8;
+    case XmlIssueKind::doctype: return DocProblemKind::doctype;
+    case XmlIssueKind::too_deep: return DocProblemKind::too_deep;
+    case XmlIssueKind::too_many_nodes: return DocProblemKind::too_many_nodes;
+    }
+    return DocProblemKind::malformed_xml;
+}
+
+bool has_structural_problem(const std::vector<DocProblem>& problems) {
+    for (const DocProblem& p : problems) {
+        switch (p.kind) {
+        case DocProblemKind::too_large:
+        case DocProblemKind::malformed_xml:
+        case DocProblemKind::too_deep:
+        case DocProblemKind::too_many_nodes: return true;
+        default: break;
+        }
+    }
+    return false;
+}
+
+std::string short_value(const std::string& value) {
+    bool cut = false;
+    std::string s = sanitize_utf8(value, 61, &cut);
+    return cut ? s + "..." : s;
+}
+
+std::string quote_value(const std::string& value) { return "\"" + short_value(value) + "\""; }
+
+std::string element_label(pugi::xml_node element) {
+    return "<" + sanitize_utf8(element.name(), 64) + ">";
+}
+
+void DocReader::problem(DocProblemKind kind, Span where, std::string message) {
+    problems_.push_back({kind, where, std::move(message)});
+}
+
+void DocReader::take_issues() {
+    for (const XmlIssue& issue : xml_.issues()) problem(doc_problem_kind(issue.kind), issue.where, issue.message);
+}
+
+XmlValue DocReader::copy(std::string_view decoded, Span where) {
+    XmlValue v;
+    v.present = true;
+    v.span = where;
+    bool cut = false;
+    v.value = xml_.value(decoded, &cut);
+    if (cut)
+        problem(DocProblemKind::value_cut, where,
+                "Value of " + std::to_string(decoded.size()) + " bytes shown cut to " + std::to_string(v.value.size()) +
+                    " bytes");
+    return v;
+}
+
+XmlValue DocReader::attribute(pugi::xml_node element, const char* name) {
+    const pugi::xml_attribute a = element.attribute(name);
+    if (!a) return {};
+    return copy(a.value(), xml_.attribute_span(a, element));
+}
+
+XmlValue DocReader::required(pugi::xml_node element, const char* name, std::string_view element_name) {
+    XmlValue v = attribute(element, name);
+    if (!v) {
+        problem(DocProblemKind::missing_attribute, xml_.start_tag(element),
+                "<" + std::string(element_name) + "> has no " + name + " attribute");
+        v.span = xml_.start_tag(element);
+    }
+    return v;
+}
+
+XmlValue DocReader::text(pugi::xml_node element) {
+    const std::string_view raw = XmlBody::text(element);
+    const Span at = xml_.text_span(element);
+    // Trim, keeping the span on the trimmed bytes when the text is verbatim.
+    const std::string_view t = trim(raw);
+    Span span = at;
+    if (!t.empty() && xml_.verbatim(at, raw)) {
+        span = {at.offset + static_cast<std::size_t>(t.data() - raw.data()), t.size()};
+    }
+    XmlValue v = copy(t, span);
+    return v;
+}
+
+bool DocReader::in_namespace(pugi::xml_node element, std::string_view ns) {
+    const std::optional<std::string_view> uri = element_namespace(element);
+    if (!uri) {
+        problem(DocProblemKind::namespace_error, xml_.start_tag(element),
+                "Element " + element_label(element) + " uses an undeclared namespace prefix");
+        return false;
+    }
+    return *uri == ns;
+}
+
+void DocReader::extension(pugi::xml_node element, std::vector<XmlExtension>& out) {
+    // Iterative pre-order walk; XmlBody already capped depth and node count.
+    std::size_t level = 0;
+    for (pugi::xml_node n = element; n;) {
+        if (n.type() == pugi::node_element) {
+            XmlExtension e;
+            e.level = level;
+            e.name = sanitize_utf8(n.name(), xml_.limits().max_value_bytes);
+            e.ns = sanitize_utf8(element_namespace(n).value_or(std::string_view()), xml_.limits().max_value_bytes);
+            e.tag = xml_.start_tag(n);
+            if (!XmlBody::text(n).empty()) e.text = text(n);
+            for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
+                const std::string_view an = a.name();
+                if (an == "xmlns" || an.substr(0, 6) == "xmlns:") continue;
+                XmlValue name;
+                name.present = true;
+                name.value = sanitize_utf8(an, xml_.limits().max_value_bytes);
+                name.span = e.tag;
+                XmlValue value = copy(a.value(), xml_.attribute_span(a, n));
+                e.attributes.emplace_back(std::move(name), std::move(value));
+            }
+            out.push_back(std::move(e));
+        }
+        if (n.type() == pugi::node_element && n.first_child()) {
+            n = n.first_child();
+            ++level;
+            continue;
+        }
+        while (n != element && !n.next_sibling()) {
+            n = n.parent();
+            --level;
+        }
+        n = n == element ? pugi::xml_node() : n.next_sibling();
+    }
+}
+
+std::optional<std::uint32_t> DocReader::number(const XmlValue& v, std::string_view what) {
+    if (!v) return std::nullopt;
+    if (auto n = parse_decimal(trim(v.value), UINT32_MAX)) return static_cast<std::uint32_t>(*n);
+    problem(DocProblemKind::bad_value, v.span,
+            std::string(what) + " " + quote_value(v.value) + " is not a number from 0 to 4294967295");
+    return std::nullopt;
+}
+
+}  // namespace sipsleuth::core

@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// dialoginfo: application/dialog-info+xml bodies (RFC 4235), which Wireshark 4.0 shows as raw media.
+// Busy-lamp-field lamps are driven by them (field case 000: Polycom phones behind a sipX Resource List
+// Server). The body dissector (media_type table: plain NOTIFYs and multipart parts alike) parses with
+// the core (core/dialog_info.h) and maps the result onto fields; a post-dissector follows the NOTIFYs
+// of each subscription (core/dialog_info_tracker.h: versions, partial state, dialogs never reported
+// ringing, reused ids), keyed by the SIP dialog it reads from the enclosing message's headers and by
+// the document's entity. Findings are computed on the first pass and stored with the body's verdict, so
+// a revisit (tshark -2, the GUI) renders the same tree.
+#include <algorithm>
+#include <tuple>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sipsleuth/core/dialog_info.h"
+#include "sipsleuth/core/dialog_info_tracker.h"
+#include "sipsleuth/wsglue/fields.h"
+#include "sipsleuth/wsglue/registry.h"
+#include "sipsleuth/wsglue/store.h"
+#include "sipsleuth/wsglue/tvb.h"
+#include "sipsleuth/wsglue/xml_extensions.h"
+
+namespace core = sipsleuth::core;
+namespace ws = sipsleuth::wsglue;
+
+namespace {
+
+ws::Protocol proto{"Dialog Event Package (RFC 4235)", "DialogInfo", "dialoginfo"};
+
+// Document.
+ws::Field hf_version{proto, "dialoginfo.version", "Version", FT_UINT32, BASE_DEC, nullptr,
+                     "The document's version: incremented by one for each NOTIFY of a subscription."};
+ws::Field hf_state{proto, "dialoginfo.state", "State", FT_STRING, BASE_NONE, nullptr,
+                   "full (the whole dialog list) or partial (changes since the previous version)."};
+ws::Field hf_entity{proto, "dialoginfo.entity", "Entity", FT_STRING, BASE_NONE, nullptr,
+                    "The monitored user or line (the resource whose dialogs are reported)."};
+ws::Field hf_summary{proto, "dialoginfo.summary", "Summary", FT_STRING, BASE_NONE, nullptr,
+                     "One line describing the document: version, state, entity and each dialog's direction and state."};
+
+// Dialog.
+ws::Field hf_dialog{proto, "dialoginfo.dialog", "Dialog", FT_NONE, BASE_NONE, nullptr, "One dialog element."};
+ws::Field hf_dialog_id{proto, "dialoginfo.dialog.id", "Dialog id", FT_STRING, BASE_NONE, nullptr,
+                       "The notifier's identifier of the dialog; \";\" is sipX's placeholder for no dialog."};
+ws::Field hf_call_id{proto, "dialoginfo.dialog.call_id", "Call-ID", FT_STRING, BASE_NONE, nullptr,
+                     "The Call-ID of the dialog being reported."};
+ws::Field hf_local_tag{proto, "dialoginfo.dialog.local_tag", "Local tag", FT_STRING, BASE_NONE, nullptr,
+                       "The monitored side's tag of the dialog."};
+ws::Field hf_remote_tag{proto, "dialoginfo.dialog.remote_tag", "Remote tag", FT_STRING, BASE_NONE, nullptr,
+                        "The other side's tag of the dialog."};
+ws::Field hf_direction{proto, "dialoginfo.dialog.direction", "Direction", FT_STRING, BASE_NONE, nullptr,
+                       "initiator (the monitored user called) or recipient (the monitored user is called)."};
+ws::Field hf_dialog_state{proto, "dialoginfo.dialog.state", "Dialog state", FT_STRING, BASE_NONE, nullptr,
+                          "trying, proceeding, early (ringing), confirmed or terminated."};
+ws::Field hf_state_event{proto, "dialoginfo.dialog.state.event", "State event", FT_STRING, BASE_NONE, nullptr,
+                         "Why the dialog changed state: cancelled, rejected, replaced, local-bye, remote-bye, "
+                         "error or timeout."};
+ws::Field hf_state_code{proto, "dialoginfo.dialog.state.code", "State code", FT_UINT32, BASE_DEC, nullptr,
+                        "The SIP response code that changed the state."};
+ws::Field hf_duration{proto, "dialoginfo.dialog.duration", "Duration", FT_UINT32, BASE_DEC, nullptr,
+                      "Seconds since the dialog was created."};
+ws::Field hf_replaces{proto, "dialoginfo.dialog.replaces", "Replaces", FT_NONE, BASE_NONE, nullptr,
+                      "The dialog this one replaces (RFC 3891)."};
+ws::Field hf_replaces_call_id{proto, "dialoginfo.dialog.replaces.call_id", "Replaced Call-ID", FT_STRING, BASE_NONE,
+                              nullptr, "Call-ID of the replaced dialog."};
+ws::Field hf_replaces_local_tag{proto, "dialoginfo.dialog.replaces.local_tag", "Replaced local tag", FT_STRING,
+                                BASE_NONE, nullptr, "Local tag of the replaced dialog."};
+ws::Field hf_replaces_remote_tag{proto, "dialoginfo.dialog.replaces.remote_tag", "Replaced remote tag", FT_STRING,
+                                 BASE_NONE, nullptr, "Remote tag of the replaced dialog."};
+ws::Field hf_referred_by{proto, "dialoginfo.dialog.referred_by", "Referred-By", FT_STRING, BASE_NONE, nullptr,
+                         "Who referred the call (RFC 3892)."};
+ws::Field hf_referred_by_display{proto, "dialoginfo.dialog.referred_by.display", "Referred-By display name",
+                                 FT_STRING, BASE_NONE, nullptr, "The display attribute of referred-by."};
+ws::Field hf_hop{proto, "dialoginfo.dialog.route_set.hop", "Route set hop", FT_STRING, BASE_NONE, nullptr,
+                 "One hop of the dialog's route set."};
+
+// Participants.
+struct ParticipantFields {
+    ws::Field node, identity, display, target, pname, pval, sdp, sdp_type, cseq;
+};
+#define PARTICIPANT(side, Side)                                                                                       \
+    ParticipantFields side {                                                                                          \
+        {proto, "dialoginfo.dialog." #side, Side, FT_NONE, BASE_NONE, nullptr, Side " participant of the dialog."},   \
+            {proto, "dialoginfo.dialog." #side ".identity", Side " identity", FT_STRING, BASE_NONE, nullptr,          \
+             "A URI identifying the participant."},                                                                   \
+            {proto, "dialoginfo.dialog." #side ".identity.display", Side " display name", FT_STRING, BASE_NONE,       \
+             nullptr, "The display attribute of the identity."},                                                      \
+            {proto, "dialoginfo.dialog." #side ".target", Side " target", FT_STRING, BASE_NONE, nullptr,              \
+             "The participant's target URI (its Contact)."},                                                          \
+            {proto, "dialoginfo.dialog." #side ".target.param.name", Side " target parameter", FT_STRING, BASE_NONE,  \
+             nullptr, "Name (pname) of a target parameter."},                                                         \
+            {proto, "dialoginfo.dialog." #side ".target.param.value", Side " target parameter value", FT_STRING,      \
+             BASE_NONE, nullptr, "Value (pval) of a target parameter."},                                              \
+            {proto, "dialoginfo.dialog." #side ".session_description", Side " session description", FT_STRING,      \
+             BASE_NONE, nullptr, "The participant's session description (often SDP)."},                              \
+            {proto, "dialoginfo.dialog." #side ".session_description.type", Side " session description type",       \
+             FT_STRING, BASE_NONE, nullptr, "The media type of the session description."},                            \
+            {proto, "dialoginfo.dialog." #side ".cseq", Side " CSeq", FT_UINT32, BASE_DEC, nullptr,                   \
+             "The participant's most recent CSeq number in the dialog."},                                             \
+    }
+PARTICIPANT(local, "Local");
+PARTICIPANT(remote, "Remote");
+#undef PARTICIPANT
+
+// Extensions.
+ws::Field hf_ext{proto, "dialoginfo.extension", "Extension element", FT_NONE, BASE_NONE, nullptr,
+                 "An element outside the RFC 4235 namespace (vendor extension), shown generically."};
+ws::Field hf_ext_name{proto, "dialoginfo.extension.name", "Element name", FT_STRING, BASE_NONE, nullptr,
+                      "Qualified name of the extension element as written."};
+ws::Field hf_ext_ns{proto, "dialoginfo.extension.namespace", "Namespace", FT_STRING, BASE_NONE, nullptr,
+                    "Namespace URI of the extension element."};
+ws::Field hf_ext_text{proto, "dialoginfo.extension.text", "Text", FT_STRING, BASE_NONE, nullptr,
+                      "Text content of the extension element."};
+ws::Field hf_ext_attr_name{proto, "dialoginfo.extension.attribute.name", "Attribute", FT_STRING, BASE_NONE, nullptr,
+                           "Name of an attribute of the extension element."};
+ws::Field hf_ext_attr_value{proto, "dialoginfo.extension.attribute.value", "Attribute value", FT_STRING, BASE_NONE,
+                            nullptr, "Value of an attribute of the extension element."};
+
+// Subscription tracking (generated).
+ws::Field hf_prev_frame{proto, "dialoginfo.track.previous_frame", "Previous NOTIFY", FT_FRAMENUM, BASE_NONE, nullptr,
+                        "The previous NOTIFY of this subscription for this entity."};
+ws::Field hf_prev_version{proto, "dialoginfo.track.previous_version", "Previous version", FT_UINT32, BASE_DEC, nullptr,
+                          "The version of the previous document of this subscription for this entity."};
+ws::Field hf_retransmission{proto, "dialoginfo.track.retransmission", "Retransmission", FT_BOOLEAN, BASE_NONE, nullptr,
+                            "True when this NOTIFY repeats the previous one's CSeq: not checked again."};
+ws::Field hf_related_frame{proto, "dialoginfo.track.related_frame", "Related frame", FT_FRAMENUM, BASE_NONE, nullptr,
+                           "The earlier frame a subscription finding refers to."};
+
+ws::Subtree ett_top{proto};
+ws::Subtree ett_dialog{proto};
+ws::Subtree ett_participant{proto};
+ws::Subtree ett_replaces{proto};
+ws::Subtree ett_ext{proto};
+
+ws::Expert ei_malformed{proto, "dialoginfo.malformed_xml", PI_MALFORMED, PI_ERROR, "Malformed dialog-info XML"};
+ws::Expert ei_invalid_utf8{proto, "dialoginfo.invalid_utf8", PI_MALFORMED, PI_ERROR, "Invalid UTF-8 in body"};
+ws::Expert ei_dtd{proto, "dialoginfo.dtd", PI_SECURITY, PI_ERROR, "Body declares a DTD"};
+ws::Expert ei_limit{proto, "dialoginfo.limit", PI_UNDECODED, PI_ERROR, "Body over a decoding limit"};
+ws::Expert ei_truncated{proto, "dialoginfo.truncated", PI_MALFORMED, PI_ERROR, "Body truncated in the capture"};
+ws::Expert ei_not_dialog_info{proto, "dialoginfo.not_dialog_info", PI_MALFORMED, PI_ERROR,
+                              "Body labelled dialog-info+xml is not a dialog-info document"};
+ws::Expert ei_namespace{proto, "dialoginfo.namespace_error", PI_MALFORMED, PI_ERROR, "Undeclared namespace prefix"};
+ws::Expert ei_missing_attribute{proto, "dialoginfo.missing_attribute", PI_MALFORMED, PI_ERROR,
+                                "Required attribute missing"};
+ws::Expert ei_missing_element{proto, "dialoginfo.missing_element", PI_MALFORMED, PI_ERROR, "Required element missing"};
+ws::Expert ei_bad_value{proto, "dialoginfo.bad_value", PI_MALFORMED, PI_ERROR, "Value is not a number"};
+ws::Expert ei_unknown_value{proto, "dialoginfo.unknown_value", PI_PROTOCOL, PI_WARN, "Value not defined by RFC 4235"};
+ws::Expert ei_unknown_element{proto, "dialoginfo.unknown_element", PI_PROTOCOL, PI_WARN,
+                              "Element not defined by RFC 4235 in its namespace"};
+ws::Expert ei_partial_no_version{proto, "dialoginfo.partial_without_version", PI_MALFORMED, PI_ERROR,
+                                 "Partial document without a version"};
+ws::Expert ei_placeholder{proto, "dialoginfo.placeholder_dialog", PI_SEQUENCE, PI_NOTE,
+                          "Placeholder dialog synthesized by the Resource List Server"};
+ws::Expert ei_value_cut{proto, "dialoginfo.value_cut", PI_UNDECODED, PI_WARN, "Value shown cut"};
+ws::Expert ei_version_skipped{proto, "dialoginfo.version_skipped", PI_SEQUENCE, PI_WARN,
+                              "Document versions skipped: NOTIFYs lost"};
+ws::Expert ei_version_backwards{proto, "dialoginfo.version_backwards", PI_SEQUENCE, PI_WARN,
+                                "Document version went backwards without a full state"};
+ws::Expert ei_partial_before_full{proto, "dialoginfo.partial_before_full", PI_SEQUENCE, PI_WARN,
+                                  "Partial state before any full state"};
+ws::Expert ei_ringing_not_reported{proto, "dialoginfo.ringing_not_reported", PI_SEQUENCE, PI_WARN,
+                                   "Incoming dialog never reported ringing"};
+ws::Expert ei_dialog_id_reused{proto, "dialoginfo.dialog_id_reused", PI_PROTOCOL, PI_WARN,
+                               "Terminated dialog id reused"};
+ws::Expert ei_track_full{proto, "dialoginfo.track_full", PI_UNDECODED, PI_NOTE,
+                         "Subscription tracking full: later subscriptions not checked"};
+
+ws::UintPref pref_max_body{proto, "max_body", "Largest body decoded (bytes)",
+                           "Bodies larger than this are reported and not parsed.", 256 * 1024};
+ws::UintPref pref_max_depth{proto, "max_depth", "Deepest element nesting decoded",
+                            "Documents nested deeper are reported and not decoded.", 32};
+ws::UintPref pref_max_tracked{proto, "max_tracked", "Subscriptions tracked",
+                              "Most (subscription, entity) pairs whose NOTIFYs are checked against each other.", 10000};
+
+ws::ForeignField ff_sip{"sip"};
+ws::ForeignField ff_method{"sip.Method"};
+ws::ForeignField ff_call_id{"sip.Call-ID"};
+ws::ForeignField ff_from_tag{"sip.from.tag"};
+ws::ForeignField ff_to_tag{"sip.to.tag"};
+ws::ForeignField ff_cseq{"sip.CSeq.seq"};
+ws::ForeignField ff_event{"sip.Event"};
+ws::ForeignField ff_status{"sip.Status-Code"};
+
+int dissect_tracking(tvbuff_t*, packet_info*, proto_tree*, void*);
+ws::PostDissector tracking{proto, dissect_tracking,
+                           {&ff_sip, &ff_method, &ff_call_id, &ff_from_tag, &ff_to_tag, &ff_cseq, &ff_event, &ff_status}};
+
+// Everything decided about one body: parsed on the first pass, the subscription checks added by the
+// post-dissector at the end of that pass.
+struct Verdict {
+    core::DialogInfo info;
+    std::size_t reported = 0, captured = 0;
+    bool truncated = false;
+    std::string summary;
+    core::TrackResult track;
+};
+ws::FrameStore<Verdict> verdicts{proto, 100000};
+Verdict unstored;
+
+// Bodies of the current frame waiting for the post-dissector (first pass only). The tree pointers are
+// valid until the end of this frame's dissection; entries of another frame are never used.
+struct Pending {
+    guint32 frame;
+    std::uint32_t slot;
+    tvbuff_t* ds;
+    int offset;
+    proto_item* top;
+    proto_tree* tree;
+    std::vector<proto_item*> dialogs;
+};
+std::vector<Pending> pending;
+
+core::DialogInfoTracker tracker;
+// Last 180/183 response seen per Call-ID (frame, code): evidence for "never reported ringing".
+constexpr std::size_t kMaxProvisionals = 100000;
+std::unordered_map<std::string, std::pair<guint32, unsigned>> provisionals;
+[[maybe_unused]] const bool state_hooks = [] {
+    proto.on_init([] {
+        tracker = core::DialogInfoTracker(pref_max_tracked.value());
+        pending.clear();
+        provisionals.clear();
+    });
+    proto.on_cleanup([] {
+        tracker = core::DialogInfoTracker();
+        pending = {};
+        provisionals = {};
+    });
+    return true;
+}();
+
+expert_field* expert_for(core::DocProblemKind kind) {
+    using K = core::DocProblemKind;
+    switch (kind) {
+    case K::malformed_xml: return ei_malformed.get();
+    case K::invalid_utf8: return ei_invalid_utf8.get();
+    case K::doctype: return ei_dtd.get();
+    case K::too_large:
+    case K::too_deep:
+    case K::too_many_nodes: return ei_limit.get();
+    case K::wrong_root: return ei_not_dialog_info.get();
+    case K::namespace_error: return ei_namespace.get();
+    case K::missing_attribute: return ei_missing_attribute.get();
+    case K::missing_element: return ei_missing_element.get();
+    case K::bad_value: return ei_bad_value.get();
+    case K::unknown_value: return ei_unknown_value.get();
+    case K::unknown_element: return ei_unknown_element.get();
+    case K::partial_without_version: return ei_partial_no_version.get();
+    case K::placeholder: return ei_placeholder.get();
+    case K::value_cut: return ei_value_cut.get();
+    }
+    return ei_malformed.get();
+}
+
+expert_field* expert_for(core::TrackFindingKind kind) {
+    using K = core::TrackFindingKind;
+    switch (kind) {
+    case K::version_skipped: return ei_version_skipped.get();
+    case K::version_backwards: return ei_version_backwards.get();
+    case K::partial_before_full: return ei_partial_before_full.get();
+    case K::ringing_not_reported: return ei_ringing_not_reported.get();
+    case K::dialog_id_reused: return ei_dialog_id_reused.get();
+    case K::tracker_full: return ei_track_full.get();
+    }
+    return ei_track_full.get();
+}
+
+ws::ExtensionFields extension_fields() {
+    return {hf_ext, hf_ext_name, hf_ext_ns, hf_ext_text, hf_ext_attr_name, hf_ext_attr_value, ett_ext};
+}
+
+void add_value(const ws::Tree& t, int hf, const core::XmlValue& v) {
+    if (v) t.add_string(hf, v.span, v.value);
+}
+
+void render_participant(const ws::Tree& t, const core::DialogParticipant& p, const ParticipantFields& f,
+                        packet_info* pinfo) {
+    if (!p.present) return;
+    std::string label = f.node.id() == local.node.id() ? "Local" : "Remote";
+    if (!p.identities.empty()) label += ": " + p.identities.front().uri.value;
+    const ws::Tree pt = t.child(t.subtree(f.node, ett_participant, p.span, label));
+    for (const core::DialogIdentity& id : p.identities) {
+        add_value(pt, f.identity, id.uri);
+        add_value(pt, f.display, id.display);
+    }
+    add_value(pt, f.target, p.target);
+    for (const core::DialogTargetParam& param : p.params) {
+        add_value(pt, f.pname, param.name);
+        add_value(pt, f.pval, param.value);
+    }
+    add_value(pt, f.sdp, p.session_description);
+    add_value(pt, f.sdp_type, p.session_description_type);
+    if (p.cseq_value) pt.add_uint(f.cseq, p.cseq.span, *p.cseq_value);
+    ws::add_extensions(pt, p.extensions, extension_fields(), pinfo);
+}
+
+proto_item* render_dialog(const ws::Tree& t, const core::DialogEntry& d, packet_info* pinfo) {
+    const char* label = wmem_strdup_printf(pinfo->pool, "Dialog %s: %s", d.id.value.c_str(), core::dialog_brief(d).c_str());
+    proto_tree* sub = t.subtree(hf_dialog, ett_dialog, d.span, label);
+    const ws::Tree dt = t.child(sub);
+    add_value(dt, hf_dialog_id, d.id);
+    add_value(dt, hf_call_id, d.call_id);
+    add_value(dt, hf_local_tag, d.local_tag);
+    add_value(dt, hf_remote_tag, d.remote_tag);
+    add_value(dt, hf_direction, d.direction);
+    add_value(dt, hf_dialog_state, d.state);
+    add_value(dt, hf_state_event, d.state_event);
+    if (d.code) dt.add_uint(hf_state_code, d.state_code.span, *d.code);
+    if (d.duration_value) dt.add_uint(hf_duration, d.duration.span, *d.duration_value);
+    if (d.has_replaces) {
+        const ws::Tree rt = dt.child(dt.subtree(hf_replaces, ett_replaces, d.replaces_span, "Replaces"));
+        add_value(rt, hf_replaces_call_id, d.replaces_call_id);
+        add_value(rt, hf_replaces_local_tag, d.replaces_local_tag);
+        add_value(rt, hf_replaces_remote_tag, d.replaces_remote_tag);
+    }
+    add_value(dt, hf_referred_by, d.referred_by);
+    add_value(dt, hf_referred_by_display, d.referred_by_display);
+    for (const core::XmlValue& hop : d.route_set) add_value(dt, hf_hop, hop);
+    render_participant(dt, d.local, local, pinfo);
+    render_participant(dt, d.remote, remote, pinfo);
+    ws::add_extensions(dt, d.extensions, extension_fields(), pinfo);
+    return proto_tree_get_parent(sub);
+}
+
+// The subscription checks, under the document (top) and on the dialog they are about.
+void render_track(const ws::Tree& t, proto_item* top, const std::vector<proto_item*>& dialogs,
+                  const core::TrackResult& r, packet_info* pinfo) {
+    const core::Span none{0, 0};
+    if (r.retransmission) proto_item_set_generated(t.add_bool(hf_retransmission, none, true));
+    if (r.previous_frame) proto_item_set_generated(t.add_uint(hf_prev_frame, none, r.previous_frame));
+    if (r.previous_version) proto_item_set_generated(t.add_uint(hf_prev_version, none, *r.previous_version));
+    for (const core::TrackFinding& f : r.findings) {
+        proto_item* at = top;
+        if (f.dialog && *f.dialog < dialogs.size() && dialogs[*f.dialog]) at = dialogs[*f.dialog];
+        expert_add_info_format(pinfo, at, expert_for(f.kind), "%s", f.message.c_str());
+        if (f.related_frame) {
+            proto_tree* under = proto_item_get_subtree(at);
+            proto_item* rel = proto_tree_add_uint(under ? under : proto_item_get_subtree(top), hf_related_frame,
+                                                  nullptr, 0, 0, f.related_frame);
+            proto_item_set_generated(rel);
+        }
+    }
+}
+
+Verdict analyse(tvbuff_t* tvb) {
+    Verdict v;
+    const ws::Bytes body = ws::copy_bytes(tvb, 0, SIZE_MAX);
+    v.reported = body.reported;
+    v.captured = body.data.size();
+    v.truncated = body.truncated;
+    core::XmlLimits limits;
+    limits.max_bytes = pref_max_body.value();
+    limits.max_depth = pref_max_depth.value();
+    if (!v.truncated) v.info = core::parse_dialog_info(body.view(), limits);
+    v.summary = v.truncated ? "dialog-info (truncated)" : core::dialog_info_summary(v.info);
+    return v;
+}
+
+int dissect_dialoginfo(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
+    proto_item* top = proto_tree_add_item(tree, proto.id(), tvb, 0, -1, ENC_NA);
+    proto_tree* top_tree = proto_item_add_subtree(top, ett_top);
+    const ws::Tree t(top_tree, tvb);
+    const std::uint32_t slot = pinfo->curr_proto_layer_num;
+
+    const Verdict* v = verdicts.find(pinfo->num, slot);
+    bool fresh_stored = false;
+    if (!v) {
+        ws::guard(proto, pinfo, top, [&] {
+            Verdict fresh = analyse(tvb);
+            if (tree && !PINFO_FD_VISITED(pinfo) && (v = verdicts.put(pinfo->num, slot, std::move(fresh)))) {
+                fresh_stored = true;
+                return;
+            }
+            unstored = std::move(fresh);
+            v = &unstored;
+        });
+        if (!v) return tvb_captured_length(tvb);
+    }
+    const core::DialogInfo& info = v->info;
+    if (v->truncated)
+        expert_add_info_format(pinfo, top, ei_truncated.get(), "Body truncated in the capture: %zu of %zu bytes captured",
+                               v->captured, v->reported);
+    proto_item_append_text(top, ": %s", v->summary.c_str());
+    proto_item_set_generated(t.add_string(hf_summary, {0, 0}, v->summary));
+    std::vector<proto_item*> dialog_items;
+    if (info.decoded) {
+        if (info.version_value) t.add_uint(hf_version, info.version.span, *info.version_value);
+        add_value(t, hf_state, info.state);
+        add_value(t, hf_entity, info.entity);
+        for (const core::DialogEntry& d : info.dialogs) dialog_items.push_back(render_dialog(t, d, pinfo));
+    }
+    ws::add_extensions(t, info.extensions, extension_fields(), pinfo);
+    // Each problem on the bytes it is about.
+    for (const core::DocProblem& p : info.problems) t.add_expert(expert_for(p.kind), pinfo, p.where, p.message);
+    render_track(t, top, dialog_items, v->track, pinfo);
+
+    if (fresh_stored) {
+        ws::guard(proto, pinfo, top, [&] {
+            if (!pending.empty() && pending.front().frame != pinfo->num) pending.clear();
+            pending.push_back({pinfo->num, slot, tvb_get_ds_tvb(tvb), tvb_raw_offset(tvb), top, top_tree, dialog_items});
+        });
+    }
+    // SIP ends each message's text with " | " behind a fence; fence ours the same way (see ciscoalarm).
+    col_append_str(pinfo->cinfo, COL_INFO, v->summary.c_str());
+    col_append_str(pinfo->cinfo, COL_INFO, " | ");
+    col_set_fence(pinfo->cinfo, COL_INFO);
+    return tvb_captured_length(tvb);
+}
+
+// Post-dissector, first pass only: the SUBSCRIBEs that start dialog-event subscriptions, then each
+// body of this frame checked against the earlier NOTIFYs of its subscription.
+int dissect_tracking(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
+    if (PINFO_FD_VISITED(pinfo)) return 0;
+    const ws::Occurrences messages(tree, ff_sip);
+    if (messages.size() == 0) {
+        pending.clear();
+        return 0;
+    }
+    ws::guard(proto, pinfo, nullptr, [&] {
+        const ws::Occurrences methods(tree, ff_method), call_ids(tree, ff_call_id), from_tags(tree, ff_from_tag),
+            to_tags(tree, ff_to_tag), cseqs(tree, ff_cseq), events(tree, ff_event), statuses(tree, ff_status);
+        ws::for_each_message(tree, ff_sip, [&](const ws::Scope& m, guint) {
+            // Only once a dialog-info subscription is being followed: the index is evidence for the
+            // ringing check and costs memory on captures without BLF.
+            const guint64 status = tracker.tracked() ? ws::uint_value(statuses.first_in(m)) : 0;
+            if ((status == 180 || status == 183) && provisionals.size() < kMaxProvisionals)
+                provisionals[std::string(ws::string_value(call_ids.first_in(m)))] = {pinfo->num, static_cast<unsigned>(status)};
+            if (ws::string_value(methods.first_in(m)) != "SUBSCRIBE" || to_tags.first_in(m)) return;
+            const std::string_view event = ws::string_value(events.first_in(m));
+            if (event.substr(0, 6) != "dialog") return;
+            tracker.subscribe(std::string(ws::string_value(call_ids.first_in(m))),
+                              std::string(ws::string_value(from_tags.first_in(m))), pinfo->num);
+        });
+        for (Pending& p : pending) {
+            if (p.frame != pinfo->num) continue;
+            Verdict* v = verdicts.find_mutable(p.frame, p.slot);
+            if (!v || !v->info.decoded) continue;
+            const field_info* msg = messages.last_before(p.ds, p.offset);
+            if (!msg) continue;
+            const ws::Scope m{msg->ds_tvb, msg->start, msg->start + msg->length};
+            if (ws::string_value(methods.first_in(m)) != "NOTIFY") continue;
+            const core::NotifyKey key{std::string(ws::string_value(call_ids.first_in(m))),
+                                      std::string(ws::string_value(from_tags.first_in(m))),
+                                      std::string(ws::string_value(to_tags.first_in(m)))};
+            if (key.call_id.empty()) continue;
+            const guint32 cseq = static_cast<guint32>(ws::uint_value(cseqs.first_in(m)));
+            core::TrackedDocument doc = core::tracked_document(v->info);
+            for (core::TrackedDialog& d : doc.dialogs) {
+                const auto found = d.call_id.empty() ? provisionals.end() : provisionals.find(d.call_id);
+                if (found != provisionals.end()) std::tie(d.provisional_frame, d.provisional_code) = found->second;
+            }
+            v->track = tracker.notify(key, cseq, doc, pinfo->num);
+        }
+    });
+    // Items are added outside the guard: epan may longjmp, and no C++ temporary may then be alive.
+    for (const Pending& p : pending) {
+        if (p.frame != pinfo->num) continue;
+        const Verdict* v = verdicts.find(p.frame, p.slot);
+        if (v) render_track(ws::Tree(p.tree, tvb), p.top, p.dialogs, v->track, pinfo);
+    }
+    pending.clear();
+    return 0;
+}
+
+void proto_register_dialoginfo() {
+    proto.register_all();
+    register_dissector("dialoginfo", dissect_dialoginfo, proto.id());
+}
+
+void proto_reg_handoff_dialoginfo() {
+    dissector_add_string("media_type", "application/dialog-info+xml", find_dissector("dialoginfo"));
+    tracking.handoff();
+}
+
+}  // namespace
+
+SIPSLEUTH_PLUGIN(proto_register_dialoginfo, proto_reg_handoff_dialoginfo)

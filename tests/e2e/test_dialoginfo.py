@@ -1,0 +1,291 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""dialoginfo end to end: field case 000 (sipX Resource List Server, Polycom phones, BLF).
+
+Captures come from captures/gen_dialoginfo.py; captures/README.md tells each one's story. The field
+case (dialoginfo_blf_ringing_not_reported.pcap) and its healthy twin (dialoginfo_blf_healthy.pcap)
+differ only in 208's NOTIFY reporting the incoming call as early; every finding is checked where it
+must fire and on the healthy twin, in one pass and with -2.
+"""
+import pytest
+
+FIELD = "dialoginfo_blf_ringing_not_reported.pcap"
+HEALTHY = "dialoginfo_blf_healthy.pcap"
+E208 = "sip:208@victoria.pingtel.com"
+INSTANCE = "s-293749793d9ff064-15,1b6a2f0e,5f3c2e81-7a6d1d02"
+RINGING = 'dialoginfo.dialog.direction == "recipient" && dialoginfo.dialog.state == "early"'
+PLACEHOLDER = ('Placeholder dialog id ";" synthesized by the Resource List Server: sip:208@victoria.pingtel.com '
+               'reports no current dialog, this is not a call')
+NOT_RINGING = ('Incoming call never reported ringing: dialog "id9c0abe51" of sip:208@victoria.pingtel.com is '
+               'confirmed, never trying, proceeding or early (call-id dde66480-9c630a7e@10.1.1.123; 180 sent in '
+               'frame 52; previous NOTIFY: frame 43)')
+BOTH = pytest.mark.parametrize("two_pass", [False, True])
+
+
+def test_plugin_is_listed(ws):
+    proc = ws.run(["-G", "plugins"])
+    assert any(line.split()[:3] == ["dialoginfo.so", "0.1.0", "dissector"] for line in proc.stdout.splitlines())
+    assert "Dialog Event Package (RFC 4235)\tDialogInfo\tdialoginfo" in ws.run(["-G", "protocols"]).stdout.splitlines()
+
+
+@BOTH
+def test_field_case_every_document(ws, two_pass):
+    # 208's own NOTIFYs to the RLS (versions 0..7) and the RLS's relays to 207 (versions 12..19, one
+    # dialog-info part per multipart NOTIFY), each with the previous NOTIFY of its subscription.
+    rows = ws.fields(FIELD, ["frame.number", "dialoginfo.version", "dialoginfo.state", "dialoginfo.entity",
+                             "dialoginfo.dialog.id", "dialoginfo.dialog.direction", "dialoginfo.dialog.state",
+                             "dialoginfo.dialog.state.event", "dialoginfo.track.previous_frame"],
+                     dfilter="dialoginfo", two_pass=two_pass)
+    c1, c2 = "idd0f631ca", "id9c0abe51"
+    assert rows == [
+        ["3", "0", "full", E208, "", "", "", "", ""],
+        ["11", "12", "full", E208, ";", "", "terminated", "", ""],
+        ["17", "1", "full", E208, c1, "initiator", "trying", "", "3"],
+        ["20", "13", "full", E208, f"{INSTANCE};{c1}", "initiator", "trying", "", "11"],
+        ["25", "2", "full", E208, c1, "initiator", "early", "", "17"],
+        ["28", "14", "full", E208, f"{INSTANCE};{c1}", "initiator", "early", "", "20"],
+        ["34", "3", "full", E208, c1, "initiator", "confirmed", "", "25"],
+        ["37", "15", "full", E208, f"{INSTANCE};{c1}", "initiator", "confirmed", "", "28"],
+        ["43", "4", "full", E208, c1, "initiator", "terminated", "local-bye", "34"],
+        ["46", "16", "full", E208, f"{INSTANCE};{c1}", "initiator", "terminated", "local-bye", "37"],
+        ["55", "5", "full", E208, c2, "recipient", "confirmed", "", "43"],
+        ["58", "17", "full", E208, f"{INSTANCE};{c2}", "recipient", "confirmed", "", "46"],
+        ["64", "6", "full", E208, c2, "recipient", "terminated", "remote-bye", "55"],
+        ["67", "18", "full", E208, f"{INSTANCE};{c2}", "recipient", "terminated", "remote-bye", "58"],
+        ["71", "7", "full", E208, "", "", "", "", "64"],
+        ["74", "19", "full", E208, ";", "", "terminated", "", "67"],
+    ]
+
+
+@BOTH
+def test_field_case_ringing_never_reported(ws, two_pass):
+    # The incoming call to 208 is never reported early: the ringing filter matches nothing, and the
+    # finding fires once, on 208's own NOTIFY (the RLS's relay of the same call is not reported again).
+    assert ws.fields(FIELD, ["frame.number"], dfilter=RINGING, two_pass=two_pass) == []
+    rows = ws.fields(FIELD, ["frame.number", "dialoginfo.dialog.id", "dialoginfo.track.related_frame"],
+                     dfilter="dialoginfo.ringing_not_reported", two_pass=two_pass)
+    assert rows == [["55", "id9c0abe51", "43"]]
+    assert ws.experts(FIELD, "DialogInfo", two_pass=two_pass) == {
+        ("Warns", "Sequence", NOT_RINGING): 1,
+        ("Notes", "Sequence", PLACEHOLDER): 2,
+    }
+
+
+@BOTH
+def test_healthy_twin_ringing_matches_exactly_the_ringing_events(ws, two_pass):
+    # 208's NOTIFY while it rings (frame 53) and the RLS's relay of it to 207 (frame 56).
+    rows = ws.fields(HEALTHY, ["frame.number", "sip.Call-ID", "dialoginfo.dialog.id"], dfilter=RINGING,
+                     two_pass=two_pass)
+    assert rows == [["53", "s-293749793d9ff064-15", "id9c0abe51"],
+                    ["56", "f8274285-5919cf44-bd6bd69b@10.1.1.171", f"{INSTANCE};id9c0abe51"]]
+    assert ws.fields(HEALTHY, ["frame.number"], dfilter="dialoginfo.ringing_not_reported", two_pass=two_pass) == []
+    assert ws.experts(HEALTHY, "DialogInfo", two_pass=two_pass) == {("Notes", "Sequence", PLACEHOLDER): 2}
+
+
+def test_placeholder_dialog_noted(ws):
+    rows = ws.fields(FIELD, ["frame.number", "dialoginfo.dialog.id", "dialoginfo.dialog.local.identity",
+                             "dialoginfo.dialog.local.identity.display"], dfilter="dialoginfo.placeholder_dialog")
+    assert rows == [["11", ";", E208, "208"], ["74", ";", E208, "208"]]
+
+
+def test_info_column(ws):
+    rows = ws.fields(FIELD, ["frame.number", "_ws.col.Info"], dfilter="frame.number == 3 || frame.number == 11 || frame.number == 55")
+    assert rows == [
+        ["3", "Request: NOTIFY sip:~~rl~rls@10.1.1.68 | dialog-info v0 full sip:208@victoria.pingtel.com: "
+              "0 dialogs | "],
+        ["11", "Request: NOTIFY sip:207@10.1.1.171;transport=tcp | RLMI v0 full "
+               "sip:~~rl~C~207@victoria.pingtel.com: 1 resource, 1 instance | dialog-info v12 full "
+               "sip:208@victoria.pingtel.com: 1 dialog (placeholder) | "],
+        ["55", "Request: NOTIFY sip:~~rl~rls@10.1.1.68 | dialog-info v5 full sip:208@victoria.pingtel.com: "
+               "1 dialog (recipient, confirmed) | "],
+    ]
+
+
+def test_no_error_or_malformed_on_good_captures(ws):
+    # Only the field case's finding reaches warning level; nothing is malformed anywhere.
+    warned = {FIELD: [["55"]], HEALTHY: [], "dialoginfo_namespaces.pcap": []}
+    for cap, expected in warned.items():
+        proc = ws.run(["-r", ws.capture(cap), "-V"])
+        assert proc.returncode == 0
+        assert "[Malformed Packet" not in proc.stdout, cap
+        assert ws.fields(cap, ["frame.number"], dfilter="_ws.malformed || _ws.expert.severity >= warning") == \
+            expected, cap
+
+
+@BOTH
+def test_namespaces_prefixes_and_extensions(ws, two_pass):
+    # <d:dialog-info xmlns:d=...>: every RFC 4235 element read through its prefix; the shared-appearance
+    # (RFC 7463) and Polycom elements kept as extensions with their namespaces.
+    fields = ["dialoginfo.version", "dialoginfo.state", "dialoginfo.dialog.id", "dialoginfo.dialog.call_id",
+              "dialoginfo.dialog.local_tag", "dialoginfo.dialog.remote_tag", "dialoginfo.dialog.direction",
+              "dialoginfo.dialog.state", "dialoginfo.dialog.state.event", "dialoginfo.dialog.state.code",
+              "dialoginfo.dialog.duration", "dialoginfo.dialog.replaces.call_id",
+              "dialoginfo.dialog.replaces.local_tag", "dialoginfo.dialog.replaces.remote_tag",
+              "dialoginfo.dialog.referred_by", "dialoginfo.dialog.referred_by.display",
+              "dialoginfo.dialog.route_set.hop", "dialoginfo.dialog.local.identity",
+              "dialoginfo.dialog.local.identity.display", "dialoginfo.dialog.local.target",
+              "dialoginfo.dialog.local.target.param.name", "dialoginfo.dialog.local.target.param.value",
+              "dialoginfo.dialog.local.session_description", "dialoginfo.dialog.local.session_description.type",
+              "dialoginfo.dialog.local.cseq", "dialoginfo.dialog.remote.identity",
+              "dialoginfo.dialog.remote.identity.display", "dialoginfo.dialog.remote.target",
+              "dialoginfo.extension.name", "dialoginfo.extension.namespace", "dialoginfo.extension.text",
+              "dialoginfo.extension.attribute.name", "dialoginfo.extension.attribute.value"]
+    rows = ws.fields("dialoginfo_namespaces.pcap", fields, dfilter="dialoginfo", two_pass=two_pass)
+    sa, pc = "urn:ietf:params:xml:ns:sa-dialog-info", "http://www.polycom.com/xml/dialog-info"
+    assert [dict(zip(fields, r)) for r in rows] == [{
+        "dialoginfo.version": "7", "dialoginfo.state": "partial", "dialoginfo.dialog.id": "id7a1f3c09",
+        "dialoginfo.dialog.call_id": "5e1b9a2c-2f7d4c11@10.1.1.124", "dialoginfo.dialog.local_tag": "4c2d91e7",
+        "dialoginfo.dialog.remote_tag": "a81f0b33", "dialoginfo.dialog.direction": "recipient",
+        "dialoginfo.dialog.state": "confirmed", "dialoginfo.dialog.state.event": "replaced",
+        "dialoginfo.dialog.state.code": "200", "dialoginfo.dialog.duration": "274",
+        "dialoginfo.dialog.replaces.call_id": "0b7e5d3a@10.1.1.123", "dialoginfo.dialog.replaces.local_tag": "9f21c7",
+        "dialoginfo.dialog.replaces.remote_tag": "3a0d55", "dialoginfo.dialog.referred_by": "sip:200@victoria.pingtel.com",
+        "dialoginfo.dialog.referred_by.display": "Operator", "dialoginfo.dialog.route_set.hop": "sip:10.1.1.68:5060;lr",
+        "dialoginfo.dialog.local.identity": E208, "dialoginfo.dialog.local.identity.display": "Lab 208",
+        "dialoginfo.dialog.local.target": "sip:208@10.1.1.124",
+        "dialoginfo.dialog.local.target.param.name": "+sip.rendering",
+        "dialoginfo.dialog.local.target.param.value": "yes", "dialoginfo.dialog.local.session_description": "v=0",
+        "dialoginfo.dialog.local.session_description.type": "application/sdp", "dialoginfo.dialog.local.cseq": "3",
+        "dialoginfo.dialog.remote.identity": "sip:206@victoria.pingtel.com",
+        "dialoginfo.dialog.remote.identity.display": "Front desk",
+        "dialoginfo.dialog.remote.target": "sip:206@10.1.1.123",
+        "dialoginfo.extension.name": "sa:appearance,sa:exclusive,pc:line-seize,pc:state",
+        "dialoginfo.extension.namespace": f"{sa},{sa},{pc},{pc}",
+        "dialoginfo.extension.text": "1,false,idle",
+        "dialoginfo.extension.attribute.name": "line", "dialoginfo.extension.attribute.value": "2",
+    }]
+    assert ws.experts("dialoginfo_namespaces.pcap", "DialogInfo", two_pass=two_pass) == {}
+
+
+@BOTH
+def test_subscription_sequence_findings(ws, two_pass):
+    cap = "dialoginfo_bad_sequence.pcap"
+    rows = ws.fields(cap, ["frame.number", "dialoginfo.version", "dialoginfo.track.previous_version",
+                           "dialoginfo.track.retransmission", "dialoginfo.track.related_frame"],
+                     dfilter="dialoginfo", two_pass=two_pass)
+    assert rows == [["3", "1", "", "", ""], ["5", "2", "1", "", ""], ["6", "2", "", "1", ""],
+                    ["8", "4", "2", "", "5"], ["10", "3", "4", "", "8"], ["12", "5", "4", "", ""],
+                    ["14", "6", "5", "", "12"], ["18", "0", "", "", ""]]
+    e208 = "sip:208@victoria.pingtel.com"
+    assert ws.experts(cap, "DialogInfo", two_pass=two_pass) == {
+        ("Warns", "Sequence", f"Version 4 of {e208} follows version 2 (frame 5): 1 NOTIFY of this subscription "
+                              "missing (lost, or not captured)"): 1,
+        ("Warns", "Sequence", f"Partial document version 3 of {e208} after version 4 (frame 8) without a full "
+                              "state: a subscriber discards it (RFC 4235 section 4.4)"): 1,
+        ("Warns", "Protocol", f'Dialog id "id5b7e" of {e208} was reported terminated in frame 12 and is reported '
+                              "again as early: a terminated dialog id is reused"): 1,
+        ("Warns", "Sequence", f"Partial document of {e208} before any full state in this subscription: the "
+                              "subscriber has no state to apply it to (RFC 4235 section 4.4 wants full state "
+                              "first)"): 1,
+    }
+    assert ws.fields(cap, ["frame.number"], dfilter="dialoginfo.version_skipped") == [["8"]]
+    assert ws.fields(cap, ["frame.number"], dfilter="dialoginfo.version_backwards") == [["10"]]
+    assert ws.fields(cap, ["frame.number"], dfilter="dialoginfo.dialog_id_reused") == [["14"]]
+    assert ws.fields(cap, ["frame.number"], dfilter="dialoginfo.partial_before_full") == [["18"]]
+
+
+def test_sequence_findings_absent_from_healthy_twin(ws):
+    for name in ["version_skipped", "version_backwards", "partial_before_full", "dialog_id_reused",
+                 "ringing_not_reported", "track_full"]:
+        assert ws.fields(HEALTHY, ["frame.number"], dfilter=f"dialoginfo.{name}", two_pass=True) == [], name
+
+
+BAD_INPUT = {
+    "dialoginfo_bad_malformed.pcap": {("Errors", "Malformed", "Malformed XML at byte 249 of 274: Start-end tags mismatch"): 1},
+    "dialoginfo_bad_missing_attributes.pcap": {
+        ("Errors", "Malformed", "<dialog-info> has no state attribute"): 1,
+        ("Errors", "Malformed", "<dialog-info> has no entity attribute"): 1,
+        ("Errors", "Malformed", "<dialog> has no id attribute"): 1,
+        ("Errors", "Malformed", "<target> has no uri attribute"): 1,
+        ("Errors", "Malformed", "<dialog> has no <state> element"): 1,
+    },
+    "dialoginfo_bad_unknown_values.pcap": {
+        ("Warns", "Protocol", 'Document state "delta" is not full or partial'): 1,
+        ("Warns", "Protocol", 'Dialog direction "incoming" is not initiator or recipient'): 1,
+        ("Warns", "Protocol", 'Dialog state "ringing" is not trying, proceeding, early, confirmed or terminated'): 1,
+        ("Warns", "Protocol", 'State event "hangup" is not cancelled, rejected, replaced, local-bye, remote-bye, '
+                              "error or timeout"): 1,
+        ("Warns", "Protocol", "Element <ringing> is not defined in <dialog-info> by RFC 4235: shown generically"): 1,
+    },
+    "dialoginfo_bad_partial_without_version.pcap": {
+        ("Errors", "Malformed", "Partial document without a version: a subscriber cannot tell which state it "
+                                "updates"): 1},
+    "dialoginfo_bad_no_namespace.pcap": {
+        ("Errors", "Malformed", "Root element is <dialog-info> in no namespace, not <dialog-info> in "
+                                "urn:ietf:params:xml:ns:dialog-info: body mislabelled as "
+                                "application/dialog-info+xml?"): 1},
+    "dialoginfo_bad_deep_nesting.pcap": {
+        ("Errors", "Undecoded", "Elements nested deeper than 32 levels: not decoded"): 1},
+}
+
+
+@pytest.mark.parametrize("capture", sorted(BAD_INPUT))
+def test_bad_input_named_without_crash(ws, capture):
+    for two_pass in (False, True):
+        assert ws.experts(capture, "DialogInfo", two_pass=two_pass) == BAD_INPUT[capture]
+    proc = ws.run(["-r", ws.capture(capture), "-V"], timeout=30)
+    assert proc.returncode == 0
+    assert "[Malformed Packet" not in proc.stdout
+
+
+def test_malformed_body_shows_what_came_before_the_error(ws):
+    rows = ws.fields("dialoginfo_bad_malformed.pcap", ["dialoginfo.version", "dialoginfo.dialog.id",
+                                                      "dialoginfo.dialog.direction", "dialoginfo.dialog.state"],
+                     dfilter="dialoginfo")
+    assert rows == [["5", "id9c0e2a11", "initiator", "early"]]
+
+
+def test_unknown_values_still_shown(ws):
+    rows = ws.fields("dialoginfo_bad_unknown_values.pcap", ["dialoginfo.state", "dialoginfo.dialog.direction",
+                                                           "dialoginfo.dialog.state", "dialoginfo.extension.name",
+                                                           "_ws.col.Info"], dfilter="dialoginfo")
+    assert rows == [["delta", "incoming", "ringing", "ringing",
+                     "Request: NOTIFY sip:207@10.1.1.171;transport=tcp | dialog-info v8 delta "
+                     "sip:208@victoria.pingtel.com: 1 dialog (incoming, ringing) | "]]
+
+
+def test_depth_limit_is_a_preference(ws):
+    proc = ws.run(["-r", ws.capture("dialoginfo_bad_deep_nesting.pcap"), "-o", "dialoginfo.max_depth:20000",
+                   "-q", "-z", "expert"])
+    assert "nested deeper" not in proc.stdout
+    assert "More than 8192 XML nodes: not decoded" in proc.stdout
+
+
+def test_dialog_info_was_raw_text_without_plugin(ws, plain):
+    # Wireshark 4.0 has no dialog-info handler (so this plugin calls no XML dissector): SIP shows the
+    # body as text lines.
+    assert plain.fields(FIELD, ["frame.protocols"], dfilter="frame.number == 3") == [["eth:ethertype:ip:udp:sip"]]
+    assert ws.fields(FIELD, ["frame.protocols"], dfilter="frame.number == 3") == \
+        [["eth:ethertype:ip:udp:sip:dialoginfo"]]
+
+
+@BOTH
+def test_two_notifies_in_one_segment_tracked_separately(ws, two_pass):
+    # Frame 6 holds sipX's 202 and the first NOTIFY (CSeq 0); frame 10 holds NOTIFYs CSeq 1 and 2. Each
+    # body is tracked with its own message's CSeq: the second is not taken for a retransmission of the
+    # first, versions follow each other, and each RLMI document links its own part.
+    rows = ws.fields("dialoginfo_two_in_one_segment.pcap",
+                     ["frame.number", "dialoginfo.version", "dialoginfo.dialog.state", "dialoginfo.track.previous_frame",
+                      "dialoginfo.track.previous_version", "dialoginfo.track.retransmission", "rlmi.instance.part"],
+                     dfilter="dialoginfo", two_pass=two_pass)
+    assert rows == [["6", "30", "terminated", "", "", "", "2"],
+                    ["10", "31,32", "early,confirmed", "6,10", "30,31", "", "2,2"]]
+    assert ws.experts("dialoginfo_two_in_one_segment.pcap", "DialogInfo", two_pass=two_pass) == {
+        ("Notes", "Sequence", PLACEHOLDER): 1}
+    assert ws.fields("dialoginfo_two_in_one_segment.pcap", ["_ws.col.Info"], dfilter="frame.number == 10",
+                     two_pass=two_pass) == [[
+        "Request: NOTIFY sip:207@10.1.1.171;transport=tcp | RLMI v1 full sip:~~rl~C~207@victoria.pingtel.com: "
+        "1 resource, 1 instance | dialog-info v31 full sip:208@victoria.pingtel.com: 1 dialog (recipient, early) | "
+        "Request: NOTIFY sip:207@10.1.1.171;transport=tcp | RLMI v2 full sip:~~rl~C~207@victoria.pingtel.com: "
+        "1 resource, 1 instance | dialog-info v32 full sip:208@victoria.pingtel.com: 1 dialog (recipient, confirmed) | "]]
+
+
+@BOTH
+def test_tracking_bound_is_a_preference(ws, two_pass):
+    # One (subscription, entity) pair allowed: 208's own subscription is followed (the finding still
+    # fires on 55), the RLS's relay to 207 is not, and that is said once, on its first NOTIFY (11).
+    opts = ["-o", "dialoginfo.max_tracked:1"]
+    assert ws.fields(FIELD, ["frame.number"], dfilter="dialoginfo.track_full", two_pass=two_pass, extra=opts) == [["11"]]
+    assert ws.fields(FIELD, ["frame.number"], dfilter="dialoginfo.ringing_not_reported", two_pass=two_pass,
+                     extra=opts) == [["55"]]
+    assert ws.fields(FIELD, ["frame.number"], dfilter="dialoginfo.track.previous_frame && sip.Call-ID contains \"f827\"",
+                     two_pass=two_pass, extra=opts) == []

@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""rlmi end to end: field case 000 (sipX Resource List Server relaying 208's dialog events to 207 in
+multipart/related NOTIFYs whose root part is RLMI).
+
+Captures come from captures/gen_dialoginfo.py (see captures/README.md). Checked: every field, every
+instance linked to its part (one pass and -2), Wireshark's own list.* fields identical with and
+without the plugins, broken links and bad bodies named without crash.
+"""
+import os
+import shutil
+
+import pytest
+
+from conftest import Wireshark
+
+FIELD = "dialoginfo_blf_ringing_not_reported.pcap"
+HEALTHY = "dialoginfo_blf_healthy.pcap"
+LIST = "sip:~~rl~C~207@victoria.pingtel.com"
+E208 = "sip:208@victoria.pingtel.com"
+BOTH = pytest.mark.parametrize("two_pass", [False, True])
+LIST_FIELDS = ["frame.number", "list.uri", "list.version", "list.fullstate", "list.resource.uri",
+               "list.resource.name", "list.resource.instance.id", "list.resource.instance.state",
+               "list.resource.instance.cid", "xml.tag", "xml.attribute", "_ws.col.Protocol"]
+
+
+def test_plugin_is_listed(ws):
+    proc = ws.run(["-G", "plugins"])
+    assert any(line.split()[:3] == ["rlmi.so", "0.1.0", "dissector"] for line in proc.stdout.splitlines())
+    protocols = ws.run(["-G", "protocols"]).stdout.splitlines()
+    assert "Resource List Meta-Information (RFC 4662)\tRLMI\trlmi" in protocols
+
+
+@BOTH
+def test_field_case_every_instance_linked_to_its_part(ws, two_pass):
+    fields = ["frame.number", "rlmi.uri", "rlmi.version", "rlmi.full_state", "rlmi.resource.uri",
+              "rlmi.resource.name", "rlmi.instance.id", "rlmi.instance.state", "rlmi.instance.cid",
+              "rlmi.instance.part", "rlmi.instance.part_frame", "rlmi.instance.part_type",
+              "rlmi.instance.part_summary"]
+    rows = ws.fields(FIELD, fields, dfilter="rlmi", two_pass=two_pass)
+    states = ["placeholder", "initiator, trying", "initiator, early", "initiator, confirmed",
+              "initiator, terminated", "recipient, confirmed", "recipient, terminated", "placeholder"]
+    frames = ["11", "20", "28", "37", "46", "58", "67", "74"]
+    assert rows == [[frame, LIST, str(n), "1", E208, "208", "consolidated", "active", "1@victoria.pingtel.com",
+                     "2", frame, "application/dialog-info+xml",
+                     f"dialog-info v{12 + n} full {E208}: 1 dialog ({state})"]
+                    for n, (frame, state) in enumerate(zip(frames, states))]
+
+
+@BOTH
+def test_field_case_and_healthy_twin_have_no_rlmi_finding(ws, two_pass):
+    for cap in (FIELD, HEALTHY):
+        assert ws.experts(cap, "RLMI", two_pass=two_pass) == {}, cap
+    assert ws.fields(HEALTHY, ["frame.number", "rlmi.instance.part_summary"], dfilter="rlmi.version == 5",
+                     two_pass=two_pass) == [["56", f"dialog-info v17 full {E208}: 1 dialog (recipient, early)"]]
+
+
+@pytest.mark.parametrize("capture", [FIELD, HEALTHY, "rlmi_bad_links.pcap", "rlmi_bad_malformed.pcap",
+                                     "rlmi_bad_missing_attributes.pcap"])
+def test_list_fields_unchanged_with_and_without_sipsleuth(ws, plain, capture):
+    # shared/DESIGN.md rule 7: the plugin takes application/rlmi+xml over from the XML dissector and
+    # calls it on the same body, so Wireshark's own list.* and xml.* fields stay what they were.
+    with_plugins = ws.fields(capture, LIST_FIELDS, dfilter="sip")
+    without = plain.fields(capture, LIST_FIELDS, dfilter="sip")
+    assert with_plugins == without
+    assert any(row[1] == LIST for row in without)
+
+
+def test_info_column(ws):
+    rows = ws.fields(FIELD, ["_ws.col.Info"], dfilter="frame.number == 58")
+    assert rows == [["Request: NOTIFY sip:207@10.1.1.171;transport=tcp | RLMI v5 full "
+                     "sip:~~rl~C~207@victoria.pingtel.com: 1 resource, 1 instance | dialog-info v17 full "
+                     "sip:208@victoria.pingtel.com: 1 dialog (recipient, confirmed) | "]]
+
+
+@BOTH
+def test_missing_part_and_unnamed_part(ws, two_pass):
+    cap = "rlmi_bad_links.pcap"
+    assert ws.experts(cap, "RLMI", two_pass=two_pass) == {
+        ("Warns", "Protocol", 'Instance "consolidated" of sip:209@victoria.pingtel.com names cid '
+                              "2@victoria.pingtel.com but no part of this multipart body has Content-ID "
+                              "<2@victoria.pingtel.com>"): 1,
+        ("Warns", "Protocol", "Part 3 (application/dialog-info+xml, Content-ID <3@victoria.pingtel.com>) is named "
+                              "by no RLMI instance"): 1,
+    }
+    rows = ws.fields(cap, ["rlmi.resource.uri", "rlmi.instance.cid", "rlmi.instance.part",
+                           "rlmi.instance.part_summary"], dfilter="rlmi", two_pass=two_pass)
+    assert rows == [[f"{E208},sip:209@victoria.pingtel.com", "1@victoria.pingtel.com,2@victoria.pingtel.com", "2",
+                     f"dialog-info v20 full {E208}: 1 dialog (placeholder)"]]
+    assert ws.fields(cap, ["frame.number"], dfilter="rlmi.part_missing && rlmi.part_unreferenced",
+                     two_pass=two_pass) == [["5"]]
+
+
+BAD_INPUT = {
+    "rlmi_bad_malformed.pcap": {("Errors", "Malformed", "Malformed XML at byte 292 of 311: Start-end tags mismatch"): 1},
+    "rlmi_bad_missing_attributes.pcap": {
+        ("Errors", "Malformed", "<list> has no version attribute"): 1,
+        ("Errors", "Malformed", "<list> has no fullState attribute"): 1,
+        ("Errors", "Malformed", "<instance> has no id attribute"): 1,
+        ("Errors", "Malformed", "<instance> has no state attribute"): 1,
+        ("Errors", "Malformed", "<resource> has no uri attribute"): 1,
+        ("Warns", "Protocol", 'Instance state "open" is not active, pending or terminated'): 1,
+    },
+    "rlmi_bad_deep_nesting.pcap": {("Errors", "Undecoded", "Elements nested deeper than 32 levels: not decoded"): 1},
+}
+
+
+@pytest.mark.parametrize("capture", sorted(BAD_INPUT))
+def test_bad_input_named_without_crash(ws, capture):
+    for two_pass in (False, True):
+        assert ws.experts(capture, "RLMI", two_pass=two_pass) == BAD_INPUT[capture]
+    proc = ws.run(["-r", ws.capture(capture), "-V"], timeout=30)
+    assert proc.returncode == 0
+    assert "[Malformed Packet" not in proc.stdout
+
+
+def test_malformed_rlmi_still_links_what_it_read(ws):
+    # The cut comes after the instance: it is read and linked; the XML dissector still runs.
+    rows = ws.fields("rlmi_bad_malformed.pcap", ["rlmi.instance.cid", "rlmi.instance.part", "list.resource.instance.cid"],
+                     dfilter="rlmi")
+    assert rows == [["1@victoria.pingtel.com", "2", "1@victoria.pingtel.com"]]
+
+
+def test_deep_document_never_reaches_the_xml_dissector(ws):
+    rows = ws.fields("rlmi_bad_deep_nesting.pcap", ["frame.number", "rlmi.uri", "xml.tag"], dfilter="rlmi")
+    assert rows == [["76", "", ""]]
+
+
+def test_links_without_the_dialoginfo_plugin(staged):
+    # rlmi alone: the link is made all the same; the part is described by its content type.
+    only = os.path.join(staged, "rlmi-only")
+    epan = os.path.join(only, "4.0", "epan")
+    if not os.path.isdir(epan):
+        os.makedirs(epan)
+        shutil.copy(os.path.join(staged, "plugins", "4.0", "epan", "rlmi.so"), epan)
+        for base, _dirs, _files in os.walk(only):
+            os.chmod(base, 0o755)
+        os.chmod(os.path.join(epan, "rlmi.so"), 0o644)
+    ws = Wireshark(staged, only)
+    try:
+        rows = ws.fields(HEALTHY, ["frame.number", "rlmi.instance.part", "rlmi.instance.part_type",
+                                   "rlmi.instance.part_summary"], dfilter="rlmi.version == 5")
+        assert rows == [["56", "2", "application/dialog-info+xml", ""]]
+        proc = ws.run(["-r", ws.capture(HEALTHY), "-Y", "rlmi.version == 5", "-V"])
+        assert "Instance consolidated: active -> part 2: application/dialog-info+xml" in proc.stdout
+    finally:
+        shutil.rmtree(ws.home, ignore_errors=True)

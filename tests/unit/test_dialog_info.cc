@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Unit tests for core/dialog_info.h (RFC 4235 bodies) and core/dialog_info_tracker.h (checks across
+// the NOTIFYs of a subscription), on the bodies of field case 000 (Polycom 3.1 phone, sipX RLS).
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "sipsleuth/core/dialog_info.h"
+#include "sipsleuth/core/dialog_info_tracker.h"
+
+namespace {
+
+using namespace sipsleuth::core;
+
+// 208's NOTIFY to the RLS while an outgoing call rings (field case 000, as gen_dialoginfo.py writes it).
+const char* const kPolycomEarly =
+    "<?xml version=\"1.0\"?>\r\n"
+    "<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" version=\"2\" state=\"full\" "
+    "entity=\"sip:208@victoria.pingtel.com\">\r\n"
+    "<dialog id=\"idd0f631ca\" call-id=\"a@10.1.1.124\" local-tag=\"lt\" remote-tag=\"rt\" direction=\"initiator\">\r\n"
+    "<state>early</state>\r\n"
+    "<local>\r\n<identity>sip:208@victoria.pingtel.com</identity>\r\n<target uri=\"sip:208@10.1.1.124\"/>\r\n</local>\r\n"
+    "<remote>\r\n<identity>sip:206@victoria.pingtel.com</identity>\r\n<target uri=\"sip:206@victoria.pingtel.com\"/>\r\n"
+    "</remote>\r\n</dialog>\r\n</dialog-info>\r\n";
+
+// sipXrls's consolidated part when 208 has no dialog (ResourceCached::generateBody).
+const char* const kPlaceholder =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" version=\"12\" state=\"full\" "
+    "entity=\"sip:208@victoria.pingtel.com\">\r\n"
+    "<dialog id=\";\"><state>terminated</state><local><identity display=\"208\">sip:208@victoria.pingtel.com"
+    "</identity></local></dialog>\r\n</dialog-info>\r\n";
+
+std::string at(const std::string& body, Span s) { return body.substr(s.offset, s.length); }
+
+std::vector<DocProblemKind> kinds(const DialogInfo& d) {
+    std::vector<DocProblemKind> out;
+    for (const DocProblem& p : d.problems) out.push_back(p.kind);
+    return out;
+}
+
+TEST(DialogInfo, PolycomBodyEveryField) {
+    const std::string body = kPolycomEarly;
+    const DialogInfo d = parse_dialog_info(body);
+    ASSERT_TRUE(d.decoded);
+    EXPECT_TRUE(d.problems.empty());
+    EXPECT_EQ(d.version_value, 2u);
+    EXPECT_EQ(at(body, d.version.span), "2");
+    EXPECT_EQ(d.doc_state, DocState::full);
+    EXPECT_EQ(d.entity.value, "sip:208@victoria.pingtel.com");
+    ASSERT_EQ(d.dialogs.size(), 1u);
+    const DialogEntry& e = d.dialogs[0];
+    EXPECT_EQ(e.id.value, "idd0f631ca");
+    EXPECT_EQ(e.call_id.value, "a@10.1.1.124");
+    EXPECT_EQ(e.local_tag.value, "lt");
+    EXPECT_EQ(e.remote_tag.value, "rt");
+    EXPECT_EQ(e.direction_kind, DialogDirection::initiator);
+    EXPECT_EQ(e.state_kind, DialogState::early);
+    EXPECT_EQ(at(body, e.state.span), "early");
+    ASSERT_EQ(e.local.identities.size(), 1u);
+    EXPECT_EQ(e.local.identities[0].uri.value, "sip:208@victoria.pingtel.com");
+    EXPECT_EQ(e.local.target.value, "sip:208@10.1.1.124");
+    EXPECT_EQ(e.remote.identities[0].uri.value, "sip:206@victoria.pingtel.com");
+    EXPECT_FALSE(e.placeholder);
+    EXPECT_EQ(dialog_info_summary(d), "dialog-info v2 full sip:208@victoria.pingtel.com: 1 dialog (initiator, early)");
+}
+
+TEST(DialogInfo, PlaceholderRecognised) {
+    const DialogInfo d = parse_dialog_info(kPlaceholder);
+    ASSERT_EQ(d.dialogs.size(), 1u);
+    EXPECT_TRUE(d.dialogs[0].placeholder);
+    EXPECT_EQ(d.dialogs[0].local.identities[0].display.value, "208");
+    EXPECT_EQ(kinds(d), std::vector<DocProblemKind>{DocProblemKind::placeholder});
+    EXPECT_EQ(d.problems[0].message,
+              "Placeholder dialog id \";\" synthesized by the Resource List Server: sip:208@victoria.pingtel.com "
+              "reports no current dialog, this is not a call");
+    EXPECT_EQ(dialog_info_summary(d), "dialog-info v12 full sip:208@victoria.pingtel.com: 1 dialog (placeholder)");
+}
+
+TEST(DialogInfo, PrefixedNamespaceAndExtensions) {
+    const std::string body =
+        "<d:dialog-info xmlns:d=\"urn:ietf:params:xml:ns:dialog-info\" xmlns:sa=\"urn:ietf:params:xml:ns:sa-dialog-info\" "
+        "version=\"7\" state=\"partial\" entity=\"sip:208@h\">"
+        "<d:dialog id=\"x\"><sa:exclusive>false</sa:exclusive><d:state code=\"486\" event=\"rejected\">terminated</d:state>"
+        "<d:local><d:target uri=\"sip:a@b\"><d:param pname=\"+sip.rendering\" pval=\"no\"/></d:target>"
+        "<sa:appearance>1</sa:appearance></d:local></d:dialog>"
+        "<pc:x xmlns:pc=\"urn:polycom\" a=\"1\"><pc:y>t</pc:y></pc:x></d:dialog-info>";
+    const DialogInfo d = parse_dialog_info(body);
+    ASSERT_TRUE(d.decoded);
+    EXPECT_TRUE(d.problems.empty());
+    EXPECT_EQ(d.doc_state, DocState::partial);
+    const DialogEntry& e = d.dialogs.at(0);
+    EXPECT_EQ(e.state_kind, DialogState::terminated);
+    EXPECT_EQ(e.code, 486u);
+    EXPECT_EQ(e.state_event.value, "rejected");
+    ASSERT_EQ(e.local.params.size(), 1u);
+    EXPECT_EQ(e.local.params[0].name.value, "+sip.rendering");
+    EXPECT_EQ(e.local.params[0].value.value, "no");
+    ASSERT_EQ(e.extensions.size(), 1u);
+    EXPECT_EQ(e.extensions[0].name, "sa:exclusive");
+    EXPECT_EQ(e.extensions[0].ns, "urn:ietf:params:xml:ns:sa-dialog-info");
+    EXPECT_EQ(e.extensions[0].text.value, "false");
+    ASSERT_EQ(e.local.extensions.size(), 1u);
+    EXPECT_EQ(e.local.extensions[0].name, "sa:appearance");
+    ASSERT_EQ(d.extensions.size(), 2u);
+    EXPECT_EQ(d.extensions[0].name, "pc:x");
+    EXPECT_EQ(d.extensions[0].level, 0u);
+    ASSERT_EQ(d.extensions[0].attributes.size(), 1u);  // xmlns:pc left out
+    EXPECT_EQ(d.extensions[0].attributes[0].first.value, "a");
+    EXPECT_EQ(d.extensions[1].name, "pc:y");
+    EXPECT_EQ(d.extensions[1].level, 1u);
+    EXPECT_EQ(d.extensions[1].ns, "urn:polycom");
+}
+
+TEST(DialogInfo, DefaultNamespaceRedeclaredIsAnExtension) {
+    // <dialog xmlns="urn:other"> is not RFC 4235's dialog: shown generically, not read as one.
+    const DialogInfo d = parse_dialog_info(
+        "<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" version=\"1\" state=\"full\" entity=\"e\">"
+        "<dialog xmlns=\"urn:other\" id=\"z\"><state>early</state></dialog></dialog-info>");
+    EXPECT_TRUE(d.dialogs.empty());
+    ASSERT_EQ(d.extensions.size(), 2u);
+    EXPECT_EQ(d.extensions[0].ns, "urn:other");
+}
+
+struct BadCase {
+    const char* name;
+    const char* body;
+    std::vector<DocProblemKind> kinds;
+    const char* first_message;
+};
+
+class DialogInfoBad : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(DialogInfoBad, Reported) {
+    const BadCase& c = GetParam();
+    const DialogInfo d = parse_dialog_info(c.body);
+    EXPECT_EQ(kinds(d), c.kinds);
+    ASSERT_FALSE(d.problems.empty());
+    EXPECT_EQ(d.problems[0].message, c.first_message);
+    for (const DocProblem& p : d.problems) EXPECT_LE(p.where.end(), std::string(c.body).size());
+}
+
+const char* const kNs = "xmlns=\"urn:ietf:params:xml:ns:dialog-info\"";
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, DialogInfoBad,
+    ::testing::Values(
+        BadCase{"missing_root_attributes", "<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\"/>",
+                {DocProblemKind::missing_attribute, DocProblemKind::missing_attribute, DocProblemKind::missing_attribute},
+                "<dialog-info> has no state attribute"},
+        BadCase{"partial_without_version",
+                "<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" state=\"partial\" entity=\"e\"/>",
+                {DocProblemKind::partial_without_version},
+                "Partial document without a version: a subscriber cannot tell which state it updates"},
+        BadCase{"dialog_without_id_and_state",
+                "<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" version=\"1\" state=\"full\" entity=\"e\">"
+                "<dialog/></dialog-info>",
+                {DocProblemKind::missing_attribute, DocProblemKind::missing_element}, "<dialog> has no id attribute"},
+        BadCase{"unknown_state",
+                "<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" version=\"1\" state=\"full\" entity=\"e\">"
+                "<dialog id=\"1\"><state>ringing</state></dialog></dialog-info>",
+                {DocProblemKind::unknown_value},
+                "Dialog state \"ringing\" is not trying, proceeding, early, confirmed or terminated"},
+        BadCase{"version_not_a_number",
+                "<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" version=\"-1\" state=\"full\" entity=\"e\"/>",
+                {DocProblemKind::bad_value}, "Version \"-1\" is not a number from 0 to 4294967295"},
+        BadCase{"no_namespace", "<dialog-info version=\"1\" state=\"full\" entity=\"e\"/>", {DocProblemKind::wrong_root},
+                "Root element is <dialog-info> in no namespace, not <dialog-info> in "
+                "urn:ietf:params:xml:ns:dialog-info: body mislabelled as application/dialog-info+xml?"},
+        BadCase{"undeclared_prefix", "<x:dialog-info version=\"1\"/>",
+                {DocProblemKind::namespace_error, DocProblemKind::wrong_root},
+                "Element <x:dialog-info> uses an undeclared namespace prefix"},
+        BadCase{"malformed", "<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" version=\"1\" state=\"full\" "
+                             "entity=\"e\"><dialog id=\"a\"><state>early</dialog>",
+                {DocProblemKind::malformed_xml}, "Malformed XML at byte 121 of 128: Start-end tags mismatch"}),
+    [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
+
+TEST(DialogInfo, DeepBodyCapped) {
+    std::string body = std::string("<dialog-info ") + kNs + " version=\"1\" state=\"full\" entity=\"e\">";
+    for (int i = 0; i < 5000; ++i) body += "<x>";
+    for (int i = 0; i < 5000; ++i) body += "</x>";
+    body += "</dialog-info>";
+    const DialogInfo d = parse_dialog_info(body);
+    EXPECT_FALSE(d.decoded);
+    EXPECT_EQ(kinds(d), std::vector<DocProblemKind>{DocProblemKind::too_deep});
+    EXPECT_EQ(dialog_info_summary(d), "dialog-info (not decoded)");
+}
+
+TEST(DialogInfo, LongValuesCutInMessages) {
+    const std::string state(300, 'q');
+    const DialogInfo d = parse_dialog_info(std::string("<dialog-info ") + kNs +
+                                           " version=\"1\" state=\"full\" entity=\"e\"><dialog id=\"1\"><state>" + state +
+                                           "</state></dialog></dialog-info>");
+    ASSERT_EQ(d.problems.size(), 1u);
+    EXPECT_EQ(d.problems[0].message, "Dialog state \"" + std::string(61, 'q') +
+                                         "...\" is not trying, proceeding, early, confirmed or terminated");
+}
+
+// Tracker ---------------------------------------------------------------------------------------------
+
+TrackedDocument doc(std::uint32_t version, DocState state, std::vector<TrackedDialog> dialogs,
+                    const std::string& entity = "sip:208@h") {
+    TrackedDocument d;
+    d.entity = entity;
+    d.version = version;
+    d.state = state;
+    d.dialogs = std::move(dialogs);
+    return d;
+}
+
+TrackedDialog dlg(const std::string& id, DialogDirection dir, DialogState state, const std::string& call_id = "c1") {
+    TrackedDialog t;
+    t.id = id;
+    t.call_id = call_id;
+    t.direction = dir;
+    t.state = state;
+    return t;
+}
+
+std::vector<TrackFindingKind> kinds(const TrackResult& r) {
+    std::vector<TrackFindingKind> out;
+    for (const TrackFinding& f : r.findings) out.push_back(f.kind);
+    return out;
+}
+
+const NotifyKey kSub{"s-1", "n", "s"};
+using K = TrackFindingKind;
+const auto recipient = DialogDirection::recipient;
+
+TEST(DialogInfoTracker, RingingNotReportedOncePerCall) {
+    DialogInfoTracker t;
+    EXPECT_TRUE(t.notify(kSub, 1, doc(0, DocState::full, {}), 3).findings.empty());
+    const TrackResult r = t.notify(kSub, 2, doc(1, DocState::full, {dlg("a", recipient, DialogState::confirmed)}), 55);
+    ASSERT_EQ(kinds(r), std::vector<K>{K::ringing_not_reported});
+    EXPECT_EQ(r.findings[0].dialog, 0u);
+    EXPECT_EQ(r.findings[0].related_frame, 3u);
+    EXPECT_EQ(r.findings[0].message,
+              "Incoming call never reported ringing: dialog \"a\" of sip:208@h is confirmed, never trying, proceeding or "
+              "early (call-id c1; previous NOTIFY: frame 3)");
+    // Terminated later: not reported again.
+    EXPECT_TRUE(t.notify(kSub, 3, doc(2, DocState::full, {dlg("a", recipient, DialogState::terminated)}), 64).findings.empty());
+    // The same call relayed by an RLS in another subscription, under another dialog id: not again.
+    const NotifyKey rls{"f8", "rls", "207"};
+    t.notify(rls, 0, doc(12, DocState::full, {}), 11);
+    EXPECT_TRUE(t.notify(rls, 1, doc(13, DocState::full, {dlg("inst;a", recipient, DialogState::confirmed)}), 58)
+                    .findings.empty());
+}
+
+TEST(DialogInfoTracker, RingingReportedIsHealthy) {
+    DialogInfoTracker t;
+    t.notify(kSub, 1, doc(0, DocState::full, {}), 3);
+    t.notify(kSub, 2, doc(1, DocState::full, {dlg("a", recipient, DialogState::early)}), 53);
+    EXPECT_TRUE(t.notify(kSub, 3, doc(2, DocState::full, {dlg("a", recipient, DialogState::confirmed)}), 62).findings.empty());
+}
+
+TEST(DialogInfoTracker, RelayThatCoalescedEarlyIsNotBlamed) {
+    // The phone reported the call early; the RLS, publishing 250 ms later, relayed only confirmed.
+    DialogInfoTracker t;
+    const NotifyKey rls{"f8", "rls", "207"};
+    t.notify(kSub, 1, doc(0, DocState::full, {}), 3);
+    t.notify(rls, 0, doc(12, DocState::full, {}), 11);
+    t.notify(kSub, 2, doc(1, DocState::full, {dlg("a", recipient, DialogState::early)}), 53);
+    t.notify(kSub, 3, doc(2, DocState::full, {dlg("a", recipient, DialogState::confirmed)}), 55);
+    EXPECT_TRUE(t.notify(rls, 1, doc(13, DocState::full, {dlg("inst;a", recipient, DialogState::confirmed)}), 58)
+                    .findings.empty());
+}
+
+TEST(DialogInfoTracker, DialogInFirstDocumentPredatesTheSubscription) {
+    DialogInfoTracker t;
+    EXPECT_TRUE(t.notify(kSub, 1, doc(0, DocState::full, {dlg("a", recipient, DialogState::confirmed)}), 3).findings.empty());
+}
+
+TEST(DialogInfoTracker, OutgoingCallNeverChecked) {
+    DialogInfoTracker t;
+    t.notify(kSub, 1, doc(0, DocState::full, {}), 3);
+    EXPECT_TRUE(t.notify(kSub, 2, doc(1, DocState::full, {dlg("a", DialogDirection::initiator, DialogState::confirmed)}), 9)
+                    .findings.empty());
+}
+
+TEST(DialogInfoTracker, VersionsSkippedAndBackwards) {
+    DialogInfoTracker t;
+    t.notify(kSub, 1, doc(1, DocState::full, {}), 3);
+    TrackResult r = t.notify(kSub, 2, doc(4, DocState::partial, {}), 5);
+    ASSERT_EQ(kinds(r), std::vector<K>{K::version_skipped});
+    EXPECT_EQ(r.findings[0].message,
+              "Version 4 of sip:208@h follows version 1 (frame 3): 2 NOTIFYs of this subscription missing (lost, or not "
+              "captured)");
+    r = t.notify(kSub, 3, doc(3, DocState::partial, {}), 7);
+    EXPECT_EQ(kinds(r), std::vector<K>{K::version_backwards});
+    // The discarded document does not move the version: 5 follows 4.
+    EXPECT_TRUE(t.notify(kSub, 4, doc(5, DocState::partial, {}), 9).findings.empty());
+    // A full state may restart the numbering.
+    EXPECT_TRUE(t.notify(kSub, 5, doc(0, DocState::full, {}), 11).findings.empty());
+}
+
+TEST(DialogInfoTracker, RetransmissionNotCountedTwice) {
+    DialogInfoTracker t;
+    t.notify(kSub, 1, doc(1, DocState::full, {}), 3);
+    t.notify(kSub, 2, doc(2, DocState::partial, {}), 5);
+    const TrackResult r = t.notify(kSub, 2, doc(2, DocState::partial, {}), 6);
+    EXPECT_TRUE(r.retransmission);
+    EXPECT_TRUE(r.findings.empty());
+}
+
+TEST(DialogInfoTracker, PartialBeforeFullOnlyWhenTheStartIsSeen) {
+    DialogInfoTracker t;
+    EXPECT_TRUE(t.notify(kSub, 1, doc(5, DocState::partial, {}), 3).findings.empty());  // capture began mid-way
+    const NotifyKey fresh{"s-2", "n2", "s2"};
+    t.subscribe("s-2", "s2", 10);
+    EXPECT_EQ(kinds(t.notify(fresh, 1, doc(0, DocState::partial, {}), 12)), std::vector<K>{K::partial_before_full});
+}
+
+TEST(DialogInfoTracker, TerminatedIdReused) {
+    DialogInfoTracker t;
+    t.notify(kSub, 1, doc(1, DocState::full, {}), 3);
+    t.notify(kSub, 2, doc(2, DocState::partial, {dlg("a", recipient, DialogState::early)}), 5);
+    t.notify(kSub, 3, doc(3, DocState::partial, {dlg("a", recipient, DialogState::terminated)}), 7);
+    const TrackResult r = t.notify(kSub, 4, doc(4, DocState::partial, {dlg("a", recipient, DialogState::early)}), 9);
+    ASSERT_EQ(kinds(r), std::vector<K>{K::dialog_id_reused});
+    EXPECT_EQ(r.findings[0].related_frame, 7u);
+}
+
+TEST(DialogInfoTracker, PlaceholderNeverReused) {
+    DialogInfoTracker t;
+    TrackedDialog p = dlg(";", DialogDirection::absent, DialogState::terminated);
+    p.placeholder = true;
+    for (std::uint32_t v = 0; v < 3; ++v) EXPECT_TRUE(t.notify(kSub, v, doc(v, DocState::full, {p}), v + 1).findings.empty());
+}
+
+TEST(DialogInfoTracker, BoundedWithOneNote) {
+    DialogInfoTracker t(2);
+    t.notify({"a", "1", "2"}, 1, doc(0, DocState::full, {}), 1);
+    t.notify({"b", "1", "2"}, 1, doc(0, DocState::full, {}), 2);
+    const TrackResult r = t.notify({"c", "1", "2"}, 1, doc(0, DocState::full, {}), 3);
+    EXPECT_FALSE(r.tracked);
+    EXPECT_EQ(kinds(r), std::vector<K>{K::tracker_full});
+    EXPECT_TRUE(t.notify({"d", "1", "2"}, 1, doc(0, DocState::full, {}), 4).findings.empty());
+    EXPECT_EQ(t.tracked(), 2u);
+}
+
+}  // namespace
