@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// SIP transport flows as siptrack sees them: a TCP connection (Wireshark's tcp.stream) or a UDP
+// 5-tuple (udp.stream), with per-side last traffic, FIN and RST, and whether each side sent SIP
+// requests there. Field case 000 needs exactly these facts: a notifier that keeps writing to a
+// connection the phone abandoned after a reboot (RFC 5626 section 3 explains why a UA's flows matter;
+// RFC 6665 section 4.1.3 lets NOTIFYs take any route the dialog allows). Bounded: a table that is full
+// tracks no new flow and says so.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace sipsleuth::core {
+
+enum class Transport : std::uint8_t { tcp, udp };
+
+/// An address (as text, IPv4 or IPv6) and port.
+struct Endpoint {
+    std::string address;
+    std::uint16_t port = 0;
+    bool operator==(const Endpoint& o) const { return port == o.port && address == o.address; }
+    bool operator!=(const Endpoint& o) const { return !(*this == o); }
+};
+
+/// One packet's transport facts (Wireshark's tcp.stream or udp.stream index and TCP flags).
+struct FlowPacket {
+    Transport transport = Transport::tcp;
+    std::uint32_t stream = 0;
+    Endpoint src, dst;
+    bool syn = false, fin = false, rst = false;
+};
+
+/// A flow and a direction on it: "tcp.stream 3 10.1.1.5:5060 -> 10.1.1.20:1033".
+struct FlowRef {
+    Transport transport = Transport::tcp;
+    std::uint32_t stream = 0;
+    Endpoint src, dst;
+    bool same_flow(const FlowRef& o) const { return transport == o.transport && stream == o.stream; }
+};
+
+/// The flow as users filter it: `tcp.stream N a:p -> b:p` (IPv6 addresses in brackets).
+std::string describe(const FlowRef& flow);
+
+/// What is known of one flow. Sides are 0 (the endpoint first seen sending) and 1.
+struct Flow {
+    Transport transport = Transport::tcp;
+    std::uint32_t stream = 0;
+    Endpoint ends[2];
+    std::uint32_t first_frame = 0;
+    double first_time = 0;
+    /// Per side: last packet (any, pure ACKs included), FIN, RST, SIP requests sent.
+    std::uint32_t last_frame[2] = {0, 0};
+    double last_time[2] = {0, 0};
+    bool seen[2] = {false, false};
+    std::optional<std::uint32_t> fin_frame[2], rst_frame[2];
+    double closed_time[2] = {0, 0};
+    std::optional<std::uint32_t> first_request_frame[2];
+    double first_request_time[2] = {0, 0};
+
+    /// 0 or 1 for an endpoint of this flow, -1 otherwise.
+    int side_of(const Endpoint& e) const;
+    /// Closed or reset by side (before or at the moment asked: callers check times).
+    bool closed_by(int side) const { return fin_frame[side] || rst_frame[side]; }
+    bool closed() const { return closed_by(0) || closed_by(1); }
+    FlowRef ref(int from_side) const;
+};
+
+/// Every tracked flow by (transport, stream index); a full table tracks no new flow.
+class FlowTable {
+public:
+    explicit FlowTable(std::size_t max_flows) : max_(max_flows) {}
+
+    /// The tracked flow of a packet, or nullptr.
+    Flow* find(Transport t, std::uint32_t stream);
+    /// Whether the flow is tracked (for a post-dissector deciding cheaply whether a packet matters).
+    bool contains(Transport t, std::uint32_t stream) const { return flows_.count(key(t, stream)) != 0; }
+    /// Records a packet on its flow, creating the flow when `create` (a SIP message) and there is
+    /// room; `sip_request` marks a SIP request sent by the packet's source. nullptr when untracked.
+    Flow* record(const FlowPacket& p, std::uint32_t frame, double time, bool create, bool sip_request);
+    /// The newest flow other than `except`, of transport t, whose first SIP request came from host
+    /// `from` to host `to` at or after `after`; nullptr when none.
+    const Flow* newer_flow_from(Transport t, const std::string& from, const std::string& to, double after,
+                                const Flow* except) const;
+    /// The most recently active live flow (no FIN/RST) between hosts `a` and `b`, other than except.
+    const Flow* live_flow_between(Transport t, const std::string& a, const std::string& b, const Flow* except) const;
+    std::size_t size() const { return flows_.size(); }
+    /// True once a flow could not be tracked because the table was full.
+    bool overflowed() const { return overflowed_; }
+
+private:
+    static std::uint64_t key(Transport t, std::uint32_t stream) {
+        return (static_cast<std::uint64_t>(t) << 32) | stream;
+    }
+    static std::string pair_key(const std::string& a, const std::string& b) { return a < b ? a + '|' + b : b + '|' + a; }
+
+    std::size_t max_;
+    bool overflowed_ = false;
+    std::unordered_map<std::uint64_t, Flow> flows_;
+    std::unordered_map<std::string, std::vector<std::uint64_t>> by_hosts_;  ///< host pair -> flows
+};
+
+}  // namespace sipsleuth::core

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Follows SIP subscriptions (RFC 6665: SUBSCRIBE/NOTIFY dialogs identified by Call-ID, the
+// subscriber's tag, the Event package and its id parameter; RFC 3515 section 2.4.4: the implicit
+// subscription of a REFER, whose NOTIFYs carry Event: refer;id=<REFER CSeq>) across TCP connections and
+// UDP flows, and names why NOTIFYs are lost (field case 000: a sipX RLS writing a NOTIFY down the
+// connection a rebooted Polycom abandoned, the RST that kills it, the 481 half an hour later). The
+// tracker is fed messages and packets in capture order, once (Wireshark's first pass), and returns
+// what to show on each message plus findings about earlier messages learnt now (write-backs).
+// Pure C++: no Wireshark type; bounded by Limits.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sipsleuth/core/flow.h"
+
+namespace sipsleuth::core {
+
+/// Each finding siptrack can name; the plugin maps each onto its own expert field.
+enum class SubFinding : std::uint8_t {
+    created,                   ///< chat: a new subscription (initial SUBSCRIBE or REFER)
+    refreshed,                 ///< chat: SUBSCRIBE refresh
+    terminated,                ///< note: NOTIFY with Subscription-State terminated (reason given)
+    notify_on_stale_flow,      ///< warning: NOTIFY on a connection the subscriber abandoned
+    notify_off_subscription_flow,  ///< note: NOTIFY on another live connection than the SUBSCRIBE's
+    notify_reset,              ///< error: the subscriber answered the NOTIFY's segment with RST
+    notify_unanswered,         ///< warning: no final response within Timer F or before the end
+    subscription_481,          ///< warning: 481 to a refresh or a NOTIFY
+    subscription_recovered,    ///< note: first NOTIFY accepted after a failure, with the outage
+    unsubscribe_without_close, ///< note: un-SUBSCRIBE, connection left open, new connection
+    subscription_expired,      ///< warning: refresh or non-final NOTIFY after the expiry
+    notify_after_termination,  ///< warning: NOTIFY after the subscription was terminated
+    bad_event,                 ///< error: Event header that is not `package *(;param)`
+    bad_subscription_state,    ///< error: Subscription-State that cannot be parsed
+    notify_without_state,      ///< warning: NOTIFY without Subscription-State (RFC 6665 8.2.3)
+    missing_event,             ///< warning: SUBSCRIBE or NOTIFY without Event (RFC 6665 8.2.1)
+    table_full,                ///< note: subscription table full, this one is not tracked
+    flow_table_full,           ///< note: flow table full, this flow is not tracked
+};
+
+/// The finding's name as in its expert field, without the `siptrack.` prefix.
+const char* finding_name(SubFinding f);
+
+/// A finding with its message (frames, flows, seconds).
+struct SubNote {
+    SubFinding kind;
+    std::string message;
+};
+
+/// One SIP message as Wireshark's SIP dissector decoded it (compact header forms included).
+struct SipMessage {
+    std::uint32_t frame = 0;
+    std::uint32_t index = 0;  ///< which SIP message of the frame (TCP coalescing), from 0
+    double time = 0;          ///< seconds (absolute, capture clock)
+    FlowPacket flow;
+    bool request = false;
+    std::string method;       ///< request method
+    std::uint32_t status = 0; ///< response status code
+    std::string call_id, from_tag, to_tag, from_uri, to_uri, request_uri;
+    std::uint32_t cseq = 0;
+    std::string cseq_method;
+    std::optional<std::string> event, subscription_state;
+    std::optional<std::uint32_t> expires;  ///< Expires header
+};
+
+/// What siptrack shows on one message that belongs to a subscription (or the problems of one that
+/// could not be matched: notes only, subscription 0).
+struct MessageReport {
+    std::uint32_t subscription = 0;  ///< 1, 2, ... in order of appearance; 0: none
+    std::string event, event_id;
+    std::string kind;                ///< initial, refresh, unsubscribe, REFER, NOTIFY, response
+    std::string state, reason;       ///< the subscription's state after this message
+    FlowRef flow;                    ///< the flow this message travels on (describe() for its name)
+    std::optional<FlowRef> subscription_flow;  ///< the flow of the latest SUBSCRIBE (or REFER)
+    std::optional<double> expiry;     ///< absolute seconds
+    std::optional<double> time_left;  ///< expiry - message time
+    std::uint32_t notify_count = 0;   ///< on a NOTIFY: its ordinal; elsewhere: NOTIFYs so far
+    std::optional<double> first_notify_delay;
+    std::optional<std::uint32_t> request_in, response_in, retransmission_of;
+    std::optional<double> response_time;
+    std::vector<SubNote> notes;
+};
+
+/// A finding or link about an earlier message (frame, index), learnt now: the plugin writes it back so
+/// later passes (tshark -2, the GUI) show it on that message too.
+struct WriteBack {
+    std::uint32_t frame = 0, index = 0;
+    std::optional<SubNote> note;
+    std::optional<std::uint32_t> response_in;
+    std::optional<double> response_time;
+};
+
+/// Findings of the current frame that belong to no SIP message of it (an RST, a timer that ran out)
+/// and write-backs; filled by every call.
+struct TrackerOutput {
+    std::vector<SubNote> frame_notes;
+    std::vector<std::uint32_t> frame_subscriptions;  ///< subscriptions the frame_notes are about
+    std::vector<WriteBack> write_backs;
+};
+
+/// What does not change over a subscription's life (URIs and addresses); reports leave these out, the
+/// plugin reads them here when it renders (one copy per subscription, not per message).
+struct SubscriptionFacts {
+    std::string subscriber, notifier;  ///< URIs
+    std::string subscriber_address, notifier_address;
+};
+
+/// One subscription's summary (a row of `tshark -z siptrack,subscriptions`).
+struct SubscriptionSummary {
+    std::uint32_t id = 0;
+    std::string subscriber, notifier, event, state;
+    std::vector<std::string> flows;  ///< every flow its messages used, in order (at most 8)
+    std::uint32_t notifies = 0, answered = 0;
+    std::vector<std::string> findings;  ///< names of warnings and errors, once each
+    double outage = 0;                  ///< seconds between failures and recoveries
+};
+
+class SubscriptionTracker {
+public:
+    struct Limits {
+        std::size_t max_subscriptions = 100000;
+        std::size_t max_flows = 100000;
+        double timer_f = 32.0;     ///< RFC 3261 Timer F: 64 * T1
+        double expiry_grace = 0.0; ///< seconds past the expiry before a refresh counts as late
+    };
+    explicit SubscriptionTracker(Limits limits) : limits_(limits), flows_(limits.max_flows) {}
+    /// Not copyable: subscriptions point into the tracker's own tables.
+    SubscriptionTracker(const SubscriptionTracker&) = delete;
+    SubscriptionTracker& operator=(const SubscriptionTracker&) = delete;
+
+    /// Timers: every packet, first, with its time: NOTIFYs whose Timer F ran out become unanswered.
+    /// Cheap when nothing is due.
+    void advance(double time, std::uint32_t frame, TrackerOutput& out);
+    /// Whether advance() has anything to do at `time`.
+    bool due(double time) const { return !pending_.empty() && pending_.front().deadline <= time; }
+    /// A TCP or UDP packet (before its SIP messages, if any): updates a tracked flow (last traffic,
+    /// FIN, RST) and names the NOTIFYs an RST kills. Returns false when the flow is not tracked.
+    bool packet(const FlowPacket& p, std::uint32_t frame, double time, TrackerOutput& out);
+    /// One SIP message. Messages that are not SUBSCRIBE, NOTIFY, REFER or their responses only update
+    /// flows (a REGISTER on a new connection matters to the stale-flow finding).
+    MessageReport message(const SipMessage& m, TrackerOutput& out);
+    /// The capture ended: NOTIFYs still waiting become unanswered (write-backs only).
+    void finish(TrackerOutput& out);
+
+    /// Facts of subscription id (1-based), or nullptr; valid until the next message() or packet().
+    const SubscriptionFacts* facts(std::uint32_t id) const {
+        return id == 0 || id > subs_.size() ? nullptr : &subs_[id - 1].facts;
+    }
+    /// Summary of subscription id (1-based), or nullopt.
+    std::optional<SubscriptionSummary> summary(std::uint32_t id) const;
+    std::size_t size() const { return subs_.size(); }
+    const FlowTable& flows() const { return flows_; }
+
+private:
+    enum class State : std::uint8_t { init, pending, active, terminated };
+    struct Family {
+        bool broken = false;
+        std::uint32_t since_frame = 0;
+        double since_time = 0;
+        std::string why;  ///< "NOTIFY frame 27 was never answered"
+    };
+    struct Subscription {
+        std::uint32_t id = 0;
+        std::string call_id, subscriber_tag, notifier_tag, event, event_id;
+        bool refer = false;
+        SubscriptionFacts facts;
+        Family* family = nullptr;  ///< node of families_ (stable: unordered_map nodes never move)
+        std::optional<FlowRef> subscribe_flow;
+        std::uint32_t subscribe_frame = 0;
+        double created_time = 0;
+        std::optional<double> expiry;
+        bool expiry_reported = false;
+        State state = State::init;
+        std::string reason;
+        std::uint32_t terminated_frame = 0;
+        double terminated_time = 0;
+        std::uint32_t notifies = 0, answered = 0;
+        bool first_notify_seen = false;
+        std::uint32_t last_accepted_frame = 0;
+        std::vector<std::string> flows_used, findings;
+        double outage = 0;
+    };
+    struct Transaction {
+        std::uint32_t frame = 0, index = 0;
+        double time = 0, deadline = 0;
+        std::uint32_t sub = 0;
+        std::string method;
+        FlowRef flow;
+        bool answered = false, reset = false, notify_terminated = false, refresh = false;
+        std::optional<std::uint32_t> expires;  ///< a SUBSCRIBE's Expires, for a 2xx without one
+    };
+    struct Pending {
+        double deadline;
+        std::string key;
+    };
+    struct Unsubscribe {
+        std::uint32_t frame, index;
+        double time;
+        FlowRef flow;
+    };
+
+    Subscription* find_sub(const std::string& call_id, const std::string& tag, const std::string& event,
+                           const std::string& id, bool refer_any_id);
+    Subscription* create_sub(const SipMessage& m, const std::string& event, const std::string& id, bool from_notify,
+                             MessageReport& r);
+    void fill(const Subscription& s, const SipMessage& m, MessageReport& r) const;
+    void add_finding(Subscription& s, SubFinding kind);
+    void break_family(Subscription& s, std::uint32_t frame, double time, std::string why);
+    void on_subscribe(const SipMessage& m, MessageReport& r, TrackerOutput& out);
+    void on_notify(const SipMessage& m, MessageReport& r, TrackerOutput& out);
+    void on_response(const SipMessage& m, MessageReport& r, TrackerOutput& out);
+    void check_flow(const SipMessage& m, Subscription& s, MessageReport& r);
+    void check_unsubscribes(const SipMessage& m, MessageReport& r, TrackerOutput& out);
+    static std::string txn_key(const std::string& call_id, std::uint32_t cseq, const std::string& method);
+
+    Limits limits_;
+    FlowTable flows_;
+    std::vector<Subscription> subs_;
+    std::unordered_map<std::string, std::uint32_t> index_;  ///< call-id \n tag \n event \n id -> id
+    std::unordered_map<std::string, Family> families_;
+    std::unordered_map<std::string, Transaction> txns_;
+    std::deque<Pending> pending_;
+    /// Un-SUBSCRIBEs on TCP waiting to see whether their connection is closed, by "subscriber|notifier"
+    /// host pair (a request looks only at its own pair's).
+    std::unordered_map<std::string, std::vector<Unsubscribe>> unsubscribes_;
+    std::size_t unsubscribe_count_ = 0;
+    bool table_full_reported_ = false, flows_full_reported_ = false;
+};
+
+/// "1800.0 s (30.0 min)" for durations of a minute or more, "0.8 s" otherwise.
+std::string seconds_text(double seconds);
+
+}  // namespace sipsleuth::core

@@ -1,0 +1,652 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// See subscription.h. RFC 6665 section 4.4.1 identifies a subscription by dialog and Event (package
+// and id); the dialog's subscriber tag is the SUBSCRIBE's From tag and the NOTIFY's To tag, so a
+// NOTIFY that overtakes the 2xx of its SUBSCRIBE (section 4.1.2.4) still finds it. Timer F (RFC 3261
+// section 17.1.2.2, 64*T1) bounds each NOTIFY transaction; transactions live in a map plus a deadline
+// queue, so a packet costs one comparison when nothing is due. "Families" (subscriber, resource,
+// package) carry a failure across Call-IDs: in field case 000 the subscription that recovers is a new
+// one, 30 minutes after the one that broke.
+#include "sipsleuth/core/subscription.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "sipsleuth/core/sip_header.h"
+#include "sipsleuth/core/text.h"
+
+namespace sipsleuth::core {
+
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+std::string frame_text(std::uint32_t frame) { return "frame " + std::to_string(frame); }
+
+// Header values quoted in messages: valid UTF-8, at most 80 bytes.
+std::string quoted(std::string_view value) {
+    bool cut = false;
+    std::string s = sanitize_utf8(value, 80, &cut);
+    return "\"" + s + (cut ? "...\"" : "\"");
+}
+
+const char* state_name(int state) {
+    switch (state) {
+    case 1: return "pending";
+    case 2: return "active";
+    case 3: return "terminated";
+    default: return "";
+    }
+}
+
+struct ParsedState {
+    int state = 0;  // 0 unknown/extension, 1 pending, 2 active, 3 terminated
+    std::string token, reason;
+    std::optional<std::uint32_t> expires;
+};
+
+// Subscription-State (RFC 6665 section 8.2.3): substate-value *(;subexp-params). nullopt when the
+// value does not parse or a known parameter has a value of the wrong shape.
+std::optional<ParsedState> parse_state(std::string_view value) {
+    const auto tp = parse_token_params(value);
+    if (!tp) return std::nullopt;
+    ParsedState out;
+    out.token = lower(tp->token);
+    if (out.token == "pending") out.state = 1;
+    else if (out.token == "active") out.state = 2;
+    else if (out.token == "terminated") out.state = 3;
+    for (const HeaderParam& p : tp->params) {
+        const std::string name = lower(p.name);
+        if (name == "expires" || name == "retry-after") {
+            if (!p.value) return std::nullopt;
+            const auto n = parse_decimal(*p.value, 0xFFFFFFFFu);
+            if (!n) return std::nullopt;
+            if (name == "expires") out.expires = static_cast<std::uint32_t>(*n);
+        } else if (name == "reason") {
+            if (!p.value) return std::nullopt;
+            out.reason = lower(sanitize_utf8(*p.value, 128));
+        }
+    }
+    return out;
+}
+
+bool is_2xx(std::uint32_t status) { return status >= 200 && status < 300; }
+
+}  // namespace
+
+const char* finding_name(SubFinding f) {
+    switch (f) {
+    case SubFinding::created: return "subscription_created";
+    case SubFinding::refreshed: return "subscription_refreshed";
+    case SubFinding::terminated: return "subscription_terminated";
+    case SubFinding::notify_on_stale_flow: return "notify_on_stale_flow";
+    case SubFinding::notify_off_subscription_flow: return "notify_off_subscription_flow";
+    case SubFinding::notify_reset: return "notify_reset";
+    case SubFinding::notify_unanswered: return "notify_unanswered";
+    case SubFinding::subscription_481: return "subscription_481";
+    case SubFinding::subscription_recovered: return "subscription_recovered";
+    case SubFinding::unsubscribe_without_close: return "unsubscribe_without_close";
+    case SubFinding::subscription_expired: return "subscription_expired";
+    case SubFinding::notify_after_termination: return "notify_after_termination";
+    case SubFinding::bad_event: return "bad_event";
+    case SubFinding::bad_subscription_state: return "bad_subscription_state";
+    case SubFinding::notify_without_state: return "notify_without_state";
+    case SubFinding::missing_event: return "missing_event";
+    case SubFinding::table_full: return "subscription_table_full";
+    case SubFinding::flow_table_full: return "flow_table_full";
+    }
+    return "";
+}
+
+std::string seconds_text(double seconds) {
+    char buf[64];
+    const double a = seconds < 0 ? -seconds : seconds;
+    if (a < 1.0) std::snprintf(buf, sizeof buf, "%.1f ms", seconds * 1000.0);
+    else if (a < 60.0) std::snprintf(buf, sizeof buf, "%.1f s", seconds);
+    else std::snprintf(buf, sizeof buf, "%.1f s (%.1f min)", seconds, seconds / 60.0);
+    return buf;
+}
+
+std::string SubscriptionTracker::txn_key(const std::string& call_id, std::uint32_t cseq, const std::string& method) {
+    return call_id + '\n' + std::to_string(cseq) + '\n' + method;
+}
+
+SubscriptionTracker::Subscription* SubscriptionTracker::find_sub(const std::string& call_id, const std::string& tag,
+                                                                 const std::string& event, const std::string& id,
+                                                                 bool refer_any_id) {
+    auto it = index_.find(call_id + '\n' + tag + '\n' + event + '\n' + id);
+    if (it != index_.end()) return &subs_[it->second - 1];
+    if (!refer_any_id) return nullptr;
+    // RFC 3515 section 2.4.6: the NOTIFYs of the first REFER of a dialog may omit id; take the oldest
+    // refer subscription of the dialog.
+    for (Subscription& s : subs_)
+        if (s.refer && s.call_id == call_id && s.subscriber_tag == tag) return &s;
+    return nullptr;
+}
+
+SubscriptionTracker::Subscription* SubscriptionTracker::create_sub(const SipMessage& m, const std::string& event,
+                                                                   const std::string& id, bool from_notify,
+                                                                   MessageReport& r) {
+    if (subs_.size() >= limits_.max_subscriptions) {
+        if (!table_full_reported_) {
+            table_full_reported_ = true;
+            r.notes.push_back({SubFinding::table_full,
+                               "Subscription table full (" + std::to_string(limits_.max_subscriptions) +
+                                   " tracked, preference siptrack.max_subscriptions): this and later subscriptions are "
+                                   "not followed"});
+        }
+        return nullptr;
+    }
+    Subscription s;
+    s.id = static_cast<std::uint32_t>(subs_.size() + 1);
+    s.call_id = m.call_id;
+    s.event = event;
+    s.event_id = id;
+    s.refer = m.request && m.method == "REFER";
+    s.created_time = m.time;
+    if (from_notify) {
+        s.subscriber_tag = m.to_tag;
+        s.notifier_tag = m.from_tag;
+        s.facts.subscriber = m.to_uri;
+        s.facts.notifier = m.from_uri;
+        s.facts.subscriber_address = m.flow.dst.address;
+        s.facts.notifier_address = m.flow.src.address;
+    } else {
+        s.subscriber_tag = m.from_tag;
+        s.facts.subscriber = m.from_uri;
+        s.facts.notifier = m.to_uri;
+        s.facts.subscriber_address = m.flow.src.address;
+        s.facts.notifier_address = m.flow.dst.address;
+    }
+    s.family = &families_[s.facts.subscriber + '\n' + s.facts.notifier + '\n' + s.event];
+    index_[s.call_id + '\n' + s.subscriber_tag + '\n' + event + '\n' + id] = s.id;
+    subs_.push_back(std::move(s));
+    return &subs_.back();
+}
+
+void SubscriptionTracker::add_finding(Subscription& s, SubFinding kind) {
+    const std::string name = finding_name(kind);
+    if (std::find(s.findings.begin(), s.findings.end(), name) == s.findings.end()) s.findings.push_back(name);
+}
+
+void SubscriptionTracker::break_family(Subscription& s, std::uint32_t frame, double time, std::string why) {
+    Family& f = *s.family;
+    if (f.broken) return;
+    f.broken = true;
+    f.since_frame = frame;
+    f.since_time = time;
+    f.why = std::move(why);
+}
+
+void SubscriptionTracker::fill(const Subscription& s, const SipMessage& m, MessageReport& r) const {
+    r.subscription = s.id;
+    r.event = s.event;
+    r.event_id = s.event_id;
+    r.state = state_name(static_cast<int>(s.state));
+    r.reason = s.reason;
+    r.flow = FlowRef{m.flow.transport, m.flow.stream, m.flow.src, m.flow.dst};
+    r.subscription_flow = s.subscribe_flow;
+    r.expiry = s.expiry;
+    if (s.expiry) r.time_left = *s.expiry - m.time;
+    if (r.notify_count == 0) r.notify_count = s.notifies;
+}
+
+void SubscriptionTracker::advance(double time, std::uint32_t frame, TrackerOutput& out) {
+    while (!pending_.empty() && pending_.front().deadline <= time) {
+        const Pending p = pending_.front();
+        pending_.pop_front();
+        auto it = txns_.find(p.key);
+        if (it == txns_.end() || it->second.deadline != p.deadline) continue;
+        Transaction& t = it->second;
+        if (t.method == "NOTIFY" && !t.answered && !t.reset && t.sub) {
+            Subscription& s = subs_[t.sub - 1];
+            const std::string timer = seconds_text(limits_.timer_f);
+            out.frame_notes.push_back({SubFinding::notify_unanswered,
+                                       "NOTIFY " + frame_text(t.frame) + " (subscription " + std::to_string(s.id) +
+                                           ", " + describe(t.flow) + ") got no response within " + timer +
+                                           " (Timer F)"});
+            out.frame_subscriptions.push_back(s.id);
+            out.write_backs.push_back({t.frame, t.index,
+                                       SubNote{SubFinding::notify_unanswered,
+                                               "No response to this NOTIFY within " + timer + " (Timer F, known at " +
+                                                   frame_text(frame) + "): subscription " + std::to_string(s.id) +
+                                                   " is broken"},
+                                       std::nullopt, std::nullopt});
+            break_family(s, t.frame, t.time, "NOTIFY " + frame_text(t.frame) + " went unanswered");
+            add_finding(s, SubFinding::notify_unanswered);
+        }
+        txns_.erase(it);
+    }
+}
+
+void SubscriptionTracker::finish(TrackerOutput& out) {
+    for (const Pending& p : pending_) {
+        auto it = txns_.find(p.key);
+        if (it == txns_.end() || it->second.deadline != p.deadline) continue;
+        Transaction& t = it->second;
+        if (t.method == "NOTIFY" && !t.answered && !t.reset && t.sub) {
+            Subscription& s = subs_[t.sub - 1];
+            out.write_backs.push_back({t.frame, t.index,
+                                       SubNote{SubFinding::notify_unanswered,
+                                               "No response to this NOTIFY before the capture ended (subscription " +
+                                                   std::to_string(s.id) + ")"},
+                                       std::nullopt, std::nullopt});
+            add_finding(s, SubFinding::notify_unanswered);
+            t.answered = true;  // reported once
+        }
+    }
+    pending_.clear();
+    txns_.clear();
+}
+
+bool SubscriptionTracker::packet(const FlowPacket& p, std::uint32_t frame, double time, TrackerOutput& out) {
+    Flow* f = flows_.find(p.transport, p.stream);
+    if (!f) return false;
+    flows_.record(p, frame, time, false, false);
+    if (!p.rst) return true;
+    for (const Pending& q : pending_) {
+        auto it = txns_.find(q.key);
+        if (it == txns_.end()) continue;
+        Transaction& t = it->second;
+        if (t.method != "NOTIFY" || t.answered || t.reset || !t.sub || t.frame == frame) continue;
+        if (t.flow.transport != p.transport || t.flow.stream != p.stream || t.flow.dst != p.src) continue;
+        t.reset = true;
+        Subscription& s = subs_[t.sub - 1];
+        const std::string after = seconds_text(time - t.time);
+        out.frame_notes.push_back({SubFinding::notify_reset,
+                                   "RST from the subscriber " + describe(FlowRef{p.transport, p.stream, p.src, p.dst}) +
+                                       " " + after + " after NOTIFY " + frame_text(t.frame) + " (subscription " +
+                                       std::to_string(s.id) + "): the NOTIFY is lost"});
+        out.frame_subscriptions.push_back(s.id);
+        out.write_backs.push_back({t.frame, t.index,
+                                   SubNote{SubFinding::notify_reset,
+                                           "The subscriber reset this NOTIFY's connection (RST in " + frame_text(frame) +
+                                               ", " + after + " later): the NOTIFY is lost"},
+                                   std::nullopt, std::nullopt});
+        break_family(s, t.frame, t.time,
+                     "NOTIFY " + frame_text(t.frame) + " was reset by the subscriber (RST in " + frame_text(frame) + ")");
+        add_finding(s, SubFinding::notify_reset);
+    }
+    return true;
+}
+
+void SubscriptionTracker::check_unsubscribes(const SipMessage& m, MessageReport& r, TrackerOutput& out) {
+    if (m.flow.transport != Transport::tcp || unsubscribe_count_ == 0) return;
+    auto pair = unsubscribes_.find(m.flow.src.address + '|' + m.flow.dst.address);
+    if (pair == unsubscribes_.end()) return;
+    std::vector<Unsubscribe>& list = pair->second;
+    const Flow* g = flows_.find(Transport::tcp, m.flow.stream);
+    for (auto it = list.begin(); it != list.end();) {
+        const Unsubscribe& u = *it;
+        if (u.flow.stream == m.flow.stream || !g || g->first_frame <= u.frame) {
+            ++it;
+            continue;
+        }
+        const Flow* f = flows_.find(Transport::tcp, u.flow.stream);
+        const int side = f ? f->side_of(u.flow.src) : -1;
+        if (f && side >= 0 && !f->closed_by(side)) {
+            const std::string later = seconds_text(m.time - u.time);
+            const std::string now = describe(FlowRef{m.flow.transport, m.flow.stream, m.flow.src, m.flow.dst});
+            r.notes.push_back({SubFinding::unsubscribe_without_close,
+                               "New connection tcp.stream " + std::to_string(m.flow.stream) + " from the subscriber " +
+                                   later + " after its un-SUBSCRIBE (" + frame_text(u.frame) + ") on " +
+                                   describe(u.flow) + ", which it never closed"});
+            out.write_backs.push_back({u.frame, u.index,
+                                       SubNote{SubFinding::unsubscribe_without_close,
+                                               "The subscriber never closed tcp.stream " +
+                                                   std::to_string(u.flow.stream) +
+                                                   " after this un-SUBSCRIBE and opened " + now + " (" +
+                                                   frame_text(m.frame) + ", " + later + " later)"},
+                                       std::nullopt, std::nullopt});
+        }
+        it = list.erase(it);
+        --unsubscribe_count_;
+    }
+    if (list.empty()) unsubscribes_.erase(pair);
+}
+
+MessageReport SubscriptionTracker::message(const SipMessage& m, TrackerOutput& out) {
+    MessageReport r;
+    if (!flows_.record(m.flow, m.frame, m.time, true, m.request) && flows_.overflowed() && !flows_full_reported_) {
+        flows_full_reported_ = true;
+        r.notes.push_back({SubFinding::flow_table_full,
+                           "Flow table full (" + std::to_string(limits_.max_flows) +
+                               " tracked, preference siptrack.max_flows): connections from here on are not followed"});
+    }
+    if (m.request) {
+        check_unsubscribes(m, r, out);
+        if (m.method == "SUBSCRIBE" || m.method == "REFER") on_subscribe(m, r, out);
+        else if (m.method == "NOTIFY") on_notify(m, r, out);
+    } else if (m.cseq_method == "SUBSCRIBE" || m.cseq_method == "REFER" || m.cseq_method == "NOTIFY") {
+        on_response(m, r, out);
+    }
+    return r;
+}
+
+void SubscriptionTracker::on_subscribe(const SipMessage& m, MessageReport& r, TrackerOutput&) {
+    const bool refer = m.method == "REFER";
+    std::string event, id;
+    if (refer) {
+        event = "refer";
+        id = std::to_string(m.cseq);
+    } else {
+        if (!m.event) {
+            r.notes.push_back({SubFinding::missing_event,
+                               "SUBSCRIBE without Event header (RFC 6665 section 8.2.1): not followed"});
+            return;
+        }
+        const auto tp = parse_token_params(*m.event);
+        if (!tp) {
+            r.notes.push_back({SubFinding::bad_event, "Event header " + quoted(*m.event) +
+                                                          " is not an event package with parameters: not followed"});
+            return;
+        }
+        event = lower(tp->token);
+        if (const HeaderParam* p = find_param(tp->params, "id"); p && p->value) id = sanitize_utf8(*p->value, 128);
+    }
+    const std::string key = txn_key(m.call_id, m.cseq, m.method);
+    if (auto t = txns_.find(key); t != txns_.end() && t->second.flow.src == m.flow.src) {
+        r.retransmission_of = t->second.frame;
+        if (t->second.sub) fill(subs_[t->second.sub - 1], m, r);
+        r.kind = refer ? "REFER" : "retransmission";
+        return;
+    }
+    Subscription* s = find_sub(m.call_id, m.from_tag, event, id, false);
+    const bool unsubscribe = !refer && m.expires && *m.expires == 0;
+    bool refresh = false;
+    if (!s) {
+        s = create_sub(m, event, id, false, r);
+        if (!s) return;
+        r.kind = refer ? "REFER" : unsubscribe ? "unsubscribe" : "initial";
+        r.notes.push_back({SubFinding::created, "Subscription " + std::to_string(s->id) + " (" + event +
+                                                    (id.empty() ? "" : ";id=" + id) + ") created by " + m.method});
+    } else {
+        // In the dialog (To tag) it refreshes; without one it is the same SUBSCRIBE sent again after a
+        // 401/407 challenge or a rejection.
+        refresh = !m.to_tag.empty();
+        r.kind = unsubscribe ? "unsubscribe" : refresh ? "refresh" : "initial";
+        if (s->expiry && m.time > *s->expiry + limits_.expiry_grace && s->state != State::terminated &&
+            !s->expiry_reported) {
+            s->expiry_reported = true;
+            r.notes.push_back({SubFinding::subscription_expired,
+                               "Subscription " + std::to_string(s->id) + " expired " +
+                                   seconds_text(m.time - *s->expiry) + " before this " + r.kind +
+                                   " (last SUBSCRIBE " + frame_text(s->subscribe_frame) + ")"});
+            add_finding(*s, SubFinding::subscription_expired);
+        }
+        if (refresh && !unsubscribe)
+            r.notes.push_back({SubFinding::refreshed, "Subscription " + std::to_string(s->id) + " refreshed"});
+        if (s->state == State::terminated) {  // a SUBSCRIBE in the dialog starts it again
+            s->state = State::init;
+            s->reason.clear();
+        }
+    }
+    s->subscribe_flow = FlowRef{m.flow.transport, m.flow.stream, m.flow.src, m.flow.dst};
+    s->subscribe_frame = m.frame;
+    const std::string used = std::string(m.flow.transport == Transport::tcp ? "tcp.stream " : "udp.stream ") +
+                             std::to_string(m.flow.stream);
+    if (std::find(s->flows_used.begin(), s->flows_used.end(), used) == s->flows_used.end() && s->flows_used.size() < 8)
+        s->flows_used.push_back(used);
+    Transaction t;
+    t.frame = m.frame;
+    t.index = m.index;
+    t.time = m.time;
+    t.deadline = m.time + limits_.timer_f;
+    t.sub = s->id;
+    t.method = m.method;
+    t.flow = *s->subscribe_flow;
+    t.refresh = refresh;
+    t.expires = m.expires;
+    if (txns_.size() < limits_.max_subscriptions) {  // bounded: beyond, no response link or timer
+        txns_[key] = t;
+        pending_.push_back({t.deadline, key});
+    }
+    if (unsubscribe && m.flow.transport == Transport::tcp && unsubscribe_count_ < limits_.max_subscriptions) {
+        unsubscribes_[m.flow.src.address + '|' + m.flow.dst.address].push_back(
+            {m.frame, m.index, m.time, *s->subscribe_flow});
+        ++unsubscribe_count_;
+    }
+    fill(*s, m, r);
+}
+
+void SubscriptionTracker::check_flow(const SipMessage& m, Subscription& s, MessageReport& r) {
+    if (m.flow.transport != Transport::tcp) return;
+    const Flow* f = flows_.find(Transport::tcp, m.flow.stream);
+    if (!f) return;
+    const int side = f->side_of(m.flow.dst);
+    if (side < 0) return;
+    const FlowRef here{m.flow.transport, m.flow.stream, m.flow.src, m.flow.dst};
+    std::string why;
+    const Flow* newer = nullptr;
+    if (f->rst_frame[side]) {
+        why = "NOTIFY on " + describe(here) + ", reset by the subscriber (RST " + frame_text(*f->rst_frame[side]) +
+              ", " + seconds_text(m.time - f->closed_time[side]) + " earlier)";
+    } else if (f->fin_frame[side]) {
+        why = "NOTIFY on " + describe(here) + ", closed by the subscriber (FIN " + frame_text(*f->fin_frame[side]) +
+              ", " + seconds_text(m.time - f->closed_time[side]) + " earlier)";
+    } else {
+        const double last = f->seen[side] ? f->last_time[side] : f->first_time;
+        newer = flows_.newer_flow_from(Transport::tcp, m.flow.dst.address, m.flow.src.address, last, f);
+        if (newer) {
+            const int nside = newer->ends[0].address == m.flow.dst.address ? 0 : 1;
+            why = "NOTIFY on abandoned " + describe(here) + ": subscriber's last traffic " +
+                  (f->seen[side] ? frame_text(f->last_frame[side]) + " (" + seconds_text(m.time - last) + " earlier)"
+                                 : std::string("never seen")) +
+                  ", requests on tcp.stream " + std::to_string(newer->stream) + " since " +
+                  frame_text(*newer->first_request_frame[nside]);
+        }
+    }
+    if (!why.empty()) {
+        // The connection it should have used: the SUBSCRIBE's if still open, else the newest open one.
+        std::string use;
+        if (s.subscribe_flow && s.subscribe_flow->transport == Transport::tcp && !s.subscribe_flow->same_flow(here)) {
+            const Flow* sf = flows_.find(Transport::tcp, s.subscribe_flow->stream);
+            if (sf && !sf->closed())
+                use = describe(FlowRef{Transport::tcp, sf->stream, s.subscribe_flow->dst, s.subscribe_flow->src}) +
+                      " (SUBSCRIBE " + frame_text(s.subscribe_frame) + ")";
+        }
+        if (use.empty()) {
+            const Flow* live = newer && !newer->closed()
+                                   ? newer
+                                   : flows_.live_flow_between(Transport::tcp, m.flow.src.address, m.flow.dst.address, f);
+            if (live) {
+                const int nside = live->ends[0].address == m.flow.src.address ? 0 : 1;
+                use = describe(live->ref(nside));
+            }
+        }
+        r.notes.push_back({SubFinding::notify_on_stale_flow,
+                           why + "; use " + (use.empty() ? std::string("a new connection to the Contact") : use)});
+        add_finding(s, SubFinding::notify_on_stale_flow);
+        return;
+    }
+    if (s.subscribe_flow && s.subscribe_flow->transport == Transport::tcp && !s.subscribe_flow->same_flow(here)) {
+        const Flow* sf = flows_.find(Transport::tcp, s.subscribe_flow->stream);
+        if (sf && !sf->closed()) {
+            r.notes.push_back({SubFinding::notify_off_subscription_flow,
+                               "NOTIFY on " + describe(here) + ", not on " + describe(*s.subscribe_flow) +
+                                   " of SUBSCRIBE " + frame_text(s.subscribe_frame) + ", still open"});
+            add_finding(s, SubFinding::notify_off_subscription_flow);
+        }
+    }
+}
+
+void SubscriptionTracker::on_notify(const SipMessage& m, MessageReport& r, TrackerOutput&) {
+    r.kind = "NOTIFY";
+    if (!m.event) {
+        r.notes.push_back({SubFinding::missing_event, "NOTIFY without Event header (RFC 6665 section 8.2.1): not followed"});
+        return;
+    }
+    const auto tp = parse_token_params(*m.event);
+    if (!tp) {
+        r.notes.push_back({SubFinding::bad_event,
+                           "Event header " + quoted(*m.event) + " is not an event package with parameters: not followed"});
+        return;
+    }
+    const std::string event = lower(tp->token);
+    std::string id;
+    if (const HeaderParam* p = find_param(tp->params, "id"); p && p->value) id = sanitize_utf8(*p->value, 128);
+    std::optional<ParsedState> st;
+    if (!m.subscription_state) {
+        r.notes.push_back({SubFinding::notify_without_state,
+                           "NOTIFY without Subscription-State header (RFC 6665 section 8.2.3)"});
+    } else if (!(st = parse_state(*m.subscription_state))) {
+        r.notes.push_back({SubFinding::bad_subscription_state,
+                           "Subscription-State header " + quoted(*m.subscription_state) + " cannot be parsed"});
+    }
+    const std::string key = txn_key(m.call_id, m.cseq, m.method);
+    if (auto t = txns_.find(key); t != txns_.end() && t->second.flow.src == m.flow.src) {
+        r.retransmission_of = t->second.frame;
+        r.kind = "retransmission";
+        if (t->second.sub) fill(subs_[t->second.sub - 1], m, r);
+        return;
+    }
+    Subscription* s = find_sub(m.call_id, m.to_tag, event, id, event == "refer" && id.empty());
+    if (!s) s = create_sub(m, event, id, true, r);
+    if (!s) return;
+    if (s->notifier_tag.empty()) s->notifier_tag = m.from_tag;
+    const bool ends = st && st->state == 3;
+    if (s->state == State::terminated && !ends) {
+        r.notes.push_back({SubFinding::notify_after_termination,
+                           "NOTIFY for subscription " + std::to_string(s->id) + " after it was terminated in " +
+                               frame_text(s->terminated_frame) + (s->reason.empty() ? "" : " (" + s->reason + ")") +
+                               ", " + seconds_text(m.time - s->terminated_time) + " earlier"});
+        add_finding(*s, SubFinding::notify_after_termination);
+    } else if (s->expiry && m.time > *s->expiry + limits_.expiry_grace && !ends && !s->expiry_reported &&
+               s->state != State::terminated) {
+        s->expiry_reported = true;
+        r.notes.push_back({SubFinding::subscription_expired,
+                           "Subscription " + std::to_string(s->id) + " expired " +
+                               seconds_text(m.time - *s->expiry) + " before this NOTIFY; no refresh since SUBSCRIBE " +
+                               frame_text(s->subscribe_frame)});
+        add_finding(*s, SubFinding::subscription_expired);
+    }
+    check_flow(m, *s, r);
+    ++s->notifies;
+    r.notify_count = s->notifies;
+    if (!s->first_notify_seen) {
+        s->first_notify_seen = true;
+        if (s->subscribe_frame) r.first_notify_delay = m.time - s->created_time;
+    }
+    const std::string used = std::string(m.flow.transport == Transport::tcp ? "tcp.stream " : "udp.stream ") +
+                             std::to_string(m.flow.stream);
+    if (std::find(s->flows_used.begin(), s->flows_used.end(), used) == s->flows_used.end() && s->flows_used.size() < 8)
+        s->flows_used.push_back(used);
+    if (st) {
+        if (st->state) s->state = static_cast<State>(st->state);
+        s->reason = st->reason;
+        if (st->expires && !ends) {
+            s->expiry = m.time + *st->expires;
+            s->expiry_reported = false;
+        }
+        if (ends) {
+            s->terminated_frame = m.frame;
+            s->terminated_time = m.time;
+            r.notes.push_back({SubFinding::terminated, "Subscription " + std::to_string(s->id) + " terminated" +
+                                                           (st->reason.empty() ? "" : ": reason " + st->reason)});
+        }
+    }
+    Transaction t;
+    t.frame = m.frame;
+    t.index = m.index;
+    t.time = m.time;
+    t.deadline = m.time + limits_.timer_f;
+    t.sub = s->id;
+    t.method = m.method;
+    t.flow = FlowRef{m.flow.transport, m.flow.stream, m.flow.src, m.flow.dst};
+    t.notify_terminated = ends;
+    if (txns_.size() < limits_.max_subscriptions) {
+        txns_[key] = t;
+        pending_.push_back({t.deadline, key});
+    }
+    fill(*s, m, r);
+    r.notify_count = s->notifies;
+}
+
+void SubscriptionTracker::on_response(const SipMessage& m, MessageReport& r, TrackerOutput& out) {
+    auto it = txns_.find(txn_key(m.call_id, m.cseq, m.cseq_method));
+    if (it == txns_.end()) return;
+    Transaction& t = it->second;
+    r.kind = "response";
+    r.request_in = t.frame;
+    Subscription* s = t.sub ? &subs_[t.sub - 1] : nullptr;
+    if (m.status < 200 || t.answered) {
+        if (s) fill(*s, m, r);
+        return;
+    }
+    t.answered = true;
+    r.response_time = m.time - t.time;
+    out.write_backs.push_back({t.frame, t.index, std::nullopt, m.frame, m.time - t.time});
+    if (!s) return;
+    Family& fam = *s->family;
+    const std::string sid = std::to_string(s->id);
+    if (m.status == 481) {
+        const std::string what = (t.method == "NOTIFY" ? "NOTIFY " : t.refresh ? "SUBSCRIBE refresh " : t.method + " ") +
+                                 frame_text(t.frame);
+        std::string message = "481 to " + what + ": ";
+        if (fam.broken)
+            message += "subscription " + sid + " had been broken for " + seconds_text(m.time - fam.since_time) +
+                       ", since " + fam.why;
+        else
+            message += (t.method == "NOTIFY" ? "the subscriber" : "the notifier") + std::string(" no longer knows subscription ") + sid +
+                       (s->last_accepted_frame ? " (last NOTIFY accepted: " + frame_text(s->last_accepted_frame) + ")"
+                                               : std::string(" (no NOTIFY of it was ever accepted)"));
+        r.notes.push_back({SubFinding::subscription_481, message});
+        add_finding(*s, SubFinding::subscription_481);
+        break_family(*s, m.frame, m.time, "the 481 in " + frame_text(m.frame));
+        s->state = State::terminated;
+        s->reason = "481";
+        s->terminated_frame = m.frame;
+        s->terminated_time = m.time;
+    } else if (t.method == "NOTIFY") {
+        if (is_2xx(m.status)) {
+            ++s->answered;
+            s->last_accepted_frame = t.frame;
+            if (fam.broken && !t.notify_terminated) {
+                const double outage = t.time - fam.since_time;
+                s->outage += outage;
+                const std::string text = "Subscription " + sid + " recovered: NOTIFY " + frame_text(t.frame) +
+                                         " accepted " + seconds_text(outage) + " after " + fam.why;
+                r.notes.push_back({SubFinding::subscription_recovered, text});
+                out.write_backs.push_back({t.frame, t.index, SubNote{SubFinding::subscription_recovered, text},
+                                           std::nullopt, std::nullopt});
+                add_finding(*s, SubFinding::subscription_recovered);
+                fam.broken = false;
+            }
+        }
+    } else if (is_2xx(m.status)) {
+        if (s->notifier_tag.empty()) s->notifier_tag = m.to_tag;
+        if (const auto e = m.expires ? m.expires : t.expires) s->expiry = m.time + *e;
+        s->expiry_reported = false;
+    } else if (m.status >= 300 && !t.refresh && m.status != 401 && m.status != 407) {
+        // A challenge is not a refusal: the SUBSCRIBE comes again with credentials.
+        s->state = State::terminated;
+        s->reason = "rejected with " + std::to_string(m.status);
+        s->terminated_frame = m.frame;
+        s->terminated_time = m.time;
+    }
+    fill(*s, m, r);
+}
+
+std::optional<SubscriptionSummary> SubscriptionTracker::summary(std::uint32_t id) const {
+    if (id == 0 || id > subs_.size()) return std::nullopt;
+    const Subscription& s = subs_[id - 1];
+    SubscriptionSummary out;
+    out.id = s.id;
+    out.subscriber = s.facts.subscriber;
+    out.notifier = s.facts.notifier;
+    out.event = s.event + (s.event_id.empty() ? "" : ";id=" + s.event_id);
+    out.state = state_name(static_cast<int>(s.state));
+    if (!s.reason.empty()) out.state += " (" + s.reason + ")";
+    out.flows = s.flows_used;
+    out.notifies = s.notifies;
+    out.answered = s.answered;
+    out.findings = s.findings;
+    out.outage = s.outage;
+    return out;
+}
+
+}  // namespace sipsleuth::core

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Tests for flow.h: flow names as users filter them, per-side last traffic, FIN/RST, the "newer
+// connection from the same phone" search of field case 000 and the bound on tracked flows.
+#include "sipsleuth/core/flow.h"
+
+#include <gtest/gtest.h>
+
+namespace sipsleuth::core {
+namespace {
+
+const Endpoint kPhoneOld{"10.1.1.171", 1033}, kPhoneNew{"10.1.1.171", 1034}, kRls{"10.1.1.68", 5060};
+
+FlowPacket tcp(std::uint32_t stream, Endpoint src, Endpoint dst, bool fin = false, bool rst = false) {
+    FlowPacket p;
+    p.transport = Transport::tcp;
+    p.stream = stream;
+    p.src = std::move(src);
+    p.dst = std::move(dst);
+    p.fin = fin;
+    p.rst = rst;
+    return p;
+}
+
+TEST(Describe, TcpUdpAndIpv6) {
+    EXPECT_EQ(describe({Transport::tcp, 3, {"10.1.1.5", 5060}, {"10.1.1.20", 1033}}),
+              "tcp.stream 3 10.1.1.5:5060 -> 10.1.1.20:1033");
+    EXPECT_EQ(describe({Transport::udp, 0, {"2001:db8::1", 5060}, {"2001:db8::2", 5062}}),
+              "udp.stream 0 [2001:db8::1]:5060 -> [2001:db8::2]:5062");
+}
+
+TEST(FlowTable, RecordsSidesFinAndRst) {
+    FlowTable t(10);
+    EXPECT_EQ(t.record(tcp(0, kPhoneOld, kRls), 1, 1.0, false, false), nullptr);  // not SIP: not created
+    Flow* f = t.record(tcp(0, kPhoneOld, kRls), 4, 1.5, true, true);
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(f->side_of(kPhoneOld), 0);
+    EXPECT_EQ(f->side_of(kRls), 1);
+    EXPECT_EQ(f->side_of(kPhoneNew), -1);
+    t.record(tcp(0, kRls, kPhoneOld), 5, 1.6, false, false);
+    EXPECT_EQ(f->last_frame[1], 5u);
+    EXPECT_EQ(*f->first_request_frame[0], 4u);
+    EXPECT_FALSE(f->first_request_frame[1]);
+    EXPECT_FALSE(f->closed());
+    t.record(tcp(0, kPhoneOld, kRls, false, true), 9, 2.0, false, false);
+    EXPECT_TRUE(f->closed_by(0));
+    EXPECT_FALSE(f->closed_by(1));
+    EXPECT_EQ(*f->rst_frame[0], 9u);
+    EXPECT_DOUBLE_EQ(f->closed_time[0], 2.0);
+    EXPECT_EQ(f->ref(1).dst, kPhoneOld);
+}
+
+TEST(FlowTable, NewerFlowFromTheSamePhone) {
+    FlowTable t(10);
+    Flow* old = t.record(tcp(0, kPhoneOld, kRls), 20, 125.0, true, true);
+    t.record(tcp(1, kPhoneNew, kRls), 28, 165.0, true, false);  // SYN-time SIP response: no request yet
+    EXPECT_EQ(t.newer_flow_from(Transport::tcp, "10.1.1.171", "10.1.1.68", 125.031, old), nullptr);
+    t.record(tcp(1, kPhoneNew, kRls), 31, 165.011, true, true);
+    const Flow* g = t.newer_flow_from(Transport::tcp, "10.1.1.171", "10.1.1.68", 125.031, old);
+    ASSERT_NE(g, nullptr);
+    EXPECT_EQ(g->stream, 1u);
+    // Requests from the notifier's side do not count, nor flows before the last traffic.
+    EXPECT_EQ(t.newer_flow_from(Transport::tcp, "10.1.1.68", "10.1.1.171", 0, old), nullptr);
+    EXPECT_EQ(t.newer_flow_from(Transport::tcp, "10.1.1.171", "10.1.1.68", 170.0, old), nullptr);
+    EXPECT_EQ(t.newer_flow_from(Transport::udp, "10.1.1.171", "10.1.1.68", 0, old), nullptr);
+    EXPECT_EQ(t.live_flow_between(Transport::tcp, "10.1.1.68", "10.1.1.171", old), g);
+}
+
+TEST(FlowTable, BoundedAndSaysSo) {
+    FlowTable t(1);
+    EXPECT_NE(t.record(tcp(0, kPhoneOld, kRls), 1, 1.0, true, true), nullptr);
+    EXPECT_FALSE(t.overflowed());
+    EXPECT_EQ(t.record(tcp(1, kPhoneNew, kRls), 2, 2.0, true, true), nullptr);
+    EXPECT_TRUE(t.overflowed());
+    EXPECT_EQ(t.size(), 1u);
+}
+
+}  // namespace
+}  // namespace sipsleuth::core

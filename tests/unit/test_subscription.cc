@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Tests for subscription.h on condensed versions of field case 000's two traces (polycom_repro: the
+// NOTIFY sent down the abandoned connection and reset; pcom310: the unanswered NOTIFY, the 481 and the
+// recovery on a new Call-ID), the healthy twins, RFC 3515 refer subscriptions and bad headers. Exact
+// messages: they are what the analyst reads in Wireshark.
+#include "sipsleuth/core/subscription.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace sipsleuth::core {
+namespace {
+
+const Endpoint kPhone1033{"10.1.1.171", 1033}, kPhone1034{"10.1.1.171", 1034}, kPhone1035{"10.1.1.171", 1035};
+const Endpoint kRls{"10.1.1.68", 5060};
+constexpr const char* kSubscriber = "sip:207@victoria.pingtel.com";
+constexpr const char* kList = "sip:~~rl~C~207@victoria.pingtel.com";
+
+class Capture {
+public:
+    explicit Capture(SubscriptionTracker::Limits limits = {}) : tracker(limits) {}
+
+    // A TCP segment without SIP (ACK, FIN, RST).
+    void segment(double time, std::uint32_t stream, Endpoint src, Endpoint dst, bool rst = false, bool fin = false) {
+        out = {};
+        FlowPacket p{Transport::tcp, stream, src, dst, false, fin, rst};
+        tracker.advance(time, ++frame, out);
+        tracker.packet(p, frame, time, out);
+    }
+    MessageReport sip(SipMessage m, double time, std::uint32_t stream, Endpoint src, Endpoint dst,
+                      Transport t = Transport::tcp) {
+        out = {};
+        m.frame = ++frame;
+        m.time = time;
+        m.flow = FlowPacket{t, stream, src, dst, false, false, false};
+        tracker.advance(time, frame, out);
+        tracker.packet(m.flow, frame, time, out);
+        return tracker.message(m, out);
+    }
+
+    SubscriptionTracker tracker;
+    TrackerOutput out;
+    std::uint32_t frame = 0;
+};
+
+SipMessage subscribe(const std::string& call_id, std::uint32_t cseq, std::optional<std::uint32_t> expires,
+                     const std::string& to_tag = "", const std::string& event = "dialog") {
+    SipMessage m;
+    m.request = true;
+    m.method = "SUBSCRIBE";
+    m.call_id = call_id;
+    m.from_tag = "sub-" + call_id;
+    m.to_tag = to_tag;
+    m.from_uri = kSubscriber;
+    m.to_uri = kList;
+    m.cseq = cseq;
+    m.cseq_method = "SUBSCRIBE";
+    m.event = event;
+    m.expires = expires;
+    return m;
+}
+
+SipMessage notify(const std::string& call_id, std::uint32_t cseq, std::optional<std::string> state,
+                  const std::string& event = "dialog") {
+    SipMessage m;
+    m.request = true;
+    m.method = "NOTIFY";
+    m.call_id = call_id;
+    m.from_tag = "rls";
+    m.to_tag = "sub-" + call_id;
+    m.from_uri = kList;
+    m.to_uri = kSubscriber;
+    m.cseq = cseq;
+    m.cseq_method = "NOTIFY";
+    m.event = event;
+    m.subscription_state = std::move(state);
+    return m;
+}
+
+SipMessage response(const SipMessage& req, std::uint32_t status, std::optional<std::uint32_t> expires = {}) {
+    SipMessage m;
+    m.status = status;
+    m.call_id = req.call_id;
+    m.from_tag = req.from_tag;
+    m.to_tag = req.to_tag.empty() ? "rls" : req.to_tag;
+    m.cseq = req.cseq;
+    m.cseq_method = req.cseq_method;
+    m.expires = expires;
+    return m;
+}
+
+SipMessage request(const std::string& method) {
+    SipMessage m;
+    m.request = true;
+    m.method = method;
+    m.call_id = "reg";
+    m.cseq = 1;
+    m.cseq_method = method;
+    return m;
+}
+
+std::vector<SubFinding> kinds(const std::vector<SubNote>& notes) {
+    std::vector<SubFinding> out;
+    for (const SubNote& n : notes) out.push_back(n.kind);
+    return out;
+}
+
+TEST(SecondsText, Units) {
+    EXPECT_EQ(seconds_text(0.00082), "0.8 ms");
+    EXPECT_EQ(seconds_text(32), "32.0 s");
+    EXPECT_EQ(seconds_text(1799.997), "1800.0 s (30.0 min)");
+}
+
+TEST(FieldCase000, PolycomReproNotifyOnStaleFlowResetAndRecovered) {
+    Capture c;
+    const auto s1 = subscribe("A", 1, 3600);
+    MessageReport r = c.sip(s1, 0.2, 0, kPhone1033, kRls);  // frame 1
+    EXPECT_EQ(r.subscription, 1u);
+    EXPECT_EQ(r.kind, "initial");
+    EXPECT_EQ(kinds(r.notes), std::vector<SubFinding>{SubFinding::created});
+    r = c.sip(response(s1, 202, 3600), 0.205, 0, kRls, kPhone1033);  // 2
+    EXPECT_EQ(*r.request_in, 1u);
+    ASSERT_EQ(c.out.write_backs.size(), 1u);
+    EXPECT_EQ(c.out.write_backs[0].frame, 1u);
+    EXPECT_EQ(*c.out.write_backs[0].response_in, 2u);
+    EXPECT_NEAR(*r.response_time, 0.005, 1e-9);
+    EXPECT_NEAR(*r.expiry, 3600.205, 1e-9);
+    const auto n1 = notify("A", 1, "active;expires=3600");
+    r = c.sip(n1, 0.25, 0, kRls, kPhone1033);  // 3
+    EXPECT_EQ(r.notify_count, 1u);
+    EXPECT_NEAR(*r.first_notify_delay, 0.05, 1e-9);
+    EXPECT_EQ(r.state, "active");
+    EXPECT_EQ(describe(r.flow), "tcp.stream 0 10.1.1.68:5060 -> 10.1.1.171:1033");
+    EXPECT_EQ(describe(*r.subscription_flow), "tcp.stream 0 10.1.1.171:1033 -> 10.1.1.68:5060");
+    EXPECT_EQ(c.tracker.facts(1)->subscriber, kSubscriber);
+    EXPECT_EQ(c.tracker.facts(1)->notifier, kList);
+    EXPECT_EQ(c.tracker.facts(1)->subscriber_address, "10.1.1.171");
+    EXPECT_EQ(c.tracker.facts(1)->notifier_address, "10.1.1.68");
+    EXPECT_EQ(c.tracker.facts(2), nullptr);
+    EXPECT_TRUE(r.notes.empty());
+    c.sip(response(n1, 200), 0.255, 0, kPhone1033, kRls);  // 4
+    const auto unsub = subscribe("A", 2, 0, "rls");
+    r = c.sip(unsub, 125.0, 0, kPhone1033, kRls);  // 5
+    EXPECT_EQ(r.kind, "unsubscribe");
+    c.sip(response(unsub, 202, 0), 125.005, 0, kRls, kPhone1033);  // 6
+    const auto n2 = notify("A", 2, "terminated;reason=timeout");
+    r = c.sip(n2, 125.026, 0, kRls, kPhone1033);  // 7
+    EXPECT_EQ(r.state, "terminated");
+    EXPECT_EQ(r.reason, "timeout");
+    EXPECT_EQ(kinds(r.notes), std::vector<SubFinding>{SubFinding::terminated});
+    c.sip(response(n2, 200), 125.031, 0, kPhone1033, kRls);  // 8
+    // Reboot: REGISTER on a new connection.
+    r = c.sip(request("REGISTER"), 165.011, 1, kPhone1034, kRls);  // 9
+    ASSERT_EQ(r.notes.size(), 1u);
+    EXPECT_EQ(r.notes[0].kind, SubFinding::unsubscribe_without_close);
+    EXPECT_EQ(r.notes[0].message,
+              "New connection tcp.stream 1 from the subscriber 40.0 s after its un-SUBSCRIBE (frame 5) on tcp.stream 0 "
+              "10.1.1.171:1033 -> 10.1.1.68:5060, which it never closed");
+    EXPECT_EQ(c.out.write_backs[0].note->message,
+              "The subscriber never closed tcp.stream 0 after this un-SUBSCRIBE and opened tcp.stream 1 10.1.1.171:1034 "
+              "-> 10.1.1.68:5060 (frame 9, 40.0 s later)");
+    ASSERT_EQ(c.out.write_backs.size(), 1u);
+    EXPECT_EQ(c.out.write_backs[0].frame, 5u);
+    const auto s2 = subscribe("B", 1, 3600);
+    r = c.sip(s2, 165.317, 1, kPhone1034, kRls);  // 10
+    EXPECT_EQ(r.subscription, 2u);
+    c.sip(response(s2, 202, 3600), 165.322, 1, kRls, kPhone1034);  // 11
+    // The CSeq 0 NOTIFY down the old connection.
+    const auto stale = notify("B", 0, "active;expires=3600");
+    r = c.sip(stale, 165.343, 0, kRls, kPhone1033);  // 12
+    ASSERT_EQ(r.notes.size(), 1u);
+    EXPECT_EQ(r.notes[0].kind, SubFinding::notify_on_stale_flow);
+    EXPECT_EQ(r.notes[0].message,
+              "NOTIFY on abandoned tcp.stream 0 10.1.1.68:5060 -> 10.1.1.171:1033: subscriber's last traffic frame 8 "
+              "(40.3 s earlier), requests on tcp.stream 1 since frame 9; use tcp.stream 1 10.1.1.68:5060 -> "
+              "10.1.1.171:1034 (SUBSCRIBE frame 10)");
+    EXPECT_LT(r.notes[0].message.size(), 236u);  // Wireshark cuts expert messages longer than that
+    c.segment(165.3438, 0, kPhone1033, kRls, true);  // 13: RST
+    ASSERT_EQ(c.out.frame_notes.size(), 1u);
+    EXPECT_EQ(c.out.frame_notes[0].kind, SubFinding::notify_reset);
+    EXPECT_EQ(c.out.frame_notes[0].message,
+              "RST from the subscriber tcp.stream 0 10.1.1.171:1033 -> 10.1.1.68:5060 0.8 ms after NOTIFY frame 12 "
+              "(subscription 2): the NOTIFY is lost");
+    ASSERT_EQ(c.out.write_backs.size(), 1u);
+    EXPECT_EQ(c.out.write_backs[0].frame, 12u);
+    EXPECT_EQ(c.out.write_backs[0].note->message,
+              "The subscriber reset this NOTIFY's connection (RST in frame 13, 0.8 ms later): the NOTIFY is lost");
+    c.segment(225.5, 1, kRls, kPhone1034, false, true);  // 14: FIN; Timer F of frame 12 ran out, reset already
+    EXPECT_TRUE(c.out.frame_notes.empty());
+    const auto refresh = subscribe("B", 2, 3600, "rls");
+    r = c.sip(refresh, 1965.011, 2, kPhone1035, kRls);  // 15
+    EXPECT_EQ(r.kind, "refresh");
+    c.sip(response(refresh, 202, 3600), 1965.016, 2, kRls, kPhone1035);  // 16
+    const auto good = notify("B", 1, "active;expires=3600");
+    r = c.sip(good, 1965.34, 2, kRls, kPhone1035);  // 17
+    EXPECT_TRUE(r.notes.empty());
+    r = c.sip(response(good, 200), 1965.345, 2, kPhone1035, kRls);  // 18
+    ASSERT_EQ(r.notes.size(), 1u);
+    EXPECT_EQ(r.notes[0].kind, SubFinding::subscription_recovered);
+    EXPECT_EQ(r.notes[0].message,
+              "Subscription 2 recovered: NOTIFY frame 17 accepted 1800.0 s (30.0 min) after NOTIFY frame 12 was reset "
+              "by the subscriber (RST in frame 13)");
+    const auto sum = c.tracker.summary(2);
+    ASSERT_TRUE(sum);
+    EXPECT_EQ(sum->flows, (std::vector<std::string>{"tcp.stream 1", "tcp.stream 0", "tcp.stream 2"}));
+    EXPECT_EQ(sum->notifies, 2u);
+    EXPECT_EQ(sum->answered, 1u);
+    EXPECT_EQ(sum->findings,
+              (std::vector<std::string>{"notify_on_stale_flow", "notify_reset", "subscription_recovered"}));
+    EXPECT_NEAR(sum->outage, 1799.997, 1e-6);
+    EXPECT_EQ(sum->state, "active");
+}
+
+TEST(FieldCase000, Pcom310UnansweredThen481ThenRecovery) {
+    Capture c;
+    const auto s1 = subscribe("A", 1, 3600);
+    c.sip(s1, 10.207, 1, kPhone1033, kRls);  // 1
+    c.sip(response(s1, 202, 3600), 10.212, 1, kRls, kPhone1033);  // 2
+    const auto n1 = notify("A", 1, "active;expires=3600");
+    c.sip(n1, 10.243, 1, kRls, kPhone1033);  // 3
+    c.segment(10.244, 1, kPhone1033, kRls);  // 4: TCP ACK only
+    EXPECT_TRUE(c.out.frame_notes.empty());
+    c.segment(60.0, 7, {"10.1.1.124", 1026}, kRls);  // 5: another connection, after Timer F
+    ASSERT_EQ(c.out.frame_notes.size(), 1u);
+    EXPECT_EQ(c.out.frame_notes[0].kind, SubFinding::notify_unanswered);
+    EXPECT_EQ(c.out.frame_notes[0].message,
+              "NOTIFY frame 3 (subscription 1, tcp.stream 1 10.1.1.68:5060 -> 10.1.1.171:1033) got no response "
+              "within 32.0 s (Timer F)");
+    ASSERT_EQ(c.out.write_backs.size(), 1u);
+    EXPECT_EQ(c.out.write_backs[0].frame, 3u);
+    EXPECT_EQ(c.out.write_backs[0].note->message,
+              "No response to this NOTIFY within 32.0 s (Timer F, known at frame 5): subscription 1 is broken");
+    const auto refresh = subscribe("A", 2, 3600, "rls");
+    c.sip(refresh, 1810.0, 1, kPhone1033, kRls);  // 6
+    MessageReport r = c.sip(response(refresh, 481), 1810.005, 1, kRls, kPhone1033);  // 7
+    ASSERT_EQ(r.notes.size(), 1u);
+    EXPECT_EQ(r.notes[0].kind, SubFinding::subscription_481);
+    EXPECT_EQ(r.notes[0].message,
+              "481 to SUBSCRIBE refresh frame 6: subscription 1 had been broken for 1799.8 s (30.0 min), since NOTIFY "
+              "frame 3 went unanswered");
+    EXPECT_EQ(r.state, "terminated");
+    const auto s2 = subscribe("B", 1, 3600);
+    r = c.sip(s2, 1810.056, 1, kPhone1033, kRls);  // 8
+    EXPECT_EQ(r.subscription, 2u);
+    c.sip(response(s2, 202, 3600), 1810.061, 1, kRls, kPhone1033);  // 9
+    const auto n2 = notify("B", 1, "active;expires=3600");
+    c.sip(n2, 1810.092, 1, kRls, kPhone1033);  // 10
+    r = c.sip(response(n2, 200), 1810.097, 1, kPhone1033, kRls);  // 11
+    ASSERT_EQ(r.notes.size(), 1u);
+    EXPECT_EQ(r.notes[0].message,
+              "Subscription 2 recovered: NOTIFY frame 10 accepted 1799.8 s (30.0 min) after NOTIFY frame 3 went "
+              "unanswered");
+    ASSERT_EQ(c.out.write_backs.size(), 2u);  // response_in on the NOTIFY, then the note
+    EXPECT_EQ(c.out.write_backs[1].frame, 10u);
+}
+
+TEST(Healthy, LongConnectionWithRefreshesIsQuiet) {
+    Capture c;
+    for (std::uint32_t k = 0; k < 7; ++k) {
+        const double t = 1.0 + 1800.0 * k;
+        const auto s = subscribe("H", k + 1, 3600, k ? "rls" : "");
+        MessageReport r = c.sip(s, t, 0, kPhone1033, kRls);
+        EXPECT_EQ(r.kind, k ? "refresh" : "initial");
+        c.sip(response(s, 202, 3600), t + 0.005, 0, kRls, kPhone1033);
+        const auto n = notify("H", k + 1, "active;expires=3600");
+        r = c.sip(n, t + 0.03, 0, kRls, kPhone1033);
+        EXPECT_TRUE(r.notes.empty()) << r.notes[0].message;
+        EXPECT_EQ(r.notify_count, k + 1);
+        r = c.sip(response(n, 200), t + 0.035, 0, kPhone1033, kRls);
+        EXPECT_TRUE(r.notes.empty());
+    }
+    EXPECT_TRUE(c.tracker.summary(1)->findings.empty());
+}
+
+TEST(Healthy, NotifierOpensFreshConnectionAfterProperClose) {
+    Capture c;
+    const auto s = subscribe("F", 1, 3600);
+    c.sip(s, 0.0, 0, kPhone1033, kRls);
+    c.sip(response(s, 202, 3600), 0.005, 0, kRls, kPhone1033);
+    c.segment(60.0, 0, kPhone1033, kRls, false, true);  // FIN from the phone
+    c.segment(60.001, 0, kRls, kPhone1033, false, true);
+    const Endpoint contact{"10.1.1.171", 5060}, rls_out{"10.1.1.68", 40122};
+    const auto n = notify("F", 1, "active;expires=3400");
+    MessageReport r = c.sip(n, 200.0, 1, rls_out, contact);
+    EXPECT_TRUE(r.notes.empty()) << r.notes[0].message;
+    r = c.sip(response(n, 200), 200.005, 1, contact, rls_out);
+    EXPECT_TRUE(r.notes.empty());
+}
+
+TEST(Findings, NotifyOnClosedConnectionOffFlowExpiredAfterTermination) {
+    Capture c;
+    const auto s = subscribe("X", 1, 60);
+    c.sip(s, 0.0, 0, kPhone1033, kRls);  // 1
+    c.sip(response(s, 202, 60), 0.005, 0, kRls, kPhone1033);  // 2
+    c.sip(request("REGISTER"), 10.0, 1, kPhone1034, kRls);  // 3: second live connection
+    MessageReport r = c.sip(notify("X", 1, "active;expires=50"), 10.5, 1, kRls, kPhone1034);  // 4
+    ASSERT_EQ(r.notes.size(), 1u);
+    EXPECT_EQ(r.notes[0].kind, SubFinding::notify_off_subscription_flow);
+    EXPECT_EQ(r.notes[0].message,
+              "NOTIFY on tcp.stream 1 10.1.1.68:5060 -> 10.1.1.171:1034, not on tcp.stream 0 10.1.1.171:1033 -> "
+              "10.1.1.68:5060 of SUBSCRIBE frame 1, still open");
+    r = c.sip(notify("X", 2, "active;expires=50"), 90.0, 1, kRls, kPhone1034);  // 5: past 10.5 + 50
+    EXPECT_EQ(kinds(r.notes), (std::vector<SubFinding>{SubFinding::subscription_expired,
+                                                       SubFinding::notify_off_subscription_flow}));
+    EXPECT_EQ(r.notes[0].message, "Subscription 1 expired 29.5 s before this NOTIFY; no refresh since SUBSCRIBE frame 1");
+    r = c.sip(notify("X", 3, "terminated;reason=deactivated"), 91.0, 1, kRls, kPhone1034);  // 6
+    r = c.sip(notify("X", 4, "active"), 92.0, 1, kRls, kPhone1034);  // 7
+    ASSERT_FALSE(r.notes.empty());
+    EXPECT_EQ(r.notes[0].kind, SubFinding::notify_after_termination);
+    EXPECT_EQ(r.notes[0].message,
+              "NOTIFY for subscription 1 after it was terminated in frame 6 (deactivated), 1.0 s earlier");
+    // The phone closes connection 0: the next NOTIFY there is on a stale flow.
+    c.segment(93.0, 0, kPhone1033, kRls, false, true);  // 8
+    r = c.sip(notify("X", 5, "terminated"), 94.0, 0, kRls, kPhone1033);  // 9
+    ASSERT_EQ(r.notes.size(), 2u);
+    EXPECT_EQ(r.notes[0].kind, SubFinding::notify_on_stale_flow);
+    EXPECT_EQ(r.notes[0].message,
+              "NOTIFY on tcp.stream 0 10.1.1.68:5060 -> 10.1.1.171:1033, closed by the subscriber (FIN frame 8, 1.0 s "
+              "earlier); use tcp.stream 1 10.1.1.68:5060 -> 10.1.1.171:1034");
+    EXPECT_EQ(r.notes[1].kind, SubFinding::terminated);
+}
+
+TEST(Findings, Notify481AndUnansweredAtCaptureEnd) {
+    Capture c;
+    const auto s = subscribe("Y", 1, 600, "", "presence");
+    c.sip(s, 0.0, 0, kPhone1033, kRls, Transport::udp);
+    const auto n = notify("Y", 1, "active;expires=600", "presence");
+    c.sip(n, 0.01, 0, kRls, kPhone1033, Transport::udp);
+    MessageReport r = c.sip(response(n, 481), 0.02, 0, kPhone1033, kRls, Transport::udp);
+    ASSERT_EQ(r.notes.size(), 1u);
+    EXPECT_EQ(r.notes[0].message,
+              "481 to NOTIFY frame 2: the subscriber no longer knows subscription 1 (no NOTIFY of it was ever accepted)");
+    const auto last = notify("Y", 2, "active;expires=600", "presence");
+    c.sip(last, 5.0, 0, kRls, kPhone1033, Transport::udp);  // 4
+    TrackerOutput out;
+    c.tracker.finish(out);
+    ASSERT_EQ(out.write_backs.size(), 1u);
+    EXPECT_EQ(out.write_backs[0].frame, 4u);
+    EXPECT_EQ(out.write_backs[0].note->message,
+              "No response to this NOTIFY before the capture ended (subscription 1)");
+}
+
+TEST(Refer, ImplicitSubscriptionsMatchByCSeqId) {
+    Capture c;
+    SipMessage refer = request("REFER");
+    refer.call_id = "R";
+    refer.from_tag = "sub-R";
+    refer.to_tag = "rls";
+    refer.cseq = 21;
+    MessageReport r = c.sip(refer, 0.0, 0, kPhone1033, kRls, Transport::udp);
+    EXPECT_EQ(r.subscription, 1u);
+    EXPECT_EQ(r.event, "refer");
+    EXPECT_EQ(r.event_id, "21");
+    EXPECT_EQ(r.kind, "REFER");
+    refer.cseq = 22;
+    r = c.sip(refer, 1.0, 0, kPhone1033, kRls, Transport::udp);
+    EXPECT_EQ(r.subscription, 2u);
+    r = c.sip(notify("R", 1, "active;expires=60", "refer"), 1.5, 0, kRls, kPhone1033, Transport::udp);
+    EXPECT_EQ(r.subscription, 1u);  // no id: the dialog's first REFER
+    r = c.sip(notify("R", 2, "active;expires=60", "refer;id=22"), 1.6, 0, kRls, kPhone1033, Transport::udp);
+    EXPECT_EQ(r.subscription, 2u);
+}
+
+TEST(Retransmission, UdpNotifySentTwiceCountsOnce) {
+    Capture c;
+    const auto n = notify("U", 1, "active;expires=600", "presence");
+    MessageReport r = c.sip(n, 0.0, 0, kRls, kPhone1033, Transport::udp);
+    EXPECT_EQ(r.notify_count, 1u);
+    r = c.sip(n, 0.5, 0, kRls, kPhone1033, Transport::udp);
+    EXPECT_EQ(*r.retransmission_of, 1u);
+    EXPECT_EQ(r.kind, "retransmission");
+    EXPECT_EQ(r.notify_count, 1u);
+    r = c.sip(response(n, 200), 0.6, 0, kPhone1033, kRls, Transport::udp);
+    EXPECT_EQ(*r.request_in, 1u);
+}
+
+TEST(BadInput, EventAndSubscriptionStateHeaders) {
+    struct Case {
+        std::optional<std::string> event, state;
+        std::vector<SubFinding> expected;
+    };
+    const std::vector<Case> cases = {
+        {"@@ ;;==", "active", {SubFinding::bad_event}},
+        {std::nullopt, "active", {SubFinding::missing_event}},
+        {"presence", "act ive;expires=soon", {SubFinding::bad_subscription_state}},
+        {"presence", "active;expires=soon", {SubFinding::bad_subscription_state}},
+        {"presence", std::nullopt, {SubFinding::notify_without_state}},
+        {"presence", "active;expires=99999999999", {SubFinding::bad_subscription_state}},
+        {"presence;x=" + std::string(5000, 'A'), "active;expires=60", {}},
+        {"presence", "pending;reason=\"x", {SubFinding::bad_subscription_state}},
+    };
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        Capture c;
+        SipMessage n = notify("Z" + std::to_string(i), 1, cases[i].state);
+        n.event = cases[i].event;
+        const MessageReport r = c.sip(n, 0.0, 0, kRls, kPhone1033, Transport::udp);
+        EXPECT_EQ(kinds(r.notes), cases[i].expected) << i;
+    }
+    Capture c;
+    SipMessage n = notify("Q", 1, "active");
+    n.event = std::string("\xff\xfe garbage", 10);
+    const MessageReport r = c.sip(n, 0.0, 0, kRls, kPhone1033, Transport::udp);
+    ASSERT_EQ(r.notes.size(), 1u);
+    EXPECT_EQ(r.notes[0].message,
+              "Event header \"\xEF\xBF\xBD\xEF\xBF\xBD garbage\" is not an event package with parameters: not followed");
+}
+
+TEST(Bounds, SubscriptionTableFullSaysSoOnce) {
+    SubscriptionTracker::Limits limits;
+    limits.max_subscriptions = 1;
+    Capture c(limits);
+    EXPECT_EQ(c.sip(subscribe("1", 1, 60), 0.0, 0, kPhone1033, kRls).subscription, 1u);
+    MessageReport r = c.sip(subscribe("2", 1, 60), 1.0, 0, kPhone1033, kRls);
+    EXPECT_EQ(r.subscription, 0u);
+    EXPECT_EQ(kinds(r.notes), std::vector<SubFinding>{SubFinding::table_full});
+    r = c.sip(subscribe("3", 1, 60), 2.0, 0, kPhone1033, kRls);
+    EXPECT_TRUE(r.notes.empty());
+    EXPECT_EQ(c.tracker.size(), 1u);
+}
+
+}  // namespace
+}  // namespace sipsleuth::core
+
+namespace sipsleuth::core {
+namespace {
+
+// Found capture wswiki__Asterisk_ZFONE_XLITE.pcap: SUBSCRIBE, 401, SUBSCRIBE again (CSeq 2, no To tag)
+// with credentials, 404. The second SUBSCRIBE is not a refresh and the 401 ends nothing.
+TEST(Challenge, SubscribeAgainAfter401IsInitialAndNotTerminated) {
+    Capture c;
+    const auto first = subscribe("C", 1, 3600, "", "message-summary");
+    c.sip(first, 0.0, 0, kPhone1033, kRls, Transport::udp);
+    MessageReport r = c.sip(response(first, 401), 0.01, 0, kRls, kPhone1033, Transport::udp);
+    EXPECT_EQ(r.state, "");
+    const auto again = subscribe("C", 2, 3600, "", "message-summary");
+    r = c.sip(again, 0.02, 0, kPhone1033, kRls, Transport::udp);
+    EXPECT_EQ(r.kind, "initial");
+    EXPECT_TRUE(r.notes.empty());
+    r = c.sip(response(again, 404), 0.03, 0, kRls, kPhone1033, Transport::udp);
+    EXPECT_EQ(r.state, "terminated");
+    EXPECT_EQ(r.reason, "rejected with 404");
+}
+
+}  // namespace
+}  // namespace sipsleuth::core
