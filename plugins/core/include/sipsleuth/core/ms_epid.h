@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Microsoft endpoint ids: the `epid` header parameter of From and To (each registered endpoint of a user
+// has its own, field case 002: `To: <sip:izabelaf@uclab.org>;epid=2798f0b3cc;tag=97a7d6045d`) and the
+// epid inside a Contact GRUU (`<sip:izabelaf@uclab.org;opaque=user:epid:uozeqPgOuFOVd0DaRpeFCgAA;gruu>`).
+// Values are made printable and capped; a header that shows an epid but cannot carry one usefully (no
+// value, empty, unparsable header) is reported so the analyst does not trust a missing id.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sipsleuth::core {
+
+/// The epid of one header value, the tag alongside (From/To), and what was wrong, if anything.
+struct EpidResult {
+    std::string epid;     ///< printable; empty when absent
+    std::string tag;      ///< From/To tag parameter, when the header parsed
+    std::string problem;  ///< sentence case, empty when none
+};
+
+/// Whether bytes contain "epid" in any letter case: a fast first test run on every SIP message's headers.
+bool mentions_epid(std::string_view bytes);
+
+/// epid and tag of a From or To value; header names the header in problem messages ("From", "To").
+EpidResult from_to_epid(std::string_view value, std::string_view header);
+
+/// epid of a Contact value's GRUU (`opaque=user:epid:...`).
+EpidResult contact_epid(std::string_view value);
+
+}  // namespace sipsleuth::core

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// See ms_epid.h. Parsing is sip_header.h's; this file decides what counts as a broken epid. A header
+// without any "epid" is never a problem: most SIP agents have none.
+#include "sipsleuth/core/ms_epid.h"
+
+#include "sipsleuth/core/sip_header.h"
+#include "sipsleuth/core/text.h"
+
+namespace sipsleuth::core {
+namespace {
+
+constexpr std::size_t kMaxEpid = 256;
+
+std::string printable(std::string_view v) { return sanitize_utf8(v, kMaxEpid); }
+
+}  // namespace
+
+bool mentions_epid(std::string_view bytes) {
+    for (std::size_t i = 0; i + 4 <= bytes.size(); ++i) {
+        if ((bytes[i] | 0x20) != 'e') continue;
+        if ((bytes[i + 1] | 0x20) == 'p' && (bytes[i + 2] | 0x20) == 'i' && (bytes[i + 3] | 0x20) == 'd') return true;
+    }
+    return false;
+}
+
+EpidResult from_to_epid(std::string_view value, std::string_view header) {
+    EpidResult r;
+    const auto addr = parse_name_addr(value);
+    const bool mentions = mentions_epid(value);
+    if (!addr) {
+        if (mentions) r.problem = std::string(header) + " header with an epid cannot be parsed as a SIP address";
+        return r;
+    }
+    if (const HeaderParam* tag = find_param(addr->params, "tag"); tag && tag->value) r.tag = printable(*tag->value);
+    const HeaderParam* epid = find_param(addr->params, "epid");
+    if (!epid) return r;
+    if (!epid->value || trim(*epid->value).empty()) {
+        r.problem = std::string(header) + " header has an epid parameter without a value";
+        return r;
+    }
+    r.epid = printable(*epid->value);
+    if (epid->value->size() > kMaxEpid)
+        r.problem = std::string(header) + " epid of " + std::to_string(epid->value->size()) + " bytes shown cut to " +
+                    std::to_string(r.epid.size()) + " bytes";
+    return r;
+}
+
+EpidResult contact_epid(std::string_view value) {
+    EpidResult r;
+    constexpr std::string_view marker = "opaque=user:epid:";
+    if (ifind(value, marker) == std::string_view::npos) return r;
+    auto addr = parse_name_addr(value);
+    if (!addr) {
+        // A Contact list (`<a>;p, <b>`): the first entry.
+        const std::size_t close = value.find('>');
+        const std::size_t comma = close == std::string_view::npos ? close : value.find(',', close);
+        if (comma != std::string_view::npos) addr = parse_name_addr(value.substr(0, comma));
+    }
+    if (!addr) {
+        r.problem = "Contact header with a GRUU epid cannot be parsed as a SIP address";
+        return r;
+    }
+    const auto epid = gruu_epid(*addr);
+    if (!epid) {
+        r.problem = "Contact GRUU has opaque=user:epid: without an epid";
+        return r;
+    }
+    r.epid = printable(*epid);
+    if (epid->size() > kMaxEpid)
+        r.problem = "Contact GRUU epid of " + std::to_string(epid->size()) + " bytes shown cut to " +
+                    std::to_string(r.epid.size()) + " bytes";
+    return r;
+}
+
+}  // namespace sipsleuth::core

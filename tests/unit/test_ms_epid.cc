@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Tests for ms_epid.h on field case 002's exact From, To and Contact values, and on the broken ones of
+// captures/mssip_bad_epid.pcap.
+#include "sipsleuth/core/ms_epid.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace sipsleuth::core {
+namespace {
+
+TEST(FromToEpid, FieldCase002) {
+    const EpidResult from = from_to_epid("\"Marino Filipovic\"<sip:marinof@uclab.org>;tag=0fae8454e3;epid=1488039028", "From");
+    EXPECT_EQ(from.epid, "1488039028");
+    EXPECT_EQ(from.tag, "0fae8454e3");
+    EXPECT_EQ(from.problem, "");
+    const EpidResult to = from_to_epid("<sip:izabelaf@uclab.org>;epid=2798f0b3cc;tag=97a7d6045d", "To");
+    EXPECT_EQ(to.epid, "2798f0b3cc");
+    EXPECT_EQ(to.tag, "97a7d6045d");
+    const EpidResult plain = from_to_epid("<sip:izabelaf@uclab.org>", "To");
+    EXPECT_EQ(plain.epid, "");
+    EXPECT_EQ(plain.tag, "");
+    EXPECT_EQ(plain.problem, "");
+}
+
+TEST(FromToEpid, BrokenHeaders) {
+    struct Case {
+        const char* value;
+        std::string epid, problem;
+    };
+    const Case cases[] = {
+        {"<sip:izabelaf@uclab.org>;epid;tag=c34587eaa8", "", "To header has an epid parameter without a value"},
+        {"<sip:izabelaf@uclab.org>;epid=;tag=c34587eaa8", "", "To header has an epid parameter without a value"},
+        {"<sip:izabelaf@uclab.org;epid=2798f0b3cc;tag=5f00ba11", "", "To header with an epid cannot be parsed as a SIP address"},
+        {"<sip:a@b", "", ""},  // broken, but no epid: not ours to report
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.value);
+        const EpidResult r = from_to_epid(c.value, "To");
+        EXPECT_EQ(r.epid, c.epid);
+        EXPECT_EQ(r.problem, c.problem);
+    }
+    const EpidResult big = from_to_epid("<sip:a@b>;epid=" + std::string(300, 'e'), "From");
+    EXPECT_EQ(big.epid, std::string(256, 'e'));
+    EXPECT_EQ(big.problem, "From epid of 300 bytes shown cut to 256 bytes");
+}
+
+TEST(MentionsEpid, AnyCase) {
+    EXPECT_TRUE(mentions_epid(";EPID=1"));
+    EXPECT_TRUE(mentions_epid("epid"));
+    EXPECT_TRUE(mentions_epid("xxEpId"));
+    EXPECT_FALSE(mentions_epid("epi"));
+    EXPECT_FALSE(mentions_epid("<sip:a@b>;tag=1"));
+    EXPECT_FALSE(mentions_epid(""));
+}
+
+TEST(ContactEpid, GruuOfFieldCase002AndBrokenOnes) {
+    EXPECT_EQ(contact_epid("<sip:izabelaf@uclab.org;opaque=user:epid:uozeqPgOuFOVd0DaRpeFCgAA;gruu>").epid,
+              "uozeqPgOuFOVd0DaRpeFCgAA");
+    EXPECT_EQ(contact_epid("<sip:a@b;opaque=user:epid:X1;gruu>;expires=60, <sip:c@d>").epid, "X1");
+    EXPECT_EQ(contact_epid("<sip:bob@10.20.0.21:5060>").problem, "");
+    EXPECT_EQ(contact_epid("<sip:izabelaf@uclab.org;opaque=user:epid:;gruu>").problem,
+              "Contact GRUU has opaque=user:epid: without an epid");
+    EXPECT_EQ(contact_epid("<sip:izabelaf@uclab.org;opaque=user:epid:abc").problem,
+              "Contact header with a GRUU epid cannot be parsed as a SIP address");
+}
+
+}  // namespace
+}  // namespace sipsleuth::core
