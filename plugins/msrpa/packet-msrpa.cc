@@ -93,14 +93,14 @@ ws::Field hf_conn_answer{proto,
                          FT_FRAMENUM,
                          BASE_NONE,
                          nullptr,
-                         "The SDP answer whose endpoints this TCP connection joins."};
+                         "The SDP answer of the MSRP session this message belongs to (its connection's, or the one its session ids name)."};
 ws::Field hf_conn_call_id{proto,
                           "msrpa.connection.call_id",
                           "SIP Call-ID",
                           FT_STRING,
                           BASE_NONE,
                           nullptr,
-                          "Call-ID of the SIP dialog that set up this connection's MSRP session."};
+                          "Call-ID of the SIP dialog that set up the MSRP session this message belongs to."};
 ws::Field hf_conn_opened_by{proto,
                             "msrpa.connection.opened_by",
                             "Opened by",
@@ -295,6 +295,7 @@ std::optional<nstime_t> time_base;
 
 constexpr std::size_t kMaxBody = 64 * 1024;
 constexpr std::size_t kMaxMsrp = 256 * 1024;
+constexpr std::size_t kMaxPerSegment = 64;  // MSRP messages read from one segment
 
 // TCP flags (FT_BOOLEAN) of the frame's first TCP header.
 bool bool_value(const ws::Occurrences& o) { return o.size() && ws::uint_value(o.at(0)) != 0; }
@@ -385,26 +386,39 @@ void analyse_tcp(proto_tree* tree, packet_info* pinfo, double now, std::vector<c
     e.ack = static_cast<std::uint32_t>(ws::uint_value(ws::Occurrences(tree, ff_ack).first_in(ws::Scope{})));
     e.len = static_cast<std::uint32_t>(ws::uint_value(ws::Occurrences(tree, ff_len).first_in(ws::Scope{})));
     e.retransmission = ws::Occurrences(tree, ff_retrans).size() || ws::Occurrences(tree, ff_spurious).size();
-    std::optional<core::MsrpMessage> msg;
+    std::vector<core::MsrpMessage> msgs;
     if (msrp && msrp->ds_tvb) {
         // The MSRP message Wireshark found (the first of the segment), from its start to the segment's end.
         const ws::Bytes bytes = ws::copy_bytes(msrp->ds_tvb, msrp->start, kMaxMsrp);
-        msg = core::parse_msrp_message(bytes.view());
-        for (const core::MsrpProblem& p : msg->problems) v.msrp_problems.push_back(p.message);
+        msgs.push_back(core::parse_msrp_message(bytes.view()));
+        for (const core::MsrpProblem& p : msgs.back().problems) v.msrp_problems.push_back(p.message);
+        // Wireshark 4.0 decodes only that first message; the ones after it in the segment (a 200 behind
+        // a SEND, several chunks) are read here. Only complete ones: a message continued in the next
+        // segment reaches no dissector there either, and is not malformed.
+        std::size_t at = msgs.back().flag ? msgs.back().length : bytes.data.size();
+        while (at < bytes.data.size() && msgs.size() < kMaxPerSegment) {
+            const std::string_view rest = bytes.view().substr(at);
+            if (rest.substr(0, 5) != "MSRP ") break;
+            core::MsrpMessage next = core::parse_msrp_message(rest);
+            if (!next.valid || !next.flag) break;
+            for (const core::MsrpProblem& p : next.problems) v.msrp_problems.push_back(p.message);
+            at += next.length;
+            msgs.push_back(std::move(next));
+        }
     } else if (known && !e.retransmission) {
         // A segment cut by the capture's snap length reaches no MSRP dissector: read what was captured.
         field_info* payload = ws::Occurrences(tree, ff_payload).first_in(ws::Scope{});
         if (payload && payload->ds_tvb) {
             const ws::Bytes bytes = ws::copy_bytes(payload->ds_tvb, payload->start, kMaxMsrp);
             if (bytes.truncated && bytes.view().substr(0, 5) == "MSRP ") {
-                msg = core::parse_msrp_message(bytes.view());
+                msgs.push_back(core::parse_msrp_message(bytes.view()));
                 v.msrp_problems.push_back(
                     "MSRP message truncated in the capture: " + std::to_string(bytes.data.size()) + " of " +
                     std::to_string(bytes.reported) + " bytes captured");
             }
         }
     }
-    tracker->on_tcp(e, msg ? &*msg : nullptr, notes);
+    tracker->on_tcp(e, msgs, notes);
 }
 
 void analyse(proto_tree* tree, packet_info* pinfo) {

@@ -71,10 +71,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         e.ack = e.seq + static_cast<std::uint32_t>(len);
         const std::string_view payload = input.substr(pos + 4, len);
         e.len = static_cast<std::uint32_t>(payload.size());
-        const MsrpMessage msg = parse_msrp_message(payload);
+        // As the plugin does: the segment's first message, then the complete ones behind it.
+        std::vector<MsrpMessage> msgs;
+        for (std::size_t at = 0; at < payload.size() && msgs.size() < 8;) {
+            MsrpMessage next = parse_msrp_message(payload.substr(at));
+            if (!next.valid || (!msgs.empty() && !next.flag)) break;
+            require(next.length > 0 && next.length <= payload.size() - at, "message length past the segment");
+            at += next.length;
+            const bool complete = next.flag != 0;
+            msgs.push_back(std::move(next));
+            if (!complete) break;
+        }
         t.tick(e.frame, e.time, out);
-        if (t.wants_segment(e.stream, e.syn, e.dst, e.dst_port) || msg.valid)
-            t.on_tcp(e, msg.valid ? &msg : nullptr, out);
+        if (t.wants_segment(e.stream, e.syn, e.dst, e.dst_port) || !msgs.empty()) t.on_tcp(e, msgs, out);
         if (b & 128) {
             SipEvent bye;
             bye.frame = e.frame;

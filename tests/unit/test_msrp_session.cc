@@ -395,5 +395,201 @@ TEST(MsrpTracker, ChunksCompleteAndIncomplete) {
               "Message m2 ended incomplete: 1 chunk, 2 of 9 bytes (last chunk in frame 13); the connection was closed");
 }
 
+TEST(ParseMsrpMessage, FromSessionIdIsTheSenderBehindRelays) {
+    // RFC 4976: a relay puts its own URI in front of From-Path; the sender's URI stays last.
+    const MsrpMessage m = parse_msrp_message(
+        "MSRP abcd1234 SEND\r\nTo-Path: msrp://bob.example.com:7394/bobsid;tcp\r\n"
+        "From-Path: msrp://relay.example.com:2855/relaysid;tcp msrp://alice.example.com:49152/alicesid;tcp\r\n"
+        "-------abcd1234$\r\n");
+    EXPECT_EQ(m.to_session_id(), "bobsid");
+    EXPECT_EQ(m.from_session_id(), "alicesid");
+}
+
+// A healthy RFC 4975 chat between 10.201.1.152:53502 (offerer, connects) and 10.207.1.100:15002.
+struct Chat {
+    MsrpTracker t{MsrpTracker::Limits{}};
+    std::vector<Note> out;
+    static MsrpMessage send(const char* tid, const char* to_sid, const char* from_sid) {
+        return parse_msrp_message(std::string("MSRP ") + tid + " SEND\r\nTo-Path: msrp://10.207.1.100:15002/" + to_sid +
+                                  ";tcp\r\nFrom-Path: msrp://10.201.1.152:53502/" + from_sid +
+                                  ";tcp\r\nMessage-ID: m" + tid + "\r\nByte-Range: 1-0/0\r\n-------" + tid + "$\r\n");
+    }
+    static MsrpMessage ok(const char* tid, const char* to_sid, const char* from_sid) {
+        return parse_msrp_message(std::string("MSRP ") + tid + " 200 OK\r\nTo-Path: msrp://10.201.1.152:53502/" +
+                                  to_sid + ";tcp\r\nFrom-Path: msrp://10.207.1.100:15002/" + from_sid +
+                                  ";tcp\r\n-------" + tid + "$\r\n");
+    }
+    void offer_answer(std::uint32_t frame, double time, const char* call_id, std::uint32_t cseq, const SdpMsrp& offer,
+                      const SdpMsrp& answer) {
+        SipEvent o = sip(frame, time, "INVITE", 0, &offer), a = sip(frame + 1, time + 0.5, nullptr, 200, &answer);
+        o.call_id = a.call_id = call_id;
+        o.cseq = a.cseq = cseq;
+        t.on_sip(o, out);
+        t.on_sip(a, out);
+    }
+    void bye(std::uint32_t frame, double time, const char* call_id) {
+        SipEvent b = sip(frame, time, "BYE", 0, nullptr);
+        b.call_id = call_id;
+        t.tick(frame, time, out);
+        t.on_sip(b, out);
+    }
+    std::size_t findings() const {
+        return std::count_if(out.begin(), out.end(), [](const Note& n) {
+            return n.kind == NoteKind::send_unanswered || n.kind == NoteKind::session_ended_unbound ||
+                   n.kind == NoteKind::bind_timeout || n.kind == NoteKind::path_mismatch ||
+                   n.kind == NoteKind::unexpected_opener || n.kind == NoteKind::duplicate_tid;
+        });
+    }
+};
+
+TEST(MsrpTracker, ResponseBehindASendInOneSegment) {
+    // Bug: only the first MSRP message of a segment was analysed, so the 200 OK behind the peer's own
+    // SEND was lost and a healthy SEND was reported unanswered at the BYE.
+    Chat c;
+    const SdpMsrp offer = media("10.201.1.152", 53502, "alicesid", nullptr);
+    const SdpMsrp answer = media("10.207.1.100", 15002, "bobsid", nullptr);
+    c.offer_answer(1, 0.0, "call-1", 1, offer, answer);
+    const MsrpMessage mine = Chat::send("aaaa1111", "bobsid", "alicesid");
+    c.t.on_tcp(seg(6, 1.0, true, 100, 0, 0, "S"), nullptr, c.out);
+    c.t.on_tcp(seg(9, 1.1, true, 101, 901, static_cast<std::uint32_t>(mine.length), "PA"), &mine, c.out);
+    MsrpMessage theirs = parse_msrp_message(
+        "MSRP bbbb2222 SEND\r\nTo-Path: msrp://10.201.1.152:53502/alicesid;tcp\r\n"
+        "From-Path: msrp://10.207.1.100:15002/bobsid;tcp\r\nMessage-ID: x\r\nByte-Range: 1-0/0\r\n-------bbbb2222$\r\n");
+    const std::vector<MsrpMessage> both = {theirs, Chat::ok("aaaa1111", "alicesid", "bobsid")};
+    const std::uint32_t len = static_cast<std::uint32_t>(both[0].length + both[1].length);
+    c.t.on_tcp(seg(10, 1.12, false, 901, 101 + static_cast<std::uint32_t>(mine.length), len, "PA"), both, c.out);
+    ASSERT_EQ(of(c.out, NoteKind::request_in).size(), 1u);
+    EXPECT_EQ(of(c.out, NoteKind::request_in)[0]->frame, 10u);
+    EXPECT_EQ(of(c.out, NoteKind::request_in)[0]->number, 9u);
+    EXPECT_EQ(of(c.out, NoteKind::conn_call_id).size(), 2u);  // once per frame, not per message
+    const MsrpMessage ok2 = Chat::ok("bbbb2222", "bobsid", "alicesid");
+    c.t.on_tcp(seg(11, 1.13, true, 101 + static_cast<std::uint32_t>(mine.length), 901 + len,
+                   static_cast<std::uint32_t>(ok2.length), "PA"),
+               &ok2, c.out);
+    EXPECT_EQ(of(c.out, NoteKind::request_in).size(), 2u);
+    c.bye(20, 5.0, "call-1");
+    EXPECT_EQ(c.findings(), 0u);
+}
+
+TEST(MsrpTracker, ReInviteDoesNotEndUnbound) {
+    // Bug: a re-INVITE made a second session that never saw a SEND, and the BYE said the chat ended
+    // unbound although every SEND had its 200 OK.
+    Chat c;
+    const SdpMsrp offer = media("10.201.1.152", 53502, "alicesid", nullptr);
+    const SdpMsrp answer = media("10.207.1.100", 15002, "bobsid", nullptr);
+    c.offer_answer(1, 0.0, "call-1", 1, offer, answer);
+    const MsrpMessage send = Chat::send("aaaa1111", "bobsid", "alicesid");
+    const MsrpMessage ok = Chat::ok("aaaa1111", "alicesid", "bobsid");
+    c.t.on_tcp(seg(6, 1.0, true, 100, 0, 0, "S"), nullptr, c.out);
+    c.t.on_tcp(seg(9, 1.1, true, 101, 901, static_cast<std::uint32_t>(send.length), "PA"), &send, c.out);
+    c.t.on_tcp(seg(10, 1.12, false, 901, 101 + static_cast<std::uint32_t>(send.length),
+                   static_cast<std::uint32_t>(ok.length), "PA"),
+               &ok, c.out);
+    c.offer_answer(12, 3.0, "call-1", 2, offer, answer);  // re-INVITE, same paths
+    c.bye(20, 20.0, "call-1");
+    EXPECT_EQ(c.findings(), 0u);
+    // A dialog whose SENDs all went unanswered still ends unbound, once per BYE.
+    Chat d;
+    d.offer_answer(1, 0.0, "call-2", 1, offer, answer);
+    d.t.on_tcp(seg(6, 1.0, true, 100, 0, 0, "S"), nullptr, d.out);
+    d.t.on_tcp(seg(9, 1.1, true, 101, 901, static_cast<std::uint32_t>(send.length), "PA"), &send, d.out);
+    d.offer_answer(12, 3.0, "call-2", 2, offer, answer);
+    d.bye(20, 5.0, "call-2");
+    ASSERT_EQ(of(d.out, NoteKind::session_ended_unbound).size(), 1u);
+    EXPECT_EQ(of(d.out, NoteKind::session_ended_unbound)[0]->text,
+              "BYE 4.500 s after the SDP answer (frame 2) and no SEND of this session got a 200 OK");
+}
+
+TEST(MsrpTracker, SecondSessionOverAnOpenConnection) {
+    // Bug: a later session reusing an open connection (RFC 4975 section 5.4) had its transactions
+    // counted to the first session, so its own BYE said it ended unbound.
+    Chat c;
+    const SdpMsrp offer1 = media("10.201.1.152", 53502, "alicesid", nullptr);
+    const SdpMsrp answer1 = media("10.207.1.100", 15002, "bobsid", nullptr);
+    const SdpMsrp offer2 = media("10.201.1.152", 53502, "alicesid2", nullptr);
+    const SdpMsrp answer2 = media("10.207.1.100", 15002, "bobsid2", nullptr);
+    c.offer_answer(1, 0.0, "call-1", 1, offer1, answer1);
+    std::uint32_t seq = 101;
+    c.t.on_tcp(seg(6, 1.0, true, 100, 0, 0, "S"), nullptr, c.out);
+    auto transact = [&](std::uint32_t frame, double time, const char* tid, const char* to, const char* from) {
+        const MsrpMessage send = Chat::send(tid, to, from), ok = Chat::ok(tid, from, to);
+        c.t.on_tcp(seg(frame, time, true, seq, 901, static_cast<std::uint32_t>(send.length), "PA"), &send, c.out);
+        seq += static_cast<std::uint32_t>(send.length);
+        c.t.on_tcp(seg(frame + 1, time + 0.01, false, 901, seq, static_cast<std::uint32_t>(ok.length), "PA"), &ok,
+                   c.out);
+    };
+    transact(9, 1.1, "aaaa1111", "bobsid", "alicesid");
+    c.offer_answer(12, 3.0, "call-2", 1, offer2, answer2);
+    c.out.clear();
+    transact(20, 4.0, "cccc3333", "bobsid2", "alicesid2");
+    const auto calls = of(c.out, NoteKind::conn_call_id);
+    ASSERT_EQ(calls.size(), 2u);
+    EXPECT_EQ(calls[0]->text, "call-2");
+    c.bye(30, 6.0, "call-1");
+    c.bye(31, 7.0, "call-2");
+    EXPECT_EQ(c.findings(), 0u);
+}
+
+TEST(MsrpTracker, TwoSessionsToTheSameEndpoint) {
+    // Bug: two sessions to one MSRP port from one host, each on its own connection: both connections
+    // went to the later session, and the first one's SEND was called a path mismatch.
+    Chat c;
+    c.offer_answer(1, 0.0, "call-1", 1, media("10.201.1.152", 53502, "alicesid", nullptr),
+                   media("10.207.1.100", 15002, "bobsid", nullptr));
+    c.offer_answer(3, 0.1, "call-2", 1, media("10.201.1.152", 53504, "alicesid2", nullptr),
+                   media("10.207.1.100", 15002, "bobsid2", nullptr));
+    const MsrpMessage send = Chat::send("aaaa1111", "bobsid", "alicesid");
+    c.t.on_tcp(seg(6, 1.0, true, 100, 0, 0, "S"), nullptr, c.out);
+    c.t.on_tcp(seg(9, 1.1, true, 101, 901, static_cast<std::uint32_t>(send.length), "PA"), &send, c.out);
+    EXPECT_EQ(c.findings(), 0u);
+    ASSERT_EQ(of(c.out, NoteKind::conn_call_id).size(), 1u);
+    EXPECT_EQ(of(c.out, NoteKind::conn_call_id)[0]->text, "call-1");
+    EXPECT_EQ(of(c.out, NoteKind::conn_opened_by)[0]->text, "offerer 10.201.1.152:53502");
+}
+
+TEST(MsrpTracker, DeclinedChatIsNoSession) {
+    // Bug: an answer rejecting the chat stream (port 0) while accepting the call was tracked as a
+    // session, so the call's BYE said it ended unbound and a bind timeout fired.
+    Chat c;
+    const SdpMsrp offer = media("10.201.1.152", 53502, "alicesid", nullptr);
+    const SdpMsrp declined = parse_sdp_msrp(
+        "c=IN IP4 10.207.1.100\r\nm=message 0 TCP/MSRP *\r\na=path:msrp://10.207.1.100:15002/bobsid;tcp\r\n");
+    c.offer_answer(1, 0.0, "call-1", 1, offer, declined);
+    EXPECT_TRUE(of(c.out, NoteKind::connection_model).empty());
+    c.bye(20, 30.0, "call-1");
+    EXPECT_EQ(c.findings(), 0u);
+}
+
+TEST(MsrpTracker, BindTimerStartsAtTheFinalAnswer) {
+    // Bug: an answer in a 183 started the bind timer, so a user who took 15 s to accept got a bind
+    // timeout although the offerer's SEND came right after the 200 OK.
+    Chat c;
+    const SdpMsrp offer = media("10.201.1.152", 53502, "alicesid", nullptr);
+    const SdpMsrp answer = media("10.207.1.100", 15002, "bobsid", nullptr);
+    c.t.on_sip(sip(1, 0.0, "INVITE", 0, &offer), c.out);
+    c.t.on_sip(sip(2, 0.1, nullptr, 183, &answer), c.out);
+    EXPECT_EQ(of(c.out, NoteKind::connection_model).size(), 2u);  // on the 183, written back onto the offer
+    c.t.tick(3, 15.0, c.out);
+    c.t.on_sip(sip(3, 15.0, nullptr, 200, &answer), c.out);
+    const MsrpMessage send = Chat::send("aaaa1111", "bobsid", "alicesid");
+    c.t.on_tcp(seg(6, 15.1, true, 100, 0, 0, "S"), nullptr, c.out);
+    c.t.tick(9, 15.2, c.out);
+    c.t.on_tcp(seg(9, 15.2, true, 101, 901, static_cast<std::uint32_t>(send.length), "PA"), &send, c.out);
+    c.t.tick(10, 15.3, c.out);
+    c.t.on_tcp(seg(10, 15.3, false, 901, 101 + static_cast<std::uint32_t>(send.length), 0, "A"), nullptr, c.out);
+    c.t.tick(11, 26.0, c.out);
+    EXPECT_TRUE(of(c.out, NoteKind::bind_timeout).empty());
+    // Without any SEND, the timeout counts from the 200 OK (frame 3), not from the 183.
+    Chat d;
+    d.t.on_sip(sip(1, 0.0, "INVITE", 0, &offer), d.out);
+    d.t.on_sip(sip(2, 0.1, nullptr, 183, &answer), d.out);
+    d.t.on_sip(sip(3, 15.0, nullptr, 200, &answer), d.out);
+    d.t.tick(4, 24.0, d.out);
+    EXPECT_TRUE(of(d.out, NoteKind::bind_timeout).empty());
+    d.t.tick(5, 25.5, d.out);
+    ASSERT_EQ(of(d.out, NoteKind::bind_timeout).size(), 2u);
+    EXPECT_EQ(of(d.out, NoteKind::bind_timeout)[1]->frame, 3u);
+}
+
 }  // namespace
 }  // namespace sipsleuth::core

@@ -191,6 +191,17 @@ TEST(ConnectionModel, EverySetupPair) {
         EXPECT_EQ(v.message.empty(), c.model != M::both_active && c.model != M::both_passive && c.model != M::holdconn);
     }
     EXPECT_STREQ(connection_models().name(4), "Both active (RFC 6135 alternative connection model)");
+    EXPECT_EQ(connection_model(R::active, R::active).message,
+              "Offer and answer both say a=setup:active (RFC 6135 alternative connection model): both ends connect "
+              "and neither listens, which works only through a relay that splices the two TCP connections; SENDs may "
+              "never be answered");
+    // Bug: an offer without a=setup was said to say a=setup:active.
+    const ConnectionVerdict v = connection_model(R::absent, R::active);
+    EXPECT_EQ(v.model, M::both_active);
+    EXPECT_EQ(v.message,
+              "The offer has no a=setup, so the offerer connects (RFC 4975 section 5.4), and the answer says "
+              "a=setup:active: both ends connect and neither listens, which works only through a relay that splices "
+              "the two TCP connections; SENDs may never be answered");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <unordered_set>
 
 namespace sipsleuth::core {
 
@@ -322,25 +323,39 @@ void MsrpTracker::on_sip(const SipEvent& sip, std::vector<Note>& out) {
     const std::string dialog = sip.call_id + '\x1f' + sip.from_tag;
     const std::string key = dialog + '\x1f' + std::to_string(sip.cseq);
     if (sip.is_request && sip.method == "BYE") {
-        for (std::size_t i = 0; i < sessions_.size(); ++i) {
-            Session& s = sessions_[i];
-            if (s.call_id != sip.call_id || !s.answered || s.ended) continue;
+        // Every offer/answer of the dialog (a re-INVITE makes another) ends; the dialog ended unbound
+        // when none of them saw a SEND answered 200. One pass over the open state for all of them, so a
+        // hostile capture with many re-INVITEs or BYEs costs no product of the tables' sizes.
+        std::optional<std::size_t> first;
+        bool any_200 = false, connects = false;
+        std::unordered_set<std::size_t> ending;
+        auto range = by_call_.equal_range(sip.call_id);
+        for (auto it = range.first; it != range.second; ++it) {
+            Session& s = sessions_[it->second];
+            if (!s.answered || s.ended) continue;
             s.ended = true;
-            for (auto& [sid, w] : watches_)
-                if (w.session == i) w.closed = true;
+            ending.insert(it->second);
+            if (!first || it->second < *first) first = it->second;
+            any_200 = any_200 || s.any_200;
             // A session where nobody connects was reported on its answer already.
-            const bool connects = s.verdict.offerer_connects || s.verdict.answerer_connects;
-            if (!s.any_200 && connects)
-                out.push_back({NoteKind::session_ended_unbound, sip.frame, 0, 0,
-                               "BYE " + seconds_text(sip.time - s.answer_time) + " s after the SDP answer (frame " +
-                                   std::to_string(s.answer_frame) + ") and no SEND of this session got a 200 OK"});
-            for (const std::string& k : open_txns_) {
-                auto it = txns_.find(k);
-                if (it != txns_.end() && it->second.session == i && !it->second.answered && !it->second.reported)
-                    unanswered(it->second, sip.frame, sip.time, "the session ended (BYE)", out);
-            }
-            incomplete_messages([i](const Chunks& ch) { return ch.session == i; }, sip.frame, "the session ended (BYE)",
-                                out);
+            connects = connects || s.verdict.offerer_connects || s.verdict.answerer_connects;
+        }
+        if (ending.empty()) return;
+        auto ends = [&ending](const std::optional<std::size_t>& i) { return i && ending.count(*i); };
+        for (auto& [sid, w] : watches_)
+            if (ending.count(w.session)) w.closed = true;
+        for (const std::string& k : open_txns_) {
+            auto it = txns_.find(k);
+            if (it != txns_.end() && ends(it->second.session) && !it->second.answered && !it->second.reported)
+                unanswered(it->second, sip.frame, sip.time, "the session ended (BYE)", out);
+        }
+        incomplete_messages([&ends](const Chunks& ch) { return ends(ch.session); }, sip.frame, "the session ended (BYE)",
+                            out);
+        if (first && !any_200 && connects) {
+            const Session& s = sessions_[*first];
+            out.push_back({NoteKind::session_ended_unbound, sip.frame, 0, 0,
+                           "BYE " + seconds_text(sip.time - s.answer_time) + " s after the SDP answer (frame " +
+                               std::to_string(s.answer_frame) + ") and no SEND of this session got a 200 OK"});
         }
         return;
     }
@@ -349,6 +364,12 @@ void MsrpTracker::on_sip(const SipEvent& sip, std::vector<Note>& out) {
     if (sdp.media.empty()) return;
     const SdpMsrpMedia& m = sdp.media.front();
     sdp_notes(m, sip.frame, out);
+    // Port 0 rejects or removes the stream (RFC 3264 section 6): a chat declined in an answer that
+    // accepts the audio is no session, and must not be judged unbound.
+    if (m.port == 0) {
+        if (!sip.is_request && sip.status >= 200) pending_offers_.erase(key);
+        return;
+    }
     if (sip.is_request && (sip.method == "INVITE" || sip.method == "UPDATE")) {
         if (sessions_.size() >= limits_.max_sessions) {
             full(sip.frame, "msrpa.max_sessions", out);
@@ -366,6 +387,7 @@ void MsrpTracker::on_sip(const SipEvent& sip, std::vector<Note>& out) {
         o.setup = m.setup;
         sessions_.push_back(std::move(s));
         pending_offers_[key] = sessions_.size() - 1;
+        by_call_.emplace(sip.call_id, sessions_.size() - 1);
         return;
     }
     if (sip.is_request || sip.status < 200 || sip.status >= 300) {
@@ -405,9 +427,15 @@ void MsrpTracker::answer(Session& s, std::size_t index, const SipEvent& sip, std
         out.push_back({NoteKind::both_active, sip.frame, 0, 0, s.verdict.message});
     else if (model == ConnectionModel::both_passive || model == ConnectionModel::holdconn)
         out.push_back({NoteKind::nobody_connects, sip.frame, 0, 0, s.verdict.message});
-    if (!first) return;
-    for (int p = 0; p < 2; ++p)
-        if (!s.side[p].host.empty()) by_endpoint_.emplace(endpoint(s.side[p].host, s.side[p].port), index);
+    if (first)
+        for (int p = 0; p < 2; ++p) {
+            if (!s.side[p].host.empty()) by_endpoint_.emplace(endpoint(s.side[p].host, s.side[p].port), index);
+            if (!s.side[p].sid.empty()) by_sid_[s.side[p].sid] = index;
+        }
+    // The bind timer starts at the 2xx: an answer in a 18x (early media) may come long before the
+    // user accepts, and a call cancelled after it has no session to bind.
+    if (s.watched || sip.status < 200) return;
+    s.watched = true;
     // The sides that must receive a SEND to bind: the passive (accepting) one, or both in ACM.
     if (model == ConnectionModel::both_passive || model == ConnectionModel::holdconn) return;
     for (int p = 0; p < 2; ++p) {
@@ -501,6 +529,45 @@ void MsrpTracker::unanswered(Txn& t, std::uint32_t frame, double time, const std
 }
 
 void MsrpTracker::on_tcp(const TcpEvent& tcp, const MsrpMessage* msg, std::vector<Note>& out) {
+    std::vector<MsrpMessage> msgs;
+    if (msg) msgs.push_back(*msg);
+    on_tcp(tcp, msgs, out);
+}
+
+bool MsrpTracker::has_sid(std::size_t session, const MsrpMessage& msg) const {
+    const std::string to = msg.to_session_id(), from = msg.from_session_id();
+    for (const Side& side : sessions_[session].side)
+        if (!side.sid.empty() && (side.sid == to || side.sid == from)) return true;
+    return false;
+}
+
+std::optional<std::size_t> MsrpTracker::session_of(const Conn& c, const MsrpMessage& msg) const {
+    if (c.session && has_sid(*c.session, msg)) return c.session;
+    for (const std::string& sid : {msg.to_session_id(), msg.from_session_id()}) {
+        if (sid.empty()) continue;
+        auto it = by_sid_.find(sid);
+        if (it != by_sid_.end()) return it->second;
+    }
+    return c.session;
+}
+
+void MsrpTracker::adopt_session(Conn& c, const MsrpMessage& msg) const {
+    // The connection went to the latest session with its server endpoint (or to none, when it opened
+    // before the answer was seen); a first SEND naming another session whose SDP has that endpoint
+    // belongs to that one (two sessions between the same hosts).
+    if (c.first_send_checked || msg.method != "SEND" || (c.session && has_sid(*c.session, msg))) return;
+    const std::optional<std::size_t> named = session_of(Conn{}, msg);
+    if (!named) return;
+    for (int p = 0; p < 2; ++p) {
+        const Side& srv = sessions_[*named].side[p];
+        if (srv.host != c.server || srv.port != c.server_port) continue;
+        c.session = named;
+        c.client_party = p == offerer ? answerer : offerer;
+        return;
+    }
+}
+
+void MsrpTracker::on_tcp(const TcpEvent& tcp, const std::vector<MsrpMessage>& msgs, std::vector<Note>& out) {
     Conn* c = connection(tcp, out);
     if (!c) return;
     const bool from_client = tcp.src == c->client && tcp.src_port == c->client_port;
@@ -542,22 +609,33 @@ void MsrpTracker::on_tcp(const TcpEvent& tcp, const MsrpMessage* msg, std::vecto
             }
         }
     }
-    if (msg && msg->valid) {
-        if (c->session) {
-            const Session& s = sessions_[*c->session];
+    std::uint32_t offset = 0;
+    std::optional<std::size_t> shown;  // the session whose connection fields this frame shows
+    for (const MsrpMessage& msg : msgs) {
+        const std::uint32_t seq = tcp.seq + offset;
+        offset += static_cast<std::uint32_t>(msg.length);
+        if (!msg.valid) continue;
+        if (!msg.is_response) adopt_session(*c, msg);
+        const std::optional<std::size_t> session = session_of(*c, msg);
+        if (session && !shown) {
+            shown = session;
+            const Session& s = sessions_[*session];
             out.push_back({NoteKind::conn_sdp_answer, tcp.frame, s.answer_frame, 0, ""});
             out.push_back({NoteKind::conn_call_id, tcp.frame, 0, 0, s.call_id});
-            if (c->syn_seen) {
+            if (c->syn_seen && session == c->session) {
                 const char* who = c->client_party == offerer ? "offerer " : "answerer ";
                 out.push_back({NoteKind::conn_opened_by, tcp.frame, 0, 0, who + endpoint(c->client, c->client_port)});
             }
         }
-        if (msg->is_response)
-            on_response(tcp, *c, *msg, out);
+        if (msg.is_response)
+            on_response(tcp, *c, msg, out);
         else
-            on_request(tcp, *c, *msg, out);
+            on_request(tcp, seq, *c, msg, out);
     }
-    if (tcp.fin || tcp.rst) {
+    // Each side's first FIN and the first RST close transactions; repeated flags cost nothing more.
+    const std::uint8_t close_bit = tcp.rst ? 4 : from_client ? 1 : 2;
+    if ((tcp.fin || tcp.rst) && !(c->closes & close_bit)) {
+        c->closes |= close_bit;
         const std::string why = tcp.rst ? "the connection was reset" : "the connection was closed";
         for (const std::string& k : open_txns_) {
             auto it = txns_.find(k);
@@ -569,7 +647,8 @@ void MsrpTracker::on_tcp(const TcpEvent& tcp, const MsrpMessage* msg, std::vecto
     }
 }
 
-void MsrpTracker::on_request(const TcpEvent& tcp, Conn& c, const MsrpMessage& msg, std::vector<Note>& out) {
+void MsrpTracker::on_request(const TcpEvent& tcp, std::uint32_t seq, Conn& c, const MsrpMessage& msg,
+                             std::vector<Note>& out) {
     const bool from_client = tcp.src == c.client && tcp.src_port == c.client_port;
     // Who opened the connection against who the SDP said should (first message only).
     if (c.session && !c.first_send_checked && msg.method == "SEND") {
@@ -626,12 +705,12 @@ void MsrpTracker::on_request(const TcpEvent& tcp, Conn& c, const MsrpMessage& ms
     t.to_sid = msg.to_session_id();
     t.message_id = msg.message_id;
     t.from_client = from_client;
-    t.seq = tcp.seq;
-    t.seq_end = tcp.seq + static_cast<std::uint32_t>(msg.length);
-    t.session = c.session;
+    t.seq = seq;
+    t.seq_end = seq + static_cast<std::uint32_t>(msg.length);
+    t.session = session_of(c, msg);
     // RFC 4975 section 7.1.2: no response to a REPORT, nor to a SEND with Failure-Report: no.
     t.expects_response = msg.method != "REPORT" && !iequals(msg.failure_report, "no");
-    by_seq_[{tcp.stream, (std::uint64_t(from_client) << 32) | tcp.seq}] = key;
+    by_seq_[{tcp.stream, (std::uint64_t(from_client) << 32) | seq}] = key;
     if (t.method == "SEND" && !t.to_sid.empty()) {
         auto w = watches_.find(t.to_sid);
         if (w != watches_.end() && w->second.send_frames.size() < 64) w->second.send_frames.push_back(tcp.frame);
@@ -652,7 +731,7 @@ void MsrpTracker::on_request(const TcpEvent& tcp, Conn& c, const MsrpMessage& ms
                 Chunks& ch = found->second;
                 if (ch.count == 0) {
                     ch.stream = tcp.stream;
-                    ch.session = c.session;
+                    ch.session = t.session;
                     ch.message_id = msg.message_id;
                     ch.content_type = msg.content_type;
                 }

@@ -308,10 +308,13 @@ ConnectionVerdict connection_model(SetupRole offer, SetupRole answer) {
     } else if (o == SetupRole::active && a == SetupRole::active) {
         v.model = ConnectionModel::both_active;
         v.offerer_connects = v.answerer_connects = true;
-        v.message =
-            "Offer and answer both say a=setup:active (RFC 6135 alternative connection model): both ends "
-            "connect and neither listens, which works only through a relay that splices the two TCP "
-            "connections; SENDs may never be answered";
+        // Only the offer may lack a=setup here (an absent answer is passive).
+        v.message = std::string(offer == SetupRole::active
+                                    ? "Offer and answer both say a=setup:active (RFC 6135 alternative connection model)"
+                                    : "The offer has no a=setup, so the offerer connects (RFC 4975 section 5.4), and "
+                                      "the answer says a=setup:active") +
+                    ": both ends connect and neither listens, which works only through a relay that splices the two "
+                    "TCP connections; SENDs may never be answered";
     } else if (o == SetupRole::passive && a == SetupRole::passive) {
         v.model = ConnectionModel::both_passive;
         v.message = "Offer and answer both end up passive: both ends wait for a connection and nobody connects";

@@ -71,8 +71,9 @@ struct MsrpMessage {
     std::vector<MsrpProblem> problems;
     /// Session id of the last To-Path URI (the receiving session); empty when none.
     std::string to_session_id() const { return to_path.empty() ? std::string() : to_path.back().session_id; }
-    /// Session id of the first From-Path URI (the sending session); empty when none.
-    std::string from_session_id() const { return from_path.empty() ? std::string() : from_path.front().session_id; }
+    /// Session id of the last From-Path URI (the sending session: each relay puts its own URI in front,
+    /// RFC 4976); empty when none.
+    std::string from_session_id() const { return from_path.empty() ? std::string() : from_path.back().session_id; }
 };
 
 /// Limits on one message: header lines examined, bytes searched for the end-line.
@@ -180,6 +181,9 @@ public:
     void on_sip(const SipEvent& sip, std::vector<Note>& out);
     /// Every TCP segment that wants_segment() accepted; with msg when it starts an MSRP message.
     void on_tcp(const TcpEvent& tcp, const MsrpMessage* msg, std::vector<Note>& out);
+    /// The same for a segment carrying several MSRP messages back to back from the start of its payload
+    /// (a SEND and the 200 for the peer's SEND often share one): each one's length places the next.
+    void on_tcp(const TcpEvent& tcp, const std::vector<MsrpMessage>& msgs, std::vector<Note>& out);
     /// True when the segment belongs to a tracked connection or opens one to a known MSRP endpoint.
     bool wants_segment(std::uint32_t stream, bool syn, const std::string& dst, std::uint16_t dst_port) const;
     bool empty() const { return sessions_.empty(); }
@@ -196,13 +200,14 @@ private:
         std::uint32_t cseq = 0, offer_frame = 0, answer_frame = 0;
         double answer_time = 0;
         Side side[2];
-        bool answered = false, any_200 = false, ended = false;
+        bool answered = false, any_200 = false, ended = false, watched = false;
         ConnectionVerdict verdict{};
     };
     struct Conn {
         std::string client, server;
         std::uint16_t client_port = 0, server_port = 0;
         bool syn_seen = false, first_send_checked = false;
+        std::uint8_t closes = 0;  ///< 1: the client's FIN seen, 2: the server's, 4: a RST
         std::optional<std::size_t> session;
         Party client_party = offerer;
         std::vector<std::string> undelivered[2];  ///< [0] requests from the server, [1] from the client
@@ -238,7 +243,15 @@ private:
     Conn* connection(const TcpEvent& tcp, std::vector<Note>& out);
     std::optional<std::size_t> find_session(const std::string& server, std::uint16_t server_port,
                                             const std::string& client, Party* client_party) const;
-    void on_request(const TcpEvent& tcp, Conn& c, const MsrpMessage& msg, std::vector<Note>& out);
+    /// The session a message belongs to: the connection's when the message's session ids are its,
+    /// else the latest answered session with one of those ids (a connection reused by a later session,
+    /// RFC 4975 section 5.4), else the connection's.
+    std::optional<std::size_t> session_of(const Conn& c, const MsrpMessage& msg) const;
+    bool has_sid(std::size_t session, const MsrpMessage& msg) const;
+    /// Before a connection's first SEND is checked: moves the connection to the session that SEND names
+    /// when that session's SDP has the connection's server endpoint.
+    void adopt_session(Conn& c, const MsrpMessage& msg) const;
+    void on_request(const TcpEvent& tcp, std::uint32_t seq, Conn& c, const MsrpMessage& msg, std::vector<Note>& out);
     void on_response(const TcpEvent& tcp, Conn& c, const MsrpMessage& msg, std::vector<Note>& out);
     void delivered(Txn& t);
     void unanswered(Txn& t, std::uint32_t frame, double time, const std::string& why, std::vector<Note>& out);
@@ -253,6 +266,8 @@ private:
     std::deque<Session> sessions_;
     std::unordered_map<std::string, std::size_t> pending_offers_;    // dialog + CSeq -> session
     std::unordered_multimap<std::string, std::size_t> by_endpoint_;  // host:port of either side -> session
+    std::unordered_map<std::string, std::size_t> by_sid_;            // a=path session id -> latest session
+    std::unordered_multimap<std::string, std::size_t> by_call_;      // SIP Call-ID -> its sessions
     std::unordered_map<std::uint32_t, Conn> conns_;
     std::unordered_map<std::string, Txn> txns_;
     std::map<std::pair<std::uint32_t, std::uint64_t>, std::string> by_seq_;  // (stream, side<<32|seq) -> txn key
