@@ -591,5 +591,30 @@ TEST(MsrpTracker, BindTimerStartsAtTheFinalAnswer) {
     EXPECT_EQ(of(d.out, NoteKind::bind_timeout)[1]->frame, 3u);
 }
 
+TEST(MsrpTracker, FailureReportPartialExpectsNoOk) {
+    // Bug: a SEND with Failure-Report: partial (RFC 4975 section 7.1.2: failure responses only; what
+    // Blink sends for chat messages) was reported unanswered when, correctly, no 200 OK came.
+    Chat c;
+    const SdpMsrp offer = media("10.201.1.152", 53502, "alicesid", nullptr);
+    const SdpMsrp answer = media("10.207.1.100", 15002, "bobsid", nullptr);
+    c.offer_answer(1, 0.0, "call-1", 1, offer, answer);
+    const MsrpMessage bind = Chat::send("aaaa1111", "bobsid", "alicesid");
+    const MsrpMessage ok = Chat::ok("aaaa1111", "alicesid", "bobsid");
+    MsrpMessage chat = parse_msrp_message(
+        "MSRP cccc3333 SEND\r\nTo-Path: msrp://10.207.1.100:15002/bobsid;tcp\r\n"
+        "From-Path: msrp://10.201.1.152:53502/alicesid;tcp\r\nMessage-ID: m2\r\nSuccess-Report: yes\r\n"
+        "Failure-Report: partial\r\nByte-Range: 1-2/2\r\nContent-Type: text/plain\r\n\r\nhi\r\n-------cccc3333$\r\n");
+    ASSERT_EQ(chat.failure_report, "partial");
+    const auto bind_len = static_cast<std::uint32_t>(bind.length);
+    c.t.on_tcp(seg(6, 1.0, true, 100, 0, 0, "S"), nullptr, c.out);
+    c.t.on_tcp(seg(9, 1.1, true, 101, 901, bind_len, "PA"), &bind, c.out);
+    c.t.on_tcp(seg(10, 1.12, false, 901, 101 + bind_len, static_cast<std::uint32_t>(ok.length), "PA"), &ok, c.out);
+    c.t.on_tcp(seg(11, 2.0, true, 101 + bind_len, 901 + static_cast<std::uint32_t>(ok.length),
+                   static_cast<std::uint32_t>(chat.length), "PA"),
+               &chat, c.out);
+    c.bye(20, 60.0, "call-1");
+    EXPECT_EQ(c.findings(), 0u);
+}
+
 }  // namespace
 }  // namespace sipsleuth::core

@@ -708,8 +708,11 @@ void MsrpTracker::on_request(const TcpEvent& tcp, std::uint32_t seq, Conn& c, co
     t.seq = seq;
     t.seq_end = seq + static_cast<std::uint32_t>(msg.length);
     t.session = session_of(c, msg);
-    // RFC 4975 section 7.1.2: no response to a REPORT, nor to a SEND with Failure-Report: no.
-    t.expects_response = msg.method != "REPORT" && !iequals(msg.failure_report, "no");
+    // RFC 4975 section 7.1.2: no response to a REPORT, none to a SEND with Failure-Report: no, and
+    // only failure responses to one with "partial" (Blink's msrplib sends chat messages that way, to
+    // turn off hop-by-hop 200 OKs): only a SEND that asks for a 200 can miss one.
+    t.expects_response = msg.method != "REPORT" && !iequals(msg.failure_report, "no") &&
+                         !iequals(msg.failure_report, "partial");
     by_seq_[{tcp.stream, (std::uint64_t(from_client) << 32) | seq}] = key;
     if (t.method == "SEND" && !t.to_sid.empty()) {
         auto w = watches_.find(t.to_sid);
