@@ -612,6 +612,113 @@ def two_in_one_segment():
     return story
 
 
+def healthy_edge_cases():
+    """Healthy BLF traffic that must raise no finding (review of issue 3): the RLS's subscription to
+    208 over UDP. Call A rings and is answered; the RLS's 200 OK to the early NOTIFY is lost, so 208
+    retransmits it after the confirmed NOTIFY (an older CSeq, which the RLS rejects: not applied, no
+    version going back or skipped). Call B is a call picked up for 208 (INVITE with Replaces, answered
+    without alerting: RFC 3891): recipient, confirmed at once, with <replaces>. Call C is refused by do
+    not disturb: recipient, terminated, event rejected, code 486, never alerting."""
+    story = Story(EPOCH + 400.0)
+    br = Branches("edge")
+    call_id, rls_tag, tag208 = "s-293749793d9ff064-17", "4e1d7c20", "7a3f0b91-2c6e5d48"
+    sub = subscribe_208(story, br, 1, call_id=call_id, from_tag=rls_tag)
+    story.udp(SIPX, 5060, P208, 5060, sub)
+    story.advance(0.012)
+    story.udp(P208, 5060, SIPX, 5060, sip_response(sub, 202, "Accepted", to_tag=tag208,
+                                                    headers=[("Expires", "3600"), ("User-Agent", UA_330)]))
+
+    def dlg(name, **kw):
+        d = {"id": "id" + hexid("edge", name), "call_id": f"{hexid('edgecid', name)}@10.1.1.123",
+             "local_tag": hexid("edgelt", name), "remote_tag": hexid("edgert", name), "direction": "recipient",
+             "remote": f"sip:206@{DOMAIN}", "target": "sip:206@10.1.1.123"}
+        d.update(kw)
+        return d
+
+    a, b, c = dlg("a"), dlg("b"), dlg("c")
+    replaces = (f'</state>\n<replaces call-id="{hexid("edgeorig", "b")}@10.1.1.123" local-tag="{hexid("o1", "b")}" '
+                f'remote-tag="{hexid("o2", "b")}"/>').encode()
+    docs = [polycom_body(0, []), polycom_body(1, [dict(a, state="early")]),
+            polycom_body(2, [dict(a, state="confirmed")]),
+            polycom_body(3, [dict(a, state="terminated", event="remote-bye")]),
+            polycom_body(4, [dict(b, state="confirmed")]).replace(b"</state>", replaces),
+            polycom_body(5, [dict(b, state="terminated", event="remote-bye")]).replace(b"</state>", replaces),
+            polycom_body(6, [dict(c, state="terminated", event="rejected")]).replace(
+                b'<state event="rejected">', b'<state event="rejected" code="486">'),
+            polycom_body(7, [])]
+    early = None
+    for n, body in enumerate(docs):
+        story.advance(0.020 if n == 0 else 1.0)
+        req = notify_208(story, br, n + 1, body, call_id=call_id, from_tag=tag208, to_tag=rls_tag)
+        story.udp(P208, 5060, SIPX, 5060, req)
+        if n == 1:
+            early = req  # its 200 OK is lost
+            continue
+        story.advance(0.004)
+        story.udp(SIPX, 5060, P208, 5060, ok(req, UA_RLS))
+        if n == 2:  # T1 doubled: 208 retransmits the early NOTIFY after the confirmed one
+            story.advance(0.6)
+            story.udp(P208, 5060, SIPX, 5060, early)
+            story.advance(0.004)
+            story.udp(SIPX, 5060, P208, 5060, sip_response(early, 500, "Server Internal Error",
+                                                           headers=[("User-Agent", UA_RLS)]))
+    return story
+
+
+def rlmi_nested_list():
+    """RFC 4662 nested lists: the list has resource 208 (cid 1) and a sub-list (cid 2) whose part is
+    itself multipart/related, with its own RLMI root and 209's dialog-info part (cid 3). Every
+    instance is linked to its own multipart body's part; no part is unreferenced."""
+    inner_boundary = "3b7e0c914d2a6f58"
+    inner_rlmi = (f'<?xml version="1.0"?>\r\n<list xmlns="urn:ietf:params:xml:ns:rlmi" uri="sip:~~rl~F~207@{DOMAIN}" '
+                  f'version="1" fullState="true">\r\n  <resource uri="sip:209@{DOMAIN}">\r\n    <name>209</name>\r\n'
+                  f'    <instance id="consolidated" state="active" cid="3@{DOMAIN}"/>\r\n  </resource>\r\n'
+                  '</list>\r\n').encode()
+    inner = multipart([(f"sub@{DOMAIN}", "application/rlmi+xml", inner_rlmi),
+                       (f"3@{DOMAIN}", "application/dialog-info+xml",
+                        consolidated_body(8, []).replace(E208.encode(), f"sip:209@{DOMAIN}".encode()))])
+    inner = inner.replace(BOUNDARY.encode(), inner_boundary.encode())
+    inner_type = (f'multipart/related;type="application/rlmi+xml";start="<sub@{DOMAIN}>";'
+                  f'boundary="{inner_boundary}"')
+    outer = (f'<?xml version="1.0"?>\r\n<list xmlns="urn:ietf:params:xml:ns:rlmi" uri="{LIST_URI}" version="1" '
+             f'fullState="true">\r\n  <resource uri="{E208}">\r\n    <name>208</name>\r\n'
+             f'    <instance id="consolidated" state="active" cid="1@{DOMAIN}"/>\r\n  </resource>\r\n'
+             f'  <resource uri="sip:~~rl~F~207@{DOMAIN}">\r\n    <name>floor</name>\r\n'
+             f'    <instance id="sublist" state="active" cid="2@{DOMAIN}"/>\r\n  </resource>\r\n</list>\r\n').encode()
+    return rlmi_single(outer, [(f"1@{DOMAIN}", "application/dialog-info+xml", consolidated_body(24, [])),
+                               (f"2@{DOMAIN}", inner_type, inner)], 0x31)
+
+
+def rls_global_versions():
+    """Healthy: 207's subscription to its list while the RLS also serves other users' lists. sipXrls
+    numbers every consolidated dialog-info part from one global counter (ResourceCached::generateBody:
+    "we use a global version number in the ResourceListSet"), so 208's parts go 40, 41, 45, 46 while
+    the RLMI versions of this subscription go 0, 1, 2, 3: no NOTIFY is lost, nothing may fire."""
+    story = Story(EPOCH + 500.0)
+    br = Branches("global")
+    conn = TcpConnection(story, P207, 1095, SIPX, 5060, rtt=0.0006).handshake()
+    story.advance(0.002)
+    sub = subscribe_207(story, br, 1)
+    conn.send(CLIENT, sub)
+    story.advance(0.045)
+    accepted = sip_response(sub, 202, "Accepted", to_tag=TAG_RLS_207,
+                            headers=[("Contact", "<sip:~~rl~C~207@10.1.1.68:5130;transport=tcp>"),
+                                     ("Expires", "3600"), ("User-Agent", UA_RLS)])
+    c = {"id": "id" + hexid("global", "c"), "call_id": f"{hexid('globalcid', 'c')}@10.1.1.123",
+         "local_tag": hexid("globallt", "c"), "remote_tag": hexid("globalrt", "c"), "direction": "recipient",
+         "remote": f"sip:206@{DOMAIN}", "target": "sip:206@10.1.1.123"}
+    steps = [(40, []), (41, [dict(c, state="early")]), (45, [dict(c, state="confirmed")]),
+             (46, [dict(c, state="terminated", event="remote-bye")])]
+    for n, (version, dialogs) in enumerate(steps):
+        req = notify_207(story, br, n, rls_parts(n, version, dialogs))
+        conn.send(SERVER, accepted + req if n == 0 else req)
+        story.advance(0.030)
+        conn.send(CLIENT, ok(req, UA_650))
+        story.advance(3.0)
+    conn.close(CLIENT)
+    return story
+
+
 CAPTURES = {
     "dialoginfo_blf_ringing_not_reported.pcap": lambda: Field000(ringing_reported=False).build(),
     "dialoginfo_blf_healthy.pcap": lambda: Field000(ringing_reported=True).build(),
@@ -635,6 +742,9 @@ CAPTURES = {
         deep(f'<?xml version="1.0"?>\n<list xmlns="urn:ietf:params:xml:ns:rlmi" uri="{LIST_URI}" version="3" '
              'fullState="true">', "</list>"), [], 0x22),
     "rlmi_bad_links.pcap": rlmi_links,
+    "dialoginfo_healthy_edge_cases.pcap": healthy_edge_cases,
+    "rlmi_nested_list.pcap": rlmi_nested_list,
+    "dialoginfo_rls_global_versions.pcap": rls_global_versions,
 }
 
 

@@ -122,7 +122,8 @@ ws::Field hf_prev_frame{proto, "dialoginfo.track.previous_frame", "Previous NOTI
 ws::Field hf_prev_version{proto, "dialoginfo.track.previous_version", "Previous version", FT_UINT32, BASE_DEC, nullptr,
                           "The version of the previous document of this subscription for this entity."};
 ws::Field hf_retransmission{proto, "dialoginfo.track.retransmission", "Retransmission", FT_BOOLEAN, BASE_NONE, nullptr,
-                            "True when this NOTIFY repeats the previous one's CSeq: not checked again."};
+                            "True when this NOTIFY's CSeq is not above the previous one's (a retransmission, or out of order): "
+                            "not checked again."};
 ws::Field hf_related_frame{proto, "dialoginfo.track.related_frame", "Related frame", FT_FRAMENUM, BASE_NONE, nullptr,
                            "The earlier frame a subscription finding refers to."};
 
@@ -180,10 +181,12 @@ ws::ForeignField ff_to_tag{"sip.to.tag"};
 ws::ForeignField ff_cseq{"sip.CSeq.seq"};
 ws::ForeignField ff_event{"sip.Event"};
 ws::ForeignField ff_status{"sip.Status-Code"};
+ws::ForeignField ff_multipart{"mime_multipart"};
 
 int dissect_tracking(tvbuff_t*, packet_info*, proto_tree*, void*);
 ws::PostDissector tracking{proto, dissect_tracking,
-                           {&ff_sip, &ff_method, &ff_call_id, &ff_from_tag, &ff_to_tag, &ff_cseq, &ff_event, &ff_status}};
+                           {&ff_sip, &ff_method, &ff_call_id, &ff_from_tag, &ff_to_tag, &ff_cseq, &ff_event, &ff_status,
+                            &ff_multipart}};
 
 // Everything decided about one body: parsed on the first pass, the subscription checks added by the
 // post-dissector at the end of that pass.
@@ -275,8 +278,11 @@ void add_value(const ws::Tree& t, int hf, const core::XmlValue& v) {
 void render_participant(const ws::Tree& t, const core::DialogParticipant& p, const ParticipantFields& f,
                         packet_info* pinfo) {
     if (!p.present) return;
-    std::string label = f.node.id() == local.node.id() ? "Local" : "Remote";
-    if (!p.identities.empty()) label += ": " + p.identities.front().uri.value;
+    // Labels are formatted in packet memory: no C++ temporary may be alive if epan throws.
+    const char* side = f.node.id() == local.node.id() ? "Local" : "Remote";
+    const char* label = p.identities.empty()
+                            ? side
+                            : wmem_strdup_printf(pinfo->pool, "%s: %s", side, p.identities.front().uri.value.c_str());
     const ws::Tree pt = t.child(t.subtree(f.node, ett_participant, p.span, label));
     for (const core::DialogIdentity& id : p.identities) {
         add_value(pt, f.identity, id.uri);
@@ -322,7 +328,7 @@ proto_item* render_dialog(const ws::Tree& t, const core::DialogEntry& d, packet_
 }
 
 // The subscription checks, under the document (top) and on the dialog they are about.
-void render_track(const ws::Tree& t, proto_item* top, const std::vector<proto_item*>& dialogs,
+void render_track(const ws::Tree& t, proto_item* top, proto_item* const* dialogs, std::size_t n_dialogs,
                   const core::TrackResult& r, packet_info* pinfo) {
     const core::Span none{0, 0};
     if (r.retransmission) proto_item_set_generated(t.add_bool(hf_retransmission, none, true));
@@ -330,7 +336,7 @@ void render_track(const ws::Tree& t, proto_item* top, const std::vector<proto_it
     if (r.previous_version) proto_item_set_generated(t.add_uint(hf_prev_version, none, *r.previous_version));
     for (const core::TrackFinding& f : r.findings) {
         proto_item* at = top;
-        if (f.dialog && *f.dialog < dialogs.size() && dialogs[*f.dialog]) at = dialogs[*f.dialog];
+        if (f.dialog && *f.dialog < n_dialogs && dialogs[*f.dialog]) at = dialogs[*f.dialog];
         expert_add_info_format(pinfo, at, expert_for(f.kind), "%s", f.message.c_str());
         if (f.related_frame) {
             proto_tree* under = proto_item_get_subtree(at);
@@ -381,22 +387,25 @@ int dissect_dialoginfo(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void
                                v->captured, v->reported);
     proto_item_append_text(top, ": %s", v->summary.c_str());
     proto_item_set_generated(t.add_string(hf_summary, {0, 0}, v->summary));
-    std::vector<proto_item*> dialog_items;
+    // Dialog items in packet memory, not a std::vector: every call below may longjmp.
+    const std::size_t n_dialogs = info.decoded ? info.dialogs.size() : 0;
+    proto_item** dialog_items = wmem_alloc0_array(pinfo->pool, proto_item*, n_dialogs ? n_dialogs : 1);
     if (info.decoded) {
         if (info.version_value) t.add_uint(hf_version, info.version.span, *info.version_value);
         add_value(t, hf_state, info.state);
         add_value(t, hf_entity, info.entity);
-        for (const core::DialogEntry& d : info.dialogs) dialog_items.push_back(render_dialog(t, d, pinfo));
+        for (std::size_t i = 0; i < n_dialogs; ++i) dialog_items[i] = render_dialog(t, info.dialogs[i], pinfo);
     }
     ws::add_extensions(t, info.extensions, extension_fields(), pinfo);
     // Each problem on the bytes it is about.
     for (const core::DocProblem& p : info.problems) t.add_expert(expert_for(p.kind), pinfo, p.where, p.message);
-    render_track(t, top, dialog_items, v->track, pinfo);
+    render_track(t, top, dialog_items, n_dialogs, v->track, pinfo);
 
     if (fresh_stored) {
         ws::guard(proto, pinfo, top, [&] {
             if (!pending.empty() && pending.front().frame != pinfo->num) pending.clear();
-            pending.push_back({pinfo->num, slot, tvb_get_ds_tvb(tvb), tvb_raw_offset(tvb), top, top_tree, dialog_items});
+            pending.push_back({pinfo->num, slot, tvb_get_ds_tvb(tvb), tvb_raw_offset(tvb), top, top_tree,
+                               std::vector<proto_item*>(dialog_items, dialog_items + n_dialogs)});
         });
     }
     // SIP ends each message's text with " | " behind a fence; fence ours the same way (see ciscoalarm).
@@ -417,7 +426,8 @@ int dissect_tracking(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)
     }
     ws::guard(proto, pinfo, nullptr, [&] {
         const ws::Occurrences methods(tree, ff_method), call_ids(tree, ff_call_id), from_tags(tree, ff_from_tag),
-            to_tags(tree, ff_to_tag), cseqs(tree, ff_cseq), events(tree, ff_event), statuses(tree, ff_status);
+            to_tags(tree, ff_to_tag), cseqs(tree, ff_cseq), events(tree, ff_event), statuses(tree, ff_status),
+            multiparts(tree, ff_multipart);
         ws::for_each_message(tree, ff_sip, [&](const ws::Scope& m, guint) {
             // Only once a dialog-info subscription is being followed: the index is evidence for the
             // ringing check and costs memory on captures without BLF.
@@ -444,6 +454,11 @@ int dissect_tracking(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)
             if (key.call_id.empty()) continue;
             const guint32 cseq = static_cast<guint32>(ws::uint_value(cseqs.first_in(m)));
             core::TrackedDocument doc = core::tracked_document(v->info);
+            // A part of a multipart body (an RLS's resource list NOTIFY): its versions are the RLS's.
+            for (guint i = 0; i < multiparts.size() && !doc.in_list; ++i) {
+                const field_info* fi = multiparts.at(i);
+                doc.in_list = fi->ds_tvb == p.ds && fi->start <= p.offset && p.offset < fi->start + fi->length;
+            }
             for (core::TrackedDialog& d : doc.dialogs) {
                 const auto found = d.call_id.empty() ? provisionals.end() : provisionals.find(d.call_id);
                 if (found != provisionals.end()) std::tie(d.provisional_frame, d.provisional_code) = found->second;
@@ -455,7 +470,7 @@ int dissect_tracking(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)
     for (const Pending& p : pending) {
         if (p.frame != pinfo->num) continue;
         const Verdict* v = verdicts.find(p.frame, p.slot);
-        if (v) render_track(ws::Tree(p.tree, tvb), p.top, p.dialogs, v->track, pinfo);
+        if (v) render_track(ws::Tree(p.tree, tvb), p.top, p.dialogs.data(), p.dialogs.size(), v->track, pinfo);
     }
     pending.clear();
     return 0;

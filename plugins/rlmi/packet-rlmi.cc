@@ -179,9 +179,10 @@ void add_value(const ws::Tree& t, int hf, const core::XmlValue& v) {
 }
 
 // The links of each instance (under its subtree) and the parts no instance names (on the body).
-void render_links(const std::vector<proto_tree*>& instances, proto_item* top, const Links& l, packet_info* pinfo) {
+void render_links(proto_tree* const* instances, std::size_t n_instances, proto_item* top, const Links& l,
+                  packet_info* pinfo) {
     if (!l.done) return;
-    for (std::size_t i = 0; i < instances.size() && i < l.links.instance_part.size(); ++i) {
+    for (std::size_t i = 0; i < n_instances && i < l.links.instance_part.size(); ++i) {
         proto_tree* it = instances[i];
         if (const auto& part = l.links.instance_part[i]) {
             const core::RlmiPart& p = l.parts[*part];
@@ -245,7 +246,11 @@ int dissect_rlmi(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data
                                v->captured, v->reported);
     proto_item_append_text(top, ": %s", v->summary.c_str());
     proto_item_set_generated(t.add_string(hf_summary, {0, 0}, v->summary));
-    std::vector<proto_tree*> instance_trees;
+    // Instance subtrees in packet memory, not a std::vector: every call below may longjmp (the XML
+    // dissector too).
+    const std::size_t n_instances = r.decoded ? r.instance_count() : 0;
+    proto_tree** instance_trees = wmem_alloc0_array(pinfo->pool, proto_tree*, n_instances ? n_instances : 1);
+    std::size_t n_rendered = 0;
     if (r.decoded) {
         add_value(t, hf_uri, r.uri);
         if (r.version_value) t.add_uint(hf_version, r.version.span, *r.version_value);
@@ -272,19 +277,20 @@ int dissect_rlmi(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data
                 add_value(it, hf_instance_reason, in.reason);
                 add_value(it, hf_instance_cid, in.cid);
                 ws::add_extensions(it, in.extensions, extension_fields(), pinfo);
-                instance_trees.push_back(sub);
+                if (n_rendered < n_instances) instance_trees[n_rendered++] = sub;
             }
             ws::add_extensions(rt, res.extensions, extension_fields(), pinfo);
         }
     }
     ws::add_extensions(t, r.extensions, extension_fields(), pinfo);
     for (const core::DocProblem& p : r.problems) t.add_expert(expert_for(p.kind), pinfo, p.where, p.message);
-    render_links(instance_trees, top, v->links, pinfo);
+    render_links(instance_trees, n_rendered, top, v->links, pinfo);
 
     if (fresh_stored) {
         ws::guard(proto, pinfo, top, [&] {
             if (!pending.empty() && pending.front().frame != pinfo->num) pending.clear();
-            pending.push_back({pinfo->num, slot, tvb_get_ds_tvb(tvb), tvb_raw_offset(tvb), top, instance_trees});
+            pending.push_back({pinfo->num, slot, tvb_get_ds_tvb(tvb), tvb_raw_offset(tvb), top,
+                               std::vector<proto_tree*>(instance_trees, instance_trees + n_rendered)});
         });
     }
     col_append_str(pinfo->cinfo, COL_INFO, v->summary.c_str());
@@ -332,9 +338,19 @@ int dissect_links(tvbuff_t*, packet_info* pinfo, proto_tree* tree, void*) {
                 // A part ends where the next one starts: the multipart dissector sets each part item's
                 // length after dissecting it, which does not stick when the tree is not visible (the
                 // first pass of tshark -2), so item lengths are not used.
+                // Only mp's own parts: a nested resource list (RFC 4662 section 5) is a part that is itself
+                // multipart/related, and its parts belong to its own RLMI document.
                 std::vector<int> starts;
-                for (guint i = 0; i < parts.size(); ++i)
-                    if (inside(parts.at(i), mp)) starts.push_back(parts.at(i)->start);
+                for (guint i = 0; i < parts.size(); ++i) {
+                    const field_info* part = parts.at(i);
+                    if (!inside(part, mp)) continue;
+                    bool nested = false;
+                    for (guint j = 0; j < multiparts.size() && !nested; ++j) {
+                        const field_info* inner = multiparts.at(j);
+                        nested = inner != mp && inside(inner, mp) && inner->start < part->start && inside(part, inner);
+                    }
+                    if (!nested) starts.push_back(part->start);
+                }
                 for (std::size_t i = 0; i < starts.size(); ++i) {
                     const int end = i + 1 < starts.size() ? starts[i + 1] : mp->start + mp->length;
                     const ws::Scope scope{mp->ds_tvb, starts[i], end};
@@ -353,7 +369,7 @@ int dissect_links(tvbuff_t*, packet_info* pinfo, proto_tree* tree, void*) {
     // Items are added outside the guard: epan may longjmp, and no C++ temporary may then be alive.
     for (const Pending& p : pending) {
         if (p.frame != pinfo->num) continue;
-        if (const Verdict* v = verdicts.find(p.frame, p.slot)) render_links(p.instances, p.top, v->links, pinfo);
+        if (const Verdict* v = verdicts.find(p.frame, p.slot)) render_links(p.instances.data(), p.instances.size(), p.top, v->links, pinfo);
     }
     pending.clear();
     return 0;

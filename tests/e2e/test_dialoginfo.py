@@ -289,3 +289,43 @@ def test_tracking_bound_is_a_preference(ws, two_pass):
                      extra=opts) == [["55"]]
     assert ws.fields(FIELD, ["frame.number"], dfilter="dialoginfo.track.previous_frame && sip.Call-ID contains \"f827\"",
                      two_pass=two_pass, extra=opts) == []
+
+
+@BOTH
+def test_healthy_edge_cases_raise_nothing(ws, two_pass):
+    # Review of issue 3: a UDP retransmission arriving after a later NOTIFY (older CSeq, rejected by the
+    # subscriber), a call picked up with Replaces (answered without alerting) and a call refused by do
+    # not disturb are healthy BLF traffic: no finding, and the late retransmission is not applied.
+    cap = "dialoginfo_healthy_edge_cases.pcap"
+    rows = ws.fields(cap, ["frame.number", "sip.CSeq.seq", "dialoginfo.version", "dialoginfo.dialog.state",
+                           "dialoginfo.dialog.state.event", "dialoginfo.dialog.replaces.call_id",
+                           "dialoginfo.track.retransmission", "dialoginfo.track.previous_version"],
+                     dfilter="dialoginfo", two_pass=two_pass)
+    assert rows == [["3", "1", "0", "", "", "", "", ""],
+                    ["5", "2", "1", "early", "", "", "", "0"],
+                    ["6", "3", "2", "confirmed", "", "", "", "1"],
+                    ["8", "2", "1", "early", "", "", "1", ""],
+                    ["10", "4", "3", "terminated", "remote-bye", "", "", "2"],
+                    ["12", "5", "4", "confirmed", "", "97ba17c4@10.1.1.123", "", "3"],
+                    ["14", "6", "5", "terminated", "remote-bye", "97ba17c4@10.1.1.123", "", "4"],
+                    ["16", "7", "6", "terminated", "rejected", "", "", "5"],
+                    ["18", "8", "7", "", "", "", "", "6"]]
+    assert ws.experts(cap, "DialogInfo", two_pass=two_pass) == {}
+    assert ws.fields(cap, ["frame.number"], dfilter="_ws.expert.severity >= warning || _ws.malformed",
+                     two_pass=two_pass) == []
+
+
+
+@BOTH
+def test_rls_global_version_counter_is_not_a_loss(ws, two_pass):
+    # sipXrls numbers every consolidated part from one counter shared by all the lists it serves
+    # (review of issue 3): 208's parts jump 41 -> 45 while this subscription's RLMI versions are
+    # consecutive. Nothing was lost: no version_skipped, and the ringing was reported (frame 12).
+    cap = "dialoginfo_rls_global_versions.pcap"
+    rows = ws.fields(cap, ["frame.number", "rlmi.version", "dialoginfo.version", "dialoginfo.dialog.state",
+                           "dialoginfo.track.previous_version"], dfilter="dialoginfo", two_pass=two_pass)
+    assert rows == [["7", "0", "40", "terminated", ""], ["12", "1", "41", "early", "40"],
+                    ["17", "2", "45", "confirmed", "41"], ["22", "3", "46", "terminated", "45"]]
+    assert ws.experts(cap, "DialogInfo", two_pass=two_pass) == {("Notes", "Sequence", PLACEHOLDER): 1}
+    assert ws.fields(cap, ["frame.number"], dfilter="_ws.expert.severity >= warning || _ws.malformed",
+                     two_pass=two_pass) == []

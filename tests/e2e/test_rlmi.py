@@ -55,14 +55,14 @@ def test_field_case_and_healthy_twin_have_no_rlmi_finding(ws, two_pass):
 
 
 @pytest.mark.parametrize("capture", [FIELD, HEALTHY, "rlmi_bad_links.pcap", "rlmi_bad_malformed.pcap",
-                                     "rlmi_bad_missing_attributes.pcap"])
+                                     "rlmi_bad_missing_attributes.pcap", "rlmi_nested_list.pcap"])
 def test_list_fields_unchanged_with_and_without_sipsleuth(ws, plain, capture):
     # shared/DESIGN.md rule 7: the plugin takes application/rlmi+xml over from the XML dissector and
     # calls it on the same body, so Wireshark's own list.* and xml.* fields stay what they were.
     with_plugins = ws.fields(capture, LIST_FIELDS, dfilter="sip")
     without = plain.fields(capture, LIST_FIELDS, dfilter="sip")
     assert with_plugins == without
-    assert any(row[1] == LIST for row in without)
+    assert any(LIST in row[1].split(",") for row in without)
 
 
 def test_info_column(ws):
@@ -144,3 +144,21 @@ def test_links_without_the_dialoginfo_plugin(staged):
         assert "Instance consolidated: active -> part 2: application/dialog-info+xml" in proc.stdout
     finally:
         shutil.rmtree(ws.home, ignore_errors=True)
+
+
+@BOTH
+def test_nested_list_parts_linked_within_their_own_body(ws, two_pass):
+    # RFC 4662 nested lists (review of issue 3): the sub-list's part is itself multipart/related. Its
+    # inner parts belong to the inner RLMI document, not to the outer one: the outer instances link to
+    # outer parts 2 and 3, the inner instance to inner part 2, and no part is unreferenced.
+    cap = "rlmi_nested_list.pcap"
+    rows = ws.fields(cap, ["frame.number", "rlmi.uri", "rlmi.instance.cid", "rlmi.instance.part",
+                           "rlmi.instance.part_type"], dfilter="rlmi", two_pass=two_pass)
+    inner_type = ('multipart/related;type="application/rlmi+xml";start="<sub@victoria.pingtel.com>";'
+                  'boundary="3b7e0c914d2a6f58"')
+    assert rows == [["5", f"{LIST},sip:~~rl~F~207@victoria.pingtel.com",
+                     "1@victoria.pingtel.com,2@victoria.pingtel.com,3@victoria.pingtel.com", "2,3,2",
+                     f"application/dialog-info+xml,{inner_type},application/dialog-info+xml"]]
+    assert ws.experts(cap, "RLMI", two_pass=two_pass) == {}
+    assert ws.fields(cap, ["frame.number"], dfilter="_ws.expert.severity >= warning || _ws.malformed",
+                     two_pass=two_pass) == []

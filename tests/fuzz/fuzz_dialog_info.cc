@@ -6,6 +6,7 @@
 // must be valid UTF-8 and, as Wireshark keeps 240 bytes, built from shortened values.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "fuzz_support.h"
@@ -80,7 +81,10 @@ void exercise(std::string_view input, const XmlLimits& limits) {
         require(!p.message.empty(), "problem without a message");
         require_utf8(p.message, "problem message is not valid UTF-8");
     }
-    require_utf8(dialog_info_summary(d), "summary is not valid UTF-8");
+    const std::string summary = dialog_info_summary(d);
+    require_utf8(summary, "summary is not valid UTF-8");
+    for (const char c : summary)  // the Info column is one line
+        require(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f, "control character in the summary");
 
     DialogInfoTracker tracker(4, 8);
     const TrackedDocument doc = tracked_document(d);

@@ -5,6 +5,7 @@
 // root part.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "fuzz_support.h"
@@ -47,7 +48,10 @@ void exercise(std::string_view input, const XmlLimits& limits) {
         require(!p.message.empty(), "problem without a message");
         require_utf8(p.message, "problem message is not valid UTF-8");
     }
-    require_utf8(rlmi_summary(r), "summary is not valid UTF-8");
+    const std::string summary = rlmi_summary(r);
+    require_utf8(summary, "summary is not valid UTF-8");
+    for (const char c : summary)  // the Info column is one line
+        require(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f, "control character in the summary");
 
     // Parts named after the first instances' cids, plus a root: every link must point at a real part.
     std::vector<RlmiPart> parts(1);

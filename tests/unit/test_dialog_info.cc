@@ -339,4 +339,110 @@ TEST(DialogInfoTracker, BoundedWithOneNote) {
     EXPECT_EQ(t.tracked(), 2u);
 }
 
+// Review fixes: false positives on healthy BLF traces, and one-line texts -----------------------------
+
+TEST(DialogInfoTracker, UdpRetransmissionAfterALaterNotifyIsNotApplied) {
+    // NOTIFY 5 (early) is retransmitted after NOTIFY 6 (terminated) because its 200 OK was lost: the
+    // subscriber rejects the older CSeq (RFC 3261 section 12.2.2); no reused id, no skipped version.
+    DialogInfoTracker t;
+    t.notify(kSub, 4, doc(4, DocState::full, {}), 1);
+    t.notify(kSub, 5, doc(5, DocState::full, {dlg("a", recipient, DialogState::early)}), 3);
+    t.notify(kSub, 6, doc(6, DocState::full, {dlg("a", recipient, DialogState::terminated)}), 5);
+    const TrackResult r = t.notify(kSub, 5, doc(5, DocState::full, {dlg("a", recipient, DialogState::early)}), 6);
+    EXPECT_TRUE(r.retransmission);
+    EXPECT_TRUE(r.findings.empty());
+    const TrackResult next = t.notify(kSub, 7, doc(7, DocState::full, {}), 8);
+    EXPECT_TRUE(next.findings.empty());
+    EXPECT_EQ(next.previous_version, 6u);
+    EXPECT_EQ(next.previous_frame, 5u);
+}
+
+TEST(DialogInfoTracker, PickupOrTransferWithReplacesNeverRings) {
+    // An INVITE with Replaces is answered without alerting (RFC 3891 section 3): the caller whose call
+    // another phone picked up gets a recipient dialog that is confirmed at once.
+    DialogInfoTracker t;
+    t.notify(kSub, 1, doc(0, DocState::full, {}), 3);
+    TrackedDialog d = dlg("b", recipient, DialogState::confirmed, "pickup");
+    d.replaces = true;
+    EXPECT_TRUE(t.notify(kSub, 2, doc(1, DocState::full, {d}), 9).findings.empty());
+}
+
+TEST(DialogInfoTracker, CallRejectedWithoutAlertingIsNotBlamed) {
+    DialogInfoTracker t;
+    t.notify(kSub, 1, doc(0, DocState::full, {}), 3);
+    TrackedDialog dnd = dlg("c", recipient, DialogState::terminated, "dnd");
+    dnd.rejected = true;
+    EXPECT_TRUE(t.notify(kSub, 2, doc(1, DocState::full, {dnd}), 9).findings.empty());
+    // A call cancelled by the caller had to ring: still reported.
+    EXPECT_EQ(kinds(t.notify(kSub, 3, doc(2, DocState::full, {dlg("d", recipient, DialogState::terminated, "cancel")}), 11)),
+              std::vector<K>{K::ringing_not_reported});
+}
+
+TEST(DialogInfoTracker, RejectedFromEventOrCode) {
+    const auto rejected = [](const std::string& state) {
+        const std::string body = "<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" version=\"1\" state=\"full\" "
+                                 "entity=\"sip:208@h\"><dialog id=\"x\" direction=\"recipient\">" + state +
+                                 "</dialog></dialog-info>";
+        const TrackedDocument d = tracked_document(parse_dialog_info(body));
+        return d.dialogs.at(0).rejected;
+    };
+    EXPECT_TRUE(rejected("<state event=\"rejected\" code=\"486\">terminated</state>"));
+    EXPECT_TRUE(rejected("<state event=\"error\">terminated</state>"));
+    EXPECT_TRUE(rejected("<state code=\"480\">terminated</state>"));
+    EXPECT_FALSE(rejected("<state event=\"cancelled\" code=\"487\">terminated</state>"));
+    EXPECT_FALSE(rejected("<state code=\"487\">terminated</state>"));
+    EXPECT_FALSE(rejected("<state event=\"remote-bye\">terminated</state>"));
+    EXPECT_FALSE(rejected("<state>terminated</state>"));
+    EXPECT_FALSE(rejected("<state code=\"486\">confirmed</state>"));
+}
+
+TEST(DialogInfoTracker, ForkedCallRingingUnderAnotherDialogId) {
+    // A notifier that sees the forks reports each early dialog; the answered one has its own id and tags.
+    DialogInfoTracker t;
+    t.notify(kSub, 1, doc(0, DocState::full, {}), 3);
+    TrackedDialog fork = dlg("fork1", recipient, DialogState::early, "forked");
+    fork.local_tag = "t1";
+    t.notify(kSub, 2, doc(1, DocState::full, {fork}), 5);
+    TrackedDialog answered = dlg("fork2", recipient, DialogState::confirmed, "forked");
+    answered.local_tag = "t2";
+    EXPECT_TRUE(t.notify(kSub, 3, doc(2, DocState::full, {answered}), 7).findings.empty());
+}
+
+TEST(DialogInfoTracker, DialogFirstSeenAfterLostVersionsIsNotBlamed) {
+    // Versions 1 and 2 are missing: one of them may have reported the call early.
+    DialogInfoTracker t;
+    t.notify(kSub, 1, doc(0, DocState::full, {}), 3);
+    EXPECT_EQ(kinds(t.notify(kSub, 4, doc(3, DocState::full, {dlg("e", recipient, DialogState::confirmed)}), 9)),
+              std::vector<K>{K::version_skipped});
+    EXPECT_TRUE(t.notify(kSub, 5, doc(4, DocState::full, {dlg("e", recipient, DialogState::terminated)}), 11)
+                    .findings.empty());
+}
+
+TEST(DialogInfoTracker, ResourceListPartsNumberedByTheRls) {
+    // sipXrls numbers consolidated parts from one counter for every resource it serves: gaps are healthy.
+    DialogInfoTracker t;
+    TrackedDocument first = doc(40, DocState::full, {});
+    first.in_list = true;
+    t.notify(kSub, 0, first, 7);
+    TrackedDocument later = doc(45, DocState::full, {});
+    later.in_list = true;
+    const TrackResult r = t.notify(kSub, 1, later, 17);
+    EXPECT_TRUE(r.findings.empty());
+    EXPECT_EQ(r.previous_version, 40u);
+}
+
+TEST(DialogInfo, ControlCharactersEscapedInOneLineTexts) {
+    // Decoded &#10; in the entity would break the Info column and tshark's one-line output.
+    const DialogInfo d = parse_dialog_info(
+        "<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" version=\"1\" state=\"full\" "
+        "entity=\"sip:208@h&#10;X: y&#13;\"><dialog id=\";\"><state>terminated</state></dialog></dialog-info>");
+    EXPECT_EQ(d.entity.value, "sip:208@h\nX: y\r");
+    EXPECT_EQ(dialog_info_summary(d), "dialog-info v1 full sip:208@h\\nX: y\\r: 1 dialog (placeholder)");
+    ASSERT_EQ(d.problems.size(), 1u);
+    EXPECT_EQ(d.problems[0].message,
+              "Placeholder dialog id \";\" synthesized by the Resource List Server: sip:208@h\\nX: y\\r reports no "
+              "current dialog, this is not a call");
+    EXPECT_EQ(escape_controls(std::string("a\tb\x01\x7f", 5)), "a\\tb\\x01\\x7f");
+}
+
 }  // namespace

@@ -8,6 +8,13 @@
 namespace sipsleuth::core {
 namespace {
 
+// A value in a one-line summary (Info column): cut to 128 bytes, control characters escaped.
+std::string summary_value(const std::string& value) {
+    bool cut = false;
+    std::string s = escape_controls(sanitize_utf8(value, 128, &cut));
+    return cut ? s + "..." : s;
+}
+
 constexpr std::array<const char*, 5> kStates = {"trying", "proceeding", "early", "confirmed", "terminated"};
 // RFC 4235 section 4.1.3 (event attribute of <state>).
 constexpr std::array<const char*, 7> kEvents = {"cancelled", "rejected", "replaced", "local-bye",
@@ -257,9 +264,9 @@ DialogInfo parse_dialog_info(std::string_view body, const XmlLimits& limits) {
 std::string dialog_brief(const DialogEntry& d) {
     if (d.placeholder) return "placeholder";
     std::string s;
-    if (d.direction_kind != DialogDirection::absent) s = d.direction_kind == DialogDirection::unknown ? d.direction.value : dialog_direction_name(d.direction_kind);
+    if (d.direction_kind != DialogDirection::absent) s = d.direction_kind == DialogDirection::unknown ? short_value(d.direction.value) : dialog_direction_name(d.direction_kind);
     const std::string state = d.state_kind == DialogState::absent ? std::string("no state")
-                              : d.state_kind == DialogState::unknown ? d.state.value
+                              : d.state_kind == DialogState::unknown ? short_value(d.state.value)
                                                                      : std::string(dialog_state_name(d.state_kind));
     return s.empty() ? state : s + ", " + state;
 }
@@ -267,9 +274,10 @@ std::string dialog_brief(const DialogEntry& d) {
 std::string dialog_info_summary(const DialogInfo& info) {
     if (!info.decoded) return "dialog-info (not decoded)";
     std::string s = "dialog-info";
-    if (info.version) s += " v" + info.version.value;
-    if (info.state) s += " " + info.state.value;
-    if (info.entity) s += " " + info.entity.value;
+    // Values cut and escaped: the Info column is one line.
+    if (info.version) s += " v" + summary_value(info.version.value);
+    if (info.state) s += " " + summary_value(info.state.value);
+    if (info.entity) s += " " + summary_value(info.entity.value);
     s += ": " + std::to_string(info.dialogs.size()) + (info.dialogs.size() == 1 ? " dialog" : " dialogs");
     if (!info.dialogs.empty()) {
         s += " (";

@@ -4,7 +4,11 @@
 // version is not above its own, and a missing version means a lost update). Dialogs first seen in the
 // subscription's first document predate it, so only dialogs that appear later are checked for a
 // missing early state; a call seen through several subscriptions (a phone's own and an RLS relaying
-// it) is reported once, on the first NOTIFY that shows it.
+// it) is reported once, on the first NOTIFY that shows it. A call is known by its Call-ID (per entity),
+// not by its tags or dialog id: a forked call's early dialogs and its confirmed one share it. Calls
+// that never alert are left out: a dialog with <replaces> (RFC 3891 answers it at once) and one
+// rejected or failed before any answer; so are dialogs first seen after lost versions (the lost
+// NOTIFY may be the one that reported them early).
 #include "sipsleuth/core/dialog_info_tracker.h"
 
 namespace sipsleuth::core {
@@ -15,11 +19,12 @@ constexpr std::size_t kMaxCallsReported = 100000;
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
 // Values quoted in messages are cut: Wireshark keeps 240 bytes of an expert message.
+// Control characters are escaped: a message is one line.
 std::string shorten(const std::string& s, std::size_t max = 64) {
-    if (s.size() <= max) return s;
+    if (s.size() <= max) return escape_controls(s);
     std::size_t cut = max - 3;
     while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
-    return s.substr(0, cut) + "...";
+    return escape_controls(s.substr(0, cut)) + "...";
 }
 
 }  // namespace
@@ -38,6 +43,12 @@ TrackedDocument tracked_document(const DialogInfo& info) {
         t.direction = d.direction_kind;
         t.state = d.state_kind;
         t.placeholder = d.placeholder;
+        t.replaces = d.has_replaces;
+        if (d.state_kind == DialogState::terminated) {
+            const std::string& event = d.state_event.value;
+            const bool failure_code = d.code && *d.code >= 300 && *d.code != 487 && *d.code != 408;
+            t.rejected = event == "rejected" || event == "error" || (!d.state_event && failure_code);
+        }
         doc.dialogs.push_back(std::move(t));
     }
     return doc;
@@ -68,17 +79,18 @@ TrackResult DialogInfoTracker::notify(const NotifyKey& key, std::uint32_t cseq, 
     }
     Sub& sub = it->second;
     result.tracked = true;
-    if (sub.documents > 0 && cseq == sub.last_cseq) {
+    if (sub.documents > 0 && cseq <= sub.last_cseq) {
         result.retransmission = true;
         return result;
     }
     result.previous_frame = sub.last_frame;
     result.previous_version = sub.last_version;
 
-    bool discarded = false;
+    bool discarded = false, skipped = false;
     if (doc.version && sub.last_version) {
         const std::uint64_t v = *doc.version, last = *sub.last_version;
-        if (v > last + 1) {
+        if (v > last + 1 && !doc.in_list) {
+            skipped = true;
             const std::uint64_t lost = v - last - 1;
             result.findings.push_back(
                 {TrackFindingKind::version_skipped, std::nullopt,
@@ -131,6 +143,7 @@ TrackResult DialogInfoTracker::notify(const NotifyKey& key, std::uint32_t cseq, 
             if (sub.dialogs.size() >= max_dialogs_) continue;
             DialogState_ fresh;
             fresh.eligible = sub.documents > 0;
+            fresh.after_gap = skipped;
             fresh.first_frame = frame;
             d = sub.dialogs.emplace(t.id, fresh).first;
         }
@@ -149,21 +162,25 @@ TrackResult DialogInfoTracker::notify(const NotifyKey& key, std::uint32_t cseq, 
                 sub.terminated.erase(term);
                 ds = DialogState_{};
                 ds.eligible = true;
+                ds.after_gap = skipped;
                 ds.first_frame = frame;
             }
         }
         if (t.direction == DialogDirection::initiator || t.direction == DialogDirection::recipient)
             ds.direction = t.direction;
-        // The call this dialog reports, the same in every subscription that relays it.
+        ds.replaces = ds.replaces || t.replaces;
+        // The call this dialog reports, the same in every subscription that relays it and for every
+        // early dialog of a forked call.
         const std::string call = doc.entity + "\n" +
                                  (t.call_id.empty() ? key.call_id + "\n" + key.from_tag + "\n" + key.to_tag + "\n" + t.id
-                                                    : t.call_id + "\n" + t.local_tag + "\n" + t.remote_tag);
+                                                    : t.call_id);
         if (t.state == DialogState::trying || t.state == DialogState::proceeding || t.state == DialogState::early) {
             ds.ringing_seen = true;
             if (ringing_calls_.size() < kMaxCallsReported) ringing_calls_.insert(call);
         }
         if ((t.state == DialogState::confirmed || t.state == DialogState::terminated) &&
-            ds.direction == DialogDirection::recipient && !ds.ringing_seen && ds.eligible) {
+            ds.direction == DialogDirection::recipient && !ds.ringing_seen && ds.eligible && !ds.replaces &&
+            !t.rejected && !ds.after_gap) {
             ds.ringing_seen = true;  // once per dialog
             // Seen ringing through another subscription (a relay that coalesced early into confirmed):
             // the phone did report it.

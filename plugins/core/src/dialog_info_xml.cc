@@ -47,9 +47,32 @@ bool has_structural_problem(const std::vector<DocProblem>& problems) {
     return false;
 }
 
+std::string escape_controls(std::string_view value) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(value.size());
+    for (const char c : value) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u >= 0x20 && u != 0x7f) {
+            out += c;
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\r') {
+            out += "\\r";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else {
+            out += "\\x";
+            out += kHex[u >> 4];
+            out += kHex[u & 0xf];
+        }
+    }
+    return out;
+}
+
 std::string short_value(const std::string& value) {
     bool cut = false;
-    std::string s = sanitize_utf8(value, 61, &cut);
+    std::string s = escape_controls(sanitize_utf8(value, 61, &cut));
     return cut ? s + "..." : s;
 }
 

@@ -8,6 +8,13 @@
 namespace sipsleuth::core {
 namespace {
 
+// A value in a one-line summary (Info column): cut to 128 bytes, control characters escaped.
+std::string summary_value(const std::string& value) {
+    bool cut = false;
+    std::string s = escape_controls(sanitize_utf8(value, 128, &cut));
+    return cut ? s + "..." : s;
+}
+
 struct Builder {
     DocReader r;
     Rlmi& out;
@@ -124,9 +131,10 @@ Rlmi parse_rlmi(std::string_view body, const XmlLimits& limits) {
 std::string rlmi_summary(const Rlmi& rlmi) {
     if (!rlmi.decoded) return "RLMI (not decoded)";
     std::string s = "RLMI";
-    if (rlmi.version) s += " v" + rlmi.version.value;
+    // Values cut and escaped: the Info column is one line.
+    if (rlmi.version) s += " v" + summary_value(rlmi.version.value);
     if (rlmi.full) s += *rlmi.full ? " full" : " partial";
-    if (rlmi.uri) s += " " + rlmi.uri.value;
+    if (rlmi.uri) s += " " + summary_value(rlmi.uri.value);
     const std::size_t n = rlmi.resources.size(), i = rlmi.instance_count();
     s += ": " + std::to_string(n) + (n == 1 ? " resource, " : " resources, ") + std::to_string(i) +
          (i == 1 ? " instance" : " instances");

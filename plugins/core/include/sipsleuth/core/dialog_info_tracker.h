@@ -35,6 +35,12 @@ struct TrackedDialog {
     DialogDirection direction = DialogDirection::absent;
     DialogState state = DialogState::absent;
     bool placeholder = false;
+    /// Carries <replaces>: established by an INVITE with Replaces (attended transfer, call pickup), which
+    /// RFC 3891 section 3 answers without alerting, so it never rings.
+    bool replaces = false;
+    /// Terminated by a rejection or an error (state event rejected or error, or a failure code other
+    /// than 487 and 408): a call refused without alerting (do not disturb, busy) never rang.
+    bool rejected = false;
     /// Frame and code of a 180/183 the capture shows for this dialog's Call-ID (0: none seen); quoted
     /// as evidence when the dialog is never reported ringing.
     std::uint32_t provisional_frame = 0;
@@ -47,13 +53,17 @@ struct TrackedDocument {
     std::optional<std::uint32_t> version;
     DocState state = DocState::absent;
     std::vector<TrackedDialog> dialogs;
+    /// A part of a resource list NOTIFY (multipart/related): the RLS numbers these documents its own
+    /// way (sipXrls uses one version counter for every resource it serves, ResourceCached::generateBody)
+    /// or coalesces changes, so a version gap there is no evidence of a lost NOTIFY and is not reported.
+    bool in_list = false;
 };
 
 /// Extracts the tracked facts of a parsed document.
 TrackedDocument tracked_document(const DialogInfo& info);
 
 enum class TrackFindingKind {
-    version_skipped,       ///< version > previous + 1
+    version_skipped,       ///< version > previous + 1 (not for documents in a resource list NOTIFY)
     version_backwards,     ///< version <= previous in a partial document
     partial_before_full,   ///< the subscription's first document (its start seen) is partial
     ringing_not_reported,  ///< incoming dialog confirmed/terminated, never trying/proceeding/early
@@ -71,7 +81,9 @@ struct TrackFinding {
 /// The result for one document of one NOTIFY.
 struct TrackResult {
     bool tracked = false;         ///< the document was followed (a NOTIFY with Call-ID and tags)
-    bool retransmission = false;  ///< same CSeq as the previous NOTIFY of this subscription: not counted again
+    /// CSeq not above the previous NOTIFY's of this subscription: a retransmission, or a NOTIFY that arrives
+    /// out of order, which the subscriber rejects (RFC 3261 section 12.2.2). Not counted.
+    bool retransmission = false;
     std::uint32_t previous_frame = 0;    ///< previous NOTIFY of this subscription and entity
     std::optional<std::uint32_t> previous_version;
     std::vector<TrackFinding> findings;
@@ -94,6 +106,8 @@ private:
         DialogDirection direction = DialogDirection::absent;
         bool ringing_seen = false;  // trying, proceeding or early
         bool eligible = false;      // first seen after the subscription's first document
+        bool after_gap = false;     // first seen in a document that follows lost versions
+        bool replaces = false;      // reported with <replaces> at least once
         std::uint32_t first_frame = 0;
         DialogState state = DialogState::absent;
     };

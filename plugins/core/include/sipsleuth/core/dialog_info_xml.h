@@ -97,6 +97,9 @@ private:
     std::vector<DocProblem>& problems_;
 };
 
+/// value with control characters (decoded &#10; and the like) written as \n, \r, \t or \xHH, so that a
+/// one-line text (Info column, expert message) stays on one line.
+std::string escape_controls(std::string_view value);
 /// value quoted for an expert message, cut to 64 bytes (Wireshark keeps 240 bytes of a message).
 std::string quote_value(const std::string& value);
 /// value cut to 64 bytes for an expert message, unquoted.
