@@ -197,7 +197,13 @@ struct Verdict {
     std::string summary;
     core::TrackResult track;
 };
-ws::FrameStore<Verdict> verdicts{proto, 100000};
+ws::UintPref pref_max_stored{proto, "max_stored", "Bodies stored per capture",
+                            "Decoded bodies kept for revisits and for the checks that span packets; "
+                            "bodies past this are decoded again on each visit but not tracked across NOTIFYs.",
+                            100000};
+ws::Expert ei_store_full{proto, "dialoginfo.store_full", PI_UNDECODED, PI_NOTE,
+                         "Body store full: body decoded but not tracked across NOTIFYs"};
+ws::FrameStore<Verdict> verdicts{proto, pref_max_stored};
 Verdict unstored;
 
 // Bodies of the current frame waiting for the post-dissector (first pass only). The tree pointers are
@@ -380,6 +386,11 @@ int dissect_dialoginfo(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void
             v = &unstored;
         });
         if (!v) return tvb_captured_length(tvb);
+        // A bounded store (DESIGN rule 4): say so on every body it could not keep.
+        if (tree && verdicts.full())
+            expert_add_info_format(pinfo, top, ei_store_full.get(),
+                                   "Body store full (%u bodies, preference %s.max_stored): this body is "
+                                   "decoded but not %s", pref_max_stored.value(), "dialoginfo", "tracked across NOTIFYs");
     }
     const core::DialogInfo& info = v->info;
     if (v->truncated)

@@ -127,7 +127,13 @@ struct Verdict {
     std::string summary;
     Links links;  // filled by the post-dissector
 };
-ws::FrameStore<Verdict> verdicts{proto, 100000};
+ws::UintPref pref_max_stored{proto, "max_stored", "Bodies stored per capture",
+                            "Decoded bodies kept for revisits and for the checks that span packets; "
+                            "bodies past this are decoded again on each visit but not linked to its parts.",
+                            100000};
+ws::Expert ei_store_full{proto, "rlmi.store_full", PI_UNDECODED, PI_NOTE,
+                         "Body store full: body decoded but not linked to its parts"};
+ws::FrameStore<Verdict> verdicts{proto, pref_max_stored};
 Verdict unstored;
 
 // RLMI bodies of the current frame waiting for the post-dissector (first pass only); tree pointers
@@ -239,6 +245,11 @@ int dissect_rlmi(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data
             v = &unstored;
         });
         if (!v) return tvb_captured_length(tvb);
+        // A bounded store (DESIGN rule 4): say so on every body it could not keep.
+        if (tree && verdicts.full())
+            expert_add_info_format(pinfo, top, ei_store_full.get(),
+                                   "Body store full (%u bodies, preference %s.max_stored): this body is "
+                                   "decoded but not %s", pref_max_stored.value(), "rlmi", "linked to its parts");
     }
     const core::Rlmi& r = v->rlmi;
     if (v->truncated)

@@ -329,3 +329,12 @@ def test_rls_global_version_counter_is_not_a_loss(ws, two_pass):
     assert ws.experts(cap, "DialogInfo", two_pass=two_pass) == {("Notes", "Sequence", PLACEHOLDER): 1}
     assert ws.fields(cap, ["frame.number"], dfilter="_ws.expert.severity >= warning || _ws.malformed",
                      two_pass=two_pass) == []
+
+
+def test_store_bound_is_named_on_every_body_past_it(ws):
+    # DESIGN rule 4: the per-capture body store is bounded by dialoginfo.max_stored; past it, bodies are still
+    # decoded, and each says it is not kept for the checks that span packets.
+    proc = ws.run(["-r", ws.capture("dialoginfo_blf_healthy.pcap"), "-o", "dialoginfo.max_stored:3", "-q", "-z", "expert,note"])
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split(None, 3) for line in proc.stdout.splitlines() if "Body store full" in line]
+    assert rows == [["16", "Undecoded", "DialogInfo", "Body store full (3 bodies, preference dialoginfo.max_stored): this body is decoded but not tracked across NOTIFYs"]]

@@ -162,3 +162,12 @@ def test_nested_list_parts_linked_within_their_own_body(ws, two_pass):
     assert ws.experts(cap, "RLMI", two_pass=two_pass) == {}
     assert ws.fields(cap, ["frame.number"], dfilter="_ws.expert.severity >= warning || _ws.malformed",
                      two_pass=two_pass) == []
+
+
+def test_store_bound_is_named_on_every_body_past_it(ws):
+    # DESIGN rule 4: the per-capture body store is bounded by rlmi.max_stored; past it, bodies are still
+    # decoded, and each says it is not kept for the checks that span packets.
+    proc = ws.run(["-r", ws.capture("dialoginfo_blf_healthy.pcap"), "-o", "rlmi.max_stored:3", "-q", "-z", "expert,note"])
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split(None, 3) for line in proc.stdout.splitlines() if "Body store full" in line]
+    assert rows == [["7", "Undecoded", "RLMI", "Body store full (3 bodies, preference rlmi.max_stored): this body is decoded but not linked to its parts"]]

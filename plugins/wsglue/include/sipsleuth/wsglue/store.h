@@ -23,6 +23,14 @@ public:
         proto.on_init([this] { map_.clear(); });
         proto.on_cleanup([this] { map_ = {}; });
     }
+    /// Bounded by a preference, read when each capture starts (0: no bound).
+    FrameStore(Protocol& proto, const UintPref& bound) : max_(bound.value()) {
+        proto.on_init([this, &bound] {
+            map_.clear();
+            max_ = bound.value();
+        });
+        proto.on_cleanup([this] { map_ = {}; });
+    }
 
     /// The verdict for (frame, slot), or nullptr. slot tells apart several messages in one frame.
     const Verdict* find(std::uint32_t frame, std::uint32_t slot = 0) const {
