@@ -378,6 +378,76 @@ def plain_call():
     return story
 
 
+def fork_lookalikes():
+    """Unforked calls that look like forks to a naive tracker; nothing may fire. Alice calls carol
+    directly: a 401 challenge (with its own To tag) and the INVITE re-sent with CSeq 2, a 183 and a 200
+    each retransmitted over UDP; a second call with the same Call-ID and another From tag, answered with
+    another To tag; a caller named "Sepideh Karimi (HR)" (an unquoted display name holding "epid") turned
+    away by a 302 with informational ms-diagnostics 13006; and an INVITE whose headers pass 16 KiB, with a
+    Contact GRUU cut by that limit; a REGISTER whose 200 OK gives the GRUU as a gruu="..." parameter."""
+    story = Story(calendar.timegm((2024, 3, 12, 10, 15, 0)) + 0.5)
+    udp = Udp(story)
+    carol_host = Host("10.20.0.31", "00:04:f2:00:00:31")
+    call_id = "5d1e7a90c3b24f68a0e1@10.20.0.11"
+    carol = "<sip:carol@10.20.0.31>"
+    agent = "PolycomVVX-VVX_411-UA/6.4.3.5018"
+    via = "SIP/2.0/UDP 10.20.0.11:5060;branch=z9hG4bK-l00k-{};rport"
+    contact = [("Contact", "<sip:alice@10.20.0.11:5060>"), ("User-Agent", ALICE_AGENT)]
+    carol_contact = [("Contact", "<sip:carol@10.20.0.31:5060>"), ("User-Agent", agent)]
+
+    def send(src, dst, start, n, from_, to, cseq, headers=(), cid=call_id):
+        story.advance(0.020)
+        udp.send(src, dst, generic(start, [via.format(n)], from_, to, cid, cseq, headers))
+
+    invite_line = "INVITE sip:carol@10.20.0.31 SIP/2.0"
+    first = '"Alice" <sip:alice@example.net>;tag=6b2f90d1'
+    send(ALICE, carol_host, invite_line, 1, first, carol, "1 INVITE", contact)
+    send(carol_host, ALICE, "SIP/2.0 401 Unauthorized", 1, first, carol + ";tag=ch4ll3ng3", "1 INVITE",
+         [("WWW-Authenticate", 'Digest realm="example.net", nonce="5f1d2c3b4a59", algorithm=MD5'),
+          ("User-Agent", agent)])
+    send(ALICE, carol_host, "ACK sip:carol@10.20.0.31 SIP/2.0", 1, first, carol + ";tag=ch4ll3ng3", "1 ACK")
+    auth = ('Digest username="alice", realm="example.net", nonce="5f1d2c3b4a59", uri="sip:carol@10.20.0.31", '
+            'response="6629fae49393a05397450978507c4ef1", algorithm=MD5')
+    send(ALICE, carol_host, invite_line, 2, first, carol, "2 INVITE", [("Authorization", auth), *contact])
+    for _ in range(2):  # the 183 and the 200, each sent again (UDP retransmission, RFC 3261 section 13.3.1.4)
+        send(carol_host, ALICE, "SIP/2.0 183 Session Progress", 2, first, carol + ";tag=0d5e3f71", "2 INVITE",
+             carol_contact)
+    for _ in range(2):
+        send(carol_host, ALICE, "SIP/2.0 200 OK", 2, first, carol + ";tag=0d5e3f71", "2 INVITE", carol_contact)
+    send(ALICE, carol_host, "ACK sip:carol@10.20.0.31:5060 SIP/2.0", 3, first, carol + ";tag=0d5e3f71", "2 ACK")
+
+    second = '"Alice" <sip:alice@example.net>;tag=9c04e6b8'
+    send(ALICE, carol_host, invite_line, 4, second, carol, "1 INVITE", contact)
+    send(carol_host, ALICE, "SIP/2.0 180 Ringing", 4, second, carol + ";tag=7a1b2c3d", "1 INVITE", carol_contact)
+    send(carol_host, ALICE, "SIP/2.0 200 OK", 4, second, carol + ";tag=7a1b2c3d", "1 INVITE", carol_contact)
+    send(ALICE, carol_host, "ACK sip:carol@10.20.0.31:5060 SIP/2.0", 5, second, carol + ";tag=7a1b2c3d", "1 ACK")
+
+    sepideh = "Sepideh Karimi (HR) <sip:sepideh@example.net>;tag=e1f2a3b4"
+    cid = "0a9b8c7d6e5f@10.20.0.11"
+    send(ALICE, carol_host, invite_line, 6, sepideh, carol, "1 INVITE", contact, cid=cid)
+    send(carol_host, ALICE, "SIP/2.0 302 Moved Temporarily", 6, sepideh, carol + ";tag=1f2e3d4c", "1 INVITE",
+         [("Contact", "<sip:carol@10.20.0.32:5060>"),
+          ("ms-diagnostics", '13006;reason="Request forwarded, any previous branches cancelled";'
+                             'source="fe01.example.net"'), ("User-Agent", agent)], cid=cid)
+
+    # The GRUU starts before the 16 KiB mssip reads of a message's headers and ends after it.
+    pad = "p" * (16384 - 420)
+    gruu = "<sip:alice@example.net;opaque=user:epid:" + "Q" * 200 + ";gruu>"
+    send(ALICE, carol_host, invite_line, 7, '"Alice" <sip:alice@example.net>;tag=3e4f5a6b', carol, "1 INVITE",
+         [("X-Padding", pad), ("Contact", gruu), ("User-Agent", ALICE_AGENT)], cid="f00dbabe1234@10.20.0.11")
+
+    # The registrar hands out the GRUU as a Contact parameter (RFC 5627 section 5.1, as OCS does).
+    reg_from = "<sip:alice@example.net>;tag=5a6b7c8d;epid=01c2d3e4f5"
+    reg_to, reg_cid = "<sip:alice@example.net>", "77aa88bb99cc@10.20.0.11"
+    instance = '+sip.instance="<urn:uuid:0f6c7e41-5d2b-5a6b-9f3e-1a2b3c4d5e6f>"'
+    send(ALICE, carol_host, "REGISTER sip:example.net SIP/2.0", 8, reg_from, reg_to, "1 REGISTER",
+         [("Contact", f"<sip:10.20.0.11:5060;transport=udp>;{instance}"), ("User-Agent", ALICE_AGENT)], cid=reg_cid)
+    send(carol_host, ALICE, "SIP/2.0 200 OK", 8, reg_from, reg_to + ";tag=2b3c4d5e", "1 REGISTER",
+         [("Contact", f'<sip:10.20.0.11:5060;transport=udp>;expires=3600;{instance};'
+                      'gruu="sip:alice@example.net;opaque=user:epid:Zk9x2Lw7QmSd3VbN1HcE4gAA;gruu"')], cid=reg_cid)
+    return story
+
+
 # --- Bad input: one call, each response carrying one broken header. -----------------------------
 
 BAD_DIAGNOSTICS = [
@@ -432,6 +502,7 @@ CAPTURES = {
     "mssip_compact_fork.pcap": lambda: fork_story(BOB_ENDPOINTS[:2], compact=True,
                                                   call_id="9e4d2b6a0c8f1e3d5b7a@10.20.0.11"),
     "mssip_plain_call.pcap": plain_call,
+    "mssip_fork_lookalikes.pcap": fork_lookalikes,
     "mssip_diagnostics_error.pcap": diagnostics_error,
     "mssip_bad_diagnostics.pcap": bad_diagnostics,
     "mssip_bad_epid.pcap": bad_epid,

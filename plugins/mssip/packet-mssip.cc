@@ -131,6 +131,7 @@ constexpr std::size_t kMaxHeaders = 16384;  // bytes of a SIP message scanned fo
 // An ms-diagnostics code on an error response.
 struct DiagError {
     std::uint32_t code = 0;
+    std::string label;  // "4005 (Destination URI ...)", made here: no allocation while rendering
     std::string reason;
 };
 
@@ -172,14 +173,21 @@ MessageVerdict analyse_message(proto_tree* tree, packet_info* pinfo, const ws::S
     if (field_info* st = ws::Occurrences(tree, ff_status).first_in(scope))
         status = static_cast<std::uint32_t>(ws::uint_value(st));
     const ws::Occurrences codes(tree, ff_diag_code);
-    const bool diagnosed = status >= 300 && codes.first_in(scope);
+    // Errors only (4xx-6xx): a 3xx redirect (ms-diagnostics 13006 "Request forwarded") is no failure.
+    const bool diagnosed = status >= 400 && codes.first_in(scope);
+    // Calls are keyed by the Call-ID as stored (made printable and capped), so look it up the same way.
     const bool call = tracker && !call_id.empty() &&
-                      ((method == "INVITE" && ws_to_tag.empty()) || tracker->tracks(call_id));
+                      ((method == "INVITE" && ws_to_tag.empty()) || tracker->tracks(text(call_id)));
     // The message's first bytes (its headers), copied out of the reassembled or frame data source.
-    const ws::Bytes bytes = scope.ds ? ws::copy_bytes(scope.ds, scope.begin,
-                                                      std::min<std::size_t>(kMaxHeaders, scope.end - scope.begin))
-                                     : ws::Bytes{};
-    const std::string_view raw = bytes.view().substr(0, bytes.view().find("\r\n\r\n"));
+    const ws::Bytes bytes = scope.ds && scope.end > scope.begin
+                                ? ws::copy_bytes(scope.ds, scope.begin,
+                                                 std::min<std::size_t>(kMaxHeaders, scope.end - scope.begin))
+                                : ws::Bytes{};
+    std::string_view raw = bytes.view();
+    if (const std::size_t end = raw.find("\r\n\r\n"); end != std::string_view::npos)
+        raw = raw.substr(0, end);
+    else if (bytes.truncated)  // headers cut by kMaxHeaders or the snap length: drop the cut line, so
+        raw = raw.substr(0, raw.rfind('\n') + 1);  // a header cut in the middle is never called malformed
     if (!diagnosed && !call && !core::mentions_epid(raw)) return mv;
     const core::CallHeaders h = core::scan_call_headers(raw);
 
@@ -220,6 +228,7 @@ MessageVerdict analyse_message(proto_tree* tree, packet_info* pinfo, const ws::S
             if (!scope.contains(codes.at(i))) continue;
             DiagError e;
             e.code = static_cast<std::uint32_t>(ws::uint_value(codes.at(i)));
+            e.label = core::ms_diagnostics_label(e.code);
             // The reason of the same header: the first reason after this code and before the next code.
             const int from_at = codes.at(i)->start;
             const int until = i + 1 < codes.size() && scope.contains(codes.at(i + 1)) ? codes.at(i + 1)->start : scope.end;
@@ -308,9 +317,8 @@ void render_message(proto_tree* tree, tvbuff_t* tvb, const MessageVerdict& mv, p
         std::string_view reason = d.reason;
         if (!reason.empty() && reason.back() == '.') reason.remove_suffix(1);
         const bool say_reason = !d.reason.empty() && !(name && reason == name);
-        const char* label = wmem_strdup(pinfo->pool, core::ms_diagnostics_label(d.code).c_str());
         expert_add_info_format(pinfo, top, ei_diag_error.get(), "%u %s with ms-diagnostics %s%s%s%s", mv.status,
-                               mv.reason_phrase.c_str(), label, say_reason ? ": reason \"" : "",
+                               mv.reason_phrase.c_str(), d.label.c_str(), say_reason ? ": reason \"" : "",
                                say_reason ? d.reason.c_str() : "", say_reason ? "\"" : "");
     }
     if (mv.view.not_tracked_full)

@@ -132,6 +132,31 @@ def test_plain_call_has_no_fork_finding(ws, two_pass):
                             ["6", "1", "1", "0", "BYE (CSeq 2)", "1"], ["7", "1", "1", "0", "BYE (CSeq 2)", "1"]]
 
 
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_fork_lookalikes_fire_nothing(ws, two_pass):
+    # A 401 with its own To tag and the INVITE re-sent (CSeq 2), UDP-retransmitted 183 and 200, a second
+    # call on the same Call-ID with another From tag: one endpoint each, no fork. A display name holding
+    # "epid" (Sepideh) and a GRUU cut by the 16 KiB header limit are no malformed epid; ms-diagnostics
+    # 13006 on a 302 redirect is no error, nor is a registrar's GRUU given as a Contact parameter.
+    cap = "mssip_fork_lookalikes.pcap"
+    assert ws.experts(cap, "MSSIP", two_pass=two_pass) == {}
+    rows = ws.fields(cap, ["frame.number", "sip.Status-Code", "mssip.endpoint", "mssip.endpoint_count", "mssip.forked",
+                           "mssip.transaction", "mssip.answered_by"], dfilter="sip.Status-Code", two_pass=two_pass)
+    before = "1" if two_pass else ""  # the 200 OK is not known yet on a single pass
+    call1, call2 = "initial INVITE (CSeq 2)", INITIAL
+    assert rows == [["2", "401", "", "1" if two_pass else "", "0" if two_pass else "", "initial INVITE (CSeq 1)", before],
+                    ["5", "183", "1", "1", "0", call1, before], ["6", "183", "1", "1", "0", call1, before],
+                    ["7", "200", "1", "1", "0", call1, "1"], ["8", "200", "1", "1", "0", call1, "1"],
+                    ["11", "180", "1", "1", "0", call2, before], ["12", "200", "1", "1", "0", call2, "1"],
+                    ["15", "302", "", "", "", INITIAL, ""], ["18", "200", "", "", "", "", ""]]
+    assert ws.fields(cap, ["frame.number", "mssip.diag.code"], dfilter="mssip.diag") == [["15", "13006"]]
+    # The registrar's GRUU, given as a gruu="..." Contact parameter (RFC 5627), is the Contact epid.
+    assert ws.fields(cap, ["frame.number", "mssip.from.epid", "mssip.contact.epid"], dfilter="frame.number >= 17") == [
+        ["17", "01c2d3e4f5", ""], ["18", "01c2d3e4f5", "Zk9x2Lw7QmSd3VbN1HcE4gAA"]]
+    assert ws.fields(cap, ["frame.number"], dfilter="_ws.malformed || mssip.malformed_header || "
+                                                    "mssip.diagnostics_error", two_pass=two_pass) == []
+
+
 def three_fork_experts(total):
     yealink, polycom, bria = ("Yealink SIP-T46U 108.86.0.20", "PolycomVVX-VVX_411-UA/6.4.3.5018",
                               "Bria 6 release 6.5.1 stamp 109876")
@@ -256,7 +281,7 @@ def test_call_table_bound(ws):
 
 
 GOOD = [FIELD_CASE, "mssip_ocs_single_endpoint.pcap", "mssip_three_endpoint_fork.pcap", "mssip_compact_fork.pcap",
-        "mssip_plain_call.pcap", "mssip_diagnostics_error.pcap"]
+        "mssip_plain_call.pcap", "mssip_diagnostics_error.pcap", "mssip_fork_lookalikes.pcap"]
 
 
 @pytest.mark.parametrize("capture", GOOD)

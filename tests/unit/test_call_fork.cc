@@ -205,5 +205,16 @@ TEST(CallForkTracker, EndpointsPerCallAreBounded) {
     EXPECT_EQ(t.call(0).endpoints.size(), CallForkTracker::kMaxEndpoints);
 }
 
+// Bug: every response with a new top Via branch added to the call's branch map, without bound.
+TEST(CallForkTracker, BranchesPerCallAreBounded) {
+    CallForkTracker t;
+    t.observe(req(1, "INVITE", 1, "", "x1"));
+    for (std::uint32_t n = 0; n < CallForkTracker::kMaxBranches + 10; ++n)
+        t.observe(resp(2 + n, 180, "Ringing", 1, "INVITE", "t1", "b" + std::to_string(n)));
+    EXPECT_EQ(t.branches(0), CallForkTracker::kMaxBranches);
+    // A branch remembered before the bound still names its endpoint.
+    EXPECT_EQ(t.observe(req(9000, "CANCEL", 1, "", "b0")).endpoint, 1u);
+}
+
 }  // namespace
 }  // namespace sipsleuth::core

@@ -114,5 +114,20 @@ TEST(MsDiagnosticsCodes, DocumentedNamesAndUnknownCodes) {
     for (std::size_t i = 1; i < t.size; ++i) EXPECT_LT(t.data[i - 1].code, t.data[i].code);
 }
 
+// Bug: a header of many thousand bare parameters became as many tree items (past Wireshark's item limit).
+TEST(ParseMsDiagnostics, ParametersAreBounded) {
+    std::string value = "13004";
+    for (int i = 0; i < 1000; ++i) value += ";p" + std::to_string(i) + "=1";
+    const MsDiagnostics d = parse_ms_diagnostics(value);
+    EXPECT_TRUE(d.has_code);
+    ASSERT_EQ(d.params.size(), kMsDiagMaxParams);
+    EXPECT_EQ(d.params.back().name, "p127");
+    ASSERT_EQ(d.problems.size(), 1u);
+    EXPECT_EQ(d.problems[0].kind, MsDiagProblemKind::value_cut);
+    EXPECT_EQ(d.problems[0].message, "1000 parameters, the first 128 shown");
+    EXPECT_EQ(value.substr(d.problems[0].where.offset, 6), "p128=1");
+    EXPECT_EQ(d.problems[0].where.end(), value.size());
+}
+
 }  // namespace
 }  // namespace sipsleuth::core

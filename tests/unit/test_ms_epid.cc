@@ -34,6 +34,7 @@ TEST(FromToEpid, BrokenHeaders) {
         {"<sip:izabelaf@uclab.org>;epid=;tag=c34587eaa8", "", "To header has an epid parameter without a value"},
         {"<sip:izabelaf@uclab.org;epid=2798f0b3cc;tag=5f00ba11", "", "To header with an epid cannot be parsed as a SIP address"},
         {"<sip:a@b", "", ""},  // broken, but no epid: not ours to report
+        {"<sip:a@b; EPID = 7", "", "To header with an epid cannot be parsed as a SIP address"},
     };
     for (const Case& c : cases) {
         SCOPED_TRACE(c.value);
@@ -44,6 +45,17 @@ TEST(FromToEpid, BrokenHeaders) {
     const EpidResult big = from_to_epid("<sip:a@b>;epid=" + std::string(300, 'e'), "From");
     EXPECT_EQ(big.epid, std::string(256, 'e'));
     EXPECT_EQ(big.problem, "From epid of 300 bytes shown cut to 256 bytes");
+}
+
+// Bug: "epid" inside a display name or user part made any value the strict parser refuses an error.
+TEST(FromToEpid, EpidInsideANameIsNoEpidHeader) {
+    for (const char* value : {"Sepideh Karimi (HR) <sip:sepideh@example.com>;tag=9f1c",
+                              "<sip:sepideh@example.com>;tag=9f1c, junk", "<sip:epid@example.com"}) {
+        SCOPED_TRACE(value);
+        const EpidResult r = from_to_epid(value, "From");
+        EXPECT_EQ(r.epid, "");
+        EXPECT_EQ(r.problem, "");
+    }
 }
 
 TEST(MentionsEpid, AnyCase) {
@@ -64,6 +76,21 @@ TEST(ContactEpid, GruuOfFieldCase002AndBrokenOnes) {
               "Contact GRUU has opaque=user:epid: without an epid");
     EXPECT_EQ(contact_epid("<sip:izabelaf@uclab.org;opaque=user:epid:abc").problem,
               "Contact header with a GRUU epid cannot be parsed as a SIP address");
+}
+
+// Bug: the GRUU a registrar hands out in a gruu="..." parameter (OCS 200 OK to REGISTER) and a GRUU in
+// the second entry of a Contact list were reported as "opaque=user:epid: without an epid".
+TEST(ContactEpid, GruuAsParameterOrInALaterEntryIsNoProblem) {
+    const EpidResult reg = contact_epid(
+        "<sip:192.168.0.7:49861;transport=tls;ms-opaque=d3470f2e1d>;expires=7200;"
+        "+sip.instance=\"<urn:uuid:0f6c7e41-5d2b-5a6b-9f3e-1a2b3c4d5e6f>\";"
+        "gruu=\"sip:izabelaf@uclab.org;opaque=user:epid:uozeqPgOuFOVd0DaRpeFCgAA;gruu\"");
+    EXPECT_EQ(reg.epid, "uozeqPgOuFOVd0DaRpeFCgAA");
+    EXPECT_EQ(reg.problem, "");
+    const EpidResult list = contact_epid("<sip:a@b>, <sip:c@d;opaque=user:epid:X1;gruu>");
+    EXPECT_EQ(list.epid, "");
+    EXPECT_EQ(list.problem, "");
+    EXPECT_EQ(contact_epid("<sip:a@b>;gruu=\"sip:a@b;opaque=user:epid:;gruu\"").problem, "");
 }
 
 }  // namespace

@@ -94,8 +94,11 @@ ForkView CallForkTracker::observe(const SipMessageFacts& m) {
         e.last_frame = m.frame;
         e.last_slot = m.slot;
         if (!m.is_request && !m.via_branch.empty()) {
-            auto [b, fresh] = s->branch_endpoint.emplace(m.via_branch, ep);
-            if (!fresh && b->second != ep) b->second = 0;
+            if (auto b = s->branch_endpoint.find(m.via_branch); b != s->branch_endpoint.end()) {
+                if (b->second != ep) b->second = 0;
+            } else if (s->branch_endpoint.size() < kMaxBranches) {
+                s->branch_endpoint.emplace(m.via_branch, ep);
+            }
         }
     }
     v.endpoint = ep;

@@ -6,6 +6,7 @@
 // (5000-5008) and VoIP inbound routing (13000-13008). The trailing period of each reason is dropped.
 #include "sipsleuth/core/ms_diagnostics.h"
 
+#include <algorithm>
 #include <array>
 
 namespace sipsleuth::core {
@@ -124,8 +125,16 @@ MsDiagnostics parse_ms_diagnostics(std::string_view value, std::size_t max_value
         return d;
     }
     parse_code(parsed->token, {lead + parsed->token_span.offset, parsed->token_span.length}, d);
-    d.params.reserve(parsed->params.size());
-    for (const HeaderParam& hp : parsed->params) {
+    const std::size_t shown = std::min(parsed->params.size(), kMsDiagMaxParams);
+    d.params.reserve(shown);
+    if (shown < parsed->params.size()) {
+        const std::size_t from = lead + parsed->params[shown].name_span.offset;
+        d.problems.push_back({MsDiagProblemKind::value_cut, {from, value.size() - from},
+                              std::to_string(parsed->params.size()) + " parameters, the first " +
+                                  std::to_string(shown) + " shown"});
+    }
+    for (std::size_t i = 0; i < shown; ++i) {
+        const HeaderParam& hp = parsed->params[i];
         MsDiagParam p;
         p.name_span = {lead + hp.name_span.offset, hp.name_span.length};
         p.value_span = {lead + hp.value_span.offset, hp.value_span.length};

@@ -3,6 +3,8 @@
 // without any "epid" is never a problem: most SIP agents have none.
 #include "sipsleuth/core/ms_epid.h"
 
+#include <vector>
+
 #include "sipsleuth/core/sip_header.h"
 #include "sipsleuth/core/text.h"
 
@@ -12,6 +14,37 @@ namespace {
 constexpr std::size_t kMaxEpid = 256;
 
 std::string printable(std::string_view v) { return sanitize_utf8(v, kMaxEpid); }
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// Whether value has something shaped like an epid parameter: "epid" after a ';' (white space allowed
+// between). A bare "epid" inside a name or URI user part ("Sepideh" <sip:sepideh@...>) is no epid, so a
+// value that is unusual but no concern of ours is never reported as a broken epid header.
+bool has_epid_param(std::string_view value) {
+    for (std::size_t i = 0; i + 4 <= value.size(); ++i) {
+        if (!mentions_epid(value.substr(i, 4))) continue;
+        std::size_t before = i;
+        while (before > 0 && is_space(value[before - 1])) --before;
+        if (before > 0 && value[before - 1] == ';') return true;
+    }
+    return false;
+}
+
+// The epid in a gruu or pub-gruu Contact parameter, when it has a non-empty one.
+std::optional<std::string> param_gruu_epid(const std::vector<HeaderParam>& params) {
+    constexpr std::string_view marker = "opaque=user:epid:";
+    for (const char* name : {"gruu", "pub-gruu"}) {
+        const HeaderParam* g = find_param(params, name);
+        if (!g || !g->value) continue;
+        const std::size_t at = g->value->find(marker);
+        if (at == std::string::npos) continue;
+        const std::size_t from = at + marker.size();
+        const std::size_t end = g->value->find_first_of(";>?", from);
+        std::string epid = g->value->substr(from, end == std::string::npos ? end : end - from);
+        if (!epid.empty()) return epid;
+    }
+    return std::nullopt;
+}
 
 }  // namespace
 
@@ -26,7 +59,7 @@ bool mentions_epid(std::string_view bytes) {
 EpidResult from_to_epid(std::string_view value, std::string_view header) {
     EpidResult r;
     const auto addr = parse_name_addr(value);
-    const bool mentions = mentions_epid(value);
+    const bool mentions = has_epid_param(value);
     if (!addr) {
         if (mentions) r.problem = std::string(header) + " header with an epid cannot be parsed as a SIP address";
         return r;
@@ -60,10 +93,17 @@ EpidResult contact_epid(std::string_view value) {
         r.problem = "Contact header with a GRUU epid cannot be parsed as a SIP address";
         return r;
     }
-    const auto epid = gruu_epid(*addr);
+    auto epid = gruu_epid(*addr);
     if (!epid) {
-        r.problem = "Contact GRUU has opaque=user:epid: without an epid";
-        return r;
+        if (const HeaderParam* opaque = find_param(addr->uri_params, "opaque");
+            opaque && opaque->value && opaque->value->compare(0, 10, "user:epid:") == 0) {
+            r.problem = "Contact GRUU has opaque=user:epid: without an epid";
+            return r;
+        }
+        // A registrar's 200 OK to REGISTER hands the GRUU out as a Contact parameter, not as the URI
+        // (RFC 5627 section 5.1; OCS: `gruu="sip:user@domain;opaque=user:epid:...;gruu"`).
+        epid = param_gruu_epid(addr->params);
+        if (!epid) return r;  // the marker is elsewhere (another entry of a list, another parameter)
     }
     r.epid = printable(*epid);
     if (epid->size() > kMaxEpid)

@@ -83,9 +83,12 @@ public:
     /// Whether a call with this Call-ID is followed (a cheap test before gathering a message's facts).
     bool tracks(std::string_view call_id) const { return by_call_id_.count(std::string(call_id)) != 0; }
     std::size_t size() const { return calls_.size(); }
+    /// Via branches remembered for call index (bounded by kMaxBranches).
+    std::size_t branches(std::uint32_t index) const { return calls_[index].branch_endpoint.size(); }
 
     static constexpr std::size_t kMaxEndpoints = 64;   ///< per call; later ones are not numbered
     static constexpr std::size_t kMaxRequests = 512;   ///< per call, for response-to-request links
+    static constexpr std::size_t kMaxBranches = 512;   ///< per call, Via branches of responses (CANCEL links)
 
 private:
     struct Request {

@@ -8,6 +8,7 @@
 // (see ms_diagnostics_codes()); unknown ids stay numbers.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -49,8 +50,13 @@ struct MsDiagnostics {
     const MsDiagParam* param(std::string_view name) const;
 };
 
+/// Most parameters decoded per header: each becomes several tree items, and a hostile header of
+/// hundreds of thousands of `;a` would fill the tree.
+inline constexpr std::size_t kMsDiagMaxParams = 128;
+
 /// Parses one header value; never throws on any input, values longer than max_value_bytes are cut
-/// (with a value_cut problem). A value that is not `token *(;param)` keeps a leading ErrorId when it
+/// (with a value_cut problem), parameters past kMsDiagMaxParams are dropped (with a value_cut problem).
+/// A value that is not `token *(;param)` keeps a leading ErrorId when it
 /// has one, and reports bad_shape.
 MsDiagnostics parse_ms_diagnostics(std::string_view value, std::size_t max_value_bytes = 1024);
 

@@ -25,7 +25,8 @@ bool mentions_epid(std::string_view bytes);
 /// epid and tag of a From or To value; header names the header in problem messages ("From", "To").
 EpidResult from_to_epid(std::string_view value, std::string_view header);
 
-/// epid of a Contact value's GRUU (`opaque=user:epid:...`).
+/// epid of a Contact value's GRUU (`opaque=user:epid:...`): in the URI, else in a gruu or pub-gruu
+/// parameter (a registrar's 200 OK, RFC 5627 section 5.1). Only an empty epid in the URI is a problem.
 EpidResult contact_epid(std::string_view value);
 
 }  // namespace sipsleuth::core
