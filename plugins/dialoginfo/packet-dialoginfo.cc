@@ -203,8 +203,7 @@ ws::UintPref pref_max_stored{proto, "max_stored", "Bodies stored per capture",
                             100000};
 ws::Expert ei_store_full{proto, "dialoginfo.store_full", PI_UNDECODED, PI_NOTE,
                          "Body store full: body decoded but not tracked across NOTIFYs"};
-ws::FrameStore<Verdict> verdicts{proto, pref_max_stored};
-Verdict unstored;
+ws::BodyStore<Verdict> verdicts{proto, pref_max_stored, ei_store_full, "dialoginfo.max_stored", "tracked across NOTIFYs"};
 
 // Bodies of the current frame waiting for the post-dissector (first pass only). The tree pointers are
 // valid until the end of this frame's dissection; entries of another frame are never used.
@@ -371,27 +370,10 @@ int dissect_dialoginfo(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void
     proto_item* top = proto_tree_add_item(tree, proto.id(), tvb, 0, -1, ENC_NA);
     proto_tree* top_tree = proto_item_add_subtree(top, ett_top);
     const ws::Tree t(top_tree, tvb);
-    const std::uint32_t slot = pinfo->curr_proto_layer_num;
-
-    const Verdict* v = verdicts.find(pinfo->num, slot);
-    bool fresh_stored = false;
-    if (!v) {
-        ws::guard(proto, pinfo, top, [&] {
-            Verdict fresh = analyse(tvb);
-            if (tree && !PINFO_FD_VISITED(pinfo) && (v = verdicts.put(pinfo->num, slot, std::move(fresh)))) {
-                fresh_stored = true;
-                return;
-            }
-            unstored = std::move(fresh);
-            v = &unstored;
-        });
-        if (!v) return tvb_captured_length(tvb);
-        // A bounded store (DESIGN rule 4): say so on every body it could not keep.
-        if (tree && verdicts.full())
-            expert_add_info_format(pinfo, top, ei_store_full.get(),
-                                   "Body store full (%u bodies, preference %s.max_stored): this body is "
-                                   "decoded but not %s", pref_max_stored.value(), "dialoginfo", "tracked across NOTIFYs");
-    }
+    const auto got = verdicts.get(pinfo, tree, top, [&] { return analyse(tvb); });
+    const Verdict* v = got.verdict;
+    if (!v) return tvb_captured_length(tvb);
+    const bool fresh_stored = got.fresh;
     const core::DialogInfo& info = v->info;
     if (v->truncated)
         expert_add_info_format(pinfo, top, ei_truncated.get(), "Body truncated in the capture: %zu of %zu bytes captured",
@@ -415,7 +397,7 @@ int dissect_dialoginfo(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void
     if (fresh_stored) {
         ws::guard(proto, pinfo, top, [&] {
             if (!pending.empty() && pending.front().frame != pinfo->num) pending.clear();
-            pending.push_back({pinfo->num, slot, tvb_get_ds_tvb(tvb), tvb_raw_offset(tvb), top, top_tree,
+            pending.push_back({pinfo->num, pinfo->curr_proto_layer_num, tvb_get_ds_tvb(tvb), tvb_raw_offset(tvb), top, top_tree,
                                std::vector<proto_item*>(dialog_items, dialog_items + n_dialogs)});
         });
     }

@@ -133,8 +133,7 @@ ws::UintPref pref_max_stored{proto, "max_stored", "Bodies stored per capture",
                             100000};
 ws::Expert ei_store_full{proto, "rlmi.store_full", PI_UNDECODED, PI_NOTE,
                          "Body store full: body decoded but not linked to its parts"};
-ws::FrameStore<Verdict> verdicts{proto, pref_max_stored};
-Verdict unstored;
+ws::BodyStore<Verdict> verdicts{proto, pref_max_stored, ei_store_full, "rlmi.max_stored", "linked to its parts"};
 
 // RLMI bodies of the current frame waiting for the post-dissector (first pass only); tree pointers
 // are valid until the end of this frame's dissection.
@@ -230,27 +229,10 @@ int dissect_rlmi(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data
     proto_item* top = proto_tree_add_item(tree, proto.id(), tvb, 0, -1, ENC_NA);
     proto_tree* top_tree = proto_item_add_subtree(top, ett_top);
     const ws::Tree t(top_tree, tvb);
-    const std::uint32_t slot = pinfo->curr_proto_layer_num;
-
-    const Verdict* v = verdicts.find(pinfo->num, slot);
-    bool fresh_stored = false;
-    if (!v) {
-        ws::guard(proto, pinfo, top, [&] {
-            Verdict fresh = analyse(tvb);
-            if (tree && !PINFO_FD_VISITED(pinfo) && (v = verdicts.put(pinfo->num, slot, std::move(fresh)))) {
-                fresh_stored = true;
-                return;
-            }
-            unstored = std::move(fresh);
-            v = &unstored;
-        });
-        if (!v) return tvb_captured_length(tvb);
-        // A bounded store (DESIGN rule 4): say so on every body it could not keep.
-        if (tree && verdicts.full())
-            expert_add_info_format(pinfo, top, ei_store_full.get(),
-                                   "Body store full (%u bodies, preference %s.max_stored): this body is "
-                                   "decoded but not %s", pref_max_stored.value(), "rlmi", "linked to its parts");
-    }
+    const auto got = verdicts.get(pinfo, tree, top, [&] { return analyse(tvb); });
+    const Verdict* v = got.verdict;
+    if (!v) return tvb_captured_length(tvb);
+    const bool fresh_stored = got.fresh;
     const core::Rlmi& r = v->rlmi;
     if (v->truncated)
         expert_add_info_format(pinfo, top, ei_truncated.get(), "Body truncated in the capture: %zu of %zu bytes captured",
@@ -300,7 +282,7 @@ int dissect_rlmi(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data
     if (fresh_stored) {
         ws::guard(proto, pinfo, top, [&] {
             if (!pending.empty() && pending.front().frame != pinfo->num) pending.clear();
-            pending.push_back({pinfo->num, slot, tvb_get_ds_tvb(tvb), tvb_raw_offset(tvb), top,
+            pending.push_back({pinfo->num, pinfo->curr_proto_layer_num, tvb_get_ds_tvb(tvb), tvb_raw_offset(tvb), top,
                                std::vector<proto_tree*>(instance_trees, instance_trees + n_rendered)});
         });
     }

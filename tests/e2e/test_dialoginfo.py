@@ -337,4 +337,4 @@ def test_store_bound_is_named_on_every_body_past_it(ws):
     proc = ws.run(["-r", ws.capture("dialoginfo_blf_healthy.pcap"), "-o", "dialoginfo.max_stored:3", "-q", "-z", "expert,note"])
     assert proc.returncode == 0, proc.stderr
     rows = [line.split(None, 3) for line in proc.stdout.splitlines() if "Body store full" in line]
-    assert rows == [["16", "Undecoded", "DialogInfo", "Body store full (3 bodies, preference dialoginfo.max_stored): this body is decoded but not tracked across NOTIFYs"]]
+    assert rows == [["15", "Undecoded", "DialogInfo", "Body store full (3 bodies, preference dialoginfo.max_stored): this body is decoded but not tracked across NOTIFYs"]]

@@ -170,4 +170,4 @@ def test_store_bound_is_named_on_every_body_past_it(ws):
     proc = ws.run(["-r", ws.capture("dialoginfo_blf_healthy.pcap"), "-o", "rlmi.max_stored:3", "-q", "-z", "expert,note"])
     assert proc.returncode == 0, proc.stderr
     rows = [line.split(None, 3) for line in proc.stdout.splitlines() if "Body store full" in line]
-    assert rows == [["7", "Undecoded", "RLMI", "Body store full (3 bodies, preference rlmi.max_stored): this body is decoded but not linked to its parts"]]
+    assert rows == [["6", "Undecoded", "RLMI", "Body store full (3 bodies, preference rlmi.max_stored): this body is decoded but not linked to its parts"]]

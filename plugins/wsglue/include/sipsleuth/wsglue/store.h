@@ -57,4 +57,55 @@ private:
     std::unordered_map<std::uint64_t, Verdict> map_;
 };
 
+/// The verdicts of a body dissector called by SIP or multipart (one body per frame and protocol layer):
+/// each body is analysed once, on the first pass, and kept; revisits render the kept verdict. Past the
+/// bound (a preference) a body is analysed again on every visit and `full` expert info says it is not
+/// kept for the checks that span packets (DESIGN rule 4).
+template <class Verdict>
+class BodyStore {
+public:
+    /// bound_name and not_kept complete the message: "... (N bodies, preference <bound_name>): this
+    /// body is decoded but not <not_kept>". All four must outlive the store (statics).
+    BodyStore(Protocol& proto, const UintPref& bound, Expert& full, const char* bound_name, const char* not_kept)
+        : proto_(proto), bound_(bound), full_(full), bound_name_(bound_name), not_kept_(not_kept), store_(proto, bound) {}
+
+    struct Result {
+        const Verdict* verdict = nullptr;  ///< nullptr when the analysis failed (guard reported it on item)
+        bool fresh = false;                ///< analysed and kept on this visit (the first pass)
+    };
+
+    /// The verdict of the body being dissected; analyse() -> Verdict runs inside guard().
+    template <class Analyse>
+    Result get(packet_info* pinfo, proto_tree* tree, proto_item* item, Analyse&& analyse) {
+        const std::uint32_t slot = pinfo->curr_proto_layer_num;
+        Result r;
+        if ((r.verdict = store_.find(pinfo->num, slot))) return r;
+        guard(proto_, pinfo, item, [&] {
+            Verdict fresh = analyse();
+            // Kept only on the first pass with a tree: the pass whose wanted fields were primed.
+            if (tree && !PINFO_FD_VISITED(pinfo) && (r.verdict = store_.put(pinfo->num, slot, std::move(fresh)))) {
+                r.fresh = true;
+                return;
+            }
+            scratch_ = std::move(fresh);
+            r.verdict = &scratch_;
+        });
+        if (r.verdict && !r.fresh && tree && store_.full())
+            expert_add_info_format(pinfo, item, full_.get(),
+                                   "Body store full (%u bodies, preference %s): this body is decoded but not %s",
+                                   bound_.value(), bound_name_, not_kept_);
+        return r;
+    }
+    const Verdict* find(std::uint32_t frame, std::uint32_t slot) const { return store_.find(frame, slot); }
+    Verdict* find_mutable(std::uint32_t frame, std::uint32_t slot) { return store_.find_mutable(frame, slot); }
+
+private:
+    Protocol& proto_;
+    const UintPref& bound_;
+    Expert& full_;
+    const char *bound_name_, *not_kept_;
+    FrameStore<Verdict> store_;
+    Verdict scratch_;  ///< the verdict of a body past the bound, for this visit only
+};
+
 }  // namespace sipsleuth::wsglue
