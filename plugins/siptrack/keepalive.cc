@@ -170,8 +170,6 @@ ws::ForeignField ff_expires{"sip.Expires"};
 ws::ForeignField ff_flow_timer{"sip.Flow-Timer"};
 ws::ForeignField ff_stream{"tcp.stream"};
 ws::ForeignField ff_seq{"tcp.seq"};
-ws::ForeignField ff_nxtseq{"tcp.nxtseq"};
-ws::ForeignField ff_ack{"tcp.ack"};
 ws::ForeignField ff_len{"tcp.len"};
 ws::ForeignField ff_payload{"tcp.payload"};
 ws::ForeignField ff_retransmission{"tcp.analysis.retransmission"};
@@ -211,6 +209,8 @@ struct State {
 };
 std::unique_ptr<State> state;
 ws::FrameStore<Verdict> verdicts{proto, 2000000};
+// Which frames have a verdict: a bit test instead of a hash look-up that misses on almost every frame.
+std::vector<bool> has_verdict;
 
 constexpr core::Nanos kSecond = core::kSecond;
 
@@ -234,10 +234,14 @@ void reset() {
     s.max_connections = max_tracked;
     s.max_keepalives = pref_max_records.value();
     state = std::make_unique<State>(r, c, s);
+    has_verdict.clear();
 }
 [[maybe_unused]] const bool hooks = [] {
     proto.on_init([] { reset(); });
-    proto.on_cleanup([] { state.reset(); });
+    proto.on_cleanup([] {
+        state.reset();
+        has_verdict = {};
+    });
     return true;
 }();
 
@@ -346,6 +350,16 @@ std::string string_in(proto_tree* tree, const ws::ForeignField& f, const ws::Sco
     return std::string(ws::string_value(ws::Occurrences(tree, f).first_in(scope)));
 }
 
+// The segment's end: tcp.nxtseq as Wireshark computes it (SYN and FIN count one), from `seq` (the
+// tcp.seq value, relative or raw) and tcp.len; nullopt without both. tcp.nxtseq itself is not wanted
+// (siptrack.h, TcpHeader).
+std::optional<guint32> next_seq(proto_tree* tree, std::optional<guint32> seq) {
+    const std::optional<guint32> len = uint_in(tree, ff_len, {});
+    if (!seq || !len) return std::nullopt;
+    const TcpHeader h = tcp_header(ws::Occurrences(tree, ff_seq).first_in({}));
+    return *seq + *len + ((h.flags & 0x03) ? 1 : 0);
+}
+
 std::vector<std::string> strings_in(proto_tree* tree, const ws::ForeignField& f, const ws::Scope& scope) {
     std::vector<std::string> out;
     const ws::Occurrences all(tree, f);
@@ -358,7 +372,7 @@ std::vector<std::string> strings_in(proto_tree* tree, const ws::ForeignField& f,
 void analyse_sip(proto_tree* tree, packet_info* pinfo, std::optional<guint32> stream, core::Nanos now, Verdict& v) {
     State& st = *state;
     const std::optional<guint32> seq = uint_in(tree, ff_seq, {});
-    const std::optional<guint32> nxtseq = uint_in(tree, ff_nxtseq, {});
+    const std::optional<guint32> nxtseq = next_seq(tree, seq);
     ws::for_each_message(tree, ff_sip, [&](const ws::Scope& scope, guint) {
         if (stream) {
             // Flow-Timer is a string field in Wireshark 4.0.
@@ -430,7 +444,9 @@ void analyse_crlf(proto_tree* tree, packet_info* pinfo, guint32 stream, core::Na
 void analyse_skinny(proto_tree* tree, packet_info* pinfo, guint32 stream, core::Nanos now, Verdict& v,
                     std::vector<core::Learned>& learned) {
     State& st = *state;
-    const std::optional<guint32> nxtseq = uint_in(tree, ff_nxtseq, {});
+    // Raw sequence numbers: the CUCM's acknowledgement is read raw from its header too (on_tcp_ack).
+    const TcpHeader h = tcp_header(ws::Occurrences(tree, ff_seq).first_in({}));
+    const std::optional<guint32> nxtseq = h.ok ? next_seq(tree, h.seq_raw) : std::nullopt;
     bool keepalive_in_frame = false;
     ws::for_each_message(tree, ff_skinny, [&](const ws::Scope& scope, guint) {
         const std::optional<guint32> id = uint_in(tree, ff_skinny_id, scope);
@@ -489,7 +505,8 @@ void analyse(proto_tree* tree, packet_info* pinfo) {
         if (const auto c = st.sccp.connection_of(*stream)) {
             const core::SccpConnection& conn = st.sccp.connection(*c);
             if (!conn.cucm.empty() && endpoint(pinfo, &pinfo->src, pinfo->srcport) == conn.cucm)
-                if (const auto ack = uint_in(tree, ff_ack, {})) st.sccp.on_tcp_ack(*stream, *ack, pinfo->num, now);
+                if (const TcpHeader h = tcp_header(ws::Occurrences(tree, ff_seq).first_in({})); h.ok && (h.flags & 0x10))
+                    st.sccp.on_tcp_ack(*stream, h.ack_raw, pinfo->num, now);
         }
     }
     for (const core::Learned& l : crlf_learned) v.entries.push_back({What::crlf_missing, l.record, 0});
@@ -499,7 +516,10 @@ void analyse(proto_tree* tree, packet_info* pinfo) {
         st.full_reported = true;
         v.entries.push_back({What::full, 0, 0});
     }
-    if (!v.entries.empty()) verdicts.put(pinfo->num, 0, std::move(v));
+    if (!v.entries.empty() && verdicts.put(pinfo->num, 0, std::move(v))) {
+        if (has_verdict.size() <= pinfo->num) has_verdict.resize(pinfo->num + 1 + pinfo->num / 2);
+        has_verdict[pinfo->num] = true;
+    }
 }
 
 // Rendering (every pass), from the records' current state.
@@ -515,10 +535,13 @@ proto_item* add_uint(proto_tree* tree, int hf, guint32 value) {
     proto_item_set_generated(it);
     return it;
 }
-void add_string(proto_tree* tree, int hf, const std::string& value) {
-    proto_item_set_generated(
-        proto_tree_add_string(tree, hf, nullptr, 0, 0, wmem_strdup(wmem_packet_scope(), value.c_str())));
+// Strings reach epan as C strings only: no std::string may be alive (even a temporary) during an epan
+// call, which may longjmp (too many tree items) past its destructor.
+void add_string(proto_tree* tree, int hf, const char* value) {
+    proto_item_set_generated(proto_tree_add_string(tree, hf, nullptr, 0, 0, value));
 }
+// A formatted std::string copied to packet memory; the temporary dies before the next epan call.
+const char* packet_str(packet_info* pinfo, const std::string& s) { return wmem_strdup(pinfo->pool, s.c_str()); }
 proto_tree* subtree(proto_tree* tree, int hf, int ett, const char* label, proto_item** item) {
     *item = proto_tree_add_none_format(tree, hf, nullptr, 0, 0, "%s", label);
     proto_item_set_generated(*item);
@@ -556,9 +579,9 @@ void render_register_copy(proto_tree* tree, packet_info* pinfo, std::size_t ri, 
                             &top);
     add_uint(t, hf_reg_binding, static_cast<guint32>(rec.binding + 1));
     add_string(t, hf_reg_kind, kind_name(rec.kind));
-    add_string(t, hf_reg_aor, b.aor);
-    add_string(t, hf_reg_contact, b.contact);
-    add_string(t, hf_reg_registrar, b.registrar);
+    add_string(t, hf_reg_aor, b.aor.c_str());
+    add_string(t, hf_reg_contact, b.contact.c_str());
+    add_string(t, hf_reg_registrar, b.registrar.c_str());
     add_uint(t, hf_reg_copy, static_cast<guint32>(copy + 1));
     if (copy > 0) proto_item_set_generated(proto_tree_add_uint(t, hf_reg_original, nullptr, 0, 0, rec.copies[0].frame));
     if (rec.interval) add_time(t, hf_reg_interval, *rec.interval);
@@ -577,29 +600,35 @@ void render_register_copy(proto_tree* tree, packet_info* pinfo, std::size_t ri, 
     }
     if (rec.granted) add_uint(t, hf_reg_granted, *rec.granted);
 
-    if (copy > 0)
+    if (copy > 0) {
+        const char* series = packet_str(pinfo, backoff_series(rec, copy));
         expert_add_info_format(pinfo, top, ei_retransmitted.get(),
                                "REGISTER CSeq %u (frame %u) retransmitted %zu time%s, back-off %s", rec.cseq,
-                               rec.copies[0].frame, copy, copy == 1 ? "" : "s", backoff_series(rec, copy).c_str());
+                               rec.copies[0].frame, copy, copy == 1 ? "" : "s", series);
+    }
     if (rec.lapse && rec.lapse->copy == copy) {
         const core::Lapse& l = *rec.lapse;
         add_time(t, hf_reg_lapse, l.by);
-        const std::string grace = std::to_string(pref_grace.value()) + " s";
-        expert_add_info_format(
-            pinfo, top, ei_lapsed.get(),
-            "Registration lapsed: refresh sent %s after the granted expiry (%u s granted in frame %u); %s",
-            core::format_seconds(l.by).c_str(), l.granted, l.granted_frame,
-            l.past_grace ? wmem_strdup_printf(pinfo->pool, "past the %s grace, the registrar has likely unregistered the device",
-                                              grace.c_str())
-                         : wmem_strdup_printf(pinfo->pool, "within the %s grace", grace.c_str()));
+        const char* by = packet_str(pinfo, core::format_seconds(l.by));
+        const char* grace =
+            l.past_grace
+                ? wmem_strdup_printf(pinfo->pool, "past the %u s grace, the registrar has likely unregistered the device",
+                                     pref_grace.value())
+                : wmem_strdup_printf(pinfo->pool, "within the %u s grace", pref_grace.value());
+        expert_add_info_format(pinfo, top, ei_lapsed.get(),
+                               "Registration lapsed: refresh sent %s after the granted expiry (%u s granted in frame %u); %s",
+                               by, l.granted, l.granted_frame, grace);
     }
-    if (rec.late_copy && *rec.late_copy == copy)
+    if (rec.late_copy && *rec.late_copy == copy) {
+        const char* sent = packet_str(pinfo, core::format_seconds(rec.copies[copy].time - rec.granted_at));
+        const char* late_by = packet_str(pinfo, core::format_seconds(rec.late_by));
+        const char* schedule = packet_str(pinfo, core::format_seconds(rec.schedule));
         expert_add_info_format(pinfo, top, ei_late.get(),
                                "REGISTER refresh late: sent %s after the grant of frame %u, %s past the expected %s "
                                "(%u s granted minus %u s)",
-                               core::format_seconds(rec.copies[copy].time - rec.granted_at).c_str(), rec.granted_frame,
-                               core::format_seconds(rec.late_by).c_str(), core::format_seconds(rec.schedule).c_str(),
-                               rec.previous_grant.value_or(0), pref_delta.value());
+                               sent, rec.granted_frame, late_by, schedule, rec.previous_grant.value_or(0),
+                               pref_delta.value());
+    }
     if (copy != 0) return;
     if (rec.kind == core::RegisterKind::backup_keepalive)
         expert_add_info_format(pinfo, top, ei_backup_keepalive.get(),
@@ -611,15 +640,16 @@ void render_register_copy(proto_tree* tree, packet_info* pinfo, std::size_t ri, 
                                b.aor.c_str(), b.registrar.c_str());
     if (rec.registrar_switch) {
         const core::Switch& sw = *rec.registrar_switch;
-        add_string(t, hf_reg_switch_from, sw.previous);
+        add_string(t, hf_reg_switch_from, sw.previous.c_str());
         if (sw.since_switch) add_time(t, hf_reg_since_switch, *sw.since_switch);
-        const std::string since =
-            sw.since_switch ? core::format_duration(*sw.since_switch) + " after switch " + std::to_string(sw.number - 1) +
-                                  " (frame " + std::to_string(sw.switch_frame.value_or(0)) + ")"
-                            : std::string("first switch seen");
+        const char* since =
+            sw.since_switch ? packet_str(pinfo, core::format_duration(*sw.since_switch) + " after switch " +
+                                                    std::to_string(sw.number - 1) + " (frame " +
+                                                    std::to_string(sw.switch_frame.value_or(0)) + ")")
+                            : "first switch seen";
         expert_add_info_format(pinfo, top, ei_switch.get(),
                                "Registrar switch %u: %s registers with %s after %s (frame %u); %s", sw.number,
-                               b.aor.c_str(), b.registrar.c_str(), sw.previous.c_str(), sw.previous_frame, since.c_str());
+                               b.aor.c_str(), b.registrar.c_str(), sw.previous.c_str(), sw.previous_frame, since);
     }
 }
 
@@ -655,10 +685,12 @@ void render_crlf(proto_tree* tree, packet_info* pinfo, const Entry& e) {
             proto_item_set_generated(proto_tree_add_uint(t, hf_crlf_pong_in, nullptr, 0, 0, *p.pong_frame));
             add_time(t, hf_crlf_pong_delay, p.pong_delay);
         }
-        if (p.late)
+        if (p.late) {
+            const char* interval = packet_str(pinfo, core::format_seconds(*p.interval));
             expert_add_info_format(pinfo, top, ei_ping_late.get(),
-                                   "CRLF keepalive %s after the previous one, over the %u s Flow-Timer",
-                                   core::format_seconds(*p.interval).c_str(), *p.flow_timer);
+                                   "CRLF keepalive %s after the previous one, over the %u s Flow-Timer", interval,
+                                   *p.flow_timer);
+        }
         // Learnt later: shown here on revisits; on the first pass at the packet that showed it.
         if (p.missing && PINFO_FD_VISITED(pinfo))
             expert_add_info_format(pinfo, top, ei_pong_missing.get(),
@@ -706,8 +738,8 @@ void render_sccp(proto_tree* tree, packet_info* pinfo, const Entry& e) {
                                                        : "SCCP KeepAlive without Ack";
     proto_tree* t = subtree(tree, hf_sccp, ett_sccp, label, &top);
     const auto failover = [&] {
-        return "Third SCCP KeepAlive in a row unacknowledged by " + c.cucm + " (last in frame " +
-               std::to_string(k.frame) + "): the phone fails over to its backup CUCM";
+        return packet_str(pinfo, "Third SCCP KeepAlive in a row unacknowledged by " + c.cucm + " (last in frame " +
+                                     std::to_string(k.frame) + "): the phone fails over to its backup CUCM");
     };
     if (e.what == What::sccp_keepalive) {
         if (k.interval) add_time(t, hf_sccp_interval, *k.interval);
@@ -720,8 +752,12 @@ void render_sccp(proto_tree* tree, packet_info* pinfo, const Entry& e) {
         if (k.tcp_ack_frame) proto_item_set_generated(proto_tree_add_uint(t, hf_sccp_tcp_ack_in, nullptr, 0, 0, *k.tcp_ack_frame));
         if (k.unacked) add_uint(t, hf_sccp_missed, k.missed_in_row);
         if (k.unacked && PINFO_FD_VISITED(pinfo)) {
-            expert_add_info_format(pinfo, top, ei_unacked.get(), "%s", unacked_message(k, c, false).c_str());
-            if (k.failover_expected) expert_add_info_format(pinfo, top, ei_failover.get(), "%s", failover().c_str());
+            const char* message = packet_str(pinfo, unacked_message(k, c, false));
+            expert_add_info_format(pinfo, top, ei_unacked.get(), "%s", message);
+            if (k.failover_expected) {
+                const char* text = failover();
+                expert_add_info_format(pinfo, top, ei_failover.get(), "%s", text);
+            }
         }
         return;
     }
@@ -732,8 +768,12 @@ void render_sccp(proto_tree* tree, packet_info* pinfo, const Entry& e) {
     }
     add_uint(t, hf_sccp_missed, k.missed_in_row);
     if (!PINFO_FD_VISITED(pinfo)) {
-        expert_add_info_format(pinfo, top, ei_unacked.get(), "%s", unacked_message(k, c, true).c_str());
-        if (k.failover_expected) expert_add_info_format(pinfo, top, ei_failover.get(), "%s", failover().c_str());
+        const char* message = packet_str(pinfo, unacked_message(k, c, true));
+        expert_add_info_format(pinfo, top, ei_unacked.get(), "%s", message);
+        if (k.failover_expected) {
+            const char* text = failover();
+            expert_add_info_format(pinfo, top, ei_failover.get(), "%s", text);
+        }
     }
 }
 
@@ -766,7 +806,7 @@ void render(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, const Verdict& 
 std::vector<ws::ForeignField*> wanted() {
     std::vector<ws::ForeignField*> all{&ff_sip,    &ff_method,   &ff_status,      &ff_cseq,         &ff_cseq_method,
                                        &ff_call_id, &ff_to,      &ff_contact,     &ff_expires,      &ff_flow_timer,
-                                       &ff_stream, &ff_seq,      &ff_nxtseq,      &ff_ack,          &ff_len,
+                                       &ff_stream, &ff_seq,      &ff_len,
                                        &ff_payload, &ff_retransmission, &ff_skinny, &ff_skinny_id, &ff_skinny_interval,
                                        &ff_skinny_secondary};
     // Resolved here too, so reads work whatever the order the post-dissector resolves its list in.
@@ -782,8 +822,8 @@ void dissect(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree) {
     // without a tree (the second pass of `tshark -2 -q -z expert`): rendering then still raises the
     // expert infos and feeds the table, which need no tree.
     if (!PINFO_FD_VISITED(pinfo) && tree) ws::guard(proto, pinfo, nullptr, [&] { analyse(tree, pinfo); });
-    const Verdict* v = verdicts.find(pinfo->num);
-    if (v) render(tree, tvb, pinfo, *v);
+    if (pinfo->num >= has_verdict.size() || !has_verdict[pinfo->num]) return;
+    if (const Verdict* v = verdicts.find(pinfo->num)) ws::guard(proto, pinfo, nullptr, [&] { render(tree, tvb, pinfo, *v); });
 }
 
 }  // namespace sipsleuth::siptrack::keepalive

@@ -91,10 +91,11 @@ SipMessage response(const SipMessage& req, std::uint32_t status, std::optional<s
     return m;
 }
 
-SipMessage request(const std::string& method) {
+SipMessage request(const std::string& method, const std::string& from_uri = kSubscriber) {
     SipMessage m;
     m.request = true;
     m.method = method;
+    m.from_uri = from_uri;
     m.call_id = "reg";
     m.cseq = 1;
     m.cseq_method = method;
@@ -287,6 +288,51 @@ TEST(Healthy, NotifierOpensFreshConnectionAfterProperClose) {
     EXPECT_TRUE(r.notes.empty()) << r.notes[0].message;
     r = c.sip(response(n, 200), 200.005, 1, contact, rls_out);
     EXPECT_TRUE(r.notes.empty());
+}
+
+// Bug (review): a phone that opens a second connection to the notifier for another line's REGISTER, or
+// for an INVITE, still uses its subscription connection: no stale-flow warning on the next NOTIFY.
+TEST(Healthy, SecondConnectionForAnotherLineOrCallIsNotStale) {
+    Capture c;
+    const auto s = subscribe("T", 1, 3600);
+    c.sip(s, 0.0, 0, kPhone1033, kRls);
+    c.sip(response(s, 202, 3600), 0.005, 0, kRls, kPhone1033);
+    const auto n1 = notify("T", 1, "active;expires=3600");
+    c.sip(n1, 0.03, 0, kRls, kPhone1033);
+    c.sip(response(n1, 200), 0.035, 0, kPhone1033, kRls);
+    c.sip(request("REGISTER", "sip:217@victoria.pingtel.com"), 60.0, 1, kPhone1034, kRls);  // line 2
+    SipMessage invite = request("INVITE");
+    invite.call_id = "call";
+    c.sip(invite, 90.0, 2, kPhone1035, kRls);  // a call on its own connection
+    const auto n2 = notify("T", 2, "active;expires=3500");
+    MessageReport r = c.sip(n2, 100.0, 0, kRls, kPhone1033);
+    EXPECT_TRUE(r.notes.empty()) << r.notes[0].message;
+    // The same user's REGISTER on a newer connection is the reboot of field case 000.
+    c.sip(request("REGISTER", "<sip:207@Victoria.pingtel.com;transport=tcp>"), 120.0, 3, {"10.1.1.171", 1036}, kRls);
+    const auto n3 = notify("T", 3, "active;expires=3400");
+    r = c.sip(n3, 130.0, 0, kRls, kPhone1033);
+    ASSERT_EQ(r.notes.size(), 1u);
+    EXPECT_EQ(r.notes[0].kind, SubFinding::notify_on_stale_flow);
+}
+
+// Bug (review): a capture of the notifier's direction only (no packet at all from the subscriber on the
+// NOTIFY's flow) shows no response to any NOTIFY; that is no evidence of unanswered NOTIFYs.
+TEST(Healthy, OneDirectionCaptureNamesNoUnansweredNotify) {
+    Capture c;
+    const Endpoint contact{"10.1.1.171", 5060}, rls_out{"10.1.1.68", 40122};
+    const auto n = notify("O", 1, "active;expires=3600");
+    c.sip(n, 0.0, 0, rls_out, contact);
+    c.segment(40.0, 0, rls_out, contact);  // past Timer F
+    EXPECT_TRUE(c.out.frame_notes.empty());
+    TrackerOutput end;
+    c.tracker.finish(end);
+    EXPECT_TRUE(end.write_backs.empty());
+    // One packet from the subscriber on that flow (an ACK) is enough to call the next one unanswered.
+    c.segment(41.0, 0, contact, rls_out);
+    c.sip(notify("O", 2, "active;expires=3500"), 42.0, 0, rls_out, contact);
+    c.segment(80.0, 0, rls_out, contact);
+    ASSERT_EQ(c.out.frame_notes.size(), 1u);
+    EXPECT_EQ(c.out.frame_notes[0].kind, SubFinding::notify_unanswered);
 }
 
 TEST(Findings, NotifyOnClosedConnectionOffFlowExpiredAfterTermination) {

@@ -76,6 +76,14 @@ std::optional<ParsedState> parse_state(std::string_view value) {
 
 bool is_2xx(std::uint32_t status) { return status >= 200 && status < 300; }
 
+// The user a REGISTER or SUBSCRIBE speaks for, comparable across messages: the From URI without angle
+// brackets and URI parameters, lower case ("sip:207@victoria.pingtel.com").
+std::string user_of(std::string_view uri) {
+    while (!uri.empty() && (uri.front() == ' ' || uri.front() == '<')) uri.remove_prefix(1);
+    const std::size_t end = uri.find_first_of(";>? ");
+    return lower(uri.substr(0, end));
+}
+
 }  // namespace
 
 const char* finding_name(SubFinding f) {
@@ -195,6 +203,16 @@ void SubscriptionTracker::fill(const Subscription& s, const SipMessage& m, Messa
     if (r.notify_count == 0) r.notify_count = s.notifies;
 }
 
+bool SubscriptionTracker::subscriber_heard(const FlowRef& notify_flow) const {
+    // A capture of one direction only (a SPAN of the notifier's egress, a capture filter on one host)
+    // shows no response to any NOTIFY: without a single packet from the subscriber on the NOTIFY's flow
+    // (not even a TCP handshake or ACK) there is no evidence the NOTIFY went unanswered.
+    const Flow* f = flows_.find(notify_flow.transport, notify_flow.stream);
+    if (!f) return true;
+    const int side = f->side_of(notify_flow.dst);
+    return side < 0 || f->seen[side];
+}
+
 void SubscriptionTracker::advance(double time, std::uint32_t frame, TrackerOutput& out) {
     while (!pending_.empty() && pending_.front().deadline <= time) {
         const Pending p = pending_.front();
@@ -202,7 +220,7 @@ void SubscriptionTracker::advance(double time, std::uint32_t frame, TrackerOutpu
         auto it = txns_.find(p.key);
         if (it == txns_.end() || it->second.deadline != p.deadline) continue;
         Transaction& t = it->second;
-        if (t.method == "NOTIFY" && !t.answered && !t.reset && t.sub) {
+        if (t.method == "NOTIFY" && !t.answered && !t.reset && t.sub && subscriber_heard(t.flow)) {
             Subscription& s = subs_[t.sub - 1];
             const std::string timer = seconds_text(limits_.timer_f);
             out.frame_notes.push_back({SubFinding::notify_unanswered,
@@ -228,7 +246,7 @@ void SubscriptionTracker::finish(TrackerOutput& out) {
         auto it = txns_.find(p.key);
         if (it == txns_.end() || it->second.deadline != p.deadline) continue;
         Transaction& t = it->second;
-        if (t.method == "NOTIFY" && !t.answered && !t.reset && t.sub) {
+        if (t.method == "NOTIFY" && !t.answered && !t.reset && t.sub && subscriber_heard(t.flow)) {
             Subscription& s = subs_[t.sub - 1];
             out.write_backs.push_back({t.frame, t.index,
                                        SubNote{SubFinding::notify_unanswered,
@@ -311,7 +329,11 @@ void SubscriptionTracker::check_unsubscribes(const SipMessage& m, MessageReport&
 
 MessageReport SubscriptionTracker::message(const SipMessage& m, TrackerOutput& out) {
     MessageReport r;
-    if (!flows_.record(m.flow, m.frame, m.time, true, m.request) && flows_.overflowed() && !flows_full_reported_) {
+    // Only a REGISTER or SUBSCRIBE names its user as evidence for the stale-flow finding: an INVITE on a
+    // new connection, or another line's REGISTER, does not mean the phone abandoned the old one.
+    const bool speaks_for_user = m.request && (m.method == "REGISTER" || m.method == "SUBSCRIBE");
+    if (!flows_.record(m.flow, m.frame, m.time, true, m.request, speaks_for_user ? user_of(m.from_uri) : std::string()) &&
+        flows_.overflowed() && !flows_full_reported_) {
         flows_full_reported_ = true;
         r.notes.push_back({SubFinding::flow_table_full,
                            "Flow table full (" + std::to_string(limits_.max_flows) +
@@ -401,7 +423,9 @@ void SubscriptionTracker::on_subscribe(const SipMessage& m, MessageReport& r, Tr
     t.flow = *s->subscribe_flow;
     t.refresh = refresh;
     t.expires = m.expires;
-    if (txns_.size() < limits_.max_subscriptions) {  // bounded: beyond, no response link or timer
+    // Bounded: beyond, no response link or timer. The queue is bounded too: a transaction key seen
+    // again from another source replaces its entry in txns_ but queues one more deadline.
+    if (txns_.size() < limits_.max_subscriptions && pending_.size() < limits_.max_subscriptions) {
         txns_[key] = t;
         pending_.push_back({t.deadline, key});
     }
@@ -430,14 +454,17 @@ void SubscriptionTracker::check_flow(const SipMessage& m, Subscription& s, Messa
               ", " + seconds_text(m.time - f->closed_time[side]) + " earlier)";
     } else {
         const double last = f->seen[side] ? f->last_time[side] : f->first_time;
-        newer = flows_.newer_flow_from(Transport::tcp, m.flow.dst.address, m.flow.src.address, last, f);
+        // Abandoned: the same user (not merely the same host: a phone may keep a connection per line, or
+        // one for REGISTER besides this one) sent a REGISTER or SUBSCRIBE on a newer connection after its
+        // last traffic here.
+        std::uint32_t since = 0;
+        newer = flows_.newer_flow_of_user(Transport::tcp, m.flow.dst.address, m.flow.src.address,
+                                          user_of(s.facts.subscriber), last, f, &since);
         if (newer) {
-            const int nside = newer->ends[0].address == m.flow.dst.address ? 0 : 1;
             why = "NOTIFY on abandoned " + describe(here) + ": subscriber's last traffic " +
                   (f->seen[side] ? frame_text(f->last_frame[side]) + " (" + seconds_text(m.time - last) + " earlier)"
                                  : std::string("never seen")) +
-                  ", requests on tcp.stream " + std::to_string(newer->stream) + " since " +
-                  frame_text(*newer->first_request_frame[nside]);
+                  ", requests on tcp.stream " + std::to_string(newer->stream) + " since " + frame_text(since);
         }
     }
     if (!why.empty()) {
@@ -558,7 +585,7 @@ void SubscriptionTracker::on_notify(const SipMessage& m, MessageReport& r, Track
     t.method = m.method;
     t.flow = FlowRef{m.flow.transport, m.flow.stream, m.flow.src, m.flow.dst};
     t.notify_terminated = ends;
-    if (txns_.size() < limits_.max_subscriptions) {
+    if (txns_.size() < limits_.max_subscriptions && pending_.size() < limits_.max_subscriptions) {
         txns_[key] = t;
         pending_.push_back({t.deadline, key});
     }

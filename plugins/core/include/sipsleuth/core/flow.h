@@ -60,6 +60,16 @@ struct Flow {
     double closed_time[2] = {0, 0};
     std::optional<std::uint32_t> first_request_frame[2];
     double first_request_time[2] = {0, 0};
+    /// Per side: the first REGISTER or SUBSCRIBE of each user (normalised From URI) sent on the flow, at
+    /// most kMaxUsers: a phone with several lines or a registration connection besides its subscription
+    /// connection is not a phone that abandoned a connection (the stale-flow finding asks for the same user).
+    struct UserRequest {
+        std::string user;
+        std::uint32_t frame = 0;
+        double time = 0;
+    };
+    static constexpr std::size_t kMaxUsers = 8;
+    std::vector<UserRequest> users[2];
 
     /// 0 or 1 for an endpoint of this flow, -1 otherwise.
     int side_of(const Endpoint& e) const;
@@ -76,15 +86,25 @@ public:
 
     /// The tracked flow of a packet, or nullptr.
     Flow* find(Transport t, std::uint32_t stream);
+    const Flow* find(Transport t, std::uint32_t stream) const {
+        auto it = flows_.find(key(t, stream));
+        return it == flows_.end() ? nullptr : &it->second;
+    }
     /// Whether the flow is tracked (for a post-dissector deciding cheaply whether a packet matters).
     bool contains(Transport t, std::uint32_t stream) const { return flows_.count(key(t, stream)) != 0; }
     /// Records a packet on its flow, creating the flow when `create` (a SIP message) and there is
-    /// room; `sip_request` marks a SIP request sent by the packet's source. nullptr when untracked.
-    Flow* record(const FlowPacket& p, std::uint32_t frame, double time, bool create, bool sip_request);
+    /// room; `sip_request` marks a SIP request sent by the packet's source, `user` (non-empty for a
+    /// REGISTER or SUBSCRIBE: its normalised From URI) the user it speaks for. nullptr when untracked.
+    Flow* record(const FlowPacket& p, std::uint32_t frame, double time, bool create, bool sip_request,
+                 const std::string& user = std::string());
     /// The newest flow other than `except`, of transport t, whose first SIP request came from host
     /// `from` to host `to` at or after `after`; nullptr when none.
     const Flow* newer_flow_from(Transport t, const std::string& from, const std::string& to, double after,
                                 const Flow* except) const;
+    /// Like newer_flow_from, but only a REGISTER or SUBSCRIBE of `user` (as passed to record) counts;
+    /// `*frame` is that request's frame.
+    const Flow* newer_flow_of_user(Transport t, const std::string& from, const std::string& to, const std::string& user,
+                                   double after, const Flow* except, std::uint32_t* frame) const;
     /// The most recently active live flow (no FIN/RST) between hosts `a` and `b`, other than except.
     const Flow* live_flow_between(Transport t, const std::string& a, const std::string& b, const Flow* except) const;
     std::size_t size() const { return flows_.size(); }

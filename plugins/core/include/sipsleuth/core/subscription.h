@@ -218,6 +218,8 @@ private:
     void on_response(const SipMessage& m, MessageReport& r, TrackerOutput& out);
     void check_flow(const SipMessage& m, Subscription& s, MessageReport& r);
     void check_unsubscribes(const SipMessage& m, MessageReport& r, TrackerOutput& out);
+    /// Whether the NOTIFY's destination sent anything on its flow (else the capture shows one direction).
+    bool subscriber_heard(const FlowRef& notify_flow) const;
     static std::string txn_key(const std::string& call_id, std::uint32_t cseq, const std::string& method);
 
     Limits limits_;
