@@ -250,12 +250,7 @@ ws::ForeignField ff_content_type{"sip.Content-Type"};
 ws::ForeignField ff_body{"sip.msg_body"};
 ws::ForeignField ff_stream{"tcp.stream"};
 ws::ForeignField ff_seq{"tcp.seq_raw"};
-ws::ForeignField ff_ack{"tcp.ack_raw"};
 ws::ForeignField ff_len{"tcp.len"};
-ws::ForeignField ff_syn{"tcp.flags.syn"};
-ws::ForeignField ff_ackf{"tcp.flags.ack"};
-ws::ForeignField ff_fin{"tcp.flags.fin"};
-ws::ForeignField ff_rst{"tcp.flags.reset"};
 ws::ForeignField ff_retrans{"tcp.analysis.retransmission"};
 ws::ForeignField ff_spurious{"tcp.analysis.spurious_retransmission"};
 ws::ForeignField ff_msrp{"msrp"};
@@ -265,8 +260,8 @@ int dissect_msrpa(tvbuff_t*, packet_info*, proto_tree*, void*);
 ws::PostDissector post{proto,
                        dissect_msrpa,
                        {&ff_sip,          &ff_method, &ff_status, &ff_call_id, &ff_from_tag, &ff_cseq, &ff_cseq_method,
-                        &ff_content_type, &ff_body,   &ff_stream, &ff_seq,     &ff_ack,      &ff_len,  &ff_syn,
-                        &ff_ackf,         &ff_fin,    &ff_rst,    &ff_retrans, &ff_spurious, &ff_msrp, &ff_payload}};
+                        &ff_content_type, &ff_body,   &ff_stream, &ff_seq,     &ff_len,      &ff_retrans,
+                        &ff_spurious,     &ff_msrp,   &ff_payload}};
 
 // What is shown on one frame: the tracker's notes for it and the parse problems found in it.
 struct Verdict {
@@ -297,8 +292,6 @@ constexpr std::size_t kMaxBody = 64 * 1024;
 constexpr std::size_t kMaxMsrp = 256 * 1024;
 constexpr std::size_t kMaxPerSegment = 64;  // MSRP messages read from one segment
 
-// TCP flags (FT_BOOLEAN) of the frame's first TCP header.
-bool bool_value(const ws::Occurrences& o) { return o.size() && ws::uint_value(o.at(0)) != 0; }
 
 double seconds(const nstime_t& t) {
     if (!time_base) time_base = t;
@@ -367,7 +360,11 @@ void analyse_tcp(proto_tree* tree, packet_info* pinfo, double now, std::vector<c
     if (!stream) return;
     core::TcpEvent e;
     e.stream = static_cast<std::uint32_t>(ws::uint_value(stream));
-    e.syn = bool_value(ws::Occurrences(tree, ff_syn));
+    // Flags and acknowledgement from the header bytes: wanting tcp.flags.* and tcp.ack_raw would build
+    // those items on every TCP packet of the capture.
+    const ws::TcpHeader header = ws::tcp_header(ws::Occurrences(tree, ff_seq).first_in(ws::Scope{}));
+    if (!header.ok) return;
+    e.syn = header.flags & 0x02;
     e.dst_port = static_cast<std::uint16_t>(pinfo->destport);
     field_info* msrp = ws::Occurrences(tree, ff_msrp).first_in(ws::Scope{});
     const bool known =
@@ -378,12 +375,11 @@ void analyse_tcp(proto_tree* tree, packet_info* pinfo, double now, std::vector<c
     e.src = address_text(pinfo, pinfo->src);
     e.dst = address_text(pinfo, pinfo->dst);
     e.src_port = static_cast<std::uint16_t>(pinfo->srcport);
-    auto flag = [&](const ws::ForeignField& f) { return bool_value(ws::Occurrences(tree, f)); };
-    e.ack_flag = flag(ff_ackf);
-    e.fin = flag(ff_fin);
-    e.rst = flag(ff_rst);
-    e.seq = static_cast<std::uint32_t>(ws::uint_value(ws::Occurrences(tree, ff_seq).first_in(ws::Scope{})));
-    e.ack = static_cast<std::uint32_t>(ws::uint_value(ws::Occurrences(tree, ff_ack).first_in(ws::Scope{})));
+    e.ack_flag = header.flags & 0x10;
+    e.fin = header.flags & 0x01;
+    e.rst = header.flags & 0x04;
+    e.seq = header.seq_raw;
+    e.ack = header.ack_raw;
     e.len = static_cast<std::uint32_t>(ws::uint_value(ws::Occurrences(tree, ff_len).first_in(ws::Scope{})));
     e.retransmission = ws::Occurrences(tree, ff_retrans).size() || ws::Occurrences(tree, ff_spurious).size();
     std::vector<core::MsrpMessage> msgs;

@@ -29,18 +29,6 @@ namespace ws = sipsleuth::wsglue;
 
 namespace sipsleuth::siptrack {
 
-TcpHeader tcp_header(const field_info* seq) {
-    TcpHeader h;
-    if (!seq || !seq->ds_tvb || seq->length != 4 || seq->start < 4) return h;
-    // Bounds checked here, so the tvb reads below cannot throw.
-    if (tvb_captured_length(seq->ds_tvb) < static_cast<guint>(seq->start) + 10) return h;
-    h.seq_raw = tvb_get_ntohl(seq->ds_tvb, seq->start);
-    h.ack_raw = tvb_get_ntohl(seq->ds_tvb, seq->start + 4);
-    h.flags = tvb_get_guint8(seq->ds_tvb, seq->start + 9);
-    h.ok = true;
-    return h;
-}
-
 ws::Protocol& protocol() {
     static ws::Protocol proto{"SIP subscription and keepalive tracking", "SIPTrack", "siptrack"};
     return proto;

@@ -18,16 +18,10 @@ namespace sipsleuth::siptrack {
 /// whatever the order of static initialisation.
 wsglue::Protocol& protocol();
 
-/// A TCP header's flags and raw acknowledgement number, read from the header bytes around the `tcp.seq`
-/// item (which Wireshark adds at the header's offset 4): wanting tcp.flags, tcp.ack and tcp.nxtseq would
-/// make each of them a real tree item on every TCP packet of the capture (measured: the post-dissector's
-/// main cost). `ok` is false when the header is not all captured (a TCP header quoted in ICMP).
-struct TcpHeader {
-    guint32 seq_raw = 0, ack_raw = 0;
-    guint8 flags = 0;  ///< FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10
-    bool ok = false;
-};
-TcpHeader tcp_header(const field_info* seq);
+/// TCP flags and raw numbers come from the header bytes (wsglue::tcp_header), not from wanted
+/// tcp.flags/tcp.ack fields: each wanted field is an item built on every TCP packet.
+using wsglue::TcpHeader;
+using wsglue::tcp_header;
 
 namespace keepalive {
 /// Foreign fields the keepalive analysis reads; the post-dissector wants them (while enabled).

@@ -50,6 +50,19 @@ guint64 uint_value(field_info* fi) {
     return 0;
 }
 
+TcpHeader tcp_header(const field_info* seq) {
+    TcpHeader h;
+    // The sequence number sits at offset 4 of the header: ack at +4, flags at +9 from it.
+    if (!seq || !seq->ds_tvb || seq->length != 4 || seq->start < 4) return h;
+    // Bounds checked here, so the tvb reads below cannot throw.
+    if (tvb_captured_length(seq->ds_tvb) < static_cast<guint>(seq->start) + 10) return h;
+    h.seq_raw = tvb_get_ntohl(seq->ds_tvb, seq->start);
+    h.ack_raw = tvb_get_ntohl(seq->ds_tvb, seq->start + 4);
+    h.flags = tvb_get_guint8(seq->ds_tvb, seq->start + 9);
+    h.ok = true;
+    return h;
+}
+
 Scope enclosing_message(proto_tree* tree, const ForeignField& message, tvbuff_t* tvb, int at) {
     tvbuff_t* ds = tvb_get_ds_tvb(tvb);
     const int offset = tvb_raw_offset(tvb) + at;

@@ -56,6 +56,17 @@ std::string_view string_value(field_info* fi);
 /// Unsigned value of an integer field_info, 1 or 0 for a boolean one (tcp.flags.*), 0 for other types.
 guint64 uint_value(field_info* fi);
 
+/// The raw numbers and flags of a TCP header, read from the bytes around its `tcp.seq` (or
+/// `tcp.seq_raw`) item, so a post-dissector need not want tcp.ack/tcp.flags.*: each wanted field is
+/// an item built on every TCP packet. ok is false when the header is not fully captured (a TCP header
+/// quoted inside ICMP), and nothing is read then.
+struct TcpHeader {
+    guint32 seq_raw = 0, ack_raw = 0;
+    guint8 flags = 0;  ///< FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10
+    bool ok = false;
+};
+TcpHeader tcp_header(const field_info* seq);
+
 /// Calls fn(scope, index) for each complete occurrence of protocol `message` (e.g. each SIP message of
 /// a TCP segment), in tree order; for post-dissectors, which run when every item has its length.
 template <class Fn>
