@@ -15,6 +15,7 @@
 #include "sipsleuth/core/content_id.h"
 #include "sipsleuth/wsglue/fields.h"
 #include "sipsleuth/wsglue/registry.h"
+#include "sipsleuth/wsglue/xml_body_checks.h"
 #include "sipsleuth/wsglue/store.h"
 #include "sipsleuth/wsglue/tvb.h"
 #include "sipsleuth/wsglue/values.h"
@@ -148,11 +149,7 @@ ws::Subtree ett_alarm{proto};
 ws::Subtree ett_param{proto};
 ws::Subtree ett_event{proto};
 
-ws::Expert ei_malformed{proto, "ciscoalarm.malformed_xml", PI_MALFORMED, PI_ERROR, "Malformed x-cisco-alarm XML"};
-ws::Expert ei_invalid_utf8{proto, "ciscoalarm.invalid_utf8", PI_MALFORMED, PI_ERROR, "Invalid UTF-8 in body"};
-ws::Expert ei_dtd{proto, "ciscoalarm.dtd", PI_SECURITY, PI_ERROR, "Body declares a DTD"};
-ws::Expert ei_limit{proto, "ciscoalarm.limit", PI_UNDECODED, PI_ERROR, "Body over a decoding limit"};
-ws::Expert ei_truncated{proto, "ciscoalarm.truncated", PI_MALFORMED, PI_ERROR, "Body truncated in the capture"};
+ws::XmlBodyChecks xml{proto, "ciscoalarm", "x-cisco-alarm"};
 ws::Expert ei_not_alarm{proto, "ciscoalarm.not_an_alarm", PI_MALFORMED, PI_ERROR,
                         "Body labelled x-cisco-alarm+xml is not an x-cisco-alarm document"};
 ws::Expert ei_missing_name{proto, "ciscoalarm.missing_name", PI_MALFORMED, PI_ERROR, "Required name attribute missing"};
@@ -167,10 +164,6 @@ ws::Expert ei_cid_missing{proto, "ciscoalarm.cid_missing", PI_PROTOCOL, PI_WARN,
 ws::Expert ei_index_full{proto, "ciscoalarm.call_index_full", PI_UNDECODED, PI_NOTE,
                          "Call-ID index full: frame links may be missing"};
 
-ws::UintPref pref_max_body{proto, "max_body", "Largest body decoded (bytes)",
-                           "Bodies larger than this are reported and not parsed.", 256 * 1024};
-ws::UintPref pref_max_depth{proto, "max_depth", "Deepest element nesting decoded",
-                            "Documents nested deeper are reported and not decoded.", 32};
 ws::UintPref pref_max_calls{proto, "max_call_ids", "Call-IDs indexed for frame links",
                             "Most distinct SIP Call-IDs remembered to link LastProtocolEvent to frames.", 200000};
 ws::UintPref pref_max_links{proto, "max_frame_links", "Frame links per event",
@@ -226,9 +219,7 @@ Verdict analyse(tvbuff_t* tvb, proto_tree* tree, const http_message_info_t* info
     v.reported = body.reported;
     v.captured = body.data.size();
     v.truncated = body.truncated;
-    core::XmlLimits limits;
-    limits.max_bytes = pref_max_body.value();
-    limits.max_depth = pref_max_depth.value();
+    const core::XmlLimits limits = xml.limits();
     if (!v.truncated) v.alarm = core::parse_cisco_alarm(body.view(), limits);
     v.summary = core::alarm_summary(v.alarm);
     if (auto note = core::out_of_service_note(v.alarm)) v.oos_note = *note;
@@ -256,19 +247,19 @@ Verdict analyse(tvbuff_t* tvb, proto_tree* tree, const http_message_info_t* info
 expert_field* expert_for(core::AlarmProblemKind kind) {
     using K = core::AlarmProblemKind;
     switch (kind) {
-    case K::malformed_xml: return ei_malformed.get();
-    case K::invalid_utf8: return ei_invalid_utf8.get();
-    case K::doctype: return ei_dtd.get();
+    case K::malformed_xml: return xml.malformed();
+    case K::invalid_utf8: return xml.invalid_utf8();
+    case K::doctype: return xml.dtd();
     case K::too_large:
     case K::too_deep:
-    case K::too_many_nodes: return ei_limit.get();
+    case K::too_many_nodes: return xml.limit();
     case K::not_an_alarm: return ei_not_alarm.get();
     case K::missing_name: return ei_missing_name.get();
     case K::unknown_element: return ei_unknown.get();
     case K::bad_value: return ei_bad_value.get();
     case K::value_cut: return ei_value_cut.get();
     }
-    return ei_malformed.get();
+    return xml.malformed();
 }
 
 int typed_field(core::AlarmParamId id) {
@@ -408,8 +399,7 @@ void render_cid(const ws::Tree& t, const Verdict& v, packet_info* pinfo, proto_i
 void render(const ws::Tree& t, const Verdict& v, packet_info* pinfo, proto_item* top) {
     const core::CiscoAlarm& a = v.alarm;
     if (v.truncated)
-        expert_add_info_format(pinfo, top, ei_truncated.get(), "Body truncated in the capture: %zu of %zu bytes captured",
-                               v.captured, v.reported);
+        xml.truncated(pinfo, top, v.captured, v.reported);
     if (a.decoded) {
         t.add_string(hf_name, a.name_span, a.name);
         proto_item_append_text(top, ": %s", a.name.c_str());

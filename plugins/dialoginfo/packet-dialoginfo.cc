@@ -17,6 +17,7 @@
 #include "sipsleuth/core/dialog_info_tracker.h"
 #include "sipsleuth/wsglue/fields.h"
 #include "sipsleuth/wsglue/registry.h"
+#include "sipsleuth/wsglue/xml_body_checks.h"
 #include "sipsleuth/wsglue/store.h"
 #include "sipsleuth/wsglue/tvb.h"
 #include "sipsleuth/wsglue/xml_extensions.h"
@@ -133,11 +134,7 @@ ws::Subtree ett_participant{proto};
 ws::Subtree ett_replaces{proto};
 ws::Subtree ett_ext{proto};
 
-ws::Expert ei_malformed{proto, "dialoginfo.malformed_xml", PI_MALFORMED, PI_ERROR, "Malformed dialog-info XML"};
-ws::Expert ei_invalid_utf8{proto, "dialoginfo.invalid_utf8", PI_MALFORMED, PI_ERROR, "Invalid UTF-8 in body"};
-ws::Expert ei_dtd{proto, "dialoginfo.dtd", PI_SECURITY, PI_ERROR, "Body declares a DTD"};
-ws::Expert ei_limit{proto, "dialoginfo.limit", PI_UNDECODED, PI_ERROR, "Body over a decoding limit"};
-ws::Expert ei_truncated{proto, "dialoginfo.truncated", PI_MALFORMED, PI_ERROR, "Body truncated in the capture"};
+ws::XmlBodyChecks xml{proto, "dialoginfo", "dialog-info"};
 ws::Expert ei_not_dialog_info{proto, "dialoginfo.not_dialog_info", PI_MALFORMED, PI_ERROR,
                               "Body labelled dialog-info+xml is not a dialog-info document"};
 ws::Expert ei_namespace{proto, "dialoginfo.namespace_error", PI_MALFORMED, PI_ERROR, "Undeclared namespace prefix"};
@@ -166,10 +163,6 @@ ws::Expert ei_dialog_id_reused{proto, "dialoginfo.dialog_id_reused", PI_PROTOCOL
 ws::Expert ei_track_full{proto, "dialoginfo.track_full", PI_UNDECODED, PI_NOTE,
                          "Subscription tracking full: later subscriptions not checked"};
 
-ws::UintPref pref_max_body{proto, "max_body", "Largest body decoded (bytes)",
-                           "Bodies larger than this are reported and not parsed.", 256 * 1024};
-ws::UintPref pref_max_depth{proto, "max_depth", "Deepest element nesting decoded",
-                            "Documents nested deeper are reported and not decoded.", 32};
 ws::UintPref pref_max_tracked{proto, "max_tracked", "Subscriptions tracked",
                               "Most (subscription, entity) pairs whose NOTIFYs are checked against each other.", 10000};
 
@@ -239,12 +232,12 @@ std::unordered_map<std::string, std::pair<guint32, unsigned>> provisionals;
 expert_field* expert_for(core::DocProblemKind kind) {
     using K = core::DocProblemKind;
     switch (kind) {
-    case K::malformed_xml: return ei_malformed.get();
-    case K::invalid_utf8: return ei_invalid_utf8.get();
-    case K::doctype: return ei_dtd.get();
+    case K::malformed_xml: return xml.malformed();
+    case K::invalid_utf8: return xml.invalid_utf8();
+    case K::doctype: return xml.dtd();
     case K::too_large:
     case K::too_deep:
-    case K::too_many_nodes: return ei_limit.get();
+    case K::too_many_nodes: return xml.limit();
     case K::wrong_root: return ei_not_dialog_info.get();
     case K::namespace_error: return ei_namespace.get();
     case K::missing_attribute: return ei_missing_attribute.get();
@@ -256,7 +249,7 @@ expert_field* expert_for(core::DocProblemKind kind) {
     case K::placeholder: return ei_placeholder.get();
     case K::value_cut: return ei_value_cut.get();
     }
-    return ei_malformed.get();
+    return xml.malformed();
 }
 
 expert_field* expert_for(core::TrackFindingKind kind) {
@@ -358,9 +351,7 @@ Verdict analyse(tvbuff_t* tvb) {
     v.reported = body.reported;
     v.captured = body.data.size();
     v.truncated = body.truncated;
-    core::XmlLimits limits;
-    limits.max_bytes = pref_max_body.value();
-    limits.max_depth = pref_max_depth.value();
+    const core::XmlLimits limits = xml.limits();
     if (!v.truncated) v.info = core::parse_dialog_info(body.view(), limits);
     v.summary = v.truncated ? "dialog-info (truncated)" : core::dialog_info_summary(v.info);
     return v;
@@ -376,8 +367,7 @@ int dissect_dialoginfo(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void
     const bool fresh_stored = got.fresh;
     const core::DialogInfo& info = v->info;
     if (v->truncated)
-        expert_add_info_format(pinfo, top, ei_truncated.get(), "Body truncated in the capture: %zu of %zu bytes captured",
-                               v->captured, v->reported);
+        xml.truncated(pinfo, top, v->captured, v->reported);
     proto_item_append_text(top, ": %s", v->summary.c_str());
     proto_item_set_generated(t.add_string(hf_summary, {0, 0}, v->summary));
     // Dialog items in packet memory, not a std::vector: every call below may longjmp.

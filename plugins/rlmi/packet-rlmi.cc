@@ -15,6 +15,7 @@
 #include "sipsleuth/core/rlmi.h"
 #include "sipsleuth/wsglue/fields.h"
 #include "sipsleuth/wsglue/registry.h"
+#include "sipsleuth/wsglue/xml_body_checks.h"
 #include "sipsleuth/wsglue/store.h"
 #include "sipsleuth/wsglue/tvb.h"
 #include "sipsleuth/wsglue/xml_extensions.h"
@@ -79,11 +80,7 @@ ws::Subtree ett_resource{proto};
 ws::Subtree ett_instance{proto};
 ws::Subtree ett_ext{proto};
 
-ws::Expert ei_malformed{proto, "rlmi.malformed_xml", PI_MALFORMED, PI_ERROR, "Malformed RLMI XML"};
-ws::Expert ei_invalid_utf8{proto, "rlmi.invalid_utf8", PI_MALFORMED, PI_ERROR, "Invalid UTF-8 in body"};
-ws::Expert ei_dtd{proto, "rlmi.dtd", PI_SECURITY, PI_ERROR, "Body declares a DTD"};
-ws::Expert ei_limit{proto, "rlmi.limit", PI_UNDECODED, PI_ERROR, "Body over a decoding limit"};
-ws::Expert ei_truncated{proto, "rlmi.truncated", PI_MALFORMED, PI_ERROR, "Body truncated in the capture"};
+ws::XmlBodyChecks xml{proto, "rlmi", "RLMI"};
 ws::Expert ei_not_rlmi{proto, "rlmi.not_rlmi", PI_MALFORMED, PI_ERROR, "Body labelled rlmi+xml is not an RLMI document"};
 ws::Expert ei_namespace{proto, "rlmi.namespace_error", PI_MALFORMED, PI_ERROR, "Undeclared namespace prefix"};
 ws::Expert ei_missing_attribute{proto, "rlmi.missing_attribute", PI_MALFORMED, PI_ERROR, "Required attribute missing"};
@@ -95,10 +92,6 @@ ws::Expert ei_value_cut{proto, "rlmi.value_cut", PI_UNDECODED, PI_WARN, "Value s
 ws::Expert ei_part_missing{proto, "rlmi.part_missing", PI_PROTOCOL, PI_WARN, "Instance cid names no body part"};
 ws::Expert ei_part_unreferenced{proto, "rlmi.part_unreferenced", PI_PROTOCOL, PI_WARN, "Body part named by no instance"};
 
-ws::UintPref pref_max_body{proto, "max_body", "Largest body decoded (bytes)",
-                           "Bodies larger than this are reported and not parsed.", 256 * 1024};
-ws::UintPref pref_max_depth{proto, "max_depth", "Deepest element nesting decoded",
-                            "Documents nested deeper are reported and not decoded.", 32};
 
 ws::ForeignField ff_multipart{"mime_multipart"};
 ws::ForeignField ff_part{"mime_multipart.part"};
@@ -155,12 +148,12 @@ std::vector<Pending> pending;
 expert_field* expert_for(core::DocProblemKind kind) {
     using K = core::DocProblemKind;
     switch (kind) {
-    case K::malformed_xml: return ei_malformed.get();
-    case K::invalid_utf8: return ei_invalid_utf8.get();
-    case K::doctype: return ei_dtd.get();
+    case K::malformed_xml: return xml.malformed();
+    case K::invalid_utf8: return xml.invalid_utf8();
+    case K::doctype: return xml.dtd();
     case K::too_large:
     case K::too_deep:
-    case K::too_many_nodes: return ei_limit.get();
+    case K::too_many_nodes: return xml.limit();
     case K::wrong_root: return ei_not_rlmi.get();
     case K::namespace_error: return ei_namespace.get();
     case K::missing_attribute:
@@ -172,7 +165,7 @@ expert_field* expert_for(core::DocProblemKind kind) {
     case K::partial_without_version:
     case K::placeholder: break;
     }
-    return ei_malformed.get();
+    return xml.malformed();
 }
 
 ws::ExtensionFields extension_fields() {
@@ -217,9 +210,7 @@ Verdict analyse(tvbuff_t* tvb) {
     v.reported = body.reported;
     v.captured = body.data.size();
     v.truncated = body.truncated;
-    core::XmlLimits limits;
-    limits.max_bytes = pref_max_body.value();
-    limits.max_depth = pref_max_depth.value();
+    const core::XmlLimits limits = xml.limits();
     if (!v.truncated) v.rlmi = core::parse_rlmi(body.view(), limits);
     v.summary = v.truncated ? "RLMI (truncated)" : core::rlmi_summary(v.rlmi);
     return v;
@@ -235,8 +226,7 @@ int dissect_rlmi(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data
     const bool fresh_stored = got.fresh;
     const core::Rlmi& r = v->rlmi;
     if (v->truncated)
-        expert_add_info_format(pinfo, top, ei_truncated.get(), "Body truncated in the capture: %zu of %zu bytes captured",
-                               v->captured, v->reported);
+        xml.truncated(pinfo, top, v->captured, v->reported);
     proto_item_append_text(top, ": %s", v->summary.c_str());
     proto_item_set_generated(t.add_string(hf_summary, {0, 0}, v->summary));
     // Instance subtrees in packet memory, not a std::vector: every call below may longjmp (the XML
