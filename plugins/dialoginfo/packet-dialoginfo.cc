@@ -190,13 +190,7 @@ struct Verdict {
     std::string summary;
     core::TrackResult track;
 };
-ws::UintPref pref_max_stored{proto, "max_stored", "Bodies stored per capture",
-                            "Decoded bodies kept for revisits and for the checks that span packets; "
-                            "bodies past this are decoded again on each visit but not tracked across NOTIFYs.",
-                            100000};
-ws::Expert ei_store_full{proto, "dialoginfo.store_full", PI_UNDECODED, PI_NOTE,
-                         "Body store full: body decoded but not tracked across NOTIFYs"};
-ws::BodyStore<Verdict> verdicts{proto, pref_max_stored, ei_store_full, "dialoginfo.max_stored", "tracked across NOTIFYs"};
+ws::BodyStore<Verdict> verdicts{proto, "dialoginfo", "tracked across NOTIFYs"};
 
 // Bodies of the current frame waiting for the post-dissector (first pass only). The tree pointers are
 // valid until the end of this frame's dissection; entries of another frame are never used.

@@ -120,13 +120,7 @@ struct Verdict {
     std::string summary;
     Links links;  // filled by the post-dissector
 };
-ws::UintPref pref_max_stored{proto, "max_stored", "Bodies stored per capture",
-                            "Decoded bodies kept for revisits and for the checks that span packets; "
-                            "bodies past this are decoded again on each visit but not linked to its parts.",
-                            100000};
-ws::Expert ei_store_full{proto, "rlmi.store_full", PI_UNDECODED, PI_NOTE,
-                         "Body store full: body decoded but not linked to its parts"};
-ws::BodyStore<Verdict> verdicts{proto, pref_max_stored, ei_store_full, "rlmi.max_stored", "linked to its parts"};
+ws::BodyStore<Verdict> verdicts{proto, "rlmi", "linked to its parts"};
 
 // RLMI bodies of the current frame waiting for the post-dissector (first pass only); tree pointers
 // are valid until the end of this frame's dissection.

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <unordered_map>
 #include <utility>
 
@@ -58,16 +59,28 @@ private:
 };
 
 /// The verdicts of a body dissector called by SIP or multipart (one body per frame and protocol layer):
-/// each body is analysed once, on the first pass, and kept; revisits render the kept verdict. Past the
-/// bound (a preference) a body is analysed again on every visit and `full` expert info says it is not
-/// kept for the checks that span packets (DESIGN rule 4).
+/// each body is analysed once, on the first pass, and kept; revisits render the kept verdict. The store
+/// owns its bound, the preference `<abbr>.max_stored`, and its note `<abbr>.store_full`: past the bound
+/// a body is analysed again on every visit and the note says it is not kept for the checks that span
+/// packets (DESIGN rule 4).
 template <class Verdict>
 class BodyStore {
 public:
-    /// bound_name and not_kept complete the message: "... (N bodies, preference <bound_name>): this
-    /// body is decoded but not <not_kept>". All four must outlive the store (statics).
-    BodyStore(Protocol& proto, const UintPref& bound, Expert& full, const char* bound_name, const char* not_kept)
-        : proto_(proto), bound_(bound), full_(full), bound_name_(bound_name), not_kept_(not_kept), store_(proto, bound) {}
+    /// abbr: the protocol's filter name; not_kept: what a body past the bound misses ("tracked across
+    /// NOTIFYs"), completing "this body is decoded but not ...". Construct as a static object.
+    BodyStore(Protocol& proto, const char* abbr, const char* not_kept)
+        : proto_(proto),
+          not_kept_(not_kept),
+          bound_name_(std::string(abbr) + ".max_stored"),
+          full_abbrev_(std::string(abbr) + ".store_full"),
+          full_summary_("Body store full: body decoded but not " + not_kept_),
+          bound_description_("Decoded bodies kept for revisits and for the checks that span packets; bodies past "
+                             "this are decoded again on each visit but not " + not_kept_ + "."),
+          bound_(proto, "max_stored", "Bodies stored per capture", bound_description_.c_str(), 100000),
+          full_(proto, full_abbrev_.c_str(), PI_UNDECODED, PI_NOTE, full_summary_.c_str()),
+          store_(proto, bound_) {}
+    BodyStore(const BodyStore&) = delete;
+    BodyStore& operator=(const BodyStore&) = delete;
 
     struct Result {
         const Verdict* verdict = nullptr;  ///< nullptr when the analysis failed (guard reported it on item)
@@ -93,7 +106,7 @@ public:
         if (r.verdict && !r.fresh && tree && store_.full())
             expert_add_info_format(pinfo, item, full_.get(),
                                    "Body store full (%u bodies, preference %s): this body is decoded but not %s",
-                                   bound_.value(), bound_name_, not_kept_);
+                                   bound_.value(), bound_name_.c_str(), not_kept_.c_str());
         return r;
     }
     const Verdict* find(std::uint32_t frame, std::uint32_t slot) const { return store_.find(frame, slot); }
@@ -101,9 +114,10 @@ public:
 
 private:
     Protocol& proto_;
-    const UintPref& bound_;
-    Expert& full_;
-    const char *bound_name_, *not_kept_;
+    // The preference and the expert keep pointers to these strings: built first, never changed.
+    std::string not_kept_, bound_name_, full_abbrev_, full_summary_, bound_description_;
+    UintPref bound_;
+    Expert full_;
     FrameStore<Verdict> store_;
     Verdict scratch_;  ///< the verdict of a body past the bound, for this visit only
 };
