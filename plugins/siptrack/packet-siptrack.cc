@@ -102,8 +102,11 @@ ws::Expert ei_unsub_open{proto, "siptrack.unsubscribe_without_close", PI_SEQUENC
 ws::Expert ei_expired{proto, "siptrack.subscription_expired", PI_SEQUENCE, PI_WARN, "Subscription expired without refresh"};
 ws::Expert ei_after_end{proto, "siptrack.notify_after_termination", PI_PROTOCOL, PI_WARN,
                         "NOTIFY after the subscription was terminated"};
-ws::Expert ei_bad_event{proto, "siptrack.bad_event", PI_MALFORMED, PI_ERROR, "Malformed Event header"};
-ws::Expert ei_bad_state{proto, "siptrack.bad_subscription_state", PI_MALFORMED, PI_ERROR,
+// Group Protocol, not Malformed: SIP parsed these headers; only their value breaks RFC 6665's grammar,
+// and _ws.malformed (which the Malformed group adds) is for bytes that cannot be parsed at all. Errors
+// still: the message cannot be followed, and its receiver will reject it.
+ws::Expert ei_bad_event{proto, "siptrack.bad_event", PI_PROTOCOL, PI_ERROR, "Malformed Event header"};
+ws::Expert ei_bad_state{proto, "siptrack.bad_subscription_state", PI_PROTOCOL, PI_ERROR,
                         "Malformed Subscription-State header"};
 ws::Expert ei_no_state{proto, "siptrack.notify_without_state", PI_PROTOCOL, PI_WARN, "NOTIFY without Subscription-State"};
 ws::Expert ei_no_event{proto, "siptrack.missing_event", PI_PROTOCOL, PI_WARN, "SUBSCRIBE or NOTIFY without Event"};

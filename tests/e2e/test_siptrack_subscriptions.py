@@ -360,10 +360,15 @@ def test_lifecycle_findings(ws, two_pass):
 def test_bad_headers(ws, two_pass):
     found = experts(ws, "siptrack_sub_bad_headers.pcap", two_pass=two_pass)
     assert serious(found) == {
-        ("Errors", "Malformed", 'Event header "@@ ;;==" is not an event package with parameters: not followed'): 1,
-        ("Errors", "Malformed", 'Subscription-State header "act ive;expires=soon" cannot be parsed'): 1,
+        ("Errors", "Protocol", 'Event header "@@ ;;==" is not an event package with parameters: not followed'): 1,
+        ("Errors", "Protocol", 'Subscription-State header "act ive;expires=soon" cannot be parsed'): 1,
         ("Warns", "Protocol", "NOTIFY without Subscription-State header (RFC 6665 section 8.2.3)"): 1,
     }
+    # SIP parsed both headers; only their values break RFC 6665: a protocol error, not bytes that cannot
+    # be parsed, so Wireshark's "malformed" filter must not match them (issue 14).
+    assert frames_with(ws, "siptrack_sub_bad_headers.pcap", "siptrack.bad_event", two_pass) == ["1"]
+    assert frames_with(ws, "siptrack_sub_bad_headers.pcap", "siptrack.bad_subscription_state", two_pass) == ["5"]
+    assert frames_with(ws, "siptrack_sub_bad_headers.pcap", "_ws.malformed", two_pass) == []
     # The 5,000-byte Event header is followed like any other (only its package is shown).
     rows = ws.fields("siptrack_sub_bad_headers.pcap", ["frame.number", "siptrack.subscription", "siptrack.event"],
                      dfilter="frame.number == 9", two_pass=two_pass)
