@@ -333,6 +333,14 @@ def billion_laughs():
     return single_refer(body, 0x18)
 
 
+def many_content_ids(count=600):
+    """Hostile shape of issue 14: one REFER with count Content-Id headers. Each header is decoded by
+    ciscoalarm through SIP's sip.hdr table; none may add a protocol layer (Wireshark stops at 500)."""
+    extra = [("Content-Id", f"<{i:08x}@192.168.15.20>") for i in range(1, count - 1)]
+    extra.append(("Content-Id", "<last@192.168.15.20>"))
+    return single_refer(crlf(DEVICE_TL_INFO), 0x23, extra=extra)
+
+
 def invalid_utf8():
     body = crlf(DEVICE_TL_INFO)
     body = body.replace(b">SEPC4B9CD808647<", b">SEPC4B9\xc3\x28CD808647\xff\xfe<")
@@ -356,6 +364,7 @@ CAPTURES = {
     "ciscoalarm_bad_huge_attribute.pcap": huge_attribute,
     "ciscoalarm_bad_billion_laughs.pcap": billion_laughs,
     "ciscoalarm_bad_invalid_utf8.pcap": invalid_utf8,
+    "ciscoalarm_bad_many_content_ids.pcap": many_content_ids,
     "ciscoalarm_split_segments.pcap": lambda: single_refer(crlf(LAST_OUT_OF_SERVICE), 0x1a, mss=300,
                                                            refer_to="cid:" + CID2, content_id=f"<{CID2}>"),
 }

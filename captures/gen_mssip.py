@@ -495,6 +495,22 @@ def bad_epid():
     return story
 
 
+def many_diagnostics(count=600):
+    """Hostile shape of issue 14: the field case's INVITE answered by one 101 Progress Report with count
+    ms-diagnostics headers, the last one ms-diagnostics-public. Each is decoded by mssip through SIP's
+    sip.hdr table; none may add a protocol layer (Wireshark stops at 500)."""
+    story = Story(utc(14, 40, 0.1))
+    conn = TcpConnection(story, MARINO, MARINO_PORT, EDGE, EDGE_PORT, rtt=0.004).handshake()
+    story.advance(0.010)
+    conn.send(CLIENT, invite())
+    story.advance(0.030)
+    diags = [("ms-diagnostics", f'{1000 + i};reason="Header {i}";source="R2EE01.uclab.org"') for i in range(1, count)]
+    diags.append(("ms-diagnostics-public", DIAG_13004))
+    conn.send(SERVER, response(101, "Progress Report", "1 INVITE", "<sip:izabelaf@uclab.org>",
+                               [*diags, ("Server", "InboundRouting/3.5.0.0")], snum=50))
+    return story
+
+
 CAPTURES = {
     "mssip_ocs_mpop_call.pcap": field_case_story,
     "mssip_ocs_single_endpoint.pcap": lambda: field_case_story(fork=False),
@@ -506,6 +522,7 @@ CAPTURES = {
     "mssip_diagnostics_error.pcap": diagnostics_error,
     "mssip_bad_diagnostics.pcap": bad_diagnostics,
     "mssip_bad_epid.pcap": bad_epid,
+    "mssip_bad_many_diagnostics.pcap": many_diagnostics,
 }
 
 
