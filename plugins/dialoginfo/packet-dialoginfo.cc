@@ -181,14 +181,56 @@ ws::PostDissector tracking{proto, dissect_tracking,
                            {&ff_sip, &ff_method, &ff_call_id, &ff_from_tag, &ff_to_tag, &ff_cseq, &ff_event, &ff_status,
                             &ff_multipart}};
 
+std::size_t heap(const core::XmlValue& v) { return ws::heap_bytes(v.value); }
+std::size_t heap(const std::vector<core::XmlExtension>& extensions) {
+    return ws::heap_bytes(extensions, [](const core::XmlExtension& e) {
+        return ws::heap_bytes(e.name) + ws::heap_bytes(e.ns) + heap(e.text) +
+               ws::heap_bytes(e.attributes, [](const auto& a) { return heap(a.first) + heap(a.second); });
+    });
+}
+std::size_t heap(const core::DialogParticipant& p) {
+    return ws::heap_bytes(p.identities, [](const core::DialogIdentity& i) { return heap(i.uri) + heap(i.display); }) +
+           heap(p.target) +
+           ws::heap_bytes(p.params, [](const core::DialogTargetParam& t) { return heap(t.name) + heap(t.value); }) +
+           heap(p.session_description) + heap(p.session_description_type) + heap(p.cseq) + heap(p.extensions);
+}
+std::size_t heap(const core::DialogEntry& d) {
+    std::size_t n = 0;
+    for (const core::XmlValue* v : {&d.id, &d.call_id, &d.local_tag, &d.remote_tag, &d.direction, &d.state,
+                                    &d.state_event, &d.state_code, &d.duration, &d.replaces_call_id,
+                                    &d.replaces_local_tag, &d.replaces_remote_tag, &d.referred_by,
+                                    &d.referred_by_display})
+        n += heap(*v);
+    return n + ws::heap_bytes(d.route_set, [](const core::XmlValue& v) { return heap(v); }) + heap(d.local) +
+           heap(d.remote) + heap(d.extensions);
+}
+
 // Everything decided about one body: parsed on the first pass, the subscription checks added by the
-// post-dissector at the end of that pass.
+// post-dissector at the end of that pass. Past half the store's byte bound only the checks are kept
+// (compact): a revisit decodes the body again and takes them over.
 struct Verdict {
     core::DialogInfo info;
     std::size_t reported = 0, captured = 0;
     bool truncated = false;
+    bool document_dropped = false;
     std::string summary;
     core::TrackResult track;
+
+    std::size_t retained_bytes() const {
+        const auto problems = [](const core::DocProblem& p) { return ws::heap_bytes(p.message); };
+        const auto findings = [](const core::TrackFinding& f) { return ws::heap_bytes(f.message); };
+        return sizeof(Verdict) + heap(info.version) + heap(info.state) + heap(info.entity) +
+               ws::heap_bytes(info.dialogs, [](const core::DialogEntry& d) { return heap(d); }) +
+               heap(info.extensions) + ws::heap_bytes(info.problems, problems) + ws::heap_bytes(summary) +
+               ws::heap_bytes(track.findings, findings);
+    }
+    void compact() {
+        info = core::DialogInfo();
+        summary = std::string();
+        document_dropped = true;
+    }
+    bool compacted() const { return document_dropped; }
+    void restore(const Verdict& kept) { track = kept.track; }
 };
 ws::BodyStore<Verdict> verdicts{proto, "dialoginfo", "tracked across NOTIFYs"};
 
@@ -399,6 +441,7 @@ int dissect_tracking(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)
     const ws::Occurrences messages(tree, ff_sip);
     if (messages.size() == 0) {
         pending.clear();
+        verdicts.settle();
         return 0;
     }
     ws::guard(proto, pinfo, nullptr, [&] {
@@ -450,6 +493,7 @@ int dissect_tracking(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)
         if (v) render_track(ws::Tree(p.tree, tvb), p.top, p.dialogs.data(), p.dialogs.size(), v->track, pinfo);
     }
     pending.clear();
+    ws::guard(proto, pinfo, nullptr, [] { verdicts.settle(); });
     return 0;
 }
 

@@ -113,12 +113,55 @@ struct Links {
     core::RlmiLinks links;
 };
 
+std::size_t heap(const core::XmlValue& v) { return ws::heap_bytes(v.value); }
+std::size_t heap(const std::vector<core::XmlExtension>& extensions) {
+    return ws::heap_bytes(extensions, [](const core::XmlExtension& e) {
+        return ws::heap_bytes(e.name) + ws::heap_bytes(e.ns) + heap(e.text) +
+               ws::heap_bytes(e.attributes, [](const auto& a) { return heap(a.first) + heap(a.second); });
+    });
+}
+std::size_t heap(const std::vector<core::RlmiName>& names) {
+    return ws::heap_bytes(names, [](const core::RlmiName& n) { return heap(n.text) + heap(n.lang); });
+}
+std::size_t heap(const core::RlmiResource& r) {
+    return heap(r.uri) + heap(r.names) + heap(r.extensions) +
+           ws::heap_bytes(r.instances, [](const core::RlmiInstance& i) {
+               return heap(i.id) + heap(i.state) + heap(i.reason) + heap(i.cid) + heap(i.extensions);
+           });
+}
+std::size_t heap(const Links& l) {
+    const auto string = [](const std::string& s) { return ws::heap_bytes(s); };
+    return ws::heap_bytes(l.parts, [](const core::RlmiPart& p) {
+               return ws::heap_bytes(p.content_id) + ws::heap_bytes(p.content_type) + ws::heap_bytes(p.summary);
+           }) +
+           ws::heap_bytes(l.links.instance_part, [](const auto&) { return std::size_t{0}; }) +
+           ws::heap_bytes(l.links.missing, string) + ws::heap_bytes(l.links.unreferenced, string);
+}
+
+// Everything decided about one body: parsed on the first pass, the links added by the post-dissector
+// at the end of that pass. Past half the store's byte bound only the links are kept (compact): a
+// revisit decodes the body again and takes them over.
 struct Verdict {
     core::Rlmi rlmi;
     std::size_t reported = 0, captured = 0;
     bool truncated = false;
+    bool document_dropped = false;
     std::string summary;
     Links links;  // filled by the post-dissector
+
+    std::size_t retained_bytes() const {
+        const auto problems = [](const core::DocProblem& p) { return ws::heap_bytes(p.message); };
+        return sizeof(Verdict) + heap(rlmi.uri) + heap(rlmi.version) + heap(rlmi.full_state) + heap(rlmi.names) +
+               ws::heap_bytes(rlmi.resources, [](const core::RlmiResource& r) { return heap(r); }) +
+               heap(rlmi.extensions) + ws::heap_bytes(rlmi.problems, problems) + ws::heap_bytes(summary) + heap(links);
+    }
+    void compact() {
+        rlmi = core::Rlmi();
+        summary = std::string();
+        document_dropped = true;
+    }
+    bool compacted() const { return document_dropped; }
+    void restore(const Verdict& kept) { links = kept.links; }
 };
 ws::BodyStore<Verdict> verdicts{proto, "rlmi", "linked to its parts"};
 
@@ -292,7 +335,10 @@ bool inside(const field_info* fi, const field_info* outer) {
 // Post-dissector, first pass only: each RLMI body of this frame linked with the parts of its
 // multipart body.
 int dissect_links(tvbuff_t*, packet_info* pinfo, proto_tree* tree, void*) {
-    if (PINFO_FD_VISITED(pinfo) || pending.empty()) return 0;
+    if (PINFO_FD_VISITED(pinfo) || pending.empty()) {
+        verdicts.settle();
+        return 0;
+    }
     ws::guard(proto, pinfo, nullptr, [&] {
         const ws::Occurrences multiparts(tree, ff_multipart), parts(tree, ff_part), cids(tree, ff_part_cid),
             types(tree, ff_part_type), summaries(tree, ff_dialog_summary);
@@ -349,6 +395,7 @@ int dissect_links(tvbuff_t*, packet_info* pinfo, proto_tree* tree, void*) {
         if (const Verdict* v = verdicts.find(p.frame, p.slot)) render_links(p.instances.data(), p.instances.size(), p.top, v->links, pinfo);
     }
     pending.clear();
+    ws::guard(proto, pinfo, nullptr, [] { verdicts.settle(); });
     return 0;
 }
 

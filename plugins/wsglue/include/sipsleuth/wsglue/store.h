@@ -7,10 +7,12 @@
 // must have their destructors run).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "sipsleuth/wsglue/registry.h"
 
@@ -58,27 +60,64 @@ private:
     std::unordered_map<std::uint64_t, Verdict> map_;
 };
 
+/// Approximate heap bytes of the values a Verdict holds, for its retained_bytes().
+inline std::size_t heap_bytes(const std::string& s) {
+    return s.capacity() > 15 ? s.capacity() + 1 : 0;  // past libstdc++'s short-string buffer
+}
+/// A vector's elements and, through each(element), what they hold on the heap.
+template <class T, class Each>
+std::size_t heap_bytes(const std::vector<T>& v, Each&& each) {
+    std::size_t n = v.capacity() * sizeof(T);
+    for (const T& e : v) n += each(e);
+    return n;
+}
+
 /// The verdicts of a body dissector called by SIP or multipart (one body per frame and protocol layer):
 /// each body is analysed once, on the first pass, and kept; revisits render the kept verdict. The store
-/// owns its bound, the preference `<abbr>.max_stored`, and its note `<abbr>.store_full`: past the bound
-/// a body is analysed again on every visit and the note says it is not kept for the checks that span
-/// packets (DESIGN rule 4).
+/// is bounded in bytes by the preference `<abbr>.max_store_kib` (each verdict reports its approximate
+/// retained size) and in bodies by `<abbr>.max_stored`, and owns its note `<abbr>.store_full`.
+///
+/// Decoded documents are a cache: while the store holds less than half its byte bound a verdict is
+/// kept whole; past that it is compacted at the end of its frame (the post-dissector has used the
+/// document by then) to what cannot be rebuilt from the body's bytes (the results that span packets),
+/// and a revisit analyses the bytes again and takes those results over. A hostile capture of large
+/// documents thus costs at most the bound, and every body keeps its findings. Past the bound nothing
+/// more is kept: a body is analysed again on every visit and the note says it is not kept for the
+/// checks that span packets (DESIGN rule 4).
+///
+/// Verdict provides: `std::size_t retained_bytes() const` (approximate bytes it holds, itself
+/// included); `void compact()` (drops what analyse() rebuilds from the bytes); `bool compacted() const`;
+/// `void restore(const Verdict& kept)` (takes the cross-packet results of a compacted verdict over).
 template <class Verdict>
 class BodyStore {
 public:
+    /// Default byte bound: a capture of thousands of typical NOTIFY bodies keeps every document whole.
+    static constexpr guint kDefaultKib = 32 * 1024;
+
     /// abbr: the protocol's filter name; not_kept: what a body past the bound misses ("tracked across
     /// NOTIFYs"), completing "this body is decoded but not ...". Construct as a static object.
     BodyStore(Protocol& proto, const char* abbr, const char* not_kept)
         : proto_(proto),
           not_kept_(not_kept),
           bound_name_(std::string(abbr) + ".max_stored"),
+          bytes_name_(std::string(abbr) + ".max_store_kib"),
           full_abbrev_(std::string(abbr) + ".store_full"),
           full_summary_("Body store full: body decoded but not " + not_kept_),
-          bound_description_("Decoded bodies kept for revisits and for the checks that span packets; bodies past "
-                             "this are decoded again on each visit but not " + not_kept_ + "."),
+          bound_description_("Most bodies whose verdicts are kept for revisits and for the checks that span packets; "
+                             "bodies past this are decoded again on each visit but not " + not_kept_ + "."),
+          bytes_description_("Memory (KiB) kept for decoded bodies: whole documents up to half of it, then only "
+                             "what revisits cannot decode again; bodies past it are decoded again on each visit but "
+                             "not " + not_kept_ + "."),
           bound_(proto, "max_stored", "Bodies stored per capture", bound_description_.c_str(), 100000),
+          bytes_bound_(proto, "max_store_kib", "Body store size (KiB)", bytes_description_.c_str(), kDefaultKib),
           full_(proto, full_abbrev_.c_str(), PI_UNDECODED, PI_NOTE, full_summary_.c_str()),
-          store_(proto, bound_) {}
+          store_(proto, bound_) {
+        proto.on_init([this] { reset(); });
+        proto.on_cleanup([this] {
+            reset();
+            unsettled_.shrink_to_fit();
+        });
+    }
     BodyStore(const BodyStore&) = delete;
     BodyStore& operator=(const BodyStore&) = delete;
 
@@ -92,34 +131,98 @@ public:
     Result get(packet_info* pinfo, proto_tree* tree, proto_item* item, Analyse&& analyse) {
         const std::uint32_t slot = pinfo->curr_proto_layer_num;
         Result r;
-        if ((r.verdict = store_.find(pinfo->num, slot))) return r;
+        guard(proto_, pinfo, item, [&] { settle_before(pinfo->num); });
+        if (const Verdict* kept = store_.find(pinfo->num, slot)) {
+            if (!kept->compacted()) {
+                r.verdict = kept;
+                return r;
+            }
+            // Decoded again from the bytes; the results that span packets come from the store.
+            guard(proto_, pinfo, item, [&] {
+                scratch_ = analyse();
+                scratch_.restore(*kept);
+                r.verdict = &scratch_;
+            });
+            return r;
+        }
         guard(proto_, pinfo, item, [&] {
             Verdict fresh = analyse();
             // Kept only on the first pass with a tree: the pass whose wanted fields were primed.
-            if (tree && !PINFO_FD_VISITED(pinfo) && (r.verdict = store_.put(pinfo->num, slot, std::move(fresh)))) {
-                r.fresh = true;
-                return;
+            if (tree && !PINFO_FD_VISITED(pinfo) && !refused_ && !over_bytes()) {
+                const std::size_t size = fresh.retained_bytes();
+                if ((r.verdict = store_.put(pinfo->num, slot, std::move(fresh)))) {
+                    bytes_ += size;
+                    unsettled_.push_back({pinfo->num, slot, size});
+                    r.fresh = true;
+                    return;
+                }
             }
+            // Once a body is refused, no later one is kept: the checks across packets must not resume on
+            // bodies that follow one they never saw (compacting may free room later).
+            if (tree && !PINFO_FD_VISITED(pinfo)) refused_ = true;
             scratch_ = std::move(fresh);
             r.verdict = &scratch_;
         });
-        if (r.verdict && !r.fresh && tree && store_.full())
-            expert_add_info_format(pinfo, item, full_.get(),
-                                   "Body store full (%u bodies, preference %s): this body is decoded but not %s",
-                                   bound_.value(), bound_name_.c_str(), not_kept_.c_str());
+        if (r.verdict && !r.fresh && tree) {
+            if (store_.full())
+                expert_add_info_format(pinfo, item, full_.get(),
+                                       "Body store full (%u bodies, preference %s): this body is decoded but not %s",
+                                       bound_.value(), bound_name_.c_str(), not_kept_.c_str());
+            else if (refused_)
+                expert_add_info_format(pinfo, item, full_.get(),
+                                       "Body store full (%u KiB, preference %s): this body is decoded but not %s",
+                                       bytes_bound_.value(), bytes_name_.c_str(), not_kept_.c_str());
+        }
         return r;
     }
     const Verdict* find(std::uint32_t frame, std::uint32_t slot) const { return store_.find(frame, slot); }
+    /// The kept verdict, for the post-dissector of the same frame to complete (whole until settle()).
     Verdict* find_mutable(std::uint32_t frame, std::uint32_t slot) { return store_.find_mutable(frame, slot); }
 
+    /// Ends the frame's bookkeeping: the sizes of the verdicts kept in it are taken again (the
+    /// post-dissector added to them) and, past half the byte bound, they are compacted. Call at the end
+    /// of the post-dissector; the next frame's first get() does it otherwise.
+    void settle() {
+        for (const Unsettled& u : unsettled_) {
+            Verdict* v = store_.find_mutable(u.frame, u.slot);
+            if (!v) continue;
+            bytes_ -= std::min(bytes_, u.size);
+            if (bytes_bound_.value() && 2 * bytes_ >= byte_bound()) v->compact();
+            bytes_ += v->retained_bytes();
+        }
+        unsettled_.clear();
+    }
+    /// Approximate bytes held by the kept verdicts.
+    std::size_t bytes() const { return bytes_; }
+
 private:
+    struct Unsettled {
+        std::uint32_t frame, slot;
+        std::size_t size;  ///< retained_bytes() when it was put
+    };
+    void settle_before(std::uint32_t frame) {
+        if (!unsettled_.empty() && unsettled_.front().frame != frame) settle();
+    }
+    std::size_t byte_bound() const { return static_cast<std::size_t>(bytes_bound_.value()) * 1024; }
+    bool over_bytes() const { return bytes_bound_.value() && bytes_ >= byte_bound(); }
+    void reset() {
+        bytes_ = 0;
+        refused_ = false;
+        unsettled_.clear();
+        scratch_ = Verdict();
+    }
+
     Protocol& proto_;
-    // The preference and the expert keep pointers to these strings: built first, never changed.
-    std::string not_kept_, bound_name_, full_abbrev_, full_summary_, bound_description_;
-    UintPref bound_;
+    // The preferences and the expert keep pointers to these strings: built first, never changed.
+    std::string not_kept_, bound_name_, bytes_name_, full_abbrev_, full_summary_, bound_description_,
+        bytes_description_;
+    UintPref bound_, bytes_bound_;
     Expert full_;
     FrameStore<Verdict> store_;
-    Verdict scratch_;  ///< the verdict of a body past the bound, for this visit only
+    std::size_t bytes_ = 0;
+    bool refused_ = false;  ///< a body of this capture was not kept: none after it is
+    std::vector<Unsettled> unsettled_;
+    Verdict scratch_;  ///< the verdict of a body past the bound or rebuilt on a revisit, for this visit only
 };
 
 }  // namespace sipsleuth::wsglue
