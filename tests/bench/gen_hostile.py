@@ -11,12 +11,13 @@ the same shape and N always give a byte-identical file.
 Shapes:
   notify_rst       N SIP subscriptions over TCP, each on its own connection with a real handshake:
                    SUBSCRIBE (Event: dialog), 200 OK, then a NOTIFY from the notifier that the subscriber
-                   answers with a TCP RST. All N fall within one Timer F (32 s), so every transaction is
-                   still pending when the next RST arrives (siptrack's SubscriptionTracker::packet).
+                   answers with a TCP RST, 0.8 ms apart: up to 40,000 fall within one Timer F (32 s), so
+                   every transaction is still pending at each RST (siptrack's SubscriptionTracker::packet).
   msrp_close       N MSRP chats: INVITE with an SDP offer (m=message, a=path, a=setup:active), 200 OK
                    with the answer (a=setup:passive), ACK over UDP; then the offerer's MSRP TCP
                    connection to the answerer with one SEND that gets no MSRP answer, closed by FIN
-                   (even n) or RST (odd n). All within msrpa's 30 s send timeout (msrpa's close path).
+                   (even n) or RST (odd n), 1.5 ms apart: up to 20,000 fall within msrpa's 30 s send
+                   timeout (msrpa's close path).
   big_dialog_info  One BLF subscription over TCP and N NOTIFYs (one a second, each answered 200 OK), each
                    with a full-state application/dialog-info+xml body of 1,500 dialogs (about 122 KB),
                    one dialog changing state per NOTIFY (dialoginfo's body store).
