@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // ciscoalarm: Cisco phones' application/x-cisco-alarm+xml bodies (field case 003: a CP-7821 sends
 // DeviceTLInfo and LastOutOfServiceInformation in REFERs before it registers to CUCM). Registered in
-// the media_type table, so it runs for a REFER's body and for a multipart part alike. Parsing is the
+// the media_type table, so it runs for a REFER's body and for a multipart part alike (a part through
+// multipart_media_type, which also keeps Wireshark's own "media" item for it). Parsing is the
 // core's (core/cisco_alarm.h); this file maps the result onto fields and expert info, checks the
 // REFER's Refer-To cid: against the body's Content-ID, and links LastProtocolEvent Call-IDs to the
 // frames of that call. The generic XML tree is still added for well-formed bodies.
@@ -150,10 +151,10 @@ ws::Subtree ett_param{proto};
 ws::Subtree ett_event{proto};
 
 ws::XmlBodyChecks xml{proto, "ciscoalarm", "x-cisco-alarm"};
-ws::Expert ei_not_alarm{proto, "ciscoalarm.not_an_alarm", PI_MALFORMED, PI_ERROR,
+ws::Expert ei_not_alarm{proto, "ciscoalarm.not_an_alarm", PI_PROTOCOL, PI_ERROR,
                         "Body labelled x-cisco-alarm+xml is not an x-cisco-alarm document"};
-ws::Expert ei_missing_name{proto, "ciscoalarm.missing_name", PI_MALFORMED, PI_ERROR, "Required name attribute missing"};
-ws::Expert ei_bad_value{proto, "ciscoalarm.bad_value", PI_MALFORMED, PI_WARN, "Parameter value does not fit its type"};
+ws::Expert ei_missing_name{proto, "ciscoalarm.missing_name", PI_PROTOCOL, PI_ERROR, "Required name attribute missing"};
+ws::Expert ei_bad_value{proto, "ciscoalarm.bad_value", PI_PROTOCOL, PI_WARN, "Parameter value does not fit its type"};
 ws::Expert ei_value_cut{proto, "ciscoalarm.value_cut", PI_UNDECODED, PI_WARN, "Value shown cut"};
 ws::Expert ei_unknown{proto, "ciscoalarm.unknown_element", PI_UNDECODED, PI_CHAT, "Unknown alarm element or parameter type"};
 ws::Expert ei_out_of_service{proto, "ciscoalarm.out_of_service", PI_SEQUENCE, PI_NOTE, "Phone was out of service"};
@@ -182,6 +183,7 @@ int dissect_call_index(tvbuff_t*, packet_info*, proto_tree*, void*);
 ws::PostDissector call_indexer{proto, dissect_call_index, {&ff_sip, &ff_call_id, &ff_method, &ff_refer_to, &ff_content_id, &ff_part, &ff_part_content_id}};
 
 dissector_handle_t xml_handle;
+constexpr const char* kAlarmType = "application/x-cisco-alarm+xml";
 constexpr std::size_t kXmlDissectorDepth = 64;
 
 // Frames carrying each Call-ID, filled on the first pass; read when rendering alarm events.
@@ -396,7 +398,8 @@ void render_cid(const ws::Tree& t, const Verdict& v, packet_info* pinfo, proto_i
     expert_add_info_format(pinfo, top, ei_cid_missing.get(), "%s", c.message.c_str());
 }
 
-void render(const ws::Tree& t, const Verdict& v, packet_info* pinfo, proto_item* top) {
+// after_media: the media dissector has just appended " (type)" to the Info column.
+void render(const ws::Tree& t, const Verdict& v, packet_info* pinfo, proto_item* top, bool after_media) {
     const core::CiscoAlarm& a = v.alarm;
     if (v.truncated)
         xml.truncated(pinfo, top, v.captured, v.reported);
@@ -412,13 +415,14 @@ void render(const ws::Tree& t, const Verdict& v, packet_info* pinfo, proto_item*
     if (a.decoded || !a.problems.empty() || v.truncated) {
         // SIP ends each message's text with " | " behind a fence and starts the next message of the
         // same segment with col_add_*, which would erase an unfenced summary: fence ours the same way.
+        if (after_media) col_append_str(pinfo->cinfo, COL_INFO, " ");
         col_append_str(pinfo->cinfo, COL_INFO, v.summary.c_str());
         col_append_str(pinfo->cinfo, COL_INFO, " | ");
         col_set_fence(pinfo->cinfo, COL_INFO);
     }
 }
 
-int dissect_ciscoalarm(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+int dissect_alarm(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data, bool after_media) {
     const auto* info = static_cast<const http_message_info_t*>(data);
     proto_item* top = proto_tree_add_item(tree, proto.id(), tvb, 0, -1, ENC_NA);
     const ws::Tree t(proto_item_add_subtree(top, ett_alarm), tvb);
@@ -437,7 +441,7 @@ int dissect_ciscoalarm(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void
         });
         if (!v) return tvb_captured_length(tvb);
     }
-    render(t, *v, pinfo, top);
+    render(t, *v, pinfo, top, after_media);
 
     // The generic XML tree, for documents that parsed cleanly (Wireshark's XML dissector has no depth
     // or size cap of its own).
@@ -453,11 +457,51 @@ int dissect_ciscoalarm(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void
     return tvb_captured_length(tvb);
 }
 
+int dissect_ciscoalarm(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+    return dissect_alarm(tvb, pinfo, tree, data, false);
+}
+
+// multipart_media_type entry: an alarm that is a part of a multipart body. Wireshark 4.0 hands a part
+// of a type it does not know to its media dissector: a "media" item with media.type under the part, and
+// " (application/x-cisco-alarm+xml)" appended to the Info column. A part that we decode keeps both, as
+// they were, before our own tree.
+dissector_handle_t media_handle;
+int dissect_ciscoalarm_part(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+    if (media_handle) call_dissector_with_data(media_handle, tvb, pinfo, tree, data);
+    return dissect_alarm(tvb, pinfo, tree, data, media_handle != nullptr);
+}
+
 // sip.hdr subdissector for Content-ID, a header the SIP dissector of Wireshark 4.0 does not know.
-int dissect_content_id(tvbuff_t* tvb, packet_info*, proto_tree* tree, void*) {
+// Its handle has no protocol: epan adds a protocol layer for every call through a handle that has one
+// (call_dissector_work), and a message with ~500 Content-ID headers would reach Wireshark's limit of
+// gui.max_tree_depth (500) layers, a "Dissector bug" in SIP that plain Wireshark never raises. Without
+// a protocol, epan does not check whether ciscoalarm is enabled: the entry is added to the table only
+// while it is (at every capture start), so a disabled ciscoalarm leaves SIP's "Unrecognised SIP
+// header" note exactly as plain Wireshark shows it.
+int dissect_content_id(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
+    if (!proto.enabled()) return 0;
+    // What epan does for a protocol's handle, so that anything raised here names CiscoAlarm, not SIP.
+    const char* saved = pinfo->current_proto;
+    pinfo->current_proto = proto_get_protocol_short_name(find_protocol_by_id(proto.id()));
     proto_tree_add_item(tree, hf_content_id, tvb, 0, -1, ENC_UTF_8);
+    pinfo->current_proto = saved;
     return tvb_captured_length(tvb);
 }
+
+constexpr const char* kContentIdHeader = "content-id";  // sip.hdr keys are SIP's lower-case names
+dissector_handle_t content_id_handle;
+
+void update_content_id_entry() {
+    if (!content_id_handle || !find_dissector_table("sip.hdr")) return;
+    if (proto.enabled())
+        dissector_add_string("sip.hdr", kContentIdHeader, content_id_handle);
+    else if (dissector_get_string_handle(find_dissector_table("sip.hdr"), kContentIdHeader) == content_id_handle)
+        dissector_delete_string("sip.hdr", kContentIdHeader, content_id_handle);
+}
+[[maybe_unused]] const bool content_id_hooks = [] {
+    proto.on_init(update_content_id_entry);
+    return true;
+}();
 
 // Post-dissector: remembers which frames carry each SIP Call-ID, on the first pass only.
 int dissect_call_index(tvbuff_t*, packet_info* pinfo, proto_tree* tree, void*) {
@@ -488,9 +532,11 @@ void proto_register_ciscoalarm() {
 }
 
 void proto_reg_handoff_ciscoalarm() {
-    dissector_add_string("media_type", "application/x-cisco-alarm+xml", find_dissector("ciscoalarm"));
-    if (find_dissector_table("sip.hdr"))
-        dissector_add_string("sip.hdr", "content-id", create_dissector_handle(dissect_content_id, proto.id()));
+    dissector_add_string("media_type", kAlarmType, find_dissector("ciscoalarm"));
+    dissector_add_string("multipart_media_type", kAlarmType, create_dissector_handle(dissect_ciscoalarm_part, proto.id()));
+    media_handle = find_dissector("media");
+    content_id_handle = create_dissector_handle(dissect_content_id, -1);
+    update_content_id_entry();
     xml_handle = find_dissector_add_dependency("xml", proto.id());
     call_indexer.handoff();
 }

@@ -4,6 +4,8 @@
 Captures come from captures/gen_ciscoalarm.py; see captures/README.md for each one's story. Every
 finding is checked where it must fire and on ciscoalarm_cp7821_boot.pcap, where it must not.
 """
+import json
+
 import pytest
 
 BOOT = "ciscoalarm_cp7821_boot.pcap"
@@ -209,7 +211,7 @@ BAD_INPUT = {
                                           "Malformed XML at byte 567 of 568: Start-end tags mismatch "
                                           "(the body ends with elements still open: truncated?)"),
     "ciscoalarm_bad_not_xml.pcap": ("Errors", "Malformed", "Malformed XML at byte 163 of 163: No document element found"),
-    "ciscoalarm_bad_mislabelled.pcap": ("Errors", "Malformed",
+    "ciscoalarm_bad_mislabelled.pcap": ("Errors", "Protocol",
                                         "Root element is <dialog-info>, not <x-cisco-alarm>: body mislabelled as "
                                         "application/x-cisco-alarm+xml?"),
     "ciscoalarm_bad_deep_nesting.pcap": ("Errors", "Undecoded", "Elements nested deeper than 32 levels: not decoded"),
@@ -229,8 +231,13 @@ def test_bad_input_named_without_crash(ws, capture):
     proc = ws.run(["-r", ws.capture(capture), "-V"], timeout=30)
     assert proc.returncode == 0
     # No dissector threw (that prints "[Malformed Packet: ...]"). Our own PI_MALFORMED expert infos do
-    # mark the packet _ws.malformed, as Wireshark does for every malformed-group expert: the body is.
+    # mark the packet _ws.malformed, as Wireshark does for every malformed-group expert, and only they:
+    # bytes that cannot be parsed. A well-formed body of another kind (mislabelled) is a protocol error.
     assert "[Malformed Packet" not in proc.stdout
+    refer = ws.fields(capture, ["frame.number"], dfilter="ciscoalarm")
+    assert len(refer) == 1
+    malformed = ws.fields(capture, ["frame.number"], dfilter="_ws.malformed")
+    assert malformed == (refer if BAD_INPUT[capture][1] == "Malformed" else [])
 
 
 def test_bad_input_info_column(ws):
@@ -309,3 +316,79 @@ def test_deep_document_never_reaches_the_xml_dissector(ws):
     rows = ws.fields(cap, ["frame.number", "ciscoalarm.param.type", "xml.tag"], dfilter="ciscoalarm",
                      extra=["-o", "ciscoalarm.max_depth:1000"])
     assert rows == [["8", "a", ""]]
+
+
+# Issue 14: Wireshark's own output kept. The Content-ID decoder adds no protocol layer, a multipart part
+# keeps its "media" item, and a disabled ciscoalarm leaves SIP exactly as plain Wireshark shows it.
+
+MANY_CIDS = "ciscoalarm_bad_many_content_ids.pcap"
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_many_content_id_headers_add_no_layer(ws, plain, two_pass):
+    # 600 Content-Id headers in one REFER: when each was a ciscoalarm layer, the 500th raised "Dissector
+    # bug, protocol SIP" (Wireshark's layer limit) and the body was never decoded. ws.run fails on any
+    # "Dissector bug"; ciscoalarm is listed once, for the body, as plain lists none.
+    fields = ["frame.number", "frame.protocols", "ciscoalarm.name", "ciscoalarm.body_cid", "ciscoalarm.cid_match"]
+    assert ws.fields(MANY_CIDS, fields, dfilter="sip.Method == REFER", two_pass=two_pass) == [
+        ["28", "eth:ethertype:ip:tcp:sip:ciscoalarm:xml", "DeviceTLInfo", "082f1702@192.168.15.20", "1"]]
+    assert plain.fields(MANY_CIDS, ["frame.number", "frame.protocols"], dfilter="sip.Method == REFER",
+                        two_pass=two_pass) == [["28", "eth:ethertype:ip:tcp:sip"]]
+    ids = ws.fields(MANY_CIDS, ["ciscoalarm.content_id"], dfilter="sip.Method == REFER", two_pass=two_pass)[0][0]
+    ids = ids.split(",")
+    assert (len(ids), ids[0], ids[1], ids[-1]) == (600, "<082f1702@192.168.15.20>", "<00000001@192.168.15.20>",
+                                                   "<last@192.168.15.20>")
+    # Every header after the 500th is decoded by SIP too: the last one, then Allow, Content-Length, ...
+    assert ws.fields(MANY_CIDS, ["sip.Content-Length", "sip.Content-Type"], dfilter="sip.Method == REFER",
+                     two_pass=two_pass) == [["584", "application/x-cisco-alarm+xml"]]
+
+
+def test_content_id_layer_free_in_the_field_case(ws):
+    # One Content-Id header and one body: ciscoalarm once per message, not twice.
+    assert ws.fields(BOOT, ["frame.number", "frame.protocols"], dfilter="sip.Method == REFER") == [
+        ["5", "eth:ethertype:ip:tcp:sip:ciscoalarm:xml"], ["10", "eth:ethertype:ip:tcp:sip:ciscoalarm:xml"]]
+
+
+def sip_layers(wireshark, capture, extra=()):
+    """Every frame's SIP tree (-T json -J sip), duplicate keys kept; other protocols left out."""
+    proc = wireshark.run(["-r", wireshark.capture(capture), "-T", "json", "-J", "sip", *extra])
+    assert proc.returncode == 0, proc.stderr
+    packets = json.loads(proc.stdout, object_pairs_hook=list)
+    return [[kv for kv in dict(dict(p)["_source"])["layers"] if kv[0] == "sip"] for p in packets]
+
+
+@pytest.mark.parametrize("capture", [BOOT, "ciscoalarm_multipart.pcap", "ciscoalarm_multipart_then_plain.pcap",
+                                     MANY_CIDS])
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_disabled_ciscoalarm_leaves_sip_as_plain(ws, plain, capture, two_pass):
+    # With ciscoalarm disabled, its Content-ID entry leaves SIP's table: SIP flags the header as
+    # unrecognised again and shows the body as text, exactly as without the plugin.
+    passes = ["-2"] if two_pass else []
+    mine = sip_layers(ws, capture, ["--disable-protocol", "ciscoalarm", *passes])
+    assert mine == sip_layers(plain, capture, passes)
+    assert mine != sip_layers(ws, capture, passes)  # enabled, it does add to SIP's tree
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_multipart_part_keeps_media(ws, plain, two_pass):
+    # Wireshark shows a part of a type it does not know through its media dissector: media.type under the
+    # part and " (application/x-cisco-alarm+xml)" in Info. The part we decode keeps both.
+    cap = "ciscoalarm_multipart.pcap"
+    fields = ["frame.number", "media.type", "mime_multipart.header.content-type"]
+    theirs = plain.fields(cap, fields, dfilter="sip.Method == REFER", two_pass=two_pass)
+    assert len(theirs) == 1 and len(theirs[0][1]) == 2 * 584  # the part's 584 bytes, in hex
+    assert ws.fields(cap, fields, dfilter="sip.Method == REFER", two_pass=two_pass) == theirs
+    info = ["frame.number", "frame.protocols", "_ws.col.Info"]
+    assert plain.fields(cap, info, dfilter="sip.Method == REFER", two_pass=two_pass) == [
+        ["5", "eth:ethertype:ip:tcp:sip:mime_multipart:media",
+         "Request: REFER sip:192.168.110.100 |  (application/x-cisco-alarm+xml)"]]
+    assert ws.fields(cap, info, dfilter="sip.Method == REFER", two_pass=two_pass) == [
+        ["5", "eth:ethertype:ip:tcp:sip:mime_multipart:ciscoalarm:media:xml",
+         "Request: REFER sip:192.168.110.100 |  (application/x-cisco-alarm+xml) Cisco alarm DeviceTLInfo: "
+         "StatusCode 3 | "]]
+
+
+def test_plain_body_gets_no_media(ws, plain):
+    # A REFER's own body is not a multipart part: Wireshark shows it as text lines, never as media.
+    assert plain.fields(BOOT, ["media.type"], dfilter="media") == []
+    assert ws.fields(BOOT, ["media.type"], dfilter="media") == []
