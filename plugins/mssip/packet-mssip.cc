@@ -91,7 +91,9 @@ ws::Expert ei_answered{proto, "mssip.answered", PI_SEQUENCE, PI_NOTE, "Forked ca
 ws::Expert ei_losing{proto, "mssip.losing_branch", PI_SEQUENCE, PI_NOTE, "Losing branch of a forked call"};
 ws::Expert ei_diag_error{proto, "mssip.diagnostics_error", PI_RESPONSE_CODE, PI_WARN,
                          "Error response explained by ms-diagnostics"};
-ws::Expert ei_malformed{proto, "mssip.malformed_header", PI_MALFORMED, PI_ERROR, "Malformed Microsoft SIP header"};
+// Group Protocol, not Malformed: SIP parsed the header; only its value breaks the Microsoft grammar, and
+// _ws.malformed (which the Malformed group adds) is for bytes that cannot be parsed at all.
+ws::Expert ei_malformed{proto, "mssip.malformed_header", PI_PROTOCOL, PI_ERROR, "Malformed Microsoft SIP header"};
 ws::Expert ei_value_cut{proto, "mssip.value_cut", PI_UNDECODED, PI_WARN, "Header value shown cut"};
 ws::Expert ei_full{proto, "mssip.call_table_full", PI_UNDECODED, PI_NOTE, "Call not tracked: call table full"};
 
@@ -395,7 +397,7 @@ int dissect_diag(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, bool is_pu
         if (typed >= 0 && p.has_value) dt.add_string(typed, p.value_span, p.value);
     }
     if (value.truncated)
-        expert_add_info_format(pinfo, top, ei_malformed.get(), "%s value truncated in the capture: %zu of %zu bytes",
+        expert_add_info_format(pinfo, top, ei_value_cut.get(), "%s value truncated in the capture: %zu of %zu bytes",
                                header, value.data.size(), value.reported);
     for (const core::MsDiagProblem& p : d.problems)
         dt.add_expert(p.kind == core::MsDiagProblemKind::value_cut ? ei_value_cut.get() : ei_malformed.get(), pinfo,
@@ -403,21 +405,56 @@ int dissect_diag(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, bool is_pu
     return tvb_captured_length(tvb);
 }
 
+// Called through a handle without a protocol (see below), so epan leaves pinfo->current_proto at SIP:
+// set it the way epan does for a protocol's handle, so that our expert infos are listed under MSSIP.
+int dissect_diag_as_mssip(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, bool is_public) {
+    if (!proto.enabled()) return 0;
+    const char* saved = pinfo->current_proto;
+    pinfo->current_proto = proto_get_protocol_short_name(find_protocol_by_id(proto.id()));
+    const int len = dissect_diag(tvb, pinfo, tree, is_public);
+    pinfo->current_proto = saved;
+    return len;
+}
 int dissect_ms_diagnostics(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
-    return dissect_diag(tvb, pinfo, tree, false);
+    return dissect_diag_as_mssip(tvb, pinfo, tree, false);
 }
 int dissect_ms_diagnostics_public(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
-    return dissect_diag(tvb, pinfo, tree, true);
+    return dissect_diag_as_mssip(tvb, pinfo, tree, true);
 }
+
+// The two sip.hdr entries. Their handles have no protocol: epan adds a protocol layer for every call
+// through a handle that has one (call_dissector_work), and a message with ~500 ms-diagnostics headers
+// would reach Wireshark's limit of gui.max_tree_depth (500) layers, a "Dissector bug" in SIP that plain
+// Wireshark never raises. Without a protocol, epan does not check whether mssip is enabled: the entries
+// are in the table only while it is (updated at every capture start), so a disabled mssip leaves SIP's
+// "Unrecognised SIP header" notes exactly as plain Wireshark shows them.
+struct HeaderEntry {
+    const char* name;  // sip.hdr keys are SIP's lower-case header names
+    dissector_t fn;
+    dissector_handle_t handle;
+};
+HeaderEntry header_entries[] = {{"ms-diagnostics", dissect_ms_diagnostics, nullptr},
+                                {"ms-diagnostics-public", dissect_ms_diagnostics_public, nullptr}};
+
+void update_header_entries() {
+    dissector_table_t table = find_dissector_table("sip.hdr");
+    if (!table) return;
+    for (const HeaderEntry& e : header_entries) {
+        if (!e.handle) continue;
+        if (proto.enabled()) dissector_add_string("sip.hdr", e.name, e.handle);
+        else if (dissector_get_string_handle(table, e.name) == e.handle) dissector_delete_string("sip.hdr", e.name, e.handle);
+    }
+}
+[[maybe_unused]] const bool header_hooks = [] {
+    proto.on_init(update_header_entries);
+    return true;
+}();
 
 void proto_register_mssip() { proto.register_all(); }
 
 void proto_reg_handoff_mssip() {
-    if (find_dissector_table("sip.hdr")) {
-        dissector_add_string("sip.hdr", "ms-diagnostics", create_dissector_handle(dissect_ms_diagnostics, proto.id()));
-        dissector_add_string("sip.hdr", "ms-diagnostics-public",
-                             create_dissector_handle(dissect_ms_diagnostics_public, proto.id()));
-    }
+    for (HeaderEntry& e : header_entries) e.handle = create_dissector_handle(e.fn, -1);
+    update_header_entries();
     post.handoff();
 }
 

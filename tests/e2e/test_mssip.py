@@ -6,6 +6,7 @@ Captures come from captures/gen_mssip.py; see captures/README.md for each one's 
 when the message was seen; on revisits (-2, the GUI) they are the call's final ones, and the losing
 branch of an endpoint that never sent a final response is named on its last message.
 """
+import json
 import os
 
 import pytest
@@ -245,11 +246,11 @@ def test_healthy_captures_have_no_diagnostics_warning(ws):
 def test_bad_diagnostics(ws, two_pass):
     cap = "mssip_bad_diagnostics.pcap"
     assert ws.experts(cap, "MSSIP", two_pass=two_pass) == {
-        ("Errors", "Malformed", 'ErrorId "abc" is not a 32-bit number'): 1,
-        ("Errors", "Malformed", "Not an ErrorId followed by ;name=value parameters (unclosed quote or stray text?)"): 1,
-        ("Errors", "Malformed", 'Sub-code "x" is not a 32-bit number'): 1,
-        ("Errors", "Malformed", "Empty ms-diagnostics value"): 1,
-        ("Errors", "Malformed", 'ErrorId "99999999999" is not a 32-bit number'): 1,
+        ("Errors", "Protocol", 'ErrorId "abc" is not a 32-bit number'): 1,
+        ("Errors", "Protocol", "Not an ErrorId followed by ;name=value parameters (unclosed quote or stray text?)"): 1,
+        ("Errors", "Protocol", 'Sub-code "x" is not a 32-bit number'): 1,
+        ("Errors", "Protocol", "Empty ms-diagnostics value"): 1,
+        ("Errors", "Protocol", 'ErrorId "99999999999" is not a 32-bit number'): 1,
         ("Warns", "Undecoded", "Value of reason of 2280 bytes shown cut to 1024 bytes"): 1,
     }
     rows = ws.fields(cap, ["frame.number", "mssip.diag.code", "mssip.diag.public", "mssip.diag.param.name"],
@@ -264,9 +265,9 @@ def test_bad_diagnostics(ws, two_pass):
 def test_bad_epid(ws, two_pass):
     cap = "mssip_bad_epid.pcap"
     assert ws.experts(cap, "MSSIP", two_pass=two_pass) == {
-        ("Errors", "Malformed", "To header has an epid parameter without a value"): 1,
-        ("Errors", "Malformed", "Contact GRUU has opaque=user:epid: without an epid"): 1,
-        ("Errors", "Malformed", "To header with an epid cannot be parsed as a SIP address"): 1,
+        ("Errors", "Protocol", "To header has an epid parameter without a value"): 1,
+        ("Errors", "Protocol", "Contact GRUU has opaque=user:epid: without an epid"): 1,
+        ("Errors", "Protocol", "To header with an epid cannot be parsed as a SIP address"): 1,
         # Three 183s with three To tags: three endpoints, whatever their broken epids.
         ("Notes", "Sequence", f"Call forked to {3 if two_pass else 2} endpoints"): 1,
     }
@@ -298,6 +299,10 @@ def test_bad_input_keeps_sip_decoded(ws, plain):
                 "-e", "sip.Call-ID"]
         assert ws.run(args).stdout == plain.run(args).stdout
         assert "[Malformed Packet" not in ws.run(["-r", ws.capture(cap), "-V", "-2"]).stdout
+        # SIP parsed every header: a value that breaks the Microsoft grammar is a protocol error (group
+        # Protocol), not bytes that cannot be parsed, so Wireshark's "malformed" filter matches none.
+        assert ws.fields(cap, ["frame.number"], dfilter="mssip.malformed_header") != []
+        assert ws.fields(cap, ["frame.number"], dfilter="_ws.malformed") == []
 
 
 # Real third-party SIP captures: plain calls, never forked. mssip numbers their single endpoint and
@@ -336,3 +341,44 @@ def test_found_captures_plain_calls(ws, capture):
             args += ["-e", f]
         rows = [line.split("\t") for line in ws.run(args).stdout.splitlines()]
         assert rows == FOUND_CALLS[capture]
+
+
+# Issue 14: Wireshark's own output kept. The ms-diagnostics decoders add no protocol layer, and a disabled
+# mssip leaves SIP exactly as plain Wireshark shows it.
+
+MANY_DIAGS = "mssip_bad_many_diagnostics.pcap"
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_many_diagnostics_headers_add_no_layer(ws, plain, two_pass):
+    # 600 ms-diagnostics(-public) headers in one 101: when each was an mssip layer, the 500th raised
+    # "Dissector bug, protocol SIP" (Wireshark's layer limit) and the rest of the message was lost.
+    # ws.run fails on any "Dissector bug"; frame.protocols is plain's.
+    fields = ["frame.number", "frame.protocols", "sip.Status-Code", "sip.Server"]
+    rows = ws.fields(MANY_DIAGS, fields, dfilter="frame.number == 48", two_pass=two_pass)
+    assert rows == [["48", "eth:ethertype:ip:tcp:sip", "101", "InboundRouting/3.5.0.0"]]
+    assert plain.fields(MANY_DIAGS, fields, dfilter="frame.number == 48", two_pass=two_pass) == rows
+    codes, public = ws.fields(MANY_DIAGS, ["mssip.diag.code", "mssip.diag.public"], dfilter="mssip.diag",
+                              two_pass=two_pass)[0]
+    codes, public = codes.split(","), public.split(",")
+    assert (len(codes), codes[0], codes[-2], codes[-1]) == (600, "1001", "1599", "13004")
+    assert public == ["0"] * 599 + ["1"]
+
+
+def sip_layers(wireshark, capture, extra=()):
+    """Every frame's SIP tree (-T json -J sip), duplicate keys kept; other protocols left out."""
+    proc = wireshark.run(["-r", wireshark.capture(capture), "-T", "json", "-J", "sip", *extra])
+    assert proc.returncode == 0, proc.stderr
+    packets = json.loads(proc.stdout, object_pairs_hook=list)
+    return [[kv for kv in dict(dict(p)["_source"])["layers"] if kv[0] == "sip"] for p in packets]
+
+
+@pytest.mark.parametrize("capture", [FIELD_CASE, "mssip_diagnostics_error.pcap", MANY_DIAGS])
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_disabled_mssip_leaves_sip_as_plain(ws, plain, capture, two_pass):
+    # With mssip disabled, its ms-diagnostics entries leave SIP's table: SIP flags those headers as
+    # unrecognised again, exactly as without the plugin.
+    passes = ["-2"] if two_pass else []
+    mine = sip_layers(ws, capture, ["--disable-protocol", "mssip", *passes])
+    assert mine == sip_layers(plain, capture, passes)
+    assert mine != sip_layers(ws, capture, passes)  # enabled, it does add to SIP's tree
