@@ -291,6 +291,29 @@ def multipart_then_plain():
         mss=8000)
 
 
+def multipart_refer(n):
+    return lambda story: refer(story, ids(n), multipart_body(), content_id=None, disposition=None,
+                               content_type="multipart/mixed;boundary=uniqueBoundary", extra=[("Mime-Version", "1.0")])
+
+
+def part_plain_part():
+    """A multipart REFER, a plain REFER and a multipart REFER again in one 5.9 kB segment: three alarm
+    bodies in one frame, two of them parts (each part also shows Wireshark's media item). Each keeps its
+    own alarm: DeviceTLInfo, LastOutOfServiceInformation, DeviceTLInfo."""
+    story = Story(utc(22, 49, 18.012))
+    conn = TcpConnection(story, PHONE, BOOT_PORT, CUCM, CUCM_PORT, mss=12000).handshake()
+    story.advance(0.004)
+    refers = [multipart_refer(0x30)(story),
+              refer(story, ids(0x31), crlf(LAST_OUT_OF_SERVICE), refer_to="cid:" + CID2, content_id=f"<{CID2}>"),
+              multipart_refer(0x32)(story)]
+    conn.send(CLIENT, b"".join(refers))
+    story.advance(0.003)
+    conn.send(SERVER, b"".join(accepted(story, r) for r in refers))
+    story.advance(1.5)
+    conn.close(CLIENT)
+    return story
+
+
 def gzip_two_in_one_segment():
     """Bodies sent with Content-Encoding: gzip: Wireshark inflates each into a data source of its own,
     where both bodies start at offset 0."""
@@ -356,6 +379,7 @@ CAPTURES = {
     "ciscoalarm_two_in_one_segment.pcap": two_in_one_segment,
     "ciscoalarm_multipart_then_plain.pcap": multipart_then_plain,
     "ciscoalarm_gzip_two_in_one_segment.pcap": gzip_two_in_one_segment,
+    "ciscoalarm_part_plain_part.pcap": part_plain_part,
     "ciscoalarm_bad_truncated_xml.pcap": truncated_xml,
     "ciscoalarm_bad_not_xml.pcap": lambda: single_refer(NOT_XML.replace("\n", "\r\n").encode(), 0x14),
     "ciscoalarm_bad_mislabelled.pcap": lambda: single_refer(crlf(DIALOG_INFO), 0x15),

@@ -422,13 +422,14 @@ void render(const ws::Tree& t, const Verdict& v, packet_info* pinfo, proto_item*
     }
 }
 
-int dissect_alarm(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data, bool after_media) {
+// slot: which alarm body of this frame this is (1, 2, ...), the same on every pass: ciscoalarm's own
+// layer number, read on entry (a dissector called since, such as media, changes it). Not the tvb offset:
+// a decompressed body starts at 0 of its own data source, whatever its place in the frame.
+int dissect_alarm(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data, std::uint32_t slot,
+                  bool after_media) {
     const auto* info = static_cast<const http_message_info_t*>(data);
     proto_item* top = proto_tree_add_item(tree, proto.id(), tvb, 0, -1, ENC_NA);
     const ws::Tree t(proto_item_add_subtree(top, ett_alarm), tvb);
-    // Which alarm body of this frame this is (1, 2, ...), the same on every pass. Not the tvb offset:
-    // a decompressed body starts at 0 of its own data source, whatever its place in the frame.
-    const std::uint32_t slot = pinfo->curr_proto_layer_num;
 
     const Verdict* v = verdicts.find(pinfo->num, slot);
     if (!v) {
@@ -458,7 +459,7 @@ int dissect_alarm(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* dat
 }
 
 int dissect_ciscoalarm(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
-    return dissect_alarm(tvb, pinfo, tree, data, false);
+    return dissect_alarm(tvb, pinfo, tree, data, pinfo->curr_proto_layer_num, false);
 }
 
 // multipart_media_type entry: an alarm that is a part of a multipart body. Wireshark 4.0 hands a part
@@ -467,8 +468,9 @@ int dissect_ciscoalarm(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void
 // they were, before our own tree.
 dissector_handle_t media_handle;
 int dissect_ciscoalarm_part(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+    const std::uint32_t slot = pinfo->curr_proto_layer_num;
     if (media_handle) call_dissector_with_data(media_handle, tvb, pinfo, tree, data);
-    return dissect_alarm(tvb, pinfo, tree, data, media_handle != nullptr);
+    return dissect_alarm(tvb, pinfo, tree, data, slot, media_handle != nullptr);
 }
 
 // sip.hdr subdissector for Content-ID, a header the SIP dissector of Wireshark 4.0 does not know.

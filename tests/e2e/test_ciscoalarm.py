@@ -392,3 +392,29 @@ def test_plain_body_gets_no_media(ws, plain):
     # A REFER's own body is not a multipart part: Wireshark shows it as text lines, never as media.
     assert plain.fields(BOOT, ["media.type"], dfilter="media") == []
     assert ws.fields(BOOT, ["media.type"], dfilter="media") == []
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_part_plain_part_keep_their_own_alarms(ws, plain, two_pass):
+    # Three alarm bodies in one frame, the first and last multipart parts. Each is stored under
+    # ciscoalarm's own layer number, read before the media dissector runs for a part (media's number
+    # made the third body take the second one's alarm).
+    cap = "ciscoalarm_part_plain_part.pcap"
+    rows = ws.fields(cap, ["frame.number", "frame.protocols", "ciscoalarm.name", "ciscoalarm.body_cid",
+                           "ciscoalarm.cid_match"], dfilter="ciscoalarm", two_pass=two_pass)
+    assert rows == [["4", "eth:ethertype:ip:tcp:sip:mime_multipart:ciscoalarm:media:xml:ciscoalarm:xml:"
+                          "mime_multipart:ciscoalarm:media:xml",
+                     "DeviceTLInfo,LastOutOfServiceInformation,DeviceTLInfo",
+                     "082f1702@192.168.15.20,65877be3@192.168.15.20,082f1702@192.168.15.20", "1,1,1"]]
+    assert ws.fields(cap, ["media.type"], dfilter="ciscoalarm", two_pass=two_pass) == \
+        plain.fields(cap, ["media.type"], dfilter="media", two_pass=two_pass)
+    # Plain Wireshark loses the first part's " (type)" when SIP starts the next message's text; ours
+    # stays behind our own fence.
+    assert plain.fields(cap, ["_ws.col.Info"], dfilter="sip.Method == REFER", two_pass=two_pass) == [
+        ["Request: REFER sip:192.168.110.100 | Request: REFER sip:192.168.110.100 | "
+         "Request: REFER sip:192.168.110.100 |  (application/x-cisco-alarm+xml)"]]
+    assert ws.fields(cap, ["_ws.col.Info"], dfilter="ciscoalarm", two_pass=two_pass) == [
+        ["Request: REFER sip:192.168.110.100 |  (application/x-cisco-alarm+xml) Cisco alarm DeviceTLInfo: "
+         "StatusCode 3 | Request: REFER sip:192.168.110.100 | Cisco alarm LastOutOfServiceInformation: "
+         "ReasonForOutOfService 25 (LastTimeInitialized) | Request: REFER sip:192.168.110.100 |  "
+         "(application/x-cisco-alarm+xml) Cisco alarm DeviceTLInfo: StatusCode 3 | "]]
