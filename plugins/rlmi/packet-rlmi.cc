@@ -10,6 +10,7 @@
 // revisits.
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sipsleuth/core/rlmi.h"
@@ -103,8 +104,44 @@ int dissect_links(tvbuff_t*, packet_info*, proto_tree*, void*);
 ws::PostDissector linker{proto, dissect_links, {&ff_multipart, &ff_part, &ff_part_cid, &ff_part_type, &ff_dialog_summary}};
 
 dissector_handle_t xml_handle;
-// Wireshark's own tree stops at 500 levels (a "Dissector bug"); deep documents are not handed over.
-constexpr std::size_t kXmlDissectorDepth = 64;
+
+// Deepest element nesting of an XML text, counted from the bytes (linear, no parse): how many tree
+// levels Wireshark's XML dissector needs. Anything doubtful (a '<' inside a comment or CDATA) counts
+// as deeper, never shallower.
+std::size_t xml_nesting(std::string_view b) {
+    std::size_t depth = 0, deepest = 0;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+        if (b[i] != '<' || i + 1 >= b.size()) continue;
+        if (b[i + 1] == '/') {
+            if (depth) --depth;
+            continue;
+        }
+        if (b[i + 1] == '!' || b[i + 1] == '?') continue;
+        std::size_t j = i + 1;
+        for (char quote = 0; j < b.size(); ++j) {
+            const char c = b[j];
+            if (quote) {
+                if (c == quote) quote = 0;
+            } else if (c == '"' || c == '\'') {
+                quote = c;
+            } else if (c == '>') {
+                break;
+            }
+        }
+        const bool empty = j < b.size() && b[j - 1] == '/';
+        deepest = std::max(deepest, depth + 1);
+        if (!empty) ++depth;
+        i = j;
+    }
+    return deepest;
+}
+
+// Tree levels above item (the root included).
+std::size_t tree_depth(proto_item* item) {
+    std::size_t n = 0;
+    for (proto_item* p = item ? proto_item_get_parent(item) : nullptr; p; p = proto_item_get_parent(p)) ++n;
+    return n;
+}
 
 struct Links {
     bool done = false;
@@ -146,6 +183,7 @@ struct Verdict {
     std::size_t reported = 0, captured = 0;
     bool truncated = false;
     bool document_dropped = false;
+    std::size_t nesting = 0;  ///< xml_nesting() of the captured bytes
     std::string summary;
     Links links;  // filled by the post-dissector
 
@@ -247,6 +285,7 @@ Verdict analyse(tvbuff_t* tvb) {
     v.reported = body.reported;
     v.captured = body.data.size();
     v.truncated = body.truncated;
+    v.nesting = xml_nesting(body.view());
     const core::XmlLimits limits = xml.limits();
     if (!v.truncated) v.rlmi = core::parse_rlmi(body.view(), limits);
     v.summary = v.truncated ? "RLMI (truncated)" : core::rlmi_summary(v.rlmi);
@@ -317,14 +356,12 @@ int dissect_rlmi(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data
     col_append_str(pinfo->cinfo, COL_INFO, " | ");
     col_set_fence(pinfo->cinfo, COL_INFO);
 
-    // Wireshark's XML dissector with the "list" DTD, as without this plugin (list.* fields), unless the
-    // document is over a structural cap (its own tree has none).
-    const bool hostile = std::any_of(r.problems.begin(), r.problems.end(), [](const core::DocProblem& p) {
-        return p.kind == core::DocProblemKind::too_large || p.kind == core::DocProblemKind::too_deep ||
-               p.kind == core::DocProblemKind::too_many_nodes;
-    });
-    if (!hostile && !v->truncated && r.xml_depth <= kXmlDissectorDepth && xml_handle)
-        call_dissector_with_data(xml_handle, tvb, pinfo, tree, data);
+    // Wireshark's XML dissector with the "list" DTD, as without this plugin (list.* fields), also for
+    // bodies over our caps or cut short: unless its tree would reach Wireshark's depth limit, where it
+    // stops with a dissector bug and the multipart parts after this one are lost (and with them our
+    // links). Its items: one level for its protocol, one per element, one for a text or attribute.
+    const bool too_deep_for_tree = tree && tree_depth(top) + 2 + v->nesting + 1 >= prefs.gui_max_tree_depth;
+    if (!too_deep_for_tree && xml_handle) call_dissector_with_data(xml_handle, tvb, pinfo, tree, data);
     return tvb_captured_length(tvb);
 }
 

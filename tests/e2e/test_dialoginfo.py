@@ -6,6 +6,8 @@ case (dialoginfo_blf_ringing_not_reported.pcap) and its healthy twin (dialoginfo
 differ only in 208's NOTIFY reporting the incoming call as early; every finding is checked where it
 must fire and on the healthy twin, in one pass and with -2.
 """
+import re
+
 import pytest
 
 FIELD = "dialoginfo_blf_ringing_not_reported.pcap"
@@ -94,7 +96,7 @@ def test_info_column(ws):
               "0 dialogs | "],
         ["11", "Request: NOTIFY sip:207@10.1.1.171;transport=tcp | RLMI v0 full "
                "sip:~~rl~C~207@victoria.pingtel.com: 1 resource, 1 instance | dialog-info v12 full "
-               "sip:208@victoria.pingtel.com: 1 dialog (placeholder) | "],
+               "sip:208@victoria.pingtel.com: 1 dialog (placeholder) (application/dialog-info+xml) | "],
         ["55", "Request: NOTIFY sip:~~rl~rls@10.1.1.68 | dialog-info v5 full sip:208@victoria.pingtel.com: "
                "1 dialog (recipient, confirmed) | "],
     ]
@@ -274,9 +276,11 @@ def test_two_notifies_in_one_segment_tracked_separately(ws, two_pass):
     assert ws.fields("dialoginfo_two_in_one_segment.pcap", ["_ws.col.Info"], dfilter="frame.number == 10",
                      two_pass=two_pass) == [[
         "Request: NOTIFY sip:207@10.1.1.171;transport=tcp | RLMI v1 full sip:~~rl~C~207@victoria.pingtel.com: "
-        "1 resource, 1 instance | dialog-info v31 full sip:208@victoria.pingtel.com: 1 dialog (recipient, early) | "
+        "1 resource, 1 instance | dialog-info v31 full sip:208@victoria.pingtel.com: 1 dialog (recipient, early) "
+        "(application/dialog-info+xml) | "
         "Request: NOTIFY sip:207@10.1.1.171;transport=tcp | RLMI v2 full sip:~~rl~C~207@victoria.pingtel.com: "
-        "1 resource, 1 instance | dialog-info v32 full sip:208@victoria.pingtel.com: 1 dialog (recipient, confirmed) | "]]
+        "1 resource, 1 instance | dialog-info v32 full sip:208@victoria.pingtel.com: 1 dialog (recipient, confirmed) "
+        "(application/dialog-info+xml) | "]]
 
 
 @BOTH
@@ -338,3 +342,96 @@ def test_store_bound_is_named_on_every_body_past_it(ws):
     assert proc.returncode == 0, proc.stderr
     rows = [line.split(None, 3) for line in proc.stdout.splitlines() if "Body store full" in line]
     assert rows == [["15", "Undecoded", "DialogInfo", "Body store full (3 bodies, preference dialoginfo.max_stored): this body is decoded but not tracked across NOTIFYs"]]
+
+
+SIPX_ID = "s-293749793d9ff064-15,1b6a2f0e,5f3c2e81-7a6d1d02;idd0f631ca"
+STORE_FULL_8_KIB = ("Body store full (8 KiB, preference dialoginfo.max_store_kib): this body is decoded but not "
+                    "tracked across NOTIFYs")
+TRACK_FIELDS = ["frame.number", "dialoginfo.version", "dialoginfo.dialog.id", "dialoginfo.dialog.state",
+                "dialoginfo.track.previous_frame", "dialoginfo.track.previous_version",
+                "dialoginfo.track.retransmission", "dialoginfo.track.related_frame", "dialoginfo.summary",
+                "dialoginfo.placeholder_dialog"]
+
+
+def test_store_bound_in_bytes(ws):
+    # Issue 14: the store is bounded in bytes (dialoginfo.max_store_kib). With 8 KiB on the field case,
+    # the documents are kept whole up to 4 KiB, then only their checks (each later revisit decodes the
+    # body again), and from frame 46 on nothing: each of those bodies says so. Which frame fills the
+    # store follows from the verdicts' sizes (64-bit gcc here).
+    extra = ("-o", "dialoginfo.max_store_kib:8")
+    proc = ws.run(["-r", ws.capture(FIELD), *extra, "-q", "-z", "expert,note"])
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split(None, 3) for line in proc.stdout.splitlines() if "Body store full" in line]
+    assert rows == [["7", "Undecoded", "DialogInfo", STORE_FULL_8_KIB]]
+    # Every body from the first one refused is refused: the checks never resume after a NOTIFY they
+    # did not see, so nothing wrong is found (the field case's finding, frame 55, is past the bound).
+    assert ws.fields(FIELD, ["frame.number"], dfilter="dialoginfo.store_full", extra=extra) == [
+        ["46"], ["55"], ["58"], ["64"], ["67"], ["71"], ["74"]]
+    assert ws.fields(FIELD, ["frame.number"], dfilter="_ws.expert.severity >= warning && dialoginfo",
+                     extra=extra) == []
+    # Before the bound, compacted or whole, -2 shows exactly what the default store shows.
+    before = "dialoginfo && frame.number < 46"
+    kept = ws.fields(FIELD, TRACK_FIELDS, dfilter=before, two_pass=True, extra=extra)
+    assert kept == ws.fields(FIELD, TRACK_FIELDS, dfilter=before, two_pass=True)
+    assert [row[:6] for row in kept] == [
+        ["3", "0", "", "", "", ""], ["11", "12", ";", "terminated", "", ""], ["17", "1", "idd0f631ca", "trying", "3", "0"],
+        ["20", "13", SIPX_ID, "trying", "11", "12"], ["25", "2", "idd0f631ca", "early", "17", "1"],
+        ["28", "14", SIPX_ID, "early", "20", "13"], ["34", "3", "idd0f631ca", "confirmed", "25", "2"],
+        ["37", "15", SIPX_ID, "confirmed", "28", "14"], ["43", "4", "idd0f631ca", "terminated", "34", "3"]]
+
+
+@BOTH
+def test_default_store_keeps_every_body(ws, two_pass):
+    for cap in [FIELD, "dialoginfo_blf_healthy.pcap", "dialoginfo_rls_global_versions.pcap"]:
+        assert ws.fields(cap, ["frame.number"], dfilter="dialoginfo.store_full || rlmi.store_full",
+                         two_pass=two_pass) == []
+
+
+def test_max_stored_still_bounds_the_count(ws):
+    # The old preference still works beside the byte bound (users may have set it).
+    proc = ws.run(["-r", ws.capture(FIELD), "-o", "dialoginfo.max_stored:20", "-q", "-z", "expert,note"])
+    assert proc.returncode == 0, proc.stderr
+    assert "Body store full" not in proc.stdout
+    extra = ("-o", "dialoginfo.max_stored:9")
+    proc = ws.run(["-r", ws.capture(FIELD), *extra, "-q", "-z", "expert,note"])
+    rows = [line.split(None, 3) for line in proc.stdout.splitlines() if "Body store full" in line]
+    assert rows == [["7", "Undecoded", "DialogInfo", "Body store full (9 bodies, preference dialoginfo.max_stored): "
+                     "this body is decoded but not tracked across NOTIFYs"]]
+    assert ws.fields(FIELD, ["frame.number"], dfilter="dialoginfo.store_full", extra=extra) == [
+        ["46"], ["55"], ["58"], ["64"], ["67"], ["71"], ["74"]]
+
+
+def unnamed_lines(ws, cap, frame):
+    """The text-only items (pdml fields without a name) of one frame that show XML: SIP's body lines."""
+    proc = ws.run(["-r", ws.capture(cap), "-Y", f"frame.number == {frame}", "-T", "pdml"])
+    assert proc.returncode == 0, proc.stderr
+    return re.findall(r'<field name="" show="(&lt;[^"]*)" size="(\d+)" pos="(\d+)"', proc.stdout)
+
+
+@BOTH
+def test_wireshark_output_kept(ws, plain, two_pass):
+    # Issue 14: Wireshark 4.0 has no dialog-info handler: a multipart part goes to its "media" dissector
+    # (media, media.type, " (application/dialog-info+xml)" in the Info column) and a SIP body is shown as
+    # text lines. With the plugin both stay, after its own tree.
+    cap = "dialoginfo_blf_healthy.pcap"
+    fields = ["frame.number", "media.type", "frame.protocols"]
+    ours = ws.fields(cap, fields, dfilter="media", two_pass=two_pass)
+    assert [row[0] for row in ours] == ["11", "20", "28", "37", "46", "56", "65", "74", "81"]
+    assert [row[:2] for row in ours] == [row[:2] for row in plain.fields(cap, fields, dfilter="media",
+                                                                         two_pass=two_pass)]
+    assert ours[0][2] == "eth:ethertype:ip:tcp:sip:mime_multipart:rlmi:xml:dialoginfo:media"
+    info = ["frame.number", "_ws.col.Info"]
+    assert plain.fields(cap, info, dfilter="frame.number == 11", two_pass=two_pass) == [
+        ["11", "Request: NOTIFY sip:207@10.1.1.171;transport=tcp |  (application/dialog-info+xml)"]]
+    assert ws.fields(cap, info, dfilter="frame.number == 11", two_pass=two_pass) == [
+        ["11", "Request: NOTIFY sip:207@10.1.1.171;transport=tcp | RLMI v0 full sip:~~rl~C~207@victoria.pingtel.com: "
+               "1 resource, 1 instance | dialog-info v12 full sip:208@victoria.pingtel.com: 1 dialog (placeholder) "
+               "(application/dialog-info+xml) | "]]
+    # A plain NOTIFY's body (frame 3): SIP's text lines, as without the plugin.
+    lines = unnamed_lines(ws, cap, 3)
+    assert lines == unnamed_lines(plain, cap, 3)
+    assert [show for show, _size, _pos in lines] == [
+        "&lt;?xml version=&quot;1.0&quot;?&gt;\\r\\n",
+        '&lt;dialog-info xmlns=&quot;urn:ietf:params:xml:ns:dialog-info&quot; version=&quot;0&quot; '
+        'state=&quot;full&quot; entity=&quot;sip:208@victoria.pingtel.com&quot;&gt;\\r\\n',
+        '&lt;/dialog-info&gt;\\r\\n']

@@ -69,7 +69,7 @@ def test_info_column(ws):
     rows = ws.fields(FIELD, ["_ws.col.Info"], dfilter="frame.number == 58")
     assert rows == [["Request: NOTIFY sip:207@10.1.1.171;transport=tcp | RLMI v5 full "
                      "sip:~~rl~C~207@victoria.pingtel.com: 1 resource, 1 instance | dialog-info v17 full "
-                     "sip:208@victoria.pingtel.com: 1 dialog (recipient, confirmed) | "]]
+                     "sip:208@victoria.pingtel.com: 1 dialog (recipient, confirmed) (application/dialog-info+xml) | "]]
 
 
 @BOTH
@@ -171,3 +171,40 @@ def test_store_bound_is_named_on_every_body_past_it(ws):
     assert proc.returncode == 0, proc.stderr
     rows = [line.split(None, 3) for line in proc.stdout.splitlines() if "Body store full" in line]
     assert rows == [["6", "Undecoded", "RLMI", "Body store full (3 bodies, preference rlmi.max_stored): this body is decoded but not linked to its parts"]]
+
+
+@pytest.mark.parametrize("cap_pref", ["rlmi.max_body:100", "rlmi.max_depth:2"])
+def test_list_fields_kept_for_bodies_over_our_caps(ws, plain, cap_pref):
+    # Issue 14: a body over rlmi.max_body or rlmi.max_depth is not decoded by rlmi (rlmi.limit says so)
+    # but still goes to Wireshark's XML dissector: list.* and xml.* as without the plugin.
+    cap = "dialoginfo_blf_healthy.pcap"
+    extra = ("-o", cap_pref)
+    assert ws.fields(cap, ["frame.number"], dfilter="rlmi.limit", extra=extra) == [
+        ["11"], ["20"], ["28"], ["37"], ["46"], ["56"], ["65"], ["74"], ["81"]]
+    assert ws.fields(cap, LIST_FIELDS, dfilter="sip", extra=extra) == plain.fields(cap, LIST_FIELDS, dfilter="sip")
+
+
+LINK_FIELDS = ["frame.number", "rlmi.version", "rlmi.instance.part", "rlmi.instance.part_frame",
+               "rlmi.instance.part_type", "rlmi.instance.part_summary"]
+
+
+def test_store_bound_in_bytes(ws):
+    # Issue 14: rlmi.max_store_kib bounds the store in bytes. With 4 KiB on the healthy BLF capture the
+    # bodies from frame 37 on are not kept (each says so) and not linked; before it, compacted or
+    # whole, -2 shows exactly the default store's links. The frame follows from the verdicts' sizes.
+    cap = "dialoginfo_blf_healthy.pcap"
+    extra = ("-o", "rlmi.max_store_kib:4")
+    proc = ws.run(["-r", ws.capture(cap), *extra, "-q", "-z", "expert,note"])
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split(None, 3) for line in proc.stdout.splitlines() if "Body store full" in line]
+    assert rows == [["6", "Undecoded", "RLMI", "Body store full (4 KiB, preference rlmi.max_store_kib): this body "
+                     "is decoded but not linked to its parts"]]
+    assert ws.fields(cap, ["frame.number"], dfilter="rlmi.store_full", extra=extra) == [
+        ["37"], ["46"], ["56"], ["65"], ["74"], ["81"]]
+    assert ws.fields(cap, ["frame.number"], dfilter="rlmi.instance.part", extra=extra) == [["11"], ["20"], ["28"]]
+    before = "rlmi && frame.number < 37"
+    kept = ws.fields(cap, LINK_FIELDS, dfilter=before, two_pass=True, extra=extra)
+    assert kept == ws.fields(cap, LINK_FIELDS, dfilter=before, two_pass=True)
+    assert [row[:5] for row in kept] == [["11", "0", "2", "11", "application/dialog-info+xml"],
+                                         ["20", "1", "2", "20", "application/dialog-info+xml"],
+                                         ["28", "2", "2", "28", "application/dialog-info+xml"]]
