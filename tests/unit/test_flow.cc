@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace sipsleuth::core {
 namespace {
 
@@ -72,6 +75,60 @@ TEST(FlowTable, BoundedAndSaysSo) {
     EXPECT_EQ(t.record(tcp(1, kPhoneNew, kRls), 2, 2.0, true, true), nullptr);
     EXPECT_TRUE(t.overflowed());
     EXPECT_EQ(t.size(), 1u);
+}
+
+// Issue 14: a flapping phone with 20,000 connections to one server. The newest connection of a user
+// and the most recently active live connection come from indexes: the work does not grow with the
+// number of connections between the two hosts (a scan would look at 20,000 per question).
+TEST(FlowTable, QuestionsAboutManyConnectionsBetweenTwoHostsDoNotScan) {
+    FlowTable t(100000);
+    constexpr std::uint32_t kFlows = 20000;
+    const std::string user = "sip:207@victoria.pingtel.com";
+    std::vector<const Flow*> flows;
+    for (std::uint32_t i = 0; i < kFlows; ++i) {
+        const Endpoint phone{"10.1.1.171", static_cast<std::uint16_t>(1024 + i)};
+        flows.push_back(t.record(tcp(i, phone, kRls), 2 * i + 1, i * 1.0, true, true, user));
+        t.record(tcp(i, kRls, phone), 2 * i + 2, i * 1.0 + 0.5, false, false);
+        std::uint32_t frame = 0;
+        // Newer than flow i - 1's last traffic: flow i (asked from flow i - 1), none from flow i itself.
+        if (i > 0) {
+            ASSERT_EQ(t.newer_flow_of_user(Transport::tcp, "10.1.1.171", "10.1.1.68", user, i - 0.5, flows[i - 1], &frame),
+                      flows[i]);
+            ASSERT_EQ(frame, 2 * i + 1);
+            ASSERT_EQ(t.live_flow_between(Transport::tcp, "10.1.1.68", "10.1.1.171", flows[i]), flows[i - 1]);
+        }
+        ASSERT_EQ(t.newer_flow_of_user(Transport::tcp, "10.1.1.171", "10.1.1.68", user, i * 1.0, flows[i], &frame), nullptr);
+        ASSERT_EQ(t.live_flow_between(Transport::tcp, "10.1.1.68", "10.1.1.171", nullptr), flows[i]);
+    }
+    // Closing the newest ones: the live answer moves back to the newest flow still open.
+    t.record(tcp(kFlows - 1, {"10.1.1.171", static_cast<std::uint16_t>(1024 + kFlows - 1)}, kRls, false, true),
+             2 * kFlows + 1, kFlows * 1.0, false, false);
+    EXPECT_EQ(t.live_flow_between(Transport::tcp, "10.1.1.68", "10.1.1.171", nullptr), flows[kFlows - 2]);
+    EXPECT_EQ(t.live_flow_between(Transport::udp, "10.1.1.68", "10.1.1.171", nullptr), nullptr);
+    EXPECT_LE(t.work_done(), 8u * kFlows);  // a scan: 20,000 per question
+}
+
+// Equal times: the first flow created wins, as in a scan that keeps the first of equal times; other
+// users and the reverse direction do not count.
+TEST(FlowTable, EqualTimesPreferTheOlderFlow) {
+    FlowTable t(10);
+    const std::string user = "sip:207@victoria.pingtel.com";
+    Flow* a = t.record(tcp(0, kPhoneOld, kRls), 1, 5.0, true, true, user);
+    Flow* b = t.record(tcp(1, kPhoneNew, kRls), 2, 5.0, true, true, user);
+    t.record(tcp(2, {"10.1.1.171", 1035}, kRls), 3, 6.0, true, true, "sip:208@victoria.pingtel.com");
+    t.record(tcp(3, kRls, {"10.1.1.171", 1036}), 4, 7.0, true, true, user);  // from the server: other direction
+    std::uint32_t frame = 0;
+    EXPECT_EQ(t.newer_flow_of_user(Transport::tcp, "10.1.1.171", "10.1.1.68", user, 0, nullptr, &frame), a);
+    EXPECT_EQ(frame, 1u);
+    EXPECT_EQ(t.newer_flow_of_user(Transport::tcp, "10.1.1.171", "10.1.1.68", user, 0, a, &frame), b);
+    EXPECT_EQ(frame, 2u);
+    EXPECT_EQ(t.newer_flow_of_user(Transport::tcp, "10.1.1.171", "10.1.1.68", user, 5.5, nullptr, &frame), nullptr);
+    t.record(tcp(3, kRls, {"10.1.1.171", 1036}), 5, 7.0, false, false);
+    Flow* d = t.record(tcp(2, {"10.1.1.171", 1035}, kRls), 6, 7.0, false, false);
+    EXPECT_EQ(t.live_flow_between(Transport::tcp, "10.1.1.171", "10.1.1.68", nullptr), d);  // created before 3
+    t.record(tcp(1, kPhoneNew, kRls), 7, 8.0, false, false);
+    EXPECT_EQ(t.live_flow_between(Transport::tcp, "10.1.1.171", "10.1.1.68", nullptr), b);
+    EXPECT_EQ(t.live_flow_between(Transport::tcp, "10.1.1.171", "10.1.1.68", b), d);
 }
 
 }  // namespace

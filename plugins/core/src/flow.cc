@@ -51,29 +51,90 @@ FlowRef Flow::ref(int from_side) const {
 
 Flow* FlowTable::find(Transport t, std::uint32_t stream) {
     auto it = flows_.find(key(t, stream));
-    return it == flows_.end() ? nullptr : &it->second;
+    return it == flows_.end() ? nullptr : &it->second.flow;
+}
+
+bool FlowTable::UserCandidate::better_than(const UserCandidate& o) const {
+    if (time != o.time) return time > o.time;
+    if (seq != o.seq) return seq < o.seq;
+    if (side != o.side) return side < o.side;
+    return user < o.user;
+}
+
+void FlowTable::UserTop::add(const UserCandidate& c) {
+    if (count == 0) {
+        best[0] = c;
+        count = 1;
+    } else if (c.better_than(best[0])) {
+        if (c.flow != best[0].flow) {
+            best[1] = best[0];
+            count = 2;
+        }
+        best[0] = c;
+    } else if (c.flow != best[0].flow && (count == 1 || c.better_than(best[1]))) {
+        best[1] = c;
+        count = 2;
+    }
+}
+
+std::string FlowTable::user_key(Transport t, const std::string& from, const std::string& to, const std::string& user) {
+    std::string k;
+    k.reserve(from.size() + to.size() + user.size() + 4);
+    k += t == Transport::tcp ? 't' : 'u';
+    k += from;
+    k += '\n';
+    k += to;
+    k += '\n';
+    k += user;
+    return k;
+}
+
+// Keeps a live flow at its place in its host pair's LiveSet. Times only grow in a capture, so the flow
+// goes to the front: the hint makes that amortised O(1).
+void FlowTable::update_live(Entry& e) {
+    Flow& f = e.flow;
+    LiveSet& set = e.pair->live[static_cast<int>(f.transport)];
+    if (f.closed()) {
+        if (e.live_indexed) set.erase(e.live_pos);
+        e.live_indexed = false;
+        return;
+    }
+    const double neg_last = -std::max(f.last_time[0], f.last_time[1]);
+    if (e.live_indexed) {
+        if (e.live_pos->neg_last == neg_last) return;
+        auto node = set.extract(e.live_pos);
+        node.value().neg_last = neg_last;
+        e.live_pos = set.insert(set.begin(), std::move(node));
+    } else {
+        e.live_pos = set.insert(set.begin(), LiveKey{neg_last, e.seq, &f});
+        e.live_indexed = true;
+    }
 }
 
 Flow* FlowTable::record(const FlowPacket& p, std::uint32_t frame, double time, bool create, bool sip_request,
                         const std::string& user) {
-    Flow* f = find(p.transport, p.stream);
-    if (!f) {
+    auto found = flows_.find(key(p.transport, p.stream));
+    Entry* e = found == flows_.end() ? nullptr : &found->second;
+    if (!e) {
         if (!create) return nullptr;
         if (flows_.size() >= max_) {
             overflowed_ = true;
             return nullptr;
         }
-        Flow fresh;
-        fresh.transport = p.transport;
-        fresh.stream = p.stream;
-        fresh.ends[0] = p.src;
-        fresh.ends[1] = p.dst;
-        fresh.first_frame = frame;
-        fresh.first_time = time;
+        Entry fresh;
+        fresh.flow.transport = p.transport;
+        fresh.flow.stream = p.stream;
+        fresh.flow.ends[0] = p.src;
+        fresh.flow.ends[1] = p.dst;
+        fresh.flow.first_frame = frame;
+        fresh.flow.first_time = time;
+        fresh.seq = next_seq_++;
         const std::uint64_t k = key(p.transport, p.stream);
-        f = &flows_.emplace(k, std::move(fresh)).first->second;
-        by_hosts_[pair_key(p.src.address, p.dst.address)].push_back(k);
+        e = &flows_.emplace(k, std::move(fresh)).first->second;
+        e->pair = &by_hosts_[pair_key(p.src.address, p.dst.address)];
+        e->pair->flows.push_back(k);
     }
+    Flow* f = &e->flow;
     int side = f->side_of(p.src);
     if (side < 0) side = 0;  // Wireshark put it on this stream: trust the index
     f->last_frame[side] = frame;
@@ -93,8 +154,18 @@ Flow* FlowTable::record(const FlowPacket& p, std::uint32_t frame, double time, b
     }
     if (sip_request && !user.empty() && f->users[side].size() < Flow::kMaxUsers &&
         std::none_of(f->users[side].begin(), f->users[side].end(),
-                     [&](const Flow::UserRequest& u) { return u.user == user; }))
+                     [&](const Flow::UserRequest& u) { return u.user == user; })) {
+        UserCandidate c;
+        c.time = time;
+        c.seq = e->seq;
+        c.frame = frame;
+        c.side = static_cast<std::uint8_t>(side);
+        c.user = static_cast<std::uint8_t>(f->users[side].size());
+        c.flow = f;
+        users_[user_key(f->transport, f->ends[side].address, f->ends[1 - side].address, user)].add(c);
         f->users[side].push_back({user, frame, time});
+    }
+    update_live(*e);
     return f;
 }
 
@@ -104,8 +175,8 @@ const Flow* FlowTable::newer_flow_from(Transport t, const std::string& from, con
     if (it == by_hosts_.end()) return nullptr;
     const Flow* best = nullptr;
     double best_time = 0;
-    for (std::uint64_t k : it->second) {
-        const Flow& f = flows_.at(k);
+    for (std::uint64_t k : it->second.flows) {
+        const Flow& f = flows_.at(k).flow;
         if (&f == except || f.transport != t) continue;
         for (int side = 0; side < 2; ++side) {
             if (f.ends[side].address != from || f.ends[1 - side].address != to || !f.first_request_frame[side]) continue;
@@ -122,38 +193,30 @@ const Flow* FlowTable::newer_flow_from(Transport t, const std::string& from, con
 const Flow* FlowTable::newer_flow_of_user(Transport t, const std::string& from, const std::string& to,
                                           const std::string& user, double after, const Flow* except,
                                           std::uint32_t* frame) const {
-    auto it = by_hosts_.find(pair_key(from, to));
-    if (it == by_hosts_.end()) return nullptr;
-    const Flow* best = nullptr;
-    double best_time = 0;
-    for (std::uint64_t k : it->second) {
-        const Flow& f = flows_.at(k);
-        if (&f == except || f.transport != t) continue;
-        for (int side = 0; side < 2; ++side) {
-            if (f.ends[side].address != from || f.ends[1 - side].address != to) continue;
-            for (const Flow::UserRequest& u : f.users[side]) {
-                if (u.user != user || u.time < after || (best && u.time <= best_time)) continue;
-                best = &f;
-                best_time = u.time;
-                if (frame) *frame = u.frame;
-            }
-        }
+    // The latest such request on a flow other than except, first in scan order among equal times.
+    auto it = users_.find(user_key(t, from, to, user));
+    if (it == users_.end()) return nullptr;
+    const UserTop& top = it->second;
+    for (std::uint8_t i = 0; i < top.count; ++i) {
+        ++work_;
+        const UserCandidate& c = top.best[i];
+        if (c.flow == except) continue;
+        if (c.time < after) return nullptr;
+        if (frame) *frame = c.frame;
+        return c.flow;
     }
-    return best;
+    return nullptr;
 }
 
 const Flow* FlowTable::live_flow_between(Transport t, const std::string& a, const std::string& b,
                                          const Flow* except) const {
     auto it = by_hosts_.find(pair_key(a, b));
     if (it == by_hosts_.end()) return nullptr;
-    const Flow* best = nullptr;
-    for (std::uint64_t k : it->second) {
-        const Flow& f = flows_.at(k);
-        if (&f == except || f.transport != t || f.closed()) continue;
-        const double last = std::max(f.last_time[0], f.last_time[1]);
-        if (!best || last > std::max(best->last_time[0], best->last_time[1])) best = &f;
+    for (const LiveKey& k : it->second.live[static_cast<int>(t)]) {
+        ++work_;
+        if (k.flow != except) return k.flow;
     }
-    return best;
+    return nullptr;
 }
 
 }  // namespace sipsleuth::core

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -79,16 +80,22 @@ struct Flow {
     FlowRef ref(int from_side) const;
 };
 
-/// Every tracked flow by (transport, stream index); a full table tracks no new flow.
+/// Every tracked flow by (transport, stream index); a full table tracks no new flow. The questions the
+/// stale-flow finding asks per NOTIFY (newer_flow_of_user, live_flow_between) are answered from indexes
+/// kept up to date as packets are recorded, never by a scan of the flows between two hosts (a flapping
+/// phone opens thousands of connections to one server).
 class FlowTable {
 public:
     explicit FlowTable(std::size_t max_flows) : max_(max_flows) {}
+
+    FlowTable(const FlowTable&) = delete;  ///< the indexes point into the table
+    FlowTable& operator=(const FlowTable&) = delete;
 
     /// The tracked flow of a packet, or nullptr.
     Flow* find(Transport t, std::uint32_t stream);
     const Flow* find(Transport t, std::uint32_t stream) const {
         auto it = flows_.find(key(t, stream));
-        return it == flows_.end() ? nullptr : &it->second;
+        return it == flows_.end() ? nullptr : &it->second.flow;
     }
     /// Whether the flow is tracked (for a post-dissector deciding cheaply whether a packet matters).
     bool contains(Transport t, std::uint32_t stream) const { return flows_.count(key(t, stream)) != 0; }
@@ -98,7 +105,7 @@ public:
     Flow* record(const FlowPacket& p, std::uint32_t frame, double time, bool create, bool sip_request,
                  const std::string& user = std::string());
     /// The newest flow other than `except`, of transport t, whose first SIP request came from host
-    /// `from` to host `to` at or after `after`; nullptr when none.
+    /// `from` to host `to` at or after `after`; nullptr when none. Scans the host pair's flows (tests only).
     const Flow* newer_flow_from(Transport t, const std::string& from, const std::string& to, double after,
                                 const Flow* except) const;
     /// Like newer_flow_from, but only a REGISTER or SUBSCRIBE of `user` (as passed to record) counts;
@@ -110,6 +117,8 @@ public:
     std::size_t size() const { return flows_.size(); }
     /// True once a flow could not be tracked because the table was full.
     bool overflowed() const { return overflowed_; }
+    /// Index entries the queries looked at so far (for tests proving they do not scan).
+    std::uint64_t work_done() const { return work_; }
 
 private:
     static std::uint64_t key(Transport t, std::uint32_t stream) {
@@ -117,10 +126,51 @@ private:
     }
     static std::string pair_key(const std::string& a, const std::string& b) { return a < b ? a + '|' + b : b + '|' + a; }
 
+    /// A live (neither FIN nor RST) flow by its latest traffic: newest first, then oldest flow first
+    /// (the order of a scan that keeps the first of equal times).
+    struct LiveKey {
+        double neg_last;
+        std::uint32_t seq;
+        const Flow* flow;
+        bool operator<(const LiveKey& o) const { return neg_last != o.neg_last ? neg_last < o.neg_last : seq < o.seq; }
+    };
+    using LiveSet = std::set<LiveKey>;
+    struct HostPair {
+        std::vector<std::uint64_t> flows;  ///< in creation order
+        LiveSet live[2];                   ///< by transport
+    };
+    struct Entry {
+        Flow flow;
+        std::uint32_t seq = 0;  ///< creation order
+        HostPair* pair = nullptr;
+        bool live_indexed = false;
+        LiveSet::iterator live_pos;
+    };
+    /// One REGISTER or SUBSCRIBE user's first request on a flow, as a candidate answer of
+    /// newer_flow_of_user; better: later, then the order of a scan (flow creation, side, user).
+    struct UserCandidate {
+        double time = 0;
+        std::uint32_t seq = 0, frame = 0;
+        std::uint8_t side = 0, user = 0;
+        const Flow* flow = nullptr;
+        bool better_than(const UserCandidate& o) const;
+    };
+    /// The best candidate and the best one on another flow (a query excludes at most one flow).
+    struct UserTop {
+        UserCandidate best[2];
+        std::uint8_t count = 0;
+        void add(const UserCandidate& c);
+    };
+    static std::string user_key(Transport t, const std::string& from, const std::string& to, const std::string& user);
+    void update_live(Entry& e);
+
     std::size_t max_;
     bool overflowed_ = false;
-    std::unordered_map<std::uint64_t, Flow> flows_;
-    std::unordered_map<std::string, std::vector<std::uint64_t>> by_hosts_;  ///< host pair -> flows
+    std::uint32_t next_seq_ = 0;
+    mutable std::uint64_t work_ = 0;
+    std::unordered_map<std::uint64_t, Entry> flows_;
+    std::unordered_map<std::string, HostPair> by_hosts_;  ///< host pair -> flows
+    std::unordered_map<std::string, UserTop> users_;      ///< transport, from, to, user -> best requests
 };
 
 }  // namespace sipsleuth::core
