@@ -489,5 +489,110 @@ TEST(Challenge, SubscribeAgainAfter401IsInitialAndNotTerminated) {
     EXPECT_EQ(r.reason, "rejected with 404");
 }
 
+// Issue 14: a flapping phone answering each NOTIFY with an RST, 20,000 times within Timer F. Each RST
+// looks only at the NOTIFYs its own connection carried to it (the tracker once scanned every pending
+// transaction: 20,000 x 40,000), and each NOTIFY's stale-flow question is two index look-ups, not a
+// pass over the 20,000 connections between the same two hosts.
+TEST(Scale, TwentyThousandNotifiesEachResetOnItsOwnConnection) {
+    Capture c;
+    constexpr std::uint32_t kSubs = 20000;
+    for (std::uint32_t i = 0; i < kSubs; ++i) {
+        const Endpoint phone{"10.1.1.171", static_cast<std::uint16_t>(1024 + i)};
+        const std::string id = "S" + std::to_string(i);
+        const double t = i * 0.001;  // all 20 s: every transaction still waits for its Timer F
+        const auto s = subscribe(id, 1, 3600);
+        c.sip(s, t, i, phone, kRls);
+        c.sip(response(s, 200, 3600), t + 0.0001, i, kRls, phone);
+        const MessageReport r = c.sip(notify(id, 1, "active;expires=3600"), t + 0.0002, i, kRls, phone);
+        ASSERT_TRUE(r.notes.empty()) << i;
+        c.segment(t + 0.0003, i, phone, kRls, true);
+        ASSERT_EQ(c.out.frame_notes.size(), 1u) << i;
+        ASSERT_EQ(c.out.frame_subscriptions, std::vector<std::uint32_t>{i + 1});
+        ASSERT_EQ(c.out.write_backs.size(), 1u);
+        EXPECT_EQ(c.out.write_backs[0].frame, c.frame - 1);
+        if (i == 0 || i == kSubs - 1) {
+            EXPECT_EQ(c.out.frame_notes[0].message,
+                      "RST from the subscriber tcp.stream " + std::to_string(i) + " 10.1.1.171:" +
+                          std::to_string(1024 + i) + " -> 10.1.1.68:5060 0.1 ms after NOTIFY frame " +
+                          std::to_string(c.frame - 1) + " (subscription " + std::to_string(i + 1) +
+                          "): the NOTIFY is lost");
+            EXPECT_EQ(c.out.write_backs[0].note->message, "The subscriber reset this NOTIFY's connection (RST in frame " +
+                                                              std::to_string(c.frame) + ", 0.1 ms later): the NOTIFY is lost");
+        }
+    }
+    EXPECT_EQ(c.tracker.size(), kSubs);
+    // One open NOTIFY per RST, plus a constant per NOTIFY for the flow questions.
+    EXPECT_LE(c.tracker.work_done(), 4u * kSubs);
+}
+
+// The notes of one RST come in the deadline queue's order, as a scan of the queue met them: a NOTIFY
+// whose key (Call-ID, CSeq) was first queued from another notifier comes at that first place.
+TEST(Scale, OneRstNamesItsNotifiesInQueueOrder) {
+    Capture c;
+    const Endpoint kRls2{"10.1.1.69", 5060};
+    c.sip(notify("K", 1, "active;expires=600"), 0.0, 2, kRls2, kPhone1034);  // 1: subscription 1
+    c.sip(notify("A", 1, "active;expires=600"), 0.1, 1, kRls, kPhone1033);   // 2: subscription 2
+    c.sip(notify("B", 1, "active;expires=600"), 0.2, 1, kRls, kPhone1033);   // 3: subscription 3
+    c.sip(notify("C", 1, "active;expires=600"), 0.3, 1, kRls, kPhone1033);   // 4: subscription 4
+    c.sip(response(notify("A", 1, "active"), 200), 0.4, 1, kPhone1033, kRls);
+    // 6: the same transaction key as frame 1, from another notifier: a new transaction on stream 1.
+    const MessageReport again = c.sip(notify("K", 1, "active;expires=600"), 0.5, 1, kRls, kPhone1033);
+    EXPECT_EQ(again.subscription, 1u);
+    EXPECT_FALSE(again.retransmission_of);
+    c.segment(0.6, 1, kPhone1033, kRls, true);  // 7
+    EXPECT_EQ(c.out.frame_subscriptions, (std::vector<std::uint32_t>{1, 3, 4}));
+    ASSERT_EQ(c.out.write_backs.size(), 3u);
+    EXPECT_EQ(c.out.write_backs[0].frame, 6u);
+    EXPECT_EQ(c.out.write_backs[1].frame, 3u);
+    EXPECT_EQ(c.out.write_backs[2].frame, 4u);
+    EXPECT_EQ(c.out.frame_notes[1].message,
+              "RST from the subscriber tcp.stream 1 10.1.1.171:1033 -> 10.1.1.68:5060 400.0 ms after NOTIFY frame 3 "
+              "(subscription 3): the NOTIFY is lost");
+    // Reset once: a second RST names nothing, nor does the end (frame 1's transaction was replaced).
+    c.segment(0.7, 1, kPhone1033, kRls, true);
+    EXPECT_TRUE(c.out.frame_notes.empty());
+    TrackerOutput end;
+    c.tracker.finish(end);
+    EXPECT_TRUE(end.write_backs.empty());
+}
+
+// A REFER dialog with thousands of REFERs: a NOTIFY without id finds the first one by index.
+TEST(Scale, ReferNotifyWithoutIdFindsTheFirstReferByIndex) {
+    Capture c;
+    SipMessage refer = request("REFER");
+    refer.call_id = "R";
+    refer.from_tag = "sub-R";
+    refer.to_tag = "rls";
+    for (std::uint32_t n = 1; n <= 5000; ++n) {
+        refer.cseq = n;
+        c.sip(refer, n * 0.001, 0, kPhone1033, kRls, Transport::udp);
+    }
+    const std::uint64_t before = c.tracker.work_done();
+    for (std::uint32_t n = 1; n <= 5000; ++n) {
+        const MessageReport r =
+            c.sip(notify("R", n, "active;expires=60", "refer"), 6.0 + n * 0.001, 0, kRls, kPhone1033, Transport::udp);
+        ASSERT_EQ(r.subscription, 1u);
+    }
+    EXPECT_LE(c.tracker.work_done() - before, 2u * 5000);
+}
+
+// Un-SUBSCRIBEs on a connection the phone keeps, and every later request on it: each request looks at
+// the un-SUBSCRIBEs older than its own connection only.
+TEST(Scale, UnsubscribesLeftOpenAreSettledOnce) {
+    Capture c;
+    for (std::uint32_t i = 0; i < 3000; ++i) {
+        const std::string id = "U" + std::to_string(i);
+        c.sip(subscribe(id, 1, 0), i * 0.001, 0, kPhone1033, kRls);
+    }
+    for (std::uint32_t i = 0; i < 3000; ++i) c.sip(request("OPTIONS"), 4.0 + i * 0.001, 0, kPhone1033, kRls);
+    const MessageReport r = c.sip(request("REGISTER"), 10.0, 1, kPhone1034, kRls);  // a new connection
+    ASSERT_EQ(r.notes.size(), 3000u);
+    EXPECT_EQ(r.notes[2999].message,
+              "New connection tcp.stream 1 from the subscriber 7.0 s after its un-SUBSCRIBE (frame 3000) on tcp.stream "
+              "0 10.1.1.171:1033 -> 10.1.1.68:5060, which it never closed");
+    EXPECT_TRUE(c.sip(request("REGISTER"), 11.0, 2, kPhone1035, kRls).notes.empty());
+    EXPECT_LE(c.tracker.work_done(), 4u * 3000);
+}
+
 }  // namespace
 }  // namespace sipsleuth::core

@@ -123,6 +123,73 @@ std::string SubscriptionTracker::txn_key(const std::string& call_id, std::uint32
     return call_id + '\n' + std::to_string(cseq) + '\n' + method;
 }
 
+SubscriptionTracker::Transaction* SubscriptionTracker::find_txn(const std::string& key) {
+    auto it = txns_.find(key);
+    return it == txns_.end() || !it->second.live ? nullptr : &it->second.txn;
+}
+
+void SubscriptionTracker::index_notify(Slot& slot) {
+    const Transaction& t = slot.txn;
+    if (slot.indexed || t.method != "NOTIFY" || !t.sub || t.answered || t.reset) return;
+    std::vector<NotifiesTo>& flow = notify_index_[flow_key(t.flow.transport, t.flow.stream)];
+    auto to = std::find_if(flow.begin(), flow.end(), [&](const NotifiesTo& n) { return n.dst == t.flow.dst; });
+    if (to == flow.end()) to = flow.insert(flow.end(), NotifiesTo{t.flow.dst, {}});
+    slot.indexed = true;
+    slot.index_pos = to->slots.size();
+    to->slots.push_back(&slot);
+}
+
+void SubscriptionTracker::unindex_notify(Slot& slot) {
+    if (!slot.indexed) return;
+    slot.indexed = false;
+    auto it = notify_index_.find(flow_key(slot.txn.flow.transport, slot.txn.flow.stream));
+    std::vector<NotifiesTo>& flow = it->second;
+    auto to = std::find_if(flow.begin(), flow.end(), [&](const NotifiesTo& n) { return n.dst == slot.txn.flow.dst; });
+    std::vector<Slot*>& list = to->slots;
+    Slot* moved = list.back();
+    list[slot.index_pos] = moved;
+    moved->index_pos = slot.index_pos;
+    list.pop_back();
+    if (list.empty()) flow.erase(to);
+    if (flow.empty()) notify_index_.erase(it);
+}
+
+void SubscriptionTracker::add_txn(const std::string& key, const Transaction& t) {
+    Slots::value_type& node = *txns_.try_emplace(key).first;
+    Slot& slot = node.second;
+    if (slot.live) unindex_notify(slot);
+    else ++live_txns_;
+    slot.txn = t;
+    slot.live = true;
+    const std::uint64_t seq = pending_base_ + pending_.size();
+    if (slot.queued) pending_[slot.last - pending_base_].next = seq;
+    else slot.first = seq;
+    slot.last = seq;
+    ++slot.queued;
+    pending_.push_back({t.deadline, &node, 0});
+    index_notify(slot);
+}
+
+void SubscriptionTracker::pop_pending(Pending& popped) {
+    popped = pending_.front();
+    pending_.pop_front();
+    ++pending_base_;
+    Slot& slot = popped.slot->second;
+    if (--slot.queued) slot.first = popped.next;
+    else if (!slot.live) {
+        txns_.erase(txns_.find(popped.slot->first));
+        popped.slot = nullptr;
+    }
+}
+
+void SubscriptionTracker::end_txn(Slots::value_type* node) {
+    Slot& slot = node->second;
+    unindex_notify(slot);
+    slot.live = false;
+    --live_txns_;
+    if (!slot.queued) txns_.erase(txns_.find(node->first));
+}
+
 SubscriptionTracker::Subscription* SubscriptionTracker::find_sub(const std::string& call_id, const std::string& tag,
                                                                  const std::string& event, const std::string& id,
                                                                  bool refer_any_id) {
@@ -131,9 +198,9 @@ SubscriptionTracker::Subscription* SubscriptionTracker::find_sub(const std::stri
     if (!refer_any_id) return nullptr;
     // RFC 3515 section 2.4.6: the NOTIFYs of the first REFER of a dialog may omit id; take the oldest
     // refer subscription of the dialog.
-    for (Subscription& s : subs_)
-        if (s.refer && s.call_id == call_id && s.subscriber_tag == tag) return &s;
-    return nullptr;
+    ++work_;
+    auto first = first_refer_.find(call_id + '\n' + tag);
+    return first == first_refer_.end() ? nullptr : &subs_[first->second - 1];
 }
 
 SubscriptionTracker::Subscription* SubscriptionTracker::create_sub(const SipMessage& m, const std::string& event,
@@ -172,6 +239,7 @@ SubscriptionTracker::Subscription* SubscriptionTracker::create_sub(const SipMess
     }
     s.family = &families_[s.facts.subscriber + '\n' + s.facts.notifier + '\n' + s.event];
     index_[s.call_id + '\n' + s.subscriber_tag + '\n' + event + '\n' + id] = s.id;
+    if (s.refer) first_refer_.emplace(s.call_id + '\n' + s.subscriber_tag, s.id);
     subs_.push_back(std::move(s));
     return &subs_.back();
 }
@@ -215,11 +283,10 @@ bool SubscriptionTracker::subscriber_heard(const FlowRef& notify_flow) const {
 
 void SubscriptionTracker::advance(double time, std::uint32_t frame, TrackerOutput& out) {
     while (!pending_.empty() && pending_.front().deadline <= time) {
-        const Pending p = pending_.front();
-        pending_.pop_front();
-        auto it = txns_.find(p.key);
-        if (it == txns_.end() || it->second.deadline != p.deadline) continue;
-        Transaction& t = it->second;
+        Pending p;
+        pop_pending(p);
+        if (!p.slot || !p.slot->second.live || p.slot->second.txn.deadline != p.deadline) continue;
+        Transaction& t = p.slot->second.txn;
         if (t.method == "NOTIFY" && !t.answered && !t.reset && t.sub && subscriber_heard(t.flow)) {
             Subscription& s = subs_[t.sub - 1];
             const std::string timer = seconds_text(limits_.timer_f);
@@ -237,15 +304,14 @@ void SubscriptionTracker::advance(double time, std::uint32_t frame, TrackerOutpu
             break_family(s, t.frame, t.time, "NOTIFY " + frame_text(t.frame) + " went unanswered");
             add_finding(s, SubFinding::notify_unanswered);
         }
-        txns_.erase(it);
+        end_txn(p.slot);
     }
 }
 
 void SubscriptionTracker::finish(TrackerOutput& out) {
     for (const Pending& p : pending_) {
-        auto it = txns_.find(p.key);
-        if (it == txns_.end() || it->second.deadline != p.deadline) continue;
-        Transaction& t = it->second;
+        if (!p.slot->second.live || p.slot->second.txn.deadline != p.deadline) continue;
+        Transaction& t = p.slot->second.txn;
         if (t.method == "NOTIFY" && !t.answered && !t.reset && t.sub && subscriber_heard(t.flow)) {
             Subscription& s = subs_[t.sub - 1];
             out.write_backs.push_back({t.frame, t.index,
@@ -257,8 +323,11 @@ void SubscriptionTracker::finish(TrackerOutput& out) {
             t.answered = true;  // reported once
         }
     }
+    pending_base_ += pending_.size();
     pending_.clear();
     txns_.clear();
+    live_txns_ = 0;
+    notify_index_.clear();
 }
 
 bool SubscriptionTracker::packet(const FlowPacket& p, std::uint32_t frame, double time, TrackerOutput& out) {
@@ -266,13 +335,24 @@ bool SubscriptionTracker::packet(const FlowPacket& p, std::uint32_t frame, doubl
     if (!f) return false;
     flows_.record(p, frame, time, false, false);
     if (!p.rst) return true;
-    for (const Pending& q : pending_) {
-        auto it = txns_.find(q.key);
-        if (it == txns_.end()) continue;
-        Transaction& t = it->second;
-        if (t.method != "NOTIFY" || t.answered || t.reset || !t.sub || t.frame == frame) continue;
-        if (t.flow.transport != p.transport || t.flow.stream != p.stream || t.flow.dst != p.src) continue;
+    // Only the open NOTIFYs this flow carried to the RST's sender, reported in deadline-queue order
+    // (their key's oldest queued entry), as a scan of the whole queue would meet them.
+    auto open = notify_index_.find(flow_key(p.transport, p.stream));
+    if (open == notify_index_.end()) return true;
+    auto to = std::find_if(open->second.begin(), open->second.end(),
+                           [&](const NotifiesTo& n) { return n.dst == p.src; });
+    if (to == open->second.end()) return true;
+    std::vector<Slot*> hit;
+    for (Slot* slot : to->slots) {
+        ++work_;
+        if (slot->txn.frame != frame) hit.push_back(slot);
+    }
+    if (!std::is_sorted(hit.begin(), hit.end(), [](const Slot* a, const Slot* b) { return a->first < b->first; }))
+        std::sort(hit.begin(), hit.end(), [](const Slot* a, const Slot* b) { return a->first < b->first; });
+    for (Slot* slot : hit) {
+        Transaction& t = slot->txn;
         t.reset = true;
+        unindex_notify(*slot);
         Subscription& s = subs_[t.sub - 1];
         const std::string after = seconds_text(time - t.time);
         out.frame_notes.push_back({SubFinding::notify_reset,
@@ -296,12 +376,24 @@ void SubscriptionTracker::check_unsubscribes(const SipMessage& m, MessageReport&
     if (m.flow.transport != Transport::tcp || unsubscribe_count_ == 0) return;
     auto pair = unsubscribes_.find(m.flow.src.address + '|' + m.flow.dst.address);
     if (pair == unsubscribes_.end()) return;
-    std::vector<Unsubscribe>& list = pair->second;
     const Flow* g = flows_.find(Transport::tcp, m.flow.stream);
-    for (auto it = list.begin(); it != list.end();) {
-        const Unsubscribe& u = *it;
-        if (u.flow.stream == m.flow.stream || !g || g->first_frame <= u.frame) {
-            ++it;
+    if (!g) return;  // an untracked connection is new to nothing
+    Unsubscribes& list = pair->second;
+    std::vector<Unsubscribe>& items = list.items;
+    // An un-SUBSCRIBE is settled by the first request on another connection that opened after it. In
+    // capture order the list is sorted by frame and those are a prefix of what is left: look no further.
+    std::size_t end = items.size();
+    if (list.sorted) {
+        end = list.head;
+        while (end < items.size() && items[end].frame < g->first_frame) ++end;
+    }
+    std::size_t kept = list.head;  // entries in [list.head, end) that stay are moved down to here
+    for (std::size_t i = list.head; i < end; ++i) {
+        ++work_;
+        const Unsubscribe& u = items[i];
+        if (u.flow.stream == m.flow.stream || g->first_frame <= u.frame) {
+            if (kept != i) items[kept] = std::move(items[i]);
+            ++kept;
             continue;
         }
         const Flow* f = flows_.find(Transport::tcp, u.flow.stream);
@@ -321,10 +413,20 @@ void SubscriptionTracker::check_unsubscribes(const SipMessage& m, MessageReport&
                                                    frame_text(m.frame) + ", " + later + " later)"},
                                        std::nullopt, std::nullopt});
         }
-        it = list.erase(it);
         --unsubscribe_count_;
     }
-    if (list.empty()) unsubscribes_.erase(pair);
+    // Close the gap [kept, end): the kept ones slide up against end (order kept), head moves past the rest.
+    if (kept != end) {
+        std::size_t to = end;
+        for (std::size_t i = kept; i-- > list.head;) items[--to] = std::move(items[i]);
+        list.head = to;
+    }
+    if (list.head == items.size()) {
+        unsubscribes_.erase(pair);
+    } else if (list.head > 64 && list.head * 2 > items.size()) {
+        items.erase(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(list.head));
+        list.head = 0;
+    }
 }
 
 MessageReport SubscriptionTracker::message(const SipMessage& m, TrackerOutput& out) {
@@ -371,9 +473,9 @@ void SubscriptionTracker::on_subscribe(const SipMessage& m, MessageReport& r, Tr
         if (const HeaderParam* p = find_param(tp->params, "id"); p && p->value) id = sanitize_utf8(*p->value, 128);
     }
     const std::string key = txn_key(m.call_id, m.cseq, m.method);
-    if (auto t = txns_.find(key); t != txns_.end() && t->second.flow.src == m.flow.src) {
-        r.retransmission_of = t->second.frame;
-        if (t->second.sub) fill(subs_[t->second.sub - 1], m, r);
+    if (const Transaction* t = find_txn(key); t && t->flow.src == m.flow.src) {
+        r.retransmission_of = t->frame;
+        if (t->sub) fill(subs_[t->sub - 1], m, r);
         r.kind = refer ? "REFER" : "retransmission";
         return;
     }
@@ -425,13 +527,11 @@ void SubscriptionTracker::on_subscribe(const SipMessage& m, MessageReport& r, Tr
     t.expires = m.expires;
     // Bounded: beyond, no response link or timer. The queue is bounded too: a transaction key seen
     // again from another source replaces its entry in txns_ but queues one more deadline.
-    if (txns_.size() < limits_.max_subscriptions && pending_.size() < limits_.max_subscriptions) {
-        txns_[key] = t;
-        pending_.push_back({t.deadline, key});
-    }
+    if (live_txns_ < limits_.max_subscriptions && pending_.size() < limits_.max_subscriptions) add_txn(key, t);
     if (unsubscribe && m.flow.transport == Transport::tcp && unsubscribe_count_ < limits_.max_subscriptions) {
-        unsubscribes_[m.flow.src.address + '|' + m.flow.dst.address].push_back(
-            {m.frame, m.index, m.time, *s->subscribe_flow});
+        Unsubscribes& list = unsubscribes_[m.flow.src.address + '|' + m.flow.dst.address];
+        if (list.items.size() > list.head && list.items.back().frame > m.frame) list.sorted = false;
+        list.items.push_back({m.frame, m.index, m.time, *s->subscribe_flow});
         ++unsubscribe_count_;
     }
     fill(*s, m, r);
@@ -525,10 +625,10 @@ void SubscriptionTracker::on_notify(const SipMessage& m, MessageReport& r, Track
                            "Subscription-State header " + quoted(*m.subscription_state) + " cannot be parsed"});
     }
     const std::string key = txn_key(m.call_id, m.cseq, m.method);
-    if (auto t = txns_.find(key); t != txns_.end() && t->second.flow.src == m.flow.src) {
-        r.retransmission_of = t->second.frame;
+    if (const Transaction* t = find_txn(key); t && t->flow.src == m.flow.src) {
+        r.retransmission_of = t->frame;
         r.kind = "retransmission";
-        if (t->second.sub) fill(subs_[t->second.sub - 1], m, r);
+        if (t->sub) fill(subs_[t->sub - 1], m, r);
         return;
     }
     Subscription* s = find_sub(m.call_id, m.to_tag, event, id, event == "refer" && id.empty());
@@ -585,18 +685,15 @@ void SubscriptionTracker::on_notify(const SipMessage& m, MessageReport& r, Track
     t.method = m.method;
     t.flow = FlowRef{m.flow.transport, m.flow.stream, m.flow.src, m.flow.dst};
     t.notify_terminated = ends;
-    if (txns_.size() < limits_.max_subscriptions && pending_.size() < limits_.max_subscriptions) {
-        txns_[key] = t;
-        pending_.push_back({t.deadline, key});
-    }
+    if (live_txns_ < limits_.max_subscriptions && pending_.size() < limits_.max_subscriptions) add_txn(key, t);
     fill(*s, m, r);
     r.notify_count = s->notifies;
 }
 
 void SubscriptionTracker::on_response(const SipMessage& m, MessageReport& r, TrackerOutput& out) {
     auto it = txns_.find(txn_key(m.call_id, m.cseq, m.cseq_method));
-    if (it == txns_.end()) return;
-    Transaction& t = it->second;
+    if (it == txns_.end() || !it->second.live) return;
+    Transaction& t = it->second.txn;
     r.kind = "response";
     r.request_in = t.frame;
     Subscription* s = t.sub ? &subs_[t.sub - 1] : nullptr;
@@ -605,6 +702,7 @@ void SubscriptionTracker::on_response(const SipMessage& m, MessageReport& r, Tra
         return;
     }
     t.answered = true;
+    unindex_notify(it->second);
     r.response_time = m.time - t.time;
     out.write_backs.push_back({t.frame, t.index, std::nullopt, m.frame, m.time - t.time});
     if (!s) return;

@@ -157,6 +157,9 @@ public:
     std::optional<SubscriptionSummary> summary(std::uint32_t id) const;
     std::size_t size() const { return subs_.size(); }
     const FlowTable& flows() const { return flows_; }
+    /// Items the per-packet steps looked at so far (open NOTIFYs an RST checked, un-SUBSCRIBEs a request
+    /// checked, ...): for tests that prove each step costs O(1) amortised, not a scan of all open items.
+    std::uint64_t work_done() const { return work_ + flows_.work_done(); }
 
 private:
     enum class State : std::uint8_t { init, pending, active, terminated };
@@ -196,9 +199,22 @@ private:
         bool answered = false, reset = false, notify_terminated = false, refresh = false;
         std::optional<std::uint32_t> expires;  ///< a SUBSCRIBE's Expires, for a 2xx without one
     };
+    /// A transaction key's entry: its live transaction (if any) and its place in the deadline queue.
+    /// A key stays while pending_ still names it, so "the key's oldest queued deadline" (the order in
+    /// which an RST reports NOTIFYs) is known without scanning the queue.
+    struct Slot {
+        Transaction txn;
+        bool live = false;
+        bool indexed = false;          ///< in notify_index_ (a NOTIFY an RST may still reset)
+        std::uint32_t queued = 0;      ///< entries of pending_ naming this key
+        std::uint64_t first = 0, last = 0;  ///< sequence numbers of the oldest and newest of them
+        std::size_t index_pos = 0;     ///< position in its flow's notify_index_ vector
+    };
+    using Slots = std::unordered_map<std::string, Slot>;
     struct Pending {
         double deadline;
-        std::string key;
+        Slots::value_type* slot;  ///< node of txns_ (stable: nodes never move)
+        std::uint64_t next = 0;   ///< sequence number of the next entry naming the same key
     };
     struct Unsubscribe {
         std::uint32_t frame, index;
@@ -221,19 +237,49 @@ private:
     /// Whether the NOTIFY's destination sent anything on its flow (else the capture shows one direction).
     bool subscriber_heard(const FlowRef& notify_flow) const;
     static std::string txn_key(const std::string& call_id, std::uint32_t cseq, const std::string& method);
+    /// The live transaction of key, or nullptr.
+    Transaction* find_txn(const std::string& key);
+    /// Starts transaction t under key (replacing a live one) and queues its deadline.
+    void add_txn(const std::string& key, const Transaction& t);
+    /// Removes the oldest deadline entry; returns its slot (erased already when nothing names it).
+    void pop_pending(Pending& popped);
+    void end_txn(Slots::value_type* node);
+    void index_notify(Slot& slot);
+    void unindex_notify(Slot& slot);
+    static std::uint64_t flow_key(Transport t, std::uint32_t stream) {
+        return (static_cast<std::uint64_t>(t) << 32) | stream;
+    }
 
     Limits limits_;
     FlowTable flows_;
     std::vector<Subscription> subs_;
     std::unordered_map<std::string, std::uint32_t> index_;  ///< call-id \n tag \n event \n id -> id
+    /// call-id \n subscriber tag -> the dialog's first refer subscription (a NOTIFY without id).
+    std::unordered_map<std::string, std::uint32_t> first_refer_;
     std::unordered_map<std::string, Family> families_;
-    std::unordered_map<std::string, Transaction> txns_;
+    Slots txns_;
+    std::size_t live_txns_ = 0;
     std::deque<Pending> pending_;
+    std::uint64_t pending_base_ = 0;  ///< sequence number of pending_.front()
+    /// NOTIFYs an RST may still reset (live, unanswered, not reset), by flow (flow_key) and destination
+    /// (the side whose RST resets them); each list unordered.
+    struct NotifiesTo {
+        Endpoint dst;
+        std::vector<Slot*> slots;
+    };
+    std::unordered_map<std::uint64_t, std::vector<NotifiesTo>> notify_index_;
     /// Un-SUBSCRIBEs on TCP waiting to see whether their connection is closed, by "subscriber|notifier"
-    /// host pair (a request looks only at its own pair's).
-    std::unordered_map<std::string, std::vector<Unsubscribe>> unsubscribes_;
+    /// host pair (a request looks only at its own pair's). Entries before head are done; in capture
+    /// order (sorted by frame) a request looks only at the ones older than its connection.
+    struct Unsubscribes {
+        std::vector<Unsubscribe> items;
+        std::size_t head = 0;
+        bool sorted = true;
+    };
+    std::unordered_map<std::string, Unsubscribes> unsubscribes_;
     std::size_t unsubscribe_count_ = 0;
     bool table_full_reported_ = false, flows_full_reported_ = false;
+    std::uint64_t work_ = 0;
 };
 
 /// "1800.0 s (30.0 min)" for durations of a minute or more, "0.8 s" otherwise.
