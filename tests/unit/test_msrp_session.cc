@@ -616,5 +616,141 @@ TEST(MsrpTracker, FailureReportPartialExpectsNoOk) {
     EXPECT_EQ(c.findings(), 0u);
 }
 
+// Issue 14: 5,000 MSRP connections, each with an open SEND (a chunk without its last part) closed by
+// FIN. Each close reports its own connection's SEND and message and looks at nothing else (the tracker
+// once walked every open transaction and every chunked message of every connection).
+TEST(MsrpTracker, EachCloseLooksAtItsOwnConnectionOnly) {
+    MsrpTracker t(MsrpTracker::Limits{});
+    std::vector<Note> out;
+    constexpr std::uint32_t kConns = 5000;
+    for (std::uint32_t i = 0; i < kConns; ++i) {
+        const std::string tid = "tid" + std::to_string(10000 + i);
+        const MsrpMessage send = parse_msrp_message(
+            "MSRP " + tid + " SEND\r\nTo-Path: msrp://10.207.1.100:15002/s" + std::to_string(i) +
+            ";tcp\r\nFrom-Path: msrp://10.201.1.152:53502/c;tcp\r\nMessage-ID: m" + std::to_string(i) +
+            "\r\nByte-Range: 1-3/6\r\n\r\nabc\r\n-------" + tid + "+\r\n");
+        const std::uint32_t frame = 10 * i + 1;
+        TcpEvent e = seg(frame, i * 0.001, true, 1000, 5000, static_cast<std::uint32_t>(send.length), "PA");
+        e.stream = i;
+        t.on_tcp(e, &send, out);
+        out.clear();
+        TcpEvent fin = seg(frame + 1, i * 0.001 + 0.002, false, 5000, 1000, 0, "FA");
+        fin.stream = i;
+        t.on_tcp(fin, nullptr, out);
+        const auto unanswered = of(out, NoteKind::send_unanswered);
+        const auto incomplete = of(out, NoteKind::message_incomplete);
+        ASSERT_EQ(unanswered.size(), 2u) << i;
+        ASSERT_EQ(incomplete.size(), 2u) << i;
+        EXPECT_EQ(unanswered[1]->frame, frame);
+        if (i == 0 || i == kConns - 1) {
+            EXPECT_EQ(unanswered[0]->text, "SEND " + tid + " (frame " + std::to_string(frame) +
+                                               ") got no response: the connection was closed 0.002 s after it; the "
+                                               "peer's TCP never acknowledged it");
+            EXPECT_EQ(incomplete[0]->text, "Message m" + std::to_string(i) +
+                                               " ended incomplete: 1 chunk, 3 of 6 bytes (last chunk in frame " +
+                                               std::to_string(frame) + "); the connection was closed");
+        }
+        out.clear();
+    }
+    EXPECT_LE(t.work_done(), 2u * kConns);  // one SEND and one message per close
+}
+
+// The same for sessions ended by BYE: each BYE looks at its own sessions' SENDs and messages.
+TEST(MsrpTracker, EachByeLooksAtItsOwnSessionOnly) {
+    MsrpTracker t(MsrpTracker::Limits{});
+    std::vector<Note> out;
+    constexpr std::uint32_t kSessions = 2000;
+    for (std::uint32_t i = 0; i < kSessions; ++i) {
+        const auto port = static_cast<std::uint16_t>(20000 + i);
+        const std::string sid = "s" + std::to_string(i);
+        const SdpMsrp offer = media("10.201.1.152", port, "c" + std::to_string(i), "active");
+        const SdpMsrp answer = media("10.207.1.100", port, sid, "passive");
+        const std::uint32_t frame = 10 * i + 1;
+        SipEvent invite = sip(frame, i * 0.01, "INVITE", 0, &offer);
+        invite.call_id = "call-" + std::to_string(i);
+        SipEvent ok = sip(frame + 1, i * 0.01 + 0.001, nullptr, 200, &answer);
+        ok.call_id = invite.call_id;
+        t.on_sip(invite, out);
+        t.on_sip(ok, out);
+        const std::string tid = "tid" + std::to_string(10000 + i);
+        const MsrpMessage send = parse_msrp_message(
+            "MSRP " + tid + " SEND\r\nTo-Path: msrp://10.207.1.100:" + std::to_string(port) + "/" + sid +
+            ";tcp\r\nFrom-Path: msrp://10.201.1.152:" + std::to_string(port) + "/c" + std::to_string(i) +
+            ";tcp\r\nMessage-ID: m" + std::to_string(i) + "\r\nByte-Range: 1-3/6\r\n\r\nabc\r\n-------" + tid +
+            "+\r\n");
+        TcpEvent e = seg(frame + 2, i * 0.01 + 0.002, true, 1000, 5000, static_cast<std::uint32_t>(send.length), "PA");
+        e.stream = i;
+        e.src_port = port;
+        e.dst_port = port;
+        t.on_tcp(e, &send, out);
+        out.clear();
+        SipEvent bye = sip(frame + 3, i * 0.01 + 0.003, "BYE", 0, nullptr);
+        bye.call_id = invite.call_id;
+        t.on_sip(bye, out);
+        const auto unanswered = of(out, NoteKind::send_unanswered);
+        const auto incomplete = of(out, NoteKind::message_incomplete);
+        ASSERT_EQ(unanswered.size(), 2u) << i;
+        ASSERT_EQ(incomplete.size(), 2u) << i;
+        EXPECT_EQ(unanswered[1]->frame, frame + 2);
+        EXPECT_EQ(incomplete[0]->text, "Message m" + std::to_string(i) +
+                                           " ended incomplete: 1 chunk, 3 of 6 bytes (last chunk in frame " +
+                                           std::to_string(frame + 2) + "); the session ended (BYE)");
+        out.clear();
+    }
+    EXPECT_LE(t.work_done(), 4u * kSessions);  // a watch, a SEND and a message per BYE
+}
+
+// A relay's one MSRP port in every session's SDP: a new connection to it finds its session from two
+// ordered sets, preferring the latest session whose other side is the connecting host, else the latest.
+TEST(MsrpTracker, ManySessionsAtOneRelayEndpointPickTheClientsSession) {
+    MsrpTracker t(MsrpTracker::Limits{});
+    std::vector<Note> out;
+    constexpr std::uint32_t kSessions = 3000;
+    for (std::uint32_t i = 0; i < kSessions; ++i) {
+        const std::string client = "10.1." + std::to_string(i / 200) + "." + std::to_string(1 + i % 200);
+        const SdpMsrp offer = media(client, 40000, "c" + std::to_string(i), "active");
+        const SdpMsrp answer = media("10.207.1.100", 2855, "r" + std::to_string(i), "passive");
+        SipEvent invite = sip(10 * i + 1, i * 0.01, "INVITE", 0, &offer);
+        invite.call_id = "call-" + std::to_string(i);
+        SipEvent ok = sip(10 * i + 2, i * 0.01 + 0.001, nullptr, 200, &answer);
+        ok.call_id = invite.call_id;
+        t.on_sip(invite, out);
+        t.on_sip(ok, out);
+    }
+    out.clear();
+    // Client 10.1.3.101 is session 700's offerer; an unknown client gets the latest session (2999).
+    for (const auto& [client, answer_frame] : {std::pair<std::string, std::uint32_t>{"10.1.3.101", 7002},
+                                               {"10.9.9.9", 29992}}) {
+        TcpEvent syn;
+        syn.frame = 40000 + answer_frame;
+        syn.time = 40.0;
+        syn.stream = answer_frame;
+        syn.src = client;
+        syn.dst = "10.207.1.100";
+        syn.src_port = 40000;
+        syn.dst_port = 2855;
+        syn.syn = true;
+        ASSERT_TRUE(t.wants_segment(syn.stream, true, syn.dst, syn.dst_port));
+        t.on_tcp(syn, nullptr, out);
+        const std::string tid = "tid" + std::to_string(answer_frame);
+        const MsrpMessage send = parse_msrp_message("MSRP " + tid + " SEND\r\nTo-Path: msrp://10.207.1.100:2855/x;tcp\r\n"
+                                                    "From-Path: msrp://" + client + ":40000/y;tcp\r\n-------" + tid +
+                                                    "$\r\n");
+        TcpEvent data = syn;
+        data.frame += 2;
+        data.syn = false;
+        data.ack_flag = true;
+        data.len = static_cast<std::uint32_t>(send.length);
+        t.on_tcp(data, &send, out);
+        const auto answer = of(out, NoteKind::conn_sdp_answer);
+        ASSERT_EQ(answer.size(), 1u) << client;
+        EXPECT_EQ(answer[0]->number, answer_frame) << client;
+        const auto opened = of(out, NoteKind::conn_opened_by);
+        ASSERT_EQ(opened.size(), 1u);
+        EXPECT_EQ(opened[0]->text, "offerer " + client + ":40000");
+        out.clear();
+    }
+}
+
 }  // namespace
 }  // namespace sipsleuth::core

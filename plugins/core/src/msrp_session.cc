@@ -248,10 +248,35 @@ void MsrpTracker::full(std::uint32_t frame, const char* what, std::vector<Note>&
          std::string("Tracking limit reached (") + what + "): later MSRP sessions or transactions are not analysed"});
 }
 
-template <class Pred>
-void MsrpTracker::incomplete_messages(Pred pred, std::uint32_t frame, const std::string& why, std::vector<Note>& out) {
-    for (auto& [key, ch] : chunks_) {
-        if (ch.ended || ch.count == 0 || !pred(ch)) continue;
+template <class T>
+void MsrpTracker::open_item(OpenList<T>& list, T* item) {
+    if (list.items.size() >= list.mark) {
+        list.items.erase(std::remove_if(list.items.begin(), list.items.end(),
+                                        [](const std::pair<T*, std::uint64_t>& e) {
+                                            return e.first->order != e.second || !e.first->open();
+                                        }),
+                         list.items.end());
+        list.mark = 2 * list.items.size() + 16;
+    }
+    list.items.emplace_back(item, item->order);
+}
+
+void MsrpTracker::incomplete_messages(const std::vector<OpenList<Chunks>*>& lists, std::uint32_t frame,
+                                      const std::string& why, std::vector<Note>& out) {
+    std::vector<std::pair<std::uint64_t, Chunks*>> open;
+    for (OpenList<Chunks>* list : lists) {
+        for (const auto& [ch, order] : list->items) {
+            ++work_;
+            if (ch->order == order && ch->open()) open.emplace_back(order, ch);
+        }
+        list->items.clear();
+        list->mark = 16;
+    }
+    if (lists.size() > 1)
+        std::sort(open.begin(), open.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& entry : open) {
+        Chunks& ch = *entry.second;
+        if (!ch.open()) continue;  // listed twice (a connection's and its session's lists)
         ch.ended = true;
         const std::string msg = "Message " + ch.message_id + " ended incomplete: " +
                                 (ch.count == 1 ? std::string("1 chunk, ") : std::to_string(ch.count) + " chunks, ") +
@@ -262,9 +287,26 @@ void MsrpTracker::incomplete_messages(Pred pred, std::uint32_t frame, const std:
     }
 }
 
+void MsrpTracker::unanswered_sends(const std::vector<OpenList<Txn>*>& lists, std::uint32_t frame, double time,
+                                   const std::string& why, std::vector<Note>& out) {
+    std::vector<std::pair<std::uint64_t, Txn*>> open;
+    for (OpenList<Txn>* list : lists) {
+        for (const auto& [t, order] : list->items) {
+            ++work_;
+            if (t->open()) open.emplace_back(order, t);
+        }
+        list->items.clear();
+        list->mark = 16;
+    }
+    if (lists.size() > 1)
+        std::sort(open.begin(), open.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& entry : open)
+        if (entry.second->open()) unanswered(*entry.second, frame, time, why, out);
+}
+
 bool MsrpTracker::wants_segment(std::uint32_t stream, bool syn, const std::string& dst, std::uint16_t dst_port) const {
     if (conns_.count(stream)) return true;
-    return syn && by_endpoint_.count(endpoint(dst, dst_port));
+    return syn && by_endpoint_.find(endpoint(dst, dst_port)) != by_endpoint_.end();
 }
 
 void MsrpTracker::sdp_notes(const SdpMsrpMedia& m, std::uint32_t frame, std::vector<Note>& out) const {
@@ -341,16 +383,24 @@ void MsrpTracker::on_sip(const SipEvent& sip, std::vector<Note>& out) {
             connects = connects || s.verdict.offerer_connects || s.verdict.answerer_connects;
         }
         if (ending.empty()) return;
-        auto ends = [&ending](const std::optional<std::size_t>& i) { return i && ending.count(*i); };
-        for (auto& [sid, w] : watches_)
-            if (ending.count(w.session)) w.closed = true;
-        for (const std::string& k : open_txns_) {
-            auto it = txns_.find(k);
-            if (it != txns_.end() && ends(it->second.session) && !it->second.answered && !it->second.reported)
-                unanswered(it->second, sip.frame, sip.time, "the session ended (BYE)", out);
+        // The ending sessions' own open items, in the order they were opened (the SENDs' order in
+        // open_txns_), never a pass over every session's.
+        std::vector<std::size_t> order(ending.begin(), ending.end());
+        std::sort(order.begin(), order.end());
+        std::vector<OpenList<Txn>*> sends;
+        std::vector<OpenList<Chunks>*> chunks;
+        for (std::size_t i : order) {
+            Session& s = sessions_[i];
+            for (const std::string& sid : s.watch_sids) {
+                ++work_;
+                auto w = watches_.find(sid);
+                if (w != watches_.end() && w->second.session == i) w->second.closed = true;
+            }
+            sends.push_back(&s.open_sends);
+            chunks.push_back(&s.open_chunks);
         }
-        incomplete_messages([&ends](const Chunks& ch) { return ends(ch.session); }, sip.frame, "the session ended (BYE)",
-                            out);
+        unanswered_sends(sends, sip.frame, sip.time, "the session ended (BYE)", out);
+        incomplete_messages(chunks, sip.frame, "the session ended (BYE)", out);
         if (first && !any_200 && connects) {
             const Session& s = sessions_[*first];
             out.push_back({NoteKind::session_ended_unbound, sip.frame, 0, 0,
@@ -407,6 +457,7 @@ void MsrpTracker::on_sip(const SipEvent& sip, std::vector<Note>& out) {
 
 void MsrpTracker::answer(Session& s, std::size_t index, const SipEvent& sip, std::vector<Note>& out) {
     const SdpMsrpMedia& m = sip.sdp->media.front();
+    if (s.answered) index_sides(index, false);  // a later answer may move the answerer
     Side& a = s.side[answerer];
     a.host = m.endpoint_host();
     a.port = m.endpoint_port();
@@ -429,9 +480,15 @@ void MsrpTracker::answer(Session& s, std::size_t index, const SipEvent& sip, std
         out.push_back({NoteKind::nobody_connects, sip.frame, 0, 0, s.verdict.message});
     if (first)
         for (int p = 0; p < 2; ++p) {
-            if (!s.side[p].host.empty()) by_endpoint_.emplace(endpoint(s.side[p].host, s.side[p].port), index);
+            if (!s.side[p].host.empty()) {
+                std::string k = endpoint(s.side[p].host, s.side[p].port);
+                by_endpoint_.emplace(k, index);
+                if (std::find(s.endpoints.begin(), s.endpoints.end(), k) == s.endpoints.end())
+                    s.endpoints.push_back(std::move(k));
+            }
             if (!s.side[p].sid.empty()) by_sid_[s.side[p].sid] = index;
         }
+    index_sides(index, true);
     // The bind timer starts at the 2xx: an answer in a 18x (early media) may come long before the
     // user accepts, and a call cancelled after it has no session to bind.
     if (s.watched || sip.status < 200) return;
@@ -456,32 +513,46 @@ void MsrpTracker::answer(Session& s, std::size_t index, const SipEvent& sip, std
         w.session = index;
         watches_.emplace(side.sid, std::move(w));
         open_watches_.push_back(side.sid);
+        s.watch_sids.push_back(side.sid);
     }
 }
 
-std::optional<std::size_t> MsrpTracker::find_session(const std::string& server, std::uint16_t server_port,
-                                                     const std::string& client, Party* client_party) const {
-    std::optional<std::size_t> best;
-    auto range = by_endpoint_.equal_range(endpoint(server, server_port));
-    for (auto it = range.first; it != range.second; ++it) {
-        const Session& s = sessions_[it->second];
+void MsrpTracker::index_sides(std::size_t index, bool add) {
+    const Session& s = sessions_[index];
+    for (const std::string& k : s.endpoints) {
         for (int p = 0; p < 2; ++p) {
-            const Side& srv = s.side[p];
-            if (srv.host != server || srv.port != server_port) continue;
-            const Party other = p == offerer ? answerer : offerer;
-            // Prefer the session whose other side is this client; else the latest one.
-            if (s.side[other].host == client) {
-                if (!best || sessions_[*best].side[*client_party].host != client || it->second > *best) {
-                    best = it->second;
-                    *client_party = other;
-                }
-            } else if (!best || (sessions_[*best].side[*client_party].host != client && it->second > *best)) {
-                best = it->second;
-                *client_party = other;
+            if (endpoint(s.side[p].host, s.side[p].port) != k) continue;
+            const std::pair<std::size_t, int> entry{index, p};
+            const std::string from = k + '\n' + s.side[p == offerer ? answerer : offerer].host;
+            if (add) {
+                at_endpoint_[k].insert(entry);
+                at_endpoint_from_[from].insert(entry);
+                continue;
+            }
+            for (auto* map : {&at_endpoint_, &at_endpoint_from_}) {
+                auto it = map->find(map == &at_endpoint_ ? k : from);
+                if (it == map->end()) continue;
+                it->second.erase(entry);
+                if (it->second.empty()) map->erase(it);
             }
         }
     }
-    return best;
+}
+
+// Prefer the latest session whose other side is this client; else the latest one (the first side of
+// it at the endpoint). Equal to a pass over the endpoint's sessions, from two ordered sets.
+std::optional<std::size_t> MsrpTracker::find_session(const std::string& server, std::uint16_t server_port,
+                                                     const std::string& client, Party* client_party) const {
+    const std::string k = endpoint(server, server_port);
+    const SideSet* set = nullptr;
+    if (auto m = at_endpoint_from_.find(k + '\n' + client); m != at_endpoint_from_.end()) set = &m->second;
+    else if (auto a = at_endpoint_.find(k); a != at_endpoint_.end()) set = &a->second;
+    if (!set || set->empty()) return std::nullopt;
+    // The latest session, and of its entries the first side.
+    const std::size_t latest = set->rbegin()->first;
+    const auto first = set->lower_bound({latest, 0});
+    *client_party = first->second == offerer ? answerer : offerer;
+    return latest;
 }
 
 MsrpTracker::Conn* MsrpTracker::connection(const TcpEvent& tcp, std::vector<Note>& out) {
@@ -637,13 +708,9 @@ void MsrpTracker::on_tcp(const TcpEvent& tcp, const std::vector<MsrpMessage>& ms
     if ((tcp.fin || tcp.rst) && !(c->closes & close_bit)) {
         c->closes |= close_bit;
         const std::string why = tcp.rst ? "the connection was reset" : "the connection was closed";
-        for (const std::string& k : open_txns_) {
-            auto it = txns_.find(k);
-            if (it != txns_.end() && it->second.stream == tcp.stream && !it->second.answered && !it->second.reported)
-                unanswered(it->second, tcp.frame, tcp.time, why, out);
-        }
-        const std::uint32_t stream = tcp.stream;
-        incomplete_messages([stream](const Chunks& ch) { return ch.stream == stream; }, tcp.frame, why, out);
+        // This connection's open SENDs and chunked messages only.
+        unanswered_sends({&c->open_sends}, tcp.frame, tcp.time, why, out);
+        incomplete_messages({&c->open_chunks}, tcp.frame, why, out);
     }
 }
 
@@ -718,7 +785,11 @@ void MsrpTracker::on_request(const TcpEvent& tcp, std::uint32_t seq, Conn& c, co
         auto w = watches_.find(t.to_sid);
         if (w != watches_.end() && w->second.send_frames.size() < 64) w->second.send_frames.push_back(tcp.frame);
     }
-    if (t.method == "SEND" && t.expects_response) open_txns_.push_back(key);
+    const bool open_send = t.method == "SEND" && t.expects_response;
+    if (open_send) {
+        open_txns_.push_back(key);
+        t.order = next_order_++;
+    }
     // Acknowledged by the peer: its segments' ACKs are checked against this request's end.
     if (c.undelivered[from_client ? 1 : 0].size() < 1024) c.undelivered[from_client ? 1 : 0].push_back(key);
 
@@ -737,6 +808,9 @@ void MsrpTracker::on_request(const TcpEvent& tcp, std::uint32_t seq, Conn& c, co
                     ch.session = t.session;
                     ch.message_id = msg.message_id;
                     ch.content_type = msg.content_type;
+                    ch.order = next_order_++;
+                    open_item(c.open_chunks, &ch);
+                    if (ch.session) open_item(sessions_[*ch.session].open_chunks, &ch);
                 }
                 if (msg.byte_range->total) ch.total = msg.byte_range->total;
                 ++ch.count;
@@ -763,7 +837,11 @@ void MsrpTracker::on_request(const TcpEvent& tcp, std::uint32_t seq, Conn& c, co
             }
         }
     }
-    txns_.emplace(key, std::move(t));
+    Txn& stored = txns_.emplace(key, std::move(t)).first->second;
+    if (open_send) {
+        open_item(c.open_sends, &stored);
+        if (stored.session) open_item(sessions_[*stored.session].open_sends, &stored);
+    }
 }
 
 void MsrpTracker::on_response(const TcpEvent& tcp, Conn& c, const MsrpMessage& msg, std::vector<Note>& out) {

@@ -13,6 +13,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -187,8 +188,21 @@ public:
     /// True when the segment belongs to a tracked connection or opens one to a known MSRP endpoint.
     bool wants_segment(std::uint32_t stream, bool syn, const std::string& dst, std::uint16_t dst_port) const;
     bool empty() const { return sessions_.empty(); }
+    /// Items the close and BYE steps looked at so far (open SENDs, unfinished chunked messages): for
+    /// tests proving a connection's close looks at its own open items only, not at every connection's.
+    std::uint64_t work_done() const { return work_; }
 
 private:
+    struct Txn;
+    struct Chunks;
+    /// Open items of one connection or session, oldest first, each with the order it was opened in.
+    /// Items that are no longer open stay until the list is next read or doubles (then it is compacted),
+    /// so it holds at most about twice the open items.
+    template <class T>
+    struct OpenList {
+        std::vector<std::pair<T*, std::uint64_t>> items;
+        std::size_t mark = 16;
+    };
     enum Party : std::uint8_t { offerer = 0, answerer = 1 };
     struct Side {
         std::string host, sid, path, setup_text;
@@ -202,6 +216,10 @@ private:
         Side side[2];
         bool answered = false, any_200 = false, ended = false, watched = false;
         ConnectionVerdict verdict{};
+        OpenList<Txn> open_sends;     ///< SENDs awaiting a response
+        OpenList<Chunks> open_chunks; ///< chunked messages without their last chunk
+        std::vector<std::string> watch_sids;  ///< its entries of watches_
+        std::vector<std::string> endpoints;   ///< its keys in by_endpoint_ (both sides at the first answer)
     };
     struct Conn {
         std::string client, server;
@@ -211,6 +229,8 @@ private:
         std::optional<std::size_t> session;
         Party client_party = offerer;
         std::vector<std::string> undelivered[2];  ///< [0] requests from the server, [1] from the client
+        OpenList<Txn> open_sends;
+        OpenList<Chunks> open_chunks;
     };
     struct Txn {
         std::uint32_t frame = 0, stream = 0, response_frame = 0;
@@ -219,6 +239,8 @@ private:
         bool from_client = false, delivered = false, answered = false, reported = false, expects_response = true;
         std::uint32_t seq = 0, seq_end = 0, retransmissions = 0;
         std::optional<std::size_t> session;
+        std::uint64_t order = 0;  ///< when it joined open_txns_
+        bool open() const { return !answered && !reported; }
     };
     struct Watch {
         std::string sid, host;
@@ -236,6 +258,8 @@ private:
         std::optional<std::size_t> session;
         std::string message_id, content_type;
         bool ended = false;
+        std::uint64_t order = 0;  ///< when its first chunk came (a reused Message-ID starts again)
+        bool open() const { return !ended && count > 0; }
     };
 
     void sdp_notes(const SdpMsrpMedia& m, std::uint32_t frame, std::vector<Note>& out) const;
@@ -243,6 +267,8 @@ private:
     Conn* connection(const TcpEvent& tcp, std::vector<Note>& out);
     std::optional<std::size_t> find_session(const std::string& server, std::uint16_t server_port,
                                             const std::string& client, Party* client_party) const;
+    /// Adds (or removes) session index's entries of at_endpoint_ and at_endpoint_from_ for its sides now.
+    void index_sides(std::size_t index, bool add);
     /// The session a message belongs to: the connection's when the message's session ids are its,
     /// else the latest answered session with one of those ids (a connection reused by a later session,
     /// RFC 4975 section 5.4), else the connection's.
@@ -256,9 +282,15 @@ private:
     void delivered(Txn& t);
     void unanswered(Txn& t, std::uint32_t frame, double time, const std::string& why, std::vector<Note>& out);
     void full(std::uint32_t frame, const char* what, std::vector<Note>& out);
-    /// Reports the chunked messages accepted by pred that never got their last chunk.
-    template <class Pred>
-    void incomplete_messages(Pred pred, std::uint32_t frame, const std::string& why, std::vector<Note>& out);
+    /// Reports the chunked messages of the lists that never got their last chunk, oldest first, and
+    /// empties the lists.
+    void incomplete_messages(const std::vector<OpenList<Chunks>*>& lists, std::uint32_t frame, const std::string& why,
+                             std::vector<Note>& out);
+    /// Reports the SENDs of the lists still unanswered, oldest first, and empties the lists.
+    void unanswered_sends(const std::vector<OpenList<Txn>*>& lists, std::uint32_t frame, double time,
+                          const std::string& why, std::vector<Note>& out);
+    template <class T>
+    static void open_item(OpenList<T>& list, T* item);
     static std::string txn_key(std::uint32_t stream, bool from_client, const std::string& tid);
     static std::string endpoint(const std::string& host, std::uint16_t port);
 
@@ -266,6 +298,12 @@ private:
     std::deque<Session> sessions_;
     std::unordered_map<std::string, std::size_t> pending_offers_;    // dialog + CSeq -> session
     std::unordered_multimap<std::string, std::size_t> by_endpoint_;  // host:port of either side -> session
+    /// find_session's answers without a pass over every session of an endpoint (a relay's one port):
+    /// (session, side) pairs whose side is now at the endpoint, by endpoint and by endpoint + the host
+    /// of the other side. Kept up to date when a later answer moves the answerer.
+    using SideSet = std::set<std::pair<std::size_t, int>>;
+    std::unordered_map<std::string, SideSet> at_endpoint_;
+    std::unordered_map<std::string, SideSet> at_endpoint_from_;
     std::unordered_map<std::string, std::size_t> by_sid_;            // a=path session id -> latest session
     std::unordered_multimap<std::string, std::size_t> by_call_;      // SIP Call-ID -> its sessions
     std::unordered_map<std::uint32_t, Conn> conns_;
@@ -276,6 +314,7 @@ private:
     std::deque<std::string> open_watches_;            // in answer order
     std::unordered_map<std::string, Chunks> chunks_;  // stream/side/Message-ID
     bool full_reported_ = false;
+    std::uint64_t next_order_ = 0, work_ = 0;
 };
 
 }  // namespace sipsleuth::core
