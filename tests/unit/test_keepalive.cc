@@ -111,5 +111,32 @@ TEST(CrlfTracker, Bounded) {
     EXPECT_FALSE(t.on_pong(9, kEdge, 5, T0));
 }
 
+// Issue 14: 10,000 connections with a ping each, all answered, the newest first. A pong does not
+// search the waiting pings (the tracker once removed each from a vector of all of them): the work is
+// one look at each ping when the queue is next read.
+TEST(CrlfTracker, PongsDoNotSearchTheWaitingPings) {
+    CrlfTracker t({});
+    std::vector<Learned> learned;
+    constexpr std::uint32_t kConns = 10000;
+    for (std::uint32_t i = 0; i < kConns; ++i) {
+        ASSERT_TRUE(t.on_ping(i, "192.0.2.10:" + std::to_string(20000 + i), kEdge, 2 * i + 1, T0 + i * (S / 1000),
+                              learned));
+        t.on_time(2 * i + 1, T0 + i * (S / 1000), learned);
+    }
+    for (std::uint32_t i = kConns; i-- > 0;) {
+        const auto p = t.on_pong(i, kEdge, 3 * kConns - i, T0 + 11 * S);
+        ASSERT_TRUE(p) << i;
+        EXPECT_EQ(t.ping(*p).frame, 2 * i + 1);
+    }
+    t.on_time(4 * kConns, T0 + 30 * S, learned);
+    EXPECT_TRUE(learned.empty());
+    // A ping left unanswered is still found missing after the answered ones ahead of it.
+    t.on_ping(0, "192.0.2.10:20000", kEdge, 4 * kConns + 1, T0 + 31 * S, learned);
+    t.on_traffic(0, kEdge);
+    t.on_time(4 * kConns + 2, T0 + 42 * S, learned);
+    ASSERT_EQ(learned.size(), 1u);
+    EXPECT_EQ(t.ping(learned[0].record).frame, 4 * kConns + 1);
+    EXPECT_LE(t.work_done(), 3u * kConns);
+}
 }  // namespace
 }  // namespace sipsleuth::core

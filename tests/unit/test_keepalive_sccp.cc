@@ -129,5 +129,25 @@ TEST(SccpTracker, Bounded) {
     EXPECT_FALSE(t.on_ack(3, 4, T0));
 }
 
+// Issue 14: 10,000 phones' KeepAlives all waiting, then all acknowledged: an Ack does not search the
+// waiting KeepAlives (once a removal from a vector of all of them); each is looked at once later.
+TEST(SccpTracker, AcksDoNotSearchTheWaitingKeepalives) {
+    SccpTracker t({});
+    std::vector<Learned> learned;
+    constexpr std::uint32_t kConns = 10000;
+    for (std::uint32_t i = 0; i < kConns; ++i) {
+        ASSERT_TRUE(t.on_keepalive(i, "10.10.11." + std::to_string(i % 250) + ":" + std::to_string(40000 + i),
+                                   kPrimary, i + 1, T0 + i * (S / 1000), 13, learned));
+        t.on_time(i + 1, T0 + i * (S / 1000), learned);
+    }
+    for (std::uint32_t i = kConns; i-- > 0;) {
+        const auto k = t.on_ack(i, 2 * kConns - i, T0 + 11 * S);
+        ASSERT_TRUE(k) << i;
+        EXPECT_EQ(t.keepalive(*k).frame, i + 1);
+    }
+    t.on_time(3 * kConns, T0 + 100 * S, learned);
+    EXPECT_TRUE(learned.empty());
+    EXPECT_LE(t.work_done(), 3u * kConns);
+}
 }  // namespace
 }  // namespace sipsleuth::core

@@ -83,8 +83,7 @@ void CrlfTracker::on_flow_timer(std::uint32_t stream, std::uint32_t seconds) {
 void CrlfTracker::close_missing(std::size_t p, std::uint32_t frame, std::vector<Learned>& learned) {
     CrlfPing& ping = pings_[p];
     CrlfConnection& conn = connections_[ping.connection];
-    if (conn.pending == p) conn.pending.reset();
-    waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), p), waiting_.end());
+    if (conn.pending == p) conn.pending.reset();  // leaves waiting_ (lazily: see on_time)
     // Provable only when the capture shows the server sending on this connection.
     if (std::find(conn.sides.begin(), conn.sides.end(), conn.server) == conn.sides.end()) return;
     ping.missing = true;
@@ -142,14 +141,22 @@ std::optional<std::size_t> CrlfTracker::on_pong(std::uint32_t stream, const std:
     ping.pong_frame = frame;
     ping.pong_delay = time - ping.time;
     ++conn.pongs;
-    conn.pending.reset();
-    waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), p), waiting_.end());
+    conn.pending.reset();  // leaves waiting_ (lazily: see on_time)
     return p;
 }
 
 void CrlfTracker::on_time(std::uint32_t frame, Nanos time, std::vector<Learned>& learned) {
-    while (!waiting_.empty() && time - pings_[waiting_.front()].time > s_.pong_timeout)
-        close_missing(waiting_.front(), frame, learned);
+    while (!waiting_.empty()) {
+        ++work_;
+        const std::size_t p = waiting_.front();
+        if (connections_[pings_[p].connection].pending != p) {  // answered or closed already
+            waiting_.pop_front();
+            continue;
+        }
+        if (time - pings_[p].time <= s_.pong_timeout) break;
+        waiting_.pop_front();
+        close_missing(p, frame, learned);
+    }
 }
 
 }  // namespace sipsleuth::core

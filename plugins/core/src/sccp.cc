@@ -31,8 +31,7 @@ std::optional<std::size_t> SccpTracker::connection_of(std::uint32_t stream) cons
 void SccpTracker::close(std::size_t k, std::uint32_t frame, std::vector<Learned>& learned) {
     SccpKeepalive& ka = keepalives_[k];
     SccpConnection& conn = connections_[ka.connection];
-    if (conn.pending == k) conn.pending.reset();
-    waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), k), waiting_.end());
+    if (conn.pending == k) conn.pending.reset();  // leaves waiting_ (lazily: see on_time)
     if (ka.ack_frame) return;
     // Judged by what the connection was when the KeepAlive was sent: a backup that became the primary
     // since (the phone failed over to it) owed no Ack for it.
@@ -108,8 +107,7 @@ std::optional<std::size_t> SccpTracker::on_ack(std::uint32_t stream, std::uint32
     ka.ack_delay = time - ka.time;
     ka.role = SccpRole::primary;
     conn.pending.reset();
-    conn.missed_in_row = 0;
-    waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), k), waiting_.end());
+    conn.missed_in_row = 0;  // the KeepAlive leaves waiting_ lazily (see on_time)
     return k;
 }
 
@@ -139,9 +137,16 @@ void SccpTracker::on_tcp_ack(std::uint32_t stream, std::uint32_t ack, std::uint3
 
 void SccpTracker::on_time(std::uint32_t frame, Nanos time, std::vector<Learned>& learned) {
     while (!waiting_.empty()) {
-        const SccpKeepalive& ka = keepalives_[waiting_.front()];
+        ++work_;
+        const std::size_t k = waiting_.front();
+        const SccpKeepalive& ka = keepalives_[k];
+        if (connections_[ka.connection].pending != k) {  // acknowledged or closed already
+            waiting_.pop_front();
+            continue;
+        }
         if (time - ka.time <= ka.expected) break;
-        close(waiting_.front(), frame, learned);
+        waiting_.pop_front();
+        close(k, frame, learned);
     }
 }
 

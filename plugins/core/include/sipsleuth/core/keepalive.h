@@ -112,6 +112,8 @@ public:
     const CrlfConnection& connection(std::size_t i) const { return connections_[i]; }
     std::size_t connections() const { return connections_.size(); }
     bool full() const { return full_; }
+    /// Queue entries looked at so far (for tests proving a pong does not search all waiting pings).
+    std::uint64_t work_done() const { return work_; }
 
 private:
     std::optional<std::size_t> connection(std::uint32_t stream, bool create);
@@ -122,8 +124,11 @@ private:
     std::deque<CrlfPing> pings_;
     std::unordered_map<std::uint32_t, std::size_t> by_stream_;
     std::unordered_map<std::uint32_t, std::uint32_t> sip_streams_;  ///< SIP streams -> Flow-Timer (0: none)
-    std::vector<std::size_t> waiting_;  ///< pings awaiting a pong, oldest first
+    /// Pings awaiting a pong, oldest first; a ping answered or closed stays until it reaches the front
+    /// (no search on every pong): the one waiting is its connection's pending ping.
+    std::deque<std::size_t> waiting_;
     bool full_ = false;
+    std::uint64_t work_ = 0;
 };
 
 }  // namespace sipsleuth::core

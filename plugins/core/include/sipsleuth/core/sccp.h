@@ -96,6 +96,8 @@ public:
     const SccpConnection& connection(std::size_t i) const { return connections_[i]; }
     std::size_t connections() const { return connections_.size(); }
     bool full() const { return full_; }
+    /// Queue entries looked at so far (for tests proving an Ack does not search all waiting KeepAlives).
+    std::uint64_t work_done() const { return work_; }
 
 private:
     std::optional<std::size_t> connection(std::uint32_t stream, bool create);
@@ -105,7 +107,10 @@ private:
     std::deque<SccpConnection> connections_;
     std::deque<SccpKeepalive> keepalives_;
     std::unordered_map<std::uint32_t, std::size_t> by_stream_;
-    std::vector<std::size_t> waiting_;  ///< KeepAlives awaiting an Ack, oldest first
+    /// KeepAlives awaiting an Ack, oldest first; one acknowledged or closed stays until it reaches the
+    /// front (no search on every Ack): the one waiting is its connection's pending KeepAlive.
+    std::deque<std::size_t> waiting_;
+    std::uint64_t work_ = 0;
     std::unordered_map<std::string, std::uint32_t> secondary_;  ///< phone address -> secondary interval
     bool full_ = false;
 };
