@@ -216,5 +216,32 @@ TEST(CallForkTracker, BranchesPerCallAreBounded) {
     EXPECT_EQ(t.observe(req(9000, "CANCEL", 1, "", "b0")).endpoint, 1u);
 }
 
+// Issue 14: 20,000 initial INVITEs sharing one Call-ID, each with its own From tag (a hostile or broken
+// client): each message finds its call by (Call-ID, tag), not by a pass over the Call-ID's calls; a
+// message whose To tag is an older call's caller tag goes to that older call (the first in creation
+// order, as the pass did).
+TEST(CallFork, ManyCallsSharingACallIdAreFoundByTag) {
+    CallForkTracker t(100000);
+    constexpr std::uint32_t kCalls = 20000;
+    for (std::uint32_t i = 0; i < kCalls; ++i) {
+        const ForkView v = t.observe(req(i + 1, "INVITE", 1, "", "b" + std::to_string(i), "caller" + std::to_string(i)));
+        ASSERT_TRUE(v.in_call);
+        ASSERT_EQ(v.call, i);
+    }
+    SipMessageFacts r = resp(kCalls + 1, 180, "Ringing", 1, "INVITE", "callee", "b7");
+    r.from_tag = "caller7";
+    ForkView v = t.observe(r);
+    EXPECT_EQ(v.call, 7u);
+    EXPECT_EQ(v.endpoint, 1u);
+    EXPECT_EQ(v.request_frame, 8u);
+    // From tag of call 9000, To tag of call 12: the older call (12), sent to its caller.
+    v = t.observe(req(kCalls + 2, "BYE", 2, "caller12", "bx", "caller9000"));
+    EXPECT_EQ(v.call, 12u);
+    // From tag of call 12, To tag of call 9000: call 12, sent by its caller.
+    v = t.observe(req(kCalls + 3, "BYE", 3, "caller9000", "by", "caller12"));
+    EXPECT_EQ(v.call, 12u);
+    EXPECT_EQ(v.endpoint, 1u);  // the endpoint the previous BYE came from
+}
+
 }  // namespace
 }  // namespace sipsleuth::core

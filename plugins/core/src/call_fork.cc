@@ -32,17 +32,18 @@ ForkView CallForkTracker::observe(const SipMessageFacts& m) {
     State* s = nullptr;
     std::uint32_t index = 0;
     bool from_caller = false;
-    if (auto it = by_call_id_.find(m.call_id); it != by_call_id_.end()) {
-        for (std::uint32_t i : it->second) {
-            const Call& c = calls_[i].call;
-            if (m.from_tag == c.caller_tag) {
-                from_caller = true;
-            } else if (m.to_tag.empty() || m.to_tag != c.caller_tag) {
-                continue;
-            }
-            s = &calls_[i];
-            index = i;
-            break;
+    if (by_call_id_.count(m.call_id)) {
+        // The first call of the Call-ID (in creation order) whose caller tag is the From tag (sent by
+        // the caller) or the To tag (sent to it): two look-ups, not a pass over the Call-ID's calls.
+        const auto from = by_caller_.find(m.call_id + '\n' + m.from_tag);
+        const auto to = m.to_tag.empty() ? by_caller_.end() : by_caller_.find(m.call_id + '\n' + m.to_tag);
+        if (from != by_caller_.end() && (to == by_caller_.end() || from->second <= to->second)) {
+            from_caller = true;
+            index = from->second;
+            s = &calls_[index];
+        } else if (to != by_caller_.end()) {
+            index = to->second;
+            s = &calls_[index];
         }
     }
     const bool initial_invite = m.is_request && m.method == "INVITE" && m.to_tag.empty();
@@ -60,6 +61,7 @@ ForkView CallForkTracker::observe(const SipMessageFacts& m) {
         s->call.invite_frame = m.frame;
         s->call.invite_cseq = m.cseq;
         by_call_id_[m.call_id].push_back(index);
+        by_caller_.emplace(m.call_id + '\n' + m.from_tag, index);
         from_caller = true;
     }
     Call& c = s->call;

@@ -107,6 +107,8 @@ private:
     std::size_t max_calls_;
     std::vector<State> calls_;
     std::unordered_map<std::string, std::vector<std::uint32_t>> by_call_id_;
+    /// Call-ID \n caller tag -> call (unique: a call is made only when no call of the Call-ID has the tag).
+    std::unordered_map<std::string, std::uint32_t> by_caller_;
 };
 
 }  // namespace sipsleuth::core
