@@ -11,6 +11,9 @@
 // NOTIFY may be the one that reported them early).
 #include "sipsleuth/core/dialog_info_tracker.h"
 
+#include <string_view>
+#include <unordered_set>
+
 namespace sipsleuth::core {
 namespace {
 
@@ -127,11 +130,14 @@ TrackResult DialogInfoTracker::notify(const NotifyKey& key, std::uint32_t cseq, 
     }
     if (doc.state == DocState::full) {
         sub.seen_full = true;
-        // Full state replaces the dialog list: dialogs it leaves out are gone.
-        for (auto d = sub.dialogs.begin(); d != sub.dialogs.end();) {
-            bool kept = false;
-            for (const TrackedDialog& t : doc.dialogs) kept = kept || t.id == d->first;
-            d = kept ? std::next(d) : sub.dialogs.erase(d);
+        // Full state replaces the dialog list: dialogs it leaves out are gone (one pass over each list,
+        // not one over the document per tracked dialog).
+        if (!sub.dialogs.empty()) {
+            std::unordered_set<std::string_view> listed;
+            listed.reserve(doc.dialogs.size());
+            for (const TrackedDialog& t : doc.dialogs) listed.insert(t.id);
+            for (auto d = sub.dialogs.begin(); d != sub.dialogs.end();)
+                d = listed.count(d->first) ? std::next(d) : sub.dialogs.erase(d);
         }
     }
 
