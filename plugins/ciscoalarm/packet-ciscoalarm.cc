@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // ciscoalarm: Cisco phones' application/x-cisco-alarm+xml bodies (field case 003: a CP-7821 sends
 // DeviceTLInfo and LastOutOfServiceInformation in REFERs before it registers to CUCM). Registered in
-// the media_type table, so it runs for a REFER's body and for a multipart part alike (a part through
-// multipart_media_type, which also keeps Wireshark's own "media" item for it). Parsing is the
-// core's (core/cisco_alarm.h); this file maps the result onto fields and expert info, checks the
-// REFER's Refer-To cid: against the body's Content-ID, and links LastProtocolEvent Call-IDs to the
-// frames of that call. The generic XML tree is still added for well-formed bodies.
+// the media_type and multipart_media_type tables, so it runs for a REFER's body and for a multipart
+// part alike, and then adds what Wireshark shows there without it (SIP's text lines, the media item).
+// Parsing is the core's (core/cisco_alarm.h); this file maps the result onto fields and expert info,
+// checks the REFER's Refer-To cid: against the body's Content-ID, and links LastProtocolEvent Call-IDs
+// to the frames of that call. The generic XML tree is still added for well-formed bodies.
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -398,8 +398,7 @@ void render_cid(const ws::Tree& t, const Verdict& v, packet_info* pinfo, proto_i
     expert_add_info_format(pinfo, top, ei_cid_missing.get(), "%s", c.message.c_str());
 }
 
-// after_media: the media dissector has just appended " (type)" to the Info column.
-void render(const ws::Tree& t, const Verdict& v, packet_info* pinfo, proto_item* top, bool after_media) {
+void render(const ws::Tree& t, const Verdict& v, packet_info* pinfo, proto_item* top) {
     const core::CiscoAlarm& a = v.alarm;
     if (v.truncated)
         xml.truncated(pinfo, top, v.captured, v.reported);
@@ -412,22 +411,42 @@ void render(const ws::Tree& t, const Verdict& v, packet_info* pinfo, proto_item*
     if (const core::AlarmParam* reason = a.find(core::AlarmParamId::oos_reason); reason && !v.oos_note.empty())
         t.add_expert(ei_out_of_service.get(), pinfo, reason->value_span, v.oos_note);
     render_cid(t, v, pinfo, top);
-    if (a.decoded || !a.problems.empty() || v.truncated) {
-        // SIP ends each message's text with " | " behind a fence and starts the next message of the
-        // same segment with col_add_*, which would erase an unfenced summary: fence ours the same way.
-        if (after_media) col_append_str(pinfo->cinfo, COL_INFO, " ");
-        col_append_str(pinfo->cinfo, COL_INFO, v.summary.c_str());
-        col_append_str(pinfo->cinfo, COL_INFO, " | ");
-        col_set_fence(pinfo->cinfo, COL_INFO);
+}
+
+// What Wireshark 4.0 shows for this media type without the plugin (it has no handler for it), added
+// after our tree so that every field and column text users had is still there (DESIGN rule 7).
+enum class Builtin {
+    sip_text,  ///< a SIP body: SIP's heuristic dissectors, else the body as text lines (packet-sip.c)
+    media,     ///< a multipart part: the "media" dissector (media.type, " (type)" in the Info column)
+};
+dissector_handle_t media_handle;
+heur_dissector_list_t sip_heuristics;
+ws::Subtree ett_body_line{proto};
+
+void dissect_builtin(Builtin how, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+    if (how == Builtin::media) {
+        // The multipart dissector found us through dissector_try_string, which set match_string to the
+        // media type, as it does before calling "media" itself.
+        if (media_handle) call_dissector_with_data(media_handle, tvb, pinfo, tree, data);
+        return;
+    }
+    heur_dtbl_entry_t* entry = nullptr;
+    if (sip_heuristics && dissector_try_heuristic(sip_heuristics, tvb, pinfo, tree, &entry, nullptr)) return;
+    if (!tree) return;
+    for (gint offset = 0, next = 0; tvb_offset_exists(tvb, offset); offset = next) {
+        tvb_find_line_end(tvb, offset, -1, &next, FALSE);
+        // As SIP's proto_tree_add_format_text (not exported by 4.0's libwireshark): a text-only item.
+        proto_tree_add_subtree_format(tree, tvb, offset, next - offset, ett_body_line, nullptr, "%s",
+                                      tvb_format_text(pinfo->pool, tvb, offset, next - offset));
     }
 }
 
-// slot: which alarm body of this frame this is (1, 2, ...), the same on every pass: ciscoalarm's own
-// layer number, read on entry (a dissector called since, such as media, changes it). Not the tvb offset:
-// a decompressed body starts at 0 of its own data source, whatever its place in the frame.
-int dissect_alarm(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data, std::uint32_t slot,
-                  bool after_media) {
+int dissect_alarm(Builtin builtin, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
     const auto* info = static_cast<const http_message_info_t*>(data);
+    // Which alarm body of this frame this is (1, 2, ...), the same on every pass: ciscoalarm's own layer
+    // number, read before any other dissector runs. Not the tvb offset: a decompressed body starts at 0
+    // of its own data source, whatever its place in the frame.
+    const std::uint32_t slot = pinfo->curr_proto_layer_num;
     proto_item* top = proto_tree_add_item(tree, proto.id(), tvb, 0, -1, ENC_NA);
     const ws::Tree t(proto_item_add_subtree(top, ett_alarm), tvb);
 
@@ -440,37 +459,46 @@ int dissect_alarm(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* dat
             unstored = std::move(fresh);
             v = &unstored;
         });
-        if (!v) return tvb_captured_length(tvb);
+        if (!v) {
+            dissect_builtin(builtin, tvb, pinfo, tree, data);
+            return tvb_captured_length(tvb);
+        }
     }
-    render(t, *v, pinfo, top, after_media);
+    render(t, *v, pinfo, top);
+
+    // SIP ends each message's text with " | " behind a fence and starts the next message of the same
+    // segment with col_add_*, which would erase an unfenced summary: fence ours the same way. The
+    // built-in output comes between: a part reads "<summary> (application/x-cisco-alarm+xml) | ".
+    const core::CiscoAlarm& a = v->alarm;
+    const bool summarised = a.decoded || !a.problems.empty() || v->truncated;
+    if (summarised) col_append_str(pinfo->cinfo, COL_INFO, v->summary.c_str());
+    dissect_builtin(builtin, tvb, pinfo, tree, data);
+    if (summarised) {
+        col_append_str(pinfo->cinfo, COL_INFO, " | ");
+        col_set_fence(pinfo->cinfo, COL_INFO);
+    }
 
     // The generic XML tree, for documents that parsed cleanly (Wireshark's XML dissector has no depth
     // or size cap of its own).
-    const bool clean = std::none_of(v->alarm.problems.begin(), v->alarm.problems.end(), [](const core::AlarmProblem& p) {
+    const bool clean = std::none_of(a.problems.begin(), a.problems.end(), [](const core::AlarmProblem& p) {
         return p.kind == core::AlarmProblemKind::too_large || p.kind == core::AlarmProblemKind::too_deep ||
                p.kind == core::AlarmProblemKind::too_many_nodes || p.kind == core::AlarmProblemKind::doctype ||
                p.kind == core::AlarmProblemKind::malformed_xml;
     });
     // Wireshark's tree has a depth limit of its own (500 in 4.0): deep documents are not handed over,
     // whatever ciscoalarm.max_depth allows.
-    if (clean && !v->truncated && v->alarm.xml_depth <= kXmlDissectorDepth && xml_handle)
+    if (clean && !v->truncated && a.xml_depth <= kXmlDissectorDepth && xml_handle)
         call_dissector_with_data(xml_handle, tvb, pinfo, tree, data);
     return tvb_captured_length(tvb);
 }
 
-int dissect_ciscoalarm(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
-    return dissect_alarm(tvb, pinfo, tree, data, pinfo->curr_proto_layer_num, false);
+// Two entries, so that each adds after our tree what its caller adds without the plugin: the multipart
+// dissector looks in "multipart_media_type" before "media_type".
+int dissect_in_sip(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+    return dissect_alarm(Builtin::sip_text, tvb, pinfo, tree, data);
 }
-
-// multipart_media_type entry: an alarm that is a part of a multipart body. Wireshark 4.0 hands a part
-// of a type it does not know to its media dissector: a "media" item with media.type under the part, and
-// " (application/x-cisco-alarm+xml)" appended to the Info column. A part that we decode keeps both, as
-// they were, before our own tree.
-dissector_handle_t media_handle;
-int dissect_ciscoalarm_part(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
-    const std::uint32_t slot = pinfo->curr_proto_layer_num;
-    if (media_handle) call_dissector_with_data(media_handle, tvb, pinfo, tree, data);
-    return dissect_alarm(tvb, pinfo, tree, data, slot, media_handle != nullptr);
+int dissect_in_multipart(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+    return dissect_alarm(Builtin::media, tvb, pinfo, tree, data);
 }
 
 // sip.hdr subdissector for Content-ID, a header the SIP dissector of Wireshark 4.0 does not know.
@@ -530,13 +558,15 @@ int dissect_call_index(tvbuff_t*, packet_info* pinfo, proto_tree* tree, void*) {
 
 void proto_register_ciscoalarm() {
     proto.register_all();
-    register_dissector("ciscoalarm", dissect_ciscoalarm, proto.id());
+    register_dissector("ciscoalarm", dissect_in_sip, proto.id());
+    register_dissector("ciscoalarm.multipart", dissect_in_multipart, proto.id());
 }
 
 void proto_reg_handoff_ciscoalarm() {
     dissector_add_string("media_type", kAlarmType, find_dissector("ciscoalarm"));
-    dissector_add_string("multipart_media_type", kAlarmType, create_dissector_handle(dissect_ciscoalarm_part, proto.id()));
+    dissector_add_string("multipart_media_type", kAlarmType, find_dissector("ciscoalarm.multipart"));
     media_handle = find_dissector("media");
+    sip_heuristics = find_heur_dissector_list("sip");
     content_id_handle = create_dissector_handle(dissect_content_id, -1);
     update_content_id_entry();
     xml_handle = find_dissector_add_dependency("xml", proto.id());

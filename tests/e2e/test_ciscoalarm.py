@@ -384,21 +384,30 @@ def test_multipart_part_keeps_media(ws, plain, two_pass):
          "Request: REFER sip:192.168.110.100 |  (application/x-cisco-alarm+xml)"]]
     assert ws.fields(cap, info, dfilter="sip.Method == REFER", two_pass=two_pass) == [
         ["5", "eth:ethertype:ip:tcp:sip:mime_multipart:ciscoalarm:media:xml",
-         "Request: REFER sip:192.168.110.100 |  (application/x-cisco-alarm+xml) Cisco alarm DeviceTLInfo: "
-         "StatusCode 3 | "]]
+         "Request: REFER sip:192.168.110.100 | Cisco alarm DeviceTLInfo: StatusCode 3 "
+         "(application/x-cisco-alarm+xml) | "]]
 
 
-def test_plain_body_gets_no_media(ws, plain):
-    # A REFER's own body is not a multipart part: Wireshark shows it as text lines, never as media.
+def test_plain_body_keeps_sip_text_lines(ws, plain):
+    # A REFER's own body is not a multipart part: Wireshark shows it as SIP's text lines, never as media;
+    # the decoded body keeps those lines after the alarm's tree.
     assert plain.fields(BOOT, ["media.type"], dfilter="media") == []
     assert ws.fields(BOOT, ["media.type"], dfilter="media") == []
+
+    def body_lines(wireshark):
+        proc = wireshark.run(["-r", wireshark.capture(BOOT), "-Y", "frame.number == 5", "-V"])
+        text = proc.stdout.split("Message Body", 1)[1]
+        return [line.strip() for line in text.splitlines() if line.startswith("        <")]
+    lines = body_lines(plain)
+    assert lines[:2] == ['<?xml version="1.0" encoding="UTF-8"?>\\r\\n', "<x-cisco-alarm>\\r\\n"]
+    assert len(lines) == 15 and body_lines(ws) == lines
 
 
 @pytest.mark.parametrize("two_pass", [False, True])
 def test_part_plain_part_keep_their_own_alarms(ws, plain, two_pass):
     # Three alarm bodies in one frame, the first and last multipart parts. Each is stored under
-    # ciscoalarm's own layer number, read before the media dissector runs for a part (media's number
-    # made the third body take the second one's alarm).
+    # ciscoalarm's own layer number, read before the media dissector runs for a part (read after it,
+    # media's number made the third body take the second one's alarm).
     cap = "ciscoalarm_part_plain_part.pcap"
     rows = ws.fields(cap, ["frame.number", "frame.protocols", "ciscoalarm.name", "ciscoalarm.body_cid",
                            "ciscoalarm.cid_match"], dfilter="ciscoalarm", two_pass=two_pass)
@@ -414,7 +423,8 @@ def test_part_plain_part_keep_their_own_alarms(ws, plain, two_pass):
         ["Request: REFER sip:192.168.110.100 | Request: REFER sip:192.168.110.100 | "
          "Request: REFER sip:192.168.110.100 |  (application/x-cisco-alarm+xml)"]]
     assert ws.fields(cap, ["_ws.col.Info"], dfilter="ciscoalarm", two_pass=two_pass) == [
-        ["Request: REFER sip:192.168.110.100 |  (application/x-cisco-alarm+xml) Cisco alarm DeviceTLInfo: "
-         "StatusCode 3 | Request: REFER sip:192.168.110.100 | Cisco alarm LastOutOfServiceInformation: "
-         "ReasonForOutOfService 25 (LastTimeInitialized) | Request: REFER sip:192.168.110.100 |  "
-         "(application/x-cisco-alarm+xml) Cisco alarm DeviceTLInfo: StatusCode 3 | "]]
+        ["Request: REFER sip:192.168.110.100 | Cisco alarm DeviceTLInfo: StatusCode 3 "
+         "(application/x-cisco-alarm+xml) | Request: REFER sip:192.168.110.100 | Cisco alarm "
+         "LastOutOfServiceInformation: ReasonForOutOfService 25 (LastTimeInitialized) | "
+         "Request: REFER sip:192.168.110.100 | Cisco alarm DeviceTLInfo: StatusCode 3 "
+         "(application/x-cisco-alarm+xml) | "]]
