@@ -229,8 +229,8 @@ def main():
         say("commands (stdout to /dev/null):")
         say(f"  plain:   {shlex.join(wsrun.command(sides['plain'][0] + example[1:], empty, home)[0])}")
         say(f"  plugins: {shlex.join(wsrun.command(example, plugin_dir, home)[0])}")
-        say(f"  check (also the warm-up): the same with `-n -r CAP -2` and no -q/-z, output scanned for "
-            f"\"Dissector bug\" and \"Malformed Packet\"")
+        say("  check (also the warm-up): the same with `-n -r CAP -2` and no -q/-z, output scanned for "
+            "\"Dissector bug\" and \"Malformed Packet\"")
         say(f"runs: {args.runs} per side and capture, alternating order, timeout {args.timeout:.0f} s per run")
         say()
 
