@@ -21,6 +21,11 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "pylib"))
 import wsrun  # noqa: E402
 
 FOUND = os.path.join(os.path.dirname(ROOT), "shared", "captures-found")
+# More public captures (see each folder's README), staged as public/ and public2/ when present.
+PUBLIC = os.path.join(os.path.dirname(ROOT), "shared", "captures-public")
+PUBLIC2 = os.path.join(os.path.dirname(ROOT), "shared", "captures-public2")
+# Every folder of shared captures with its staged name; absent folders (a user's clone) are skipped.
+SHARED = {"found": FOUND, "public": PUBLIC, "public2": PUBLIC2}
 
 
 class Wireshark:
@@ -89,8 +94,9 @@ def staged():
     os.chmod(stage, 0o755)
     wsrun.stage_tree(plugin_dir, os.path.join(stage, "plugins"))
     wsrun.stage_tree(os.path.join(ROOT, "captures"), os.path.join(stage, "captures"))
-    if os.path.isdir(FOUND):
-        wsrun.stage_tree(FOUND, os.path.join(stage, "found"))
+    for staged_name, folder in SHARED.items():
+        if os.path.isdir(folder):
+            wsrun.stage_tree(folder, os.path.join(stage, staged_name))
     yield stage
     shutil.rmtree(stage, ignore_errors=True)
 
