@@ -14,8 +14,10 @@
 
 #include "sipsleuth/core/cisco_alarm.h"
 #include "sipsleuth/core/content_id.h"
+#include "sipsleuth/wsglue/builtin_body.h"
 #include "sipsleuth/wsglue/fields.h"
 #include "sipsleuth/wsglue/registry.h"
+#include "sipsleuth/wsglue/sip_headers.h"
 #include "sipsleuth/wsglue/xml_body_checks.h"
 #include "sipsleuth/wsglue/store.h"
 #include "sipsleuth/wsglue/tvb.h"
@@ -183,7 +185,10 @@ int dissect_call_index(tvbuff_t*, packet_info*, proto_tree*, void*);
 ws::PostDissector call_indexer{proto, dissect_call_index, {&ff_sip, &ff_call_id, &ff_method, &ff_refer_to, &ff_content_id, &ff_part, &ff_part_content_id}};
 
 dissector_handle_t xml_handle;
-constexpr const char* kAlarmType = "application/x-cisco-alarm+xml";
+// What Wireshark shows for an alarm body without the plugin, kept after the alarm's tree; the decoder
+// of the SIP Content-ID header.
+ws::BuiltinBody builtin{proto, "application/x-cisco-alarm+xml"};
+ws::SipHeaderDecoders sip_headers{proto};
 constexpr std::size_t kXmlDissectorDepth = 64;
 
 // Frames carrying each Call-ID, filled on the first pass; read when rendering alarm events.
@@ -413,35 +418,7 @@ void render(const ws::Tree& t, const Verdict& v, packet_info* pinfo, proto_item*
     render_cid(t, v, pinfo, top);
 }
 
-// What Wireshark 4.0 shows for this media type without the plugin (it has no handler for it), added
-// after our tree so that every field and column text users had is still there (DESIGN rule 7).
-enum class Builtin {
-    sip_text,  ///< a SIP body: SIP's heuristic dissectors, else the body as text lines (packet-sip.c)
-    media,     ///< a multipart part: the "media" dissector (media.type, " (type)" in the Info column)
-};
-dissector_handle_t media_handle;
-heur_dissector_list_t sip_heuristics;
-ws::Subtree ett_body_line{proto};
-
-void dissect_builtin(Builtin how, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
-    if (how == Builtin::media) {
-        // The multipart dissector found us through dissector_try_string, which set match_string to the
-        // media type, as it does before calling "media" itself.
-        if (media_handle) call_dissector_with_data(media_handle, tvb, pinfo, tree, data);
-        return;
-    }
-    heur_dtbl_entry_t* entry = nullptr;
-    if (sip_heuristics && dissector_try_heuristic(sip_heuristics, tvb, pinfo, tree, &entry, nullptr)) return;
-    if (!tree) return;
-    for (gint offset = 0, next = 0; tvb_offset_exists(tvb, offset); offset = next) {
-        tvb_find_line_end(tvb, offset, -1, &next, FALSE);
-        // As SIP's proto_tree_add_format_text (not exported by 4.0's libwireshark): a text-only item.
-        proto_tree_add_subtree_format(tree, tvb, offset, next - offset, ett_body_line, nullptr, "%s",
-                                      tvb_format_text(pinfo->pool, tvb, offset, next - offset));
-    }
-}
-
-int dissect_alarm(Builtin builtin, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+int dissect_alarm(ws::BuiltinBody::Caller caller, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
     const auto* info = static_cast<const http_message_info_t*>(data);
     // Which alarm body of this frame this is (1, 2, ...), the same on every pass: ciscoalarm's own layer
     // number, read before any other dissector runs. Not the tvb offset: a decompressed body starts at 0
@@ -460,7 +437,7 @@ int dissect_alarm(Builtin builtin, tvbuff_t* tvb, packet_info* pinfo, proto_tree
             v = &unstored;
         });
         if (!v) {
-            dissect_builtin(builtin, tvb, pinfo, tree, data);
+            builtin.dissect(caller, tvb, pinfo, tree, data);
             return tvb_captured_length(tvb);
         }
     }
@@ -472,7 +449,7 @@ int dissect_alarm(Builtin builtin, tvbuff_t* tvb, packet_info* pinfo, proto_tree
     const core::CiscoAlarm& a = v->alarm;
     const bool summarised = a.decoded || !a.problems.empty() || v->truncated;
     if (summarised) col_append_str(pinfo->cinfo, COL_INFO, v->summary.c_str());
-    dissect_builtin(builtin, tvb, pinfo, tree, data);
+    builtin.dissect(caller, tvb, pinfo, tree, data);
     if (summarised) {
         col_append_str(pinfo->cinfo, COL_INFO, " | ");
         col_set_fence(pinfo->cinfo, COL_INFO);
@@ -492,46 +469,12 @@ int dissect_alarm(Builtin builtin, tvbuff_t* tvb, packet_info* pinfo, proto_tree
     return tvb_captured_length(tvb);
 }
 
-// Two entries, so that each adds after our tree what its caller adds without the plugin: the multipart
-// dissector looks in "multipart_media_type" before "media_type".
-int dissect_in_sip(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
-    return dissect_alarm(Builtin::sip_text, tvb, pinfo, tree, data);
-}
-int dissect_in_multipart(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
-    return dissect_alarm(Builtin::media, tvb, pinfo, tree, data);
-}
-
-// sip.hdr subdissector for Content-ID, a header the SIP dissector of Wireshark 4.0 does not know.
-// Its handle has no protocol: epan adds a protocol layer for every call through a handle that has one
-// (call_dissector_work), and a message with ~500 Content-ID headers would reach Wireshark's limit of
-// gui.max_tree_depth (500) layers, a "Dissector bug" in SIP that plain Wireshark never raises. Without
-// a protocol, epan does not check whether ciscoalarm is enabled: the entry is added to the table only
-// while it is (at every capture start), so a disabled ciscoalarm leaves SIP's "Unrecognised SIP
-// header" note exactly as plain Wireshark shows it.
-int dissect_content_id(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
-    if (!proto.enabled()) return 0;
-    // What epan does for a protocol's handle, so that anything raised here names CiscoAlarm, not SIP.
-    const char* saved = pinfo->current_proto;
-    pinfo->current_proto = proto_get_protocol_short_name(find_protocol_by_id(proto.id()));
+// sip.hdr decoder for Content-ID, a header the SIP dissector of Wireshark 4.0 does not know (without a
+// protocol layer: see wsglue/sip_headers.h).
+int dissect_content_id(tvbuff_t* tvb, packet_info*, proto_tree* tree, void*) {
     proto_tree_add_item(tree, hf_content_id, tvb, 0, -1, ENC_UTF_8);
-    pinfo->current_proto = saved;
     return tvb_captured_length(tvb);
 }
-
-constexpr const char* kContentIdHeader = "content-id";  // sip.hdr keys are SIP's lower-case names
-dissector_handle_t content_id_handle;
-
-void update_content_id_entry() {
-    if (!content_id_handle || !find_dissector_table("sip.hdr")) return;
-    if (proto.enabled())
-        dissector_add_string("sip.hdr", kContentIdHeader, content_id_handle);
-    else if (dissector_get_string_handle(find_dissector_table("sip.hdr"), kContentIdHeader) == content_id_handle)
-        dissector_delete_string("sip.hdr", kContentIdHeader, content_id_handle);
-}
-[[maybe_unused]] const bool content_id_hooks = [] {
-    proto.on_init(update_content_id_entry);
-    return true;
-}();
 
 // Post-dissector: remembers which frames carry each SIP Call-ID, on the first pass only.
 int dissect_call_index(tvbuff_t*, packet_info* pinfo, proto_tree* tree, void*) {
@@ -558,17 +501,12 @@ int dissect_call_index(tvbuff_t*, packet_info* pinfo, proto_tree* tree, void*) {
 
 void proto_register_ciscoalarm() {
     proto.register_all();
-    register_dissector("ciscoalarm", dissect_in_sip, proto.id());
-    register_dissector("ciscoalarm.multipart", dissect_in_multipart, proto.id());
+    builtin.register_dissectors<dissect_alarm>("ciscoalarm");
 }
 
 void proto_reg_handoff_ciscoalarm() {
-    dissector_add_string("media_type", kAlarmType, find_dissector("ciscoalarm"));
-    dissector_add_string("multipart_media_type", kAlarmType, find_dissector("ciscoalarm.multipart"));
-    media_handle = find_dissector("media");
-    sip_heuristics = find_heur_dissector_list("sip");
-    content_id_handle = create_dissector_handle(dissect_content_id, -1);
-    update_content_id_entry();
+    builtin.handoff();
+    sip_headers.add<dissect_content_id>("content-id");  // sip.hdr keys are SIP's lower-case names
     xml_handle = find_dissector_add_dependency("xml", proto.id());
     call_indexer.handoff();
 }

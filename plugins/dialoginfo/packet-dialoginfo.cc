@@ -15,6 +15,7 @@
 
 #include "sipsleuth/core/dialog_info.h"
 #include "sipsleuth/core/dialog_info_tracker.h"
+#include "sipsleuth/wsglue/builtin_body.h"
 #include "sipsleuth/wsglue/fields.h"
 #include "sipsleuth/wsglue/registry.h"
 #include "sipsleuth/wsglue/xml_body_checks.h"
@@ -133,7 +134,6 @@ ws::Subtree ett_dialog{proto};
 ws::Subtree ett_participant{proto};
 ws::Subtree ett_replaces{proto};
 ws::Subtree ett_ext{proto};
-ws::Subtree ett_body_line{proto};
 
 ws::XmlBodyChecks xml{proto, "dialoginfo", "dialog-info"};
 ws::Expert ei_not_dialog_info{proto, "dialoginfo.not_dialog_info", PI_MALFORMED, PI_ERROR,
@@ -394,41 +394,17 @@ Verdict analyse(tvbuff_t* tvb) {
     return v;
 }
 
-// What Wireshark 4.0 shows for this media type without the plugin (it has no handler for it), added
-// after our tree so that every field and column text users had is still there (DESIGN rule 7).
-enum class Builtin {
-    sip_text,  ///< a SIP body: SIP's heuristic dissectors, else the body as text lines (packet-sip.c)
-    media,     ///< a multipart part: the "media" dissector (media.type, " (type)" in the Info column)
-};
-dissector_handle_t media_handle;
-heur_dissector_list_t sip_heuristics;
+// What Wireshark 4.0 shows for this media type without the plugin, added after our tree.
+ws::BuiltinBody builtin{proto, "application/dialog-info+xml"};
 
-void dissect_builtin(Builtin how, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
-    if (how == Builtin::media) {
-        // The multipart dissector found us through dissector_try_string, which set match_string to
-        // the media type, as it does before calling "media" itself.
-        if (media_handle) call_dissector_with_data(media_handle, tvb, pinfo, tree, data);
-        return;
-    }
-    heur_dtbl_entry_t* entry = nullptr;
-    if (sip_heuristics && dissector_try_heuristic(sip_heuristics, tvb, pinfo, tree, &entry, nullptr)) return;
-    if (!tree) return;
-    for (gint offset = 0, next = 0; tvb_offset_exists(tvb, offset); offset = next) {
-        tvb_find_line_end(tvb, offset, -1, &next, FALSE);
-        // As proto_tree_add_format_text (not exported by 4.0's libwireshark): a text-only item.
-        proto_tree_add_subtree_format(tree, tvb, offset, next - offset, ett_body_line, nullptr, "%s",
-                                      tvb_format_text(pinfo->pool, tvb, offset, next - offset));
-    }
-}
-
-int dissect_dialoginfo(Builtin builtin, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+int dissect_dialoginfo(ws::BuiltinBody::Caller caller, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
     proto_item* top = proto_tree_add_item(tree, proto.id(), tvb, 0, -1, ENC_NA);
     proto_tree* top_tree = proto_item_add_subtree(top, ett_top);
     const ws::Tree t(top_tree, tvb);
     const auto got = verdicts.get(pinfo, tree, top, [&] { return analyse(tvb); });
     const Verdict* v = got.verdict;
     if (!v) {
-        dissect_builtin(builtin, tvb, pinfo, tree, data);
+        builtin.dissect(caller, tvb, pinfo, tree, data);
         return tvb_captured_length(tvb);
     }
     const bool fresh_stored = got.fresh;
@@ -461,17 +437,10 @@ int dissect_dialoginfo(Builtin builtin, tvbuff_t* tvb, packet_info* pinfo, proto
     // SIP ends each message's text with " | " behind a fence; fence ours the same way (see ciscoalarm).
     // The built-in output comes between: a part reads "<summary> (application/dialog-info+xml) | ".
     col_append_str(pinfo->cinfo, COL_INFO, v->summary.c_str());
-    dissect_builtin(builtin, tvb, pinfo, tree, data);
+    builtin.dissect(caller, tvb, pinfo, tree, data);
     col_append_str(pinfo->cinfo, COL_INFO, " | ");
     col_set_fence(pinfo->cinfo, COL_INFO);
     return tvb_captured_length(tvb);
-}
-
-int dissect_in_sip(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
-    return dissect_dialoginfo(Builtin::sip_text, tvb, pinfo, tree, data);
-}
-int dissect_in_multipart(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
-    return dissect_dialoginfo(Builtin::media, tvb, pinfo, tree, data);
 }
 
 // Post-dissector, first pass only: the SUBSCRIBEs that start dialog-event subscriptions, then each
@@ -539,17 +508,12 @@ int dissect_tracking(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)
 
 void proto_register_dialoginfo() {
     proto.register_all();
-    register_dissector("dialoginfo", dissect_in_sip, proto.id());
-    register_dissector("dialoginfo.multipart", dissect_in_multipart, proto.id());
+    builtin.register_dissectors<dissect_dialoginfo>("dialoginfo");
 }
 
-// Two entries, so that each adds after our tree what its caller adds without the plugin: the
-// multipart dissector looks in "multipart_media_type" before "media_type".
+// Two entries, so that each adds after our tree what its caller adds without the plugin.
 void proto_reg_handoff_dialoginfo() {
-    dissector_add_string("media_type", "application/dialog-info+xml", find_dissector("dialoginfo"));
-    dissector_add_string("multipart_media_type", "application/dialog-info+xml", find_dissector("dialoginfo.multipart"));
-    media_handle = find_dissector("media");
-    sip_heuristics = find_heur_dissector_list("sip");
+    builtin.handoff();
     tracking.handoff();
 }
 

@@ -20,6 +20,7 @@
 #include "sipsleuth/core/ms_epid.h"
 #include "sipsleuth/wsglue/fields.h"
 #include "sipsleuth/wsglue/registry.h"
+#include "sipsleuth/wsglue/sip_headers.h"
 #include "sipsleuth/wsglue/store.h"
 #include "sipsleuth/wsglue/tvb.h"
 #include "sipsleuth/wsglue/values.h"
@@ -405,56 +406,22 @@ int dissect_diag(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, bool is_pu
     return tvb_captured_length(tvb);
 }
 
-// Called through a handle without a protocol (see below), so epan leaves pinfo->current_proto at SIP:
-// set it the way epan does for a protocol's handle, so that our expert infos are listed under MSSIP.
-int dissect_diag_as_mssip(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, bool is_public) {
-    if (!proto.enabled()) return 0;
-    const char* saved = pinfo->current_proto;
-    pinfo->current_proto = proto_get_protocol_short_name(find_protocol_by_id(proto.id()));
-    const int len = dissect_diag(tvb, pinfo, tree, is_public);
-    pinfo->current_proto = saved;
-    return len;
-}
+// The two sip.hdr decoders, each without a protocol layer (see wsglue/sip_headers.h): a message with
+// hundreds of ms-diagnostics headers is decoded to its end, and a disabled mssip leaves SIP as it was.
 int dissect_ms_diagnostics(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
-    return dissect_diag_as_mssip(tvb, pinfo, tree, false);
+    return dissect_diag(tvb, pinfo, tree, false);
 }
 int dissect_ms_diagnostics_public(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
-    return dissect_diag_as_mssip(tvb, pinfo, tree, true);
+    return dissect_diag(tvb, pinfo, tree, true);
 }
-
-// The two sip.hdr entries. Their handles have no protocol: epan adds a protocol layer for every call
-// through a handle that has one (call_dissector_work), and a message with ~500 ms-diagnostics headers
-// would reach Wireshark's limit of gui.max_tree_depth (500) layers, a "Dissector bug" in SIP that plain
-// Wireshark never raises. Without a protocol, epan does not check whether mssip is enabled: the entries
-// are in the table only while it is (updated at every capture start), so a disabled mssip leaves SIP's
-// "Unrecognised SIP header" notes exactly as plain Wireshark shows them.
-struct HeaderEntry {
-    const char* name;  // sip.hdr keys are SIP's lower-case header names
-    dissector_t fn;
-    dissector_handle_t handle;
-};
-HeaderEntry header_entries[] = {{"ms-diagnostics", dissect_ms_diagnostics, nullptr},
-                                {"ms-diagnostics-public", dissect_ms_diagnostics_public, nullptr}};
-
-void update_header_entries() {
-    dissector_table_t table = find_dissector_table("sip.hdr");
-    if (!table) return;
-    for (const HeaderEntry& e : header_entries) {
-        if (!e.handle) continue;
-        if (proto.enabled()) dissector_add_string("sip.hdr", e.name, e.handle);
-        else if (dissector_get_string_handle(table, e.name) == e.handle) dissector_delete_string("sip.hdr", e.name, e.handle);
-    }
-}
-[[maybe_unused]] const bool header_hooks = [] {
-    proto.on_init(update_header_entries);
-    return true;
-}();
+ws::SipHeaderDecoders sip_headers{proto};
 
 void proto_register_mssip() { proto.register_all(); }
 
 void proto_reg_handoff_mssip() {
-    for (HeaderEntry& e : header_entries) e.handle = create_dissector_handle(e.fn, -1);
-    update_header_entries();
+    // sip.hdr keys are SIP's lower-case header names.
+    sip_headers.add<dissect_ms_diagnostics>("ms-diagnostics");
+    sip_headers.add<dissect_ms_diagnostics_public>("ms-diagnostics-public");
     post.handoff();
 }
 
