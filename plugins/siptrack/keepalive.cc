@@ -139,6 +139,8 @@ ws::Expert ei_failover{proto, "siptrack.sccp_failover_expected", PI_SEQUENCE, PI
                        "Third SCCP KeepAlive in a row unacknowledged: failover expected"};
 ws::Expert ei_full{proto, "siptrack.keepalive_state_full", PI_UNDECODED, PI_NOTE,
                    "Keepalive tracking limit reached: later keepalives are not analysed"};
+ws::Expert ei_copies_full{proto, "siptrack.register_copies_full", PI_UNDECODED, PI_NOTE,
+                          "REGISTER copies limit reached: later copies are counted, not listed"};
 
 ws::UintPref pref_grace{proto, "register_grace", "Registrar grace period (s)",
                         "Seconds a registrar tolerates a refresh after the granted expiry before it unregisters the "
@@ -156,6 +158,9 @@ ws::UintPref pref_max_tracked{proto, "keepalive_max_tracked", "Most bindings and
                               "Most REGISTER bindings, CRLF and SCCP connections tracked (each).", 10000};
 ws::UintPref pref_max_records{proto, "keepalive_max_records", "Most keepalive messages tracked",
                               "Most REGISTERs, CRLF pings and SCCP KeepAlives remembered (each).", 1000000};
+ws::UintPref pref_max_copies{proto, "max_register_copies", "Most copies listed per REGISTER",
+                             "Copies of one REGISTER (the first and its retransmissions) listed with their frames "
+                             "and back-offs; later copies are only counted.", 64};
 
 // Foreign fields, primed by the siptrack post-dissector.
 ws::ForeignField ff_sip{"sip"};
@@ -225,6 +230,7 @@ void reset() {
     r.late_slack = static_cast<core::Nanos>(pref_slack.value()) * 1000000;
     r.max_bindings = max_tracked;
     r.max_records = pref_max_records.value();
+    r.max_copies = std::max<guint>(pref_max_copies.value(), 1);
     core::CrlfTracker::Settings c;
     c.pong_timeout = static_cast<core::Nanos>(pref_pong_timeout.value()) * kSecond;
     c.max_connections = max_tracked;
@@ -558,12 +564,15 @@ const char* kind_name(core::RegisterKind k) {
     return "registration";
 }
 
+// The back-offs of copies 2 .. upto + 1 that are listed, then how many are not.
 std::string backoff_series(const core::RegisterRecord& rec, std::size_t upto) {
     std::string s;
-    for (std::size_t i = 1; i <= upto && i < rec.copies.size(); ++i) {
+    std::size_t i = 1;
+    for (; i <= upto && i < rec.copies.size(); ++i) {
         if (!s.empty()) s += ", ";
         s += core::format_seconds(rec.copies[i].time - rec.copies[i - 1].time);
     }
+    if (i <= upto) s += (s.empty() ? "" : ", ") + std::string("... and ") + std::to_string(upto + 1 - i) + " more";
     return s;
 }
 
@@ -589,7 +598,7 @@ void render_register_copy(proto_tree* tree, packet_info* pinfo, std::size_t ri, 
     if (rec.previous_grant) add_uint(t, hf_reg_previous_grant, *rec.previous_grant);
     if (rec.previous_grant && rec.interval)
         add_time(t, hf_reg_margin, static_cast<core::Nanos>(*rec.previous_grant) * kSecond - *rec.interval);
-    add_uint(t, hf_reg_retrans, static_cast<guint32>(rec.copies.size() - 1));
+    add_uint(t, hf_reg_retrans, static_cast<guint32>(rec.copy_count - 1));
     for (std::size_t i = 1; i < rec.copies.size(); ++i) {
         proto_item_set_generated(proto_tree_add_uint(t, hf_reg_retrans_frame, nullptr, 0, 0, rec.copies[i].frame));
         add_time(t, hf_reg_backoff, rec.copies[i].time - rec.copies[i - 1].time);
@@ -606,6 +615,11 @@ void render_register_copy(proto_tree* tree, packet_info* pinfo, std::size_t ri, 
                                "REGISTER CSeq %u (frame %u) retransmitted %zu time%s, back-off %s", rec.cseq,
                                rec.copies[0].frame, copy, copy == 1 ? "" : "s", series);
     }
+    if (rec.copies_full && *rec.copies_full == copy)
+        expert_add_info_format(pinfo, top, ei_copies_full.get(),
+                               "REGISTER CSeq %u (frame %u) copy %zu is past siptrack.max_register_copies (%zu): it "
+                               "and later copies are counted but their frames and back-offs are not listed",
+                               rec.cseq, rec.copies[0].frame, copy + 1, rec.copies.size());
     if (rec.lapse && rec.lapse->copy == copy) {
         const core::Lapse& l = *rec.lapse;
         add_time(t, hf_reg_lapse, l.by);
@@ -620,7 +634,7 @@ void render_register_copy(proto_tree* tree, packet_info* pinfo, std::size_t ri, 
                                by, l.granted, l.granted_frame, grace);
     }
     if (rec.late_copy && *rec.late_copy == copy) {
-        const char* sent = packet_str(pinfo, core::format_seconds(rec.copies[copy].time - rec.granted_at));
+        const char* sent = packet_str(pinfo, core::format_seconds(rec.late_time - rec.granted_at));
         const char* late_by = packet_str(pinfo, core::format_seconds(rec.late_by));
         const char* schedule = packet_str(pinfo, core::format_seconds(rec.schedule));
         expert_add_info_format(pinfo, top, ei_late.get(),
@@ -665,7 +679,7 @@ void render_register_response(proto_tree* tree, packet_info* pinfo, std::size_t 
     add_string(t, hf_reg_kind, kind_name(rec.kind));
     proto_item_set_generated(proto_tree_add_uint(t, hf_reg_request_in, nullptr, 0, 0, rec.copies[0].frame));
     add_time(t, hf_reg_response_time, rec.response_time);
-    add_uint(t, hf_reg_retrans, static_cast<guint32>(rec.copies.size() - 1));
+    add_uint(t, hf_reg_retrans, static_cast<guint32>(rec.copy_count - 1));
     if (rec.granted) add_uint(t, hf_reg_granted, *rec.granted);
 }
 

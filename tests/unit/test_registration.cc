@@ -266,5 +266,81 @@ TEST(RegistrationTracker, Bounded) {
     EXPECT_EQ(t.bindings(), 2u);
 }
 
+TEST(RegistrationTracker, CopiesBeyondTheBoundAreCountedNotListed) {
+    // A refresh retransmitted 200 times (a TCP connection that never recovers): three copies listed, every
+    // copy counted and checked, so the late copy (11) and the lapse (51) are found past the bound.
+    RegistrationTracker::Settings s;
+    s.max_copies = 3;
+    RegistrationTracker t(s);
+    t.on_request(reg(1, T0, kPrimary, "c", 1));
+    t.on_response(ok(2, T0, "c", 1));
+    const Nanos sent = T0 + 115 * S;
+    const auto first = t.on_request(reg(10, sent, kPrimary, "c", 2));
+    ASSERT_TRUE(first);
+    for (std::uint32_t i = 1; i <= 200; ++i) {
+        const auto again = t.on_tcp_retransmission(1, 10000 + i % 900, 10 + i, sent + i * (S / 10));
+        ASSERT_EQ(again.size(), 1u);
+        EXPECT_EQ(again[0].record, first->record);
+        EXPECT_EQ(again[0].copy, i);
+    }
+    const RegisterRecord& r = t.record(first->record);
+    ASSERT_EQ(r.copies.size(), 3u);
+    EXPECT_EQ(r.copies[0].frame, 10u);
+    EXPECT_EQ(r.copies[1].frame, 11u);
+    EXPECT_EQ(r.copies[2].frame, 12u);
+    EXPECT_EQ(r.copies[2].time, sent + 2 * (S / 10));
+    EXPECT_TRUE(r.copies[2].tcp);
+    EXPECT_EQ(r.copy_count, 201u);
+    EXPECT_EQ(r.last.frame, 210u);
+    EXPECT_EQ(r.last.time, sent + 20 * S);
+    EXPECT_TRUE(r.last.tcp);
+    EXPECT_EQ(r.copies_full, 3u);
+    EXPECT_EQ(r.late_copy, 11u);
+    EXPECT_EQ(r.late_time, sent + 11 * (S / 10));
+    EXPECT_EQ(r.late_by, 11 * (S / 10));
+    ASSERT_TRUE(r.lapse);
+    EXPECT_EQ(r.lapse->copy, 51u);
+    EXPECT_EQ(r.lapse->by, S / 10);
+    EXPECT_FALSE(r.lapse->past_grace);
+    EXPECT_EQ(t.binding(0).retransmissions, 200u);
+    EXPECT_EQ(t.binding(0).lapses, 1u);
+    EXPECT_EQ(t.binding(0).late, 1u);
+    t.on_response(ok(300, sent + 21 * S, "c", 2));
+    EXPECT_EQ(t.record(first->record).response_time, 21 * S);
+}
+
+TEST(RegistrationTracker, UdpCopiesBoundOfZeroKeepsTheFirst) {
+    // Timer E resends over UDP; a bound of 0 still lists the first copy (every record has one).
+    RegistrationTracker::Settings s;
+    s.max_copies = 0;
+    RegistrationTracker t(s);
+    t.on_request(reg(1, T0, kPrimary, "c", 1));
+    for (std::uint32_t i = 1; i <= 4; ++i) {
+        const auto again = t.on_request(reg(1 + i, T0 + i * (S / 2), kPrimary, "c", 1));
+        ASSERT_TRUE(again);
+        EXPECT_EQ(again->copy, i);
+    }
+    const RegisterRecord& r = t.record(0);
+    ASSERT_EQ(r.copies.size(), 1u);
+    EXPECT_EQ(r.copies[0].frame, 1u);
+    EXPECT_EQ(r.copy_count, 5u);
+    EXPECT_EQ(r.last.frame, 5u);
+    EXPECT_EQ(r.last.time, T0 + 2 * S);
+    EXPECT_FALSE(r.last.tcp);
+    EXPECT_EQ(r.copies_full, 1u);
+}
+
+TEST(RegistrationTracker, CopiesWithinTheBoundAreAllListed) {
+    RegistrationTracker t({});
+    t.on_request(reg(1, T0, kPrimary, "c", 1));
+    for (std::uint32_t i = 1; i <= 63; ++i) t.on_request(reg(1 + i, T0 + i * S, kPrimary, "c", 1));
+    EXPECT_EQ(t.record(0).copies.size(), 64u);
+    EXPECT_EQ(t.record(0).copy_count, 64u);
+    EXPECT_FALSE(t.record(0).copies_full);
+    t.on_request(reg(65, T0 + 64 * S, kPrimary, "c", 1));
+    EXPECT_EQ(t.record(0).copies.size(), 64u);
+    EXPECT_EQ(t.record(0).copies_full, 64u);
+}
+
 }  // namespace
 }  // namespace sipsleuth::core

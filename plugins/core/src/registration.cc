@@ -6,6 +6,8 @@
 // the device registered elsewhere, starts a new registration and is never called a lapse.
 #include "sipsleuth/core/registration.h"
 
+#include <algorithm>
+
 #include "sipsleuth/core/sip_header.h"
 #include "sipsleuth/core/text.h"
 
@@ -113,11 +115,7 @@ std::optional<RegisterRef> RegistrationTracker::on_request(const RegisterRequest
     const std::string key = key_of(r.call_id, r.cseq);
     if (const auto open = open_.find(key); open != open_.end()) {
         // The same transaction again (a UDP retransmission, or a SIP-level resend).
-        RegisterRecord& rec = records_[open->second];
-        rec.copies.push_back({r.frame, r.time, false});
-        ++bindings_[rec.binding].retransmissions;
-        check_copy(open->second, rec.copies.size() - 1);
-        return RegisterRef{open->second, rec.copies.size() - 1};
+        return RegisterRef{open->second, add_copy(open->second, {r.frame, r.time, false})};
     }
     std::vector<ContactInfo> contacts;
     for (const std::string& v : r.contacts)
@@ -138,6 +136,8 @@ std::optional<RegisterRef> RegistrationTracker::on_request(const RegisterRequest
     rec.call_id = r.call_id;
     rec.cseq = r.cseq;
     rec.copies.push_back({r.frame, r.time, false});
+    rec.copy_count = 1;
+    rec.last = rec.copies.back();
     rec.expires_asked = c.expires ? c.expires : r.expires_header;
     rec.contact_uri = c.uri;
     rec.instance = c.instance;
@@ -181,15 +181,26 @@ std::optional<RegisterRef> RegistrationTracker::on_request(const RegisterRequest
         seg.first = r.end;
         seg.second.push_back(index);
     }
-    check_copy(index, 0);
+    check_copy(index, 0, r.time);
     return RegisterRef{index, 0};
 }
 
-void RegistrationTracker::check_copy(std::size_t ri, std::size_t copy) {
+// A retransmission: listed while the record holds fewer than max_copies, counted (and checked) always.
+std::size_t RegistrationTracker::add_copy(std::size_t ri, const RegisterCopy& c) {
+    RegisterRecord& rec = records_[ri];
+    const std::size_t copy = rec.copy_count++;
+    rec.last = c;
+    if (rec.copies.size() < std::max<std::size_t>(s_.max_copies, 1)) rec.copies.push_back(c);
+    else if (!rec.copies_full) rec.copies_full = copy;
+    ++bindings_[rec.binding].retransmissions;
+    check_copy(ri, copy, c.time);
+    return copy;
+}
+
+void RegistrationTracker::check_copy(std::size_t ri, std::size_t copy, Nanos t) {
     RegisterRecord& rec = records_[ri];
     if (rec.kind != RegisterKind::refresh || !rec.expiry || rec.response_frame) return;
     Binding& b = bindings_[rec.binding];
-    const Nanos t = rec.copies[copy].time;
     if (rec.lapse) return;
     if (t > *rec.expiry) {
         Lapse l;
@@ -205,6 +216,7 @@ void RegistrationTracker::check_copy(std::size_t ri, std::size_t copy) {
     }
     if (!rec.late_copy && t - rec.granted_at > rec.schedule + s_.late_slack) {
         rec.late_copy = copy;
+        rec.late_time = t;
         rec.late_by = t - rec.granted_at - rec.schedule;
         ++b.late;
     }
@@ -220,13 +232,7 @@ std::vector<RegisterRef> RegistrationTracker::on_tcp_retransmission(std::uint32_
     const std::uint32_t start = static_cast<std::uint32_t>(it->first);
     // Within [start, end), with sequence-number wrap-around.
     if (seq - start >= it->second.first - start) return out;
-    for (const std::size_t ri : it->second.second) {
-        RegisterRecord& rec = records_[ri];
-        rec.copies.push_back({frame, time, true});
-        ++bindings_[rec.binding].retransmissions;
-        check_copy(ri, rec.copies.size() - 1);
-        out.push_back({ri, rec.copies.size() - 1});
-    }
+    for (const std::size_t ri : it->second.second) out.push_back({ri, add_copy(ri, {frame, time, true})});
     return out;
 }
 

@@ -101,7 +101,11 @@ struct RegisterRecord {
     RegisterKind kind = RegisterKind::registration;
     std::string call_id;
     std::uint32_t cseq = 0;
-    std::vector<RegisterCopy> copies;  ///< copies[0] is the first
+    /// The copies listed: copies[0] is the first; at most Settings::max_copies (later ones are only counted).
+    std::vector<RegisterCopy> copies;
+    std::size_t copy_count = 0;           ///< every copy seen, listed or not
+    RegisterCopy last;                    ///< the latest copy, listed or not
+    std::optional<std::size_t> copies_full;  ///< the first copy not listed (index Settings::max_copies)
     std::optional<std::uint32_t> expires_asked;
     std::optional<Nanos> interval;     ///< since the previous REGISTER of the binding
     std::optional<std::uint32_t> previous_grant;  ///< granted to the previous registration of the binding
@@ -111,6 +115,7 @@ struct RegisterRecord {
     std::optional<Lapse> lapse;
     std::optional<std::size_t> late_copy;  ///< the copy sent later than the phone's schedule
     Nanos late_by = 0;
+    Nanos late_time = 0;                   ///< when the late copy was sent
     Nanos schedule = 0;                ///< the expected refresh interval (granted - delta)
     std::optional<Switch> registrar_switch;
     // The grant in force when the REGISTER was sent (refreshes only) and this binding's contact.
@@ -146,7 +151,7 @@ struct Device {
 /// A copy of a REGISTER found in the current packet.
 struct RegisterRef {
     std::size_t record = 0;
-    std::size_t copy = 0;
+    std::size_t copy = 0;  ///< 0 for the first; counts on past the copies listed
 };
 
 class RegistrationTracker {
@@ -157,6 +162,9 @@ public:
         Nanos late_slack = 1 * kSecond;   ///< timer jitter tolerated before calling a refresh late
         std::size_t max_bindings = 10000;
         std::size_t max_records = 1000000;
+        /// Copies listed per REGISTER (the first included, at least 1); later copies are only counted, so
+        /// a REGISTER retransmitted without end costs bounded memory.
+        std::size_t max_copies = 64;
     };
     explicit RegistrationTracker(Settings s) : s_(s) {}
 
@@ -175,7 +183,8 @@ public:
     bool full() const { return full_; }
 
 private:
-    void check_copy(std::size_t record, std::size_t copy);
+    std::size_t add_copy(std::size_t record, const RegisterCopy& c);
+    void check_copy(std::size_t record, std::size_t copy, Nanos time);
     std::optional<std::size_t> binding_for(const RegisterRequest& r, const ContactInfo* c);
 
     Settings s_;
