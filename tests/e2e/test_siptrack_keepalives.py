@@ -24,10 +24,10 @@ ALL = [CYCLE, HEALTHY, PAIR, SCCP, SCCP_HEALTHY, CRLF, CRLF_HEALTHY, UDP]
 DEREGISTRATION = ("Chats", "De-registration of sip:alice@example.com from 198.51.100.5:5060 (Expires 0)")
 
 
-def experts(ws, capture, two_pass=False, path=None):
+def experts(ws, capture, two_pass=False, path=None, prefs=()):
     """{(severity, summary): count} of SIPTrack's expert infos. tshark -2 -q -z expert dissects its
     second pass without a tree: the findings must be raised all the same."""
-    args = ["-r", path or ws.capture(capture), "-q", "-z", "expert,chat"]
+    args = ["-r", path or ws.capture(capture), *prefs, "-q", "-z", "expert,chat"]
     if two_pass:
         args.append("-2")
     proc = ws.run(args, timeout=300)
@@ -286,6 +286,49 @@ def test_udp_retransmissions_are_copies(ws, two_pass):
                      dfilter="siptrack.register", two_pass=True)
     assert rows == [["1", "1", "0", "3", ""], ["3", "", "0", "", "1"], ["4", "1", "2", "8", ""],
                     ["5", "2", "2", "8", ""], ["6", "3", "2", "8", ""], ["8", "", "2", "", "4"]]
+
+
+COPIES_2 = ["-o", "siptrack.max_register_copies:2"]
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_register_copies_past_the_bound_counted_not_listed(ws, two_pass):
+    # siptrack.max_register_copies 2 on the UDP refresh sent three times: copy 3 (frame 6) is counted
+    # (Retransmissions 2) and still found late, its frame and back-off are not listed, and the note says so.
+    assert experts(ws, UDP, two_pass, prefs=COPIES_2) == {
+        ("Notes", "REGISTER CSeq 103 (frame 4) retransmitted 1 time, back-off 0.500 s"): 1,
+        ("Notes", "REGISTER CSeq 103 (frame 4) retransmitted 2 times, back-off 0.500 s, ... and 1 more"): 1,
+        ("Notes", "REGISTER refresh late: sent 116.500 s after the grant of frame 3, 1.500 s past the expected "
+                  "115.000 s (120 s granted minus 5 s)"): 1,
+        ("Notes", "REGISTER CSeq 103 (frame 4) copy 3 is past siptrack.max_register_copies (2): it and later "
+                  "copies are counted but their frames and back-offs are not listed"): 1,
+    }
+    fields = ["frame.number", "siptrack.register.copy", "siptrack.register.retransmissions",
+              "siptrack.register.retransmission_in", "siptrack.register.backoff", "siptrack.register.response_in",
+              "siptrack.register.request_in"]
+    rows = ws.fields(UDP, fields, dfilter="siptrack.register", two_pass=two_pass, extra=COPIES_2)
+    if two_pass:
+        assert rows == [["1", "1", "0", "", "", "3", ""], ["3", "", "0", "", "", "", "1"],
+                        ["4", "1", "2", "5", "0.500020000", "8", ""], ["5", "2", "2", "5", "0.500020000", "8", ""],
+                        ["6", "3", "2", "5", "0.500020000", "8", ""], ["8", "", "2", "", "", "", "4"]]
+    else:
+        assert rows == [["1", "1", "0", "", "", "", ""], ["3", "", "0", "", "", "", "1"],
+                        ["4", "1", "0", "", "", "", ""], ["5", "2", "1", "5", "0.500020000", "", ""],
+                        ["6", "3", "2", "5", "0.500020000", "", ""], ["8", "", "2", "", "", "", "4"]]
+    # Frame 6's notes in order: retransmitted (Sequence 0x02000000), copies full (Undecoded 0x05000000, as
+    # siptrack's other limits), late (Sequence).
+    assert ws.fields(UDP, ["frame.number", "_ws.expert.group"], dfilter="siptrack.register_copies_full",
+                     two_pass=two_pass, extra=COPIES_2) == [["6", "33554432,83886080,33554432"]]
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_register_copies_at_the_bound_are_all_listed(ws, two_pass):
+    # Healthy twins: a bound equal to the most copies of any REGISTER (3 on the UDP refresh, 2 on every
+    # 8961 refresh) lists them all and raises no note: the same findings as with the default bound.
+    assert experts(ws, UDP, two_pass, prefs=["-o", "siptrack.max_register_copies:3"]) == experts(ws, UDP, two_pass)
+    assert experts(ws, CYCLE, two_pass, prefs=COPIES_2) == cycle_experts()
+    assert ws.fields(CYCLE, ["frame.number"], dfilter="siptrack.register_copies_full", two_pass=two_pass,
+                     extra=COPIES_2) == []
 
 
 @pytest.mark.parametrize("two_pass", [False, True])
