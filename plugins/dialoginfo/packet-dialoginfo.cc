@@ -136,17 +136,19 @@ ws::Subtree ett_replaces{proto};
 ws::Subtree ett_ext{proto};
 
 ws::XmlBodyChecks xml{proto, "dialoginfo", "dialog-info"};
-ws::Expert ei_not_dialog_info{proto, "dialoginfo.not_dialog_info", PI_MALFORMED, PI_ERROR,
+// A well-formed document that breaks RFC 4235 is a protocol error (group Protocol): the Malformed group,
+// which sets _ws.malformed, is for bytes that cannot be parsed (XmlBodyChecks).
+ws::Expert ei_not_dialog_info{proto, "dialoginfo.not_dialog_info", PI_PROTOCOL, PI_ERROR,
                               "Body labelled dialog-info+xml is not a dialog-info document"};
-ws::Expert ei_namespace{proto, "dialoginfo.namespace_error", PI_MALFORMED, PI_ERROR, "Undeclared namespace prefix"};
-ws::Expert ei_missing_attribute{proto, "dialoginfo.missing_attribute", PI_MALFORMED, PI_ERROR,
+ws::Expert ei_namespace{proto, "dialoginfo.namespace_error", PI_PROTOCOL, PI_ERROR, "Undeclared namespace prefix"};
+ws::Expert ei_missing_attribute{proto, "dialoginfo.missing_attribute", PI_PROTOCOL, PI_ERROR,
                                 "Required attribute missing"};
-ws::Expert ei_missing_element{proto, "dialoginfo.missing_element", PI_MALFORMED, PI_ERROR, "Required element missing"};
-ws::Expert ei_bad_value{proto, "dialoginfo.bad_value", PI_MALFORMED, PI_ERROR, "Value is not a number"};
+ws::Expert ei_missing_element{proto, "dialoginfo.missing_element", PI_PROTOCOL, PI_ERROR, "Required element missing"};
+ws::Expert ei_bad_value{proto, "dialoginfo.bad_value", PI_PROTOCOL, PI_ERROR, "Value is not a number"};
 ws::Expert ei_unknown_value{proto, "dialoginfo.unknown_value", PI_PROTOCOL, PI_WARN, "Value not defined by RFC 4235"};
 ws::Expert ei_unknown_element{proto, "dialoginfo.unknown_element", PI_PROTOCOL, PI_WARN,
                               "Element not defined by RFC 4235 in its namespace"};
-ws::Expert ei_partial_no_version{proto, "dialoginfo.partial_without_version", PI_MALFORMED, PI_ERROR,
+ws::Expert ei_partial_no_version{proto, "dialoginfo.partial_without_version", PI_PROTOCOL, PI_ERROR,
                                  "Partial document without a version"};
 ws::Expert ei_placeholder{proto, "dialoginfo.placeholder_dialog", PI_SEQUENCE, PI_NOTE,
                           "Placeholder dialog synthesized by the Resource List Server"};

@@ -82,10 +82,12 @@ ws::Subtree ett_instance{proto};
 ws::Subtree ett_ext{proto};
 
 ws::XmlBodyChecks xml{proto, "rlmi", "RLMI"};
-ws::Expert ei_not_rlmi{proto, "rlmi.not_rlmi", PI_MALFORMED, PI_ERROR, "Body labelled rlmi+xml is not an RLMI document"};
-ws::Expert ei_namespace{proto, "rlmi.namespace_error", PI_MALFORMED, PI_ERROR, "Undeclared namespace prefix"};
-ws::Expert ei_missing_attribute{proto, "rlmi.missing_attribute", PI_MALFORMED, PI_ERROR, "Required attribute missing"};
-ws::Expert ei_bad_value{proto, "rlmi.bad_value", PI_MALFORMED, PI_ERROR, "Value is not a number"};
+// A well-formed document that breaks RFC 4662 is a protocol error (group Protocol): the Malformed group,
+// which sets _ws.malformed, is for bytes that cannot be parsed (XmlBodyChecks).
+ws::Expert ei_not_rlmi{proto, "rlmi.not_rlmi", PI_PROTOCOL, PI_ERROR, "Body labelled rlmi+xml is not an RLMI document"};
+ws::Expert ei_namespace{proto, "rlmi.namespace_error", PI_PROTOCOL, PI_ERROR, "Undeclared namespace prefix"};
+ws::Expert ei_missing_attribute{proto, "rlmi.missing_attribute", PI_PROTOCOL, PI_ERROR, "Required attribute missing"};
+ws::Expert ei_bad_value{proto, "rlmi.bad_value", PI_PROTOCOL, PI_ERROR, "Value is not a number"};
 ws::Expert ei_unknown_value{proto, "rlmi.unknown_value", PI_PROTOCOL, PI_WARN, "Value not defined by RFC 4662"};
 ws::Expert ei_unknown_element{proto, "rlmi.unknown_element", PI_PROTOCOL, PI_WARN,
                               "Element not defined by RFC 4662 in its namespace"};

@@ -194,11 +194,11 @@ def test_sequence_findings_absent_from_healthy_twin(ws):
 BAD_INPUT = {
     "dialoginfo_bad_malformed.pcap": {("Errors", "Malformed", "Malformed XML at byte 249 of 274: Start-end tags mismatch"): 1},
     "dialoginfo_bad_missing_attributes.pcap": {
-        ("Errors", "Malformed", "<dialog-info> has no state attribute"): 1,
-        ("Errors", "Malformed", "<dialog-info> has no entity attribute"): 1,
-        ("Errors", "Malformed", "<dialog> has no id attribute"): 1,
-        ("Errors", "Malformed", "<target> has no uri attribute"): 1,
-        ("Errors", "Malformed", "<dialog> has no <state> element"): 1,
+        ("Errors", "Protocol", "<dialog-info> has no state attribute"): 1,
+        ("Errors", "Protocol", "<dialog-info> has no entity attribute"): 1,
+        ("Errors", "Protocol", "<dialog> has no id attribute"): 1,
+        ("Errors", "Protocol", "<target> has no uri attribute"): 1,
+        ("Errors", "Protocol", "<dialog> has no <state> element"): 1,
     },
     "dialoginfo_bad_unknown_values.pcap": {
         ("Warns", "Protocol", 'Document state "delta" is not full or partial'): 1,
@@ -209,12 +209,12 @@ BAD_INPUT = {
         ("Warns", "Protocol", "Element <ringing> is not defined in <dialog-info> by RFC 4235: shown generically"): 1,
     },
     "dialoginfo_bad_partial_without_version.pcap": {
-        ("Errors", "Malformed", "Partial document without a version: a subscriber cannot tell which state it "
-                                "updates"): 1},
+        ("Errors", "Protocol", "Partial document without a version: a subscriber cannot tell which state it "
+                               "updates"): 1},
     "dialoginfo_bad_no_namespace.pcap": {
-        ("Errors", "Malformed", "Root element is <dialog-info> in no namespace, not <dialog-info> in "
-                                "urn:ietf:params:xml:ns:dialog-info: body mislabelled as "
-                                "application/dialog-info+xml?"): 1},
+        ("Errors", "Protocol", "Root element is <dialog-info> in no namespace, not <dialog-info> in "
+                               "urn:ietf:params:xml:ns:dialog-info: body mislabelled as "
+                               "application/dialog-info+xml?"): 1},
     "dialoginfo_bad_deep_nesting.pcap": {
         ("Errors", "Undecoded", "Elements nested deeper than 32 levels: not decoded"): 1},
 }
@@ -227,6 +227,28 @@ def test_bad_input_named_without_crash(ws, capture):
     proc = ws.run(["-r", ws.capture(capture), "-V"], timeout=30)
     assert proc.returncode == 0
     assert "[Malformed Packet" not in proc.stdout
+
+
+# Only bytes that cannot be parsed are in the Malformed group, the one that sets _ws.malformed
+# (Wireshark's "malformed" filter): a well-formed document that breaks RFC 4235 is a Protocol error, so
+# the filter matches the frames it matches without the plugin (none here). Every capture has its error
+# on frame 4.
+MALFORMED_FRAMES = {
+    "dialoginfo_bad_malformed.pcap": [["4"]],
+    "dialoginfo_bad_missing_attributes.pcap": [],
+    "dialoginfo_bad_partial_without_version.pcap": [],
+    "dialoginfo_bad_no_namespace.pcap": [],
+}
+
+
+@pytest.mark.parametrize("capture", sorted(MALFORMED_FRAMES))
+@BOTH
+def test_only_unparseable_bytes_are_malformed(ws, plain, capture, two_pass):
+    frame = ["frame.number"]
+    assert ws.fields(capture, frame, dfilter="dialoginfo && _ws.expert.severity == error",
+                     two_pass=two_pass) == [["4"]]
+    assert ws.fields(capture, frame, dfilter="_ws.malformed", two_pass=two_pass) == MALFORMED_FRAMES[capture]
+    assert plain.fields(capture, frame, dfilter="_ws.malformed", two_pass=two_pass) == []
 
 
 def test_malformed_body_shows_what_came_before_the_error(ws):

@@ -93,11 +93,11 @@ def test_missing_part_and_unnamed_part(ws, two_pass):
 BAD_INPUT = {
     "rlmi_bad_malformed.pcap": {("Errors", "Malformed", "Malformed XML at byte 292 of 311: Start-end tags mismatch"): 1},
     "rlmi_bad_missing_attributes.pcap": {
-        ("Errors", "Malformed", "<list> has no version attribute"): 1,
-        ("Errors", "Malformed", "<list> has no fullState attribute"): 1,
-        ("Errors", "Malformed", "<instance> has no id attribute"): 1,
-        ("Errors", "Malformed", "<instance> has no state attribute"): 1,
-        ("Errors", "Malformed", "<resource> has no uri attribute"): 1,
+        ("Errors", "Protocol", "<list> has no version attribute"): 1,
+        ("Errors", "Protocol", "<list> has no fullState attribute"): 1,
+        ("Errors", "Protocol", "<instance> has no id attribute"): 1,
+        ("Errors", "Protocol", "<instance> has no state attribute"): 1,
+        ("Errors", "Protocol", "<resource> has no uri attribute"): 1,
         ("Warns", "Protocol", 'Instance state "open" is not active, pending or terminated'): 1,
     },
     "rlmi_bad_deep_nesting.pcap": {("Errors", "Undecoded", "Elements nested deeper than 32 levels: not decoded"): 1},
@@ -111,6 +111,25 @@ def test_bad_input_named_without_crash(ws, capture):
     proc = ws.run(["-r", ws.capture(capture), "-V"], timeout=30)
     assert proc.returncode == 0
     assert "[Malformed Packet" not in proc.stdout
+
+
+# Only bytes that cannot be parsed are in the Malformed group, the one that sets _ws.malformed
+# (Wireshark's "malformed" filter): a well-formed document that breaks RFC 4662 is a Protocol error, so
+# the filter matches the frames it matches without the plugin (none here). Both captures have their
+# error on frame 5.
+MALFORMED_FRAMES = {
+    "rlmi_bad_malformed.pcap": [["5"]],
+    "rlmi_bad_missing_attributes.pcap": [],
+}
+
+
+@pytest.mark.parametrize("capture", sorted(MALFORMED_FRAMES))
+@BOTH
+def test_only_unparseable_bytes_are_malformed(ws, plain, capture, two_pass):
+    frame = ["frame.number"]
+    assert ws.fields(capture, frame, dfilter="rlmi && _ws.expert.severity == error", two_pass=two_pass) == [["5"]]
+    assert ws.fields(capture, frame, dfilter="_ws.malformed", two_pass=two_pass) == MALFORMED_FRAMES[capture]
+    assert plain.fields(capture, frame, dfilter="_ws.malformed", two_pass=two_pass) == []
 
 
 def test_malformed_rlmi_still_links_what_it_read(ws):

@@ -3,6 +3,9 @@
 // XML-level problems found by core::XmlBody (malformed, invalid UTF-8, a DTD, over a limit) and a
 // body cut short in the capture, as `<abbr>.malformed_xml`, `.invalid_utf8`, `.dtd`, `.limit`,
 // `.truncated`, and the limits as the preferences `<abbr>.max_body` and `<abbr>.max_depth`.
+// Only bytes that cannot be parsed (not well-formed XML, invalid UTF-8) are in the Malformed group, the
+// one that sets _ws.malformed; a body cut short by the snap length was not captured, which is not
+// malformed (Wireshark itself does not mark such a packet so): Undecoded.
 #pragma once
 
 #include <cstddef>
@@ -24,7 +27,7 @@ public:
           invalid_utf8_{proto, name("invalid_utf8"), PI_MALFORMED, PI_ERROR, "Invalid UTF-8 in body"},
           dtd_{proto, name("dtd"), PI_SECURITY, PI_ERROR, "Body declares a DTD"},
           limit_{proto, name("limit"), PI_UNDECODED, PI_ERROR, "Body over a decoding limit"},
-          truncated_{proto, name("truncated"), PI_MALFORMED, PI_ERROR, "Body truncated in the capture"},
+          truncated_{proto, name("truncated"), PI_UNDECODED, PI_ERROR, "Body truncated in the capture"},
           max_body_{proto, "max_body", "Largest body decoded (bytes)",
                     "Bodies larger than this are reported and not parsed.", 256 * 1024},
           max_depth_{proto, "max_depth", "Deepest element nesting decoded",
