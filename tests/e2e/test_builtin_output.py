@@ -473,3 +473,73 @@ def test_every_allowlist_entry_is_still_needed(comparison):
             for entry in [allowed_by(entries, line)] if entry}
     unused = [f"line {n}: {p.pattern}" for p, _, n in entries if n not in used]
     assert not unused, "allow-list entries no capture needs any more:\n" + "\n".join(unused)
+
+
+# The comparison itself, on hand-written PDML: what it must ignore and what it must report.
+PLAIN = b'''<packet>
+  <proto name="geninfo" pos="0" showname="General information" size="9">
+    <field name="num" pos="0" show="7" showname="Number" value="7" size="9"/>
+  </proto>
+  <proto name="frame" showname="Frame 7" size="9" pos="0">
+    <field name="frame.protocols" showname="Protocols in frame: eth:sip:mime_multipart:media" size="0" pos="0" show="eth:sip:mime_multipart:media"/>
+  </proto>
+  <proto name="sip" showname="Session Initiation Protocol" size="9" pos="0">
+    <field name="mime_multipart.part" showname="part" size="9" pos="0" show="" value="">
+      <proto name="media" showname="Media Type" size="9" pos="0">
+        <field name="media.type" showname="Media type: application/dialog-info+xml (9 bytes)" size="9" pos="0" show="x" value="78"/>
+      </proto>
+    </field>
+  </proto>
+</packet>
+'''
+OUR_BODY = b'''      <proto name="dialoginfo" showname="Dialog Information" size="9" pos="0">
+        <field name="dialoginfo.version" showname="Version: 1" size="1" pos="0" show="1"/>
+        <field name="" show="id" size="1" pos="0" value="78">
+          <field name="_ws.expert" showname="Expert Info (Error/Malformed): MESSAGE" size="0" pos="0">
+            <field name="dialoginfo.EXPERT" showname="MESSAGE" size="0" pos="0" show="" value=""/>
+          </field>
+          <proto name="_ws.malformed" showname="Malformed Packet" hide="yes" size="0" pos="0"/>
+        </field>
+      </proto>
+'''
+MEDIA = b'''      <proto name="media" showname="Media Type" size="9" pos="0">
+        <field name="media.type" showname="Media type: application/dialog-info+xml (9 bytes)" size="9" pos="0" show="x" value="78"/>
+      </proto>
+'''
+
+
+def ours_packet(body, expert="missing_attribute", media=MEDIA):
+    out = PLAIN.replace(b"mime_multipart:media", b"mime_multipart:dialoginfo:media")
+    part = b'      <proto name="media"'
+    head, tail = out.split(part, 1)
+    tail = tail.split(b"      </proto>\n", 1)[1]
+    body = body.replace(b"EXPERT", expert.encode()).replace(b"MESSAGE", b"&lt;dialog&gt; has no id attribute")
+    return head + body + media + tail
+
+
+def test_comparison_ignores_ours_and_reports_the_rest():
+    entries = load_allowlist()
+    no_malformed = OUR_BODY.replace(b'          <proto name="_ws.malformed" showname="Malformed Packet" hide="yes" size="0" pos="0"/>\n', b"")
+    # Ours taken out (our protocol, our expert, our name in frame.protocols): nothing to report, both ways.
+    assert quick_equal(PLAIN, ours_packet(no_malformed)) == (True, ["dialoginfo"])
+    assert compare_packet(PLAIN, ours_packet(no_malformed))[:3] == ("7", [], ["dialoginfo"])
+    # media lost: reported, and no entry allows it.
+    lost = ours_packet(no_malformed, media=b"")
+    assert quick_equal(PLAIN, lost) == (False, None)
+    frame, lines, _, _ = compare_packet(PLAIN, lost)
+    assert lines == ['missing sip/mime_multipart.part[dialoginfo]: proto media "Media Type"']
+    assert allowed_by(entries, lines[0]) is None
+    # frame.protocols losing one of Wireshark's protocols is reported too.
+    gone = lost.replace(b"dialoginfo:media", b"dialoginfo")
+    assert compare_packet(PLAIN, gone)[1][:1] == ['changed frame/frame.protocols.show: "eth:sip:mime_multipart:media" -> "eth:sip:mime_multipart:dialoginfo"']
+    # A _ws.malformed after a schema finding is reported and not allowed; after malformed_xml it is allowed.
+    lines = compare_packet(PLAIN, ours_packet(OUR_BODY))[1]
+    assert lines == ['malformed: sip/mime_multipart.part[dialoginfo]: proto _ws.malformed "Malformed Packet" after '
+                     'dialoginfo.missing_attribute "Expert Info (Error/Malformed): <dialog> has no id attribute"']
+    assert allowed_by(entries, lines[0]) is None
+    lines = compare_packet(PLAIN, ours_packet(OUR_BODY, expert="malformed_xml"))[1]
+    assert len(lines) == 1 and allowed_by(entries, lines[0]) is not None
+    # Info: text of ours added anywhere is fine, Wireshark's text lost is not.
+    assert info_kept("Request: NOTIFY x |  (application/dialog-info+xml)",
+                     "Request: NOTIFY x |  (application/dialog-info+xml) dialog-info v1 full: 1 dialog | ")
+    assert not info_kept("Request: NOTIFY x |  (application/dialog-info+xml)", "Request: NOTIFY x | dialog-info v1 | ")
