@@ -222,8 +222,17 @@ ws::Expert ei_bind_timeout{proto, "msrpa.bind_timeout", PI_SEQUENCE, PI_WARN, "M
 ws::Expert ei_ended_unbound{proto, "msrpa.session_ended_unbound", PI_SEQUENCE, PI_WARN,
                             "Session ended before any SEND got a 200 OK"};
 ws::Expert ei_full{proto, "msrpa.tracking_full", PI_UNDECODED, PI_NOTE, "MSRP tracking limit reached"};
-ws::Expert ei_bad_sdp{proto, "msrpa.malformed_sdp", PI_MALFORMED, PI_ERROR, "Malformed MSRP media in SDP"};
+// Groups (STYLE.md): Malformed only for bytes that cannot be parsed, which alone set _ws.malformed. The SDP
+// problems are in bodies SIP and SDP parsed (an a=path or a=setup value breaking RFC 4975 or 4145): Protocol.
+// An MSRP message is Malformed when its framing cannot be read (a start line without transaction id and
+// method, which Wireshark 4.0's MSRP dissector cannot split into tokens either; a header line without a
+// colon; no end-line), and breaks a rule of RFC 4975 otherwise (a transaction id too long, a lower-case
+// method, a To-Path or Byte-Range value: Protocol); what the capture or our header cap cut is Undecoded.
+ws::Expert ei_bad_sdp{proto, "msrpa.malformed_sdp", PI_PROTOCOL, PI_ERROR, "Invalid MSRP media in SDP"};
 ws::Expert ei_bad_msrp{proto, "msrpa.malformed_msrp", PI_MALFORMED, PI_ERROR, "Malformed MSRP message"};
+ws::Expert ei_invalid_msrp{proto, "msrpa.invalid_msrp", PI_PROTOCOL, PI_ERROR, "MSRP message breaks RFC 4975"};
+ws::Expert ei_partly_decoded{proto, "msrpa.msrp_partly_decoded", PI_UNDECODED, PI_NOTE,
+                             "MSRP message only partly decoded"};
 
 ws::UintPref pref_send_timeout{
     proto, "send_timeout", "Seconds before an unanswered SEND is reported",
@@ -263,10 +272,37 @@ ws::PostDissector post{proto,
                         &ff_content_type, &ff_body,   &ff_stream, &ff_seq,     &ff_len,      &ff_retrans,
                         &ff_spurious,     &ff_msrp,   &ff_payload}};
 
+// What an MSRP parse problem is (see the expert infos above).
+enum class MsrpTrouble : std::uint8_t { malformed, invalid, partly_decoded };
+struct MsrpProblem {
+    MsrpTrouble trouble;
+    std::string message;
+};
+MsrpTrouble trouble_of(const core::MsrpMessage& m, const core::MsrpProblem& p) {
+    switch (p.kind) {
+        case core::MsrpProblemKind::bad_start_line:
+            return m.valid ? MsrpTrouble::invalid : MsrpTrouble::malformed;
+        case core::MsrpProblemKind::bad_header:
+        case core::MsrpProblemKind::no_end_line:
+            return MsrpTrouble::malformed;
+        case core::MsrpProblemKind::too_many_headers:
+            return MsrpTrouble::partly_decoded;
+        case core::MsrpProblemKind::bad_path:
+        case core::MsrpProblemKind::bad_byte_range:
+        case core::MsrpProblemKind::missing_header:
+            return MsrpTrouble::invalid;
+    }
+    return MsrpTrouble::invalid;
+}
+void add_problems(const core::MsrpMessage& m, std::vector<MsrpProblem>& out) {
+    for (const core::MsrpProblem& p : m.problems) out.push_back({trouble_of(m, p), p.message});
+}
+
 // What is shown on one frame: the tracker's notes for it and the parse problems found in it.
 struct Verdict {
     std::vector<core::Note> notes;
-    std::vector<std::string> sdp_problems, msrp_problems;
+    std::vector<std::string> sdp_problems;
+    std::vector<MsrpProblem> msrp_problems;
 };
 // Frames with something to show; bounded so that a hostile capture cannot grow it without limit.
 ws::FrameStore<Verdict> verdicts{proto, 1000000};
@@ -387,7 +423,7 @@ void analyse_tcp(proto_tree* tree, packet_info* pinfo, double now, std::vector<c
         // The MSRP message Wireshark found (the first of the segment), from its start to the segment's end.
         const ws::Bytes bytes = ws::copy_bytes(msrp->ds_tvb, msrp->start, kMaxMsrp);
         msgs.push_back(core::parse_msrp_message(bytes.view()));
-        for (const core::MsrpProblem& p : msgs.back().problems) v.msrp_problems.push_back(p.message);
+        add_problems(msgs.back(), v.msrp_problems);
         // Wireshark 4.0 decodes only that first message; the ones after it in the segment (a 200 behind
         // a SEND, several chunks) are read here. Only complete ones: a message continued in the next
         // segment reaches no dissector there either, and is not malformed.
@@ -397,7 +433,7 @@ void analyse_tcp(proto_tree* tree, packet_info* pinfo, double now, std::vector<c
             if (rest.substr(0, 5) != "MSRP ") break;
             core::MsrpMessage next = core::parse_msrp_message(rest);
             if (!next.valid || !next.flag) break;
-            for (const core::MsrpProblem& p : next.problems) v.msrp_problems.push_back(p.message);
+            add_problems(next, v.msrp_problems);
             at += next.length;
             msgs.push_back(std::move(next));
         }
@@ -409,8 +445,9 @@ void analyse_tcp(proto_tree* tree, packet_info* pinfo, double now, std::vector<c
             if (bytes.truncated && bytes.view().substr(0, 5) == "MSRP ") {
                 msgs.push_back(core::parse_msrp_message(bytes.view()));
                 v.msrp_problems.push_back(
-                    "MSRP message truncated in the capture: " + std::to_string(bytes.data.size()) + " of " +
-                    std::to_string(bytes.reported) + " bytes captured");
+                    {MsrpTrouble::partly_decoded, "MSRP message truncated in the capture: " +
+                                                      std::to_string(bytes.data.size()) + " of " +
+                                                      std::to_string(bytes.reported) + " bytes captured"});
             }
         }
     }
@@ -559,7 +596,13 @@ void render(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Verdict& 
         if (!label || count == 8 || std::find(labels, labels + count, label) != labels + count) continue;
         labels[count++] = label;
     }
-    if (!v.sdp_problems.empty() || !v.msrp_problems.empty()) labels[count < 8 ? count++ : 7] = "malformed";
+    const auto has = [&](MsrpTrouble t) {
+        return std::any_of(v.msrp_problems.begin(), v.msrp_problems.end(),
+                           [t](const MsrpProblem& p) { return p.trouble == t; });
+    };
+    if (has(MsrpTrouble::malformed)) labels[count < 8 ? count++ : 7] = "malformed";
+    if (!v.sdp_problems.empty() || has(MsrpTrouble::invalid)) labels[count < 8 ? count++ : 7] = "invalid";
+    if (has(MsrpTrouble::partly_decoded)) labels[count < 8 ? count++ : 7] = "partly decoded";
     for (std::size_t i = 0; i < count; ++i) {
         col_append_str(pinfo->cinfo, COL_INFO, i == 0 ? " [MSRPA: " : ", ");
         col_append_str(pinfo->cinfo, COL_INFO, labels[i]);
@@ -610,8 +653,12 @@ void render(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Verdict& 
     }
     for (const std::string& p : v.sdp_problems)
         proto_tree_add_expert_format(t, pinfo, ei_bad_sdp.get(), tvb, 0, 0, "%s", p.c_str());
-    for (const std::string& p : v.msrp_problems)
-        proto_tree_add_expert_format(t, pinfo, ei_bad_msrp.get(), tvb, 0, 0, "%s", p.c_str());
+    for (const MsrpProblem& p : v.msrp_problems) {
+        expert_field* ei = p.trouble == MsrpTrouble::malformed ? ei_bad_msrp.get()
+                           : p.trouble == MsrpTrouble::invalid ? ei_invalid_msrp.get()
+                                                               : ei_partly_decoded.get();
+        proto_tree_add_expert_format(t, pinfo, ei, tvb, 0, 0, "%s", p.message.c_str());
+    }
 }
 
 int dissect_msrpa(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {

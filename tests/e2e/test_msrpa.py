@@ -87,7 +87,7 @@ def test_plain_tshark_fields_unchanged(ws, plain, capture):
 @pytest.mark.parametrize("capture", [FIELD, RFC4975, COMEDIA])
 @pytest.mark.parametrize("two_pass", PASSES)
 def test_good_captures_not_malformed(ws, capture, two_pass):
-    # Only msrpa_bad_input.pcap may carry malformed items (msrpa's own, group Malformed).
+    # Only msrpa_bad_input.pcap may carry malformed items (test_bad_input_malformed_only_where_bytes_do_not_parse).
     assert frames(ws, capture, "_ws.malformed", two_pass) == []
 
 
@@ -243,32 +243,61 @@ def test_healthy_chunks_and_report(ws, two_pass):
     ]
 
 
+# msrpa's parse problems in msrpa_bad_input.pcap, per frame in tree order, with (severity, group): the SDP
+# was parsed by SIP and SDP, so its problems break rules (Protocol); of the MSRP ones only the header line
+# without a colon cannot be parsed (Malformed); the header cap and the snap length cut what is decoded.
+PROTOCOL, MALFORMED, UNDECODED = ("Errors", "Protocol"), ("Errors", "Malformed"), ("Notes", "Undecoded")
 BAD_ERRORS = {
-    1: ['SDP line is not <type>=<value>: "this line is not SDP"',
-        'm=message port "notaport" is not a port number',
-        'a=path holds "http://198.51.100.66/evil;tcp", not an MSRP URI',
-        'a=setup value "sideways" is none of active, passive, actpass, holdconn'],
-    9: ['Transaction id "' + "t" * 64 + '..." is not 4 to 32 letters, digits or .-+%= (RFC 4975 section 9)'],
-    11: ['To-Path "garbage-not-a-uri" is not a list of MSRP URIs',
-         'Byte-Range "9-3/2" is not start-end/total (RFC 4975 section 7.1.1)',
-         'Header line without a name and colon: "no colon in this header line"'],
-    13: ["More than 64 header lines: the rest is not decoded"],
-    15: ['"send" is neither a method (upper-case letters) nor a status code'],
-    17: ["MSRP message truncated in the capture: 66 of 216 bytes captured"],
+    1: [(PROTOCOL, 'SDP line is not <type>=<value>: "this line is not SDP"'),
+        (PROTOCOL, 'm=message port "notaport" is not a port number'),
+        (PROTOCOL, 'a=path holds "http://198.51.100.66/evil;tcp", not an MSRP URI'),
+        (PROTOCOL, 'a=setup value "sideways" is none of active, passive, actpass, holdconn')],
+    9: [(PROTOCOL, 'Transaction id "' + "t" * 64 + '..." is not 4 to 32 letters, digits or .-+%= (RFC 4975 section 9)')],
+    11: [(PROTOCOL, 'To-Path "garbage-not-a-uri" is not a list of MSRP URIs'),
+         (PROTOCOL, 'Byte-Range "9-3/2" is not start-end/total (RFC 4975 section 7.1.1)'),
+         (MALFORMED, 'Header line without a name and colon: "no colon in this header line"')],
+    13: [(UNDECODED, "More than 64 header lines: the rest is not decoded")],
+    15: [(PROTOCOL, '"send" is neither a method (upper-case letters) nor a status code')],
+    17: [(UNDECODED, "MSRP message truncated in the capture: 66 of 216 bytes captured")],
 }
 
 
 @pytest.mark.parametrize("two_pass", PASSES)
 def test_bad_input_flagged(ws, two_pass):
-    assert frames(ws, BAD, "msrpa.malformed_sdp || msrpa.malformed_msrp", two_pass) == sorted(BAD_ERRORS)
+    assert frames(ws, BAD, "msrpa.malformed_sdp || msrpa.malformed_msrp || msrpa.invalid_msrp || "
+                           "msrpa.msrp_partly_decoded", two_pass) == sorted(BAD_ERRORS)
+    assert frames(ws, BAD, "msrpa.malformed_sdp", two_pass) == [1]
+    assert frames(ws, BAD, "msrpa.malformed_msrp", two_pass) == [11]
+    assert frames(ws, BAD, "msrpa.invalid_msrp", two_pass) == [9, 11, 15]
+    assert frames(ws, BAD, "msrpa.msrp_partly_decoded", two_pass) == [13, 17]
     for frame, errors in BAD_ERRORS.items():
-        assert [m for m in msrpa_messages(ws, BAD, frame, two_pass) if not m.startswith("SEND ")] == errors
+        assert [m for m in msrpa_messages(ws, BAD, frame, two_pass) if not m.startswith("SEND ")] == \
+            [m for _, m in errors]
     found = ws.experts(BAD, "MSRPA", two_pass=two_pass)
-    assert sum(n for key, n in found.items() if key[0] == "Errors") == sum(len(e) for e in BAD_ERRORS.values())
+    assert {k: n for k, n in found.items() if not k[2].startswith("SEND ")} == {
+        (*group, m): 1 for errors in BAD_ERRORS.values() for group, m in errors}
     # The SENDs the peer never answered are named when the connection is reset (frame 21).
     assert [m.split(" got no response")[0] for m in msrpa_messages(ws, BAD, 21, two_pass)] == [
         "SEND " + "t" * 64 + "... (frame 9)", "SEND a1b2c3d4 (frame 11)", "SEND b2c3d4e5 (frame 13)",
         "SEND e5f6a7b8 (frame 17)"]
+
+
+@pytest.mark.parametrize("two_pass", PASSES)
+def test_bad_input_malformed_only_where_bytes_do_not_parse(ws, plain, two_pass):
+    # _ws.malformed: plain tshark's own (frame 1, the SDP dissector's "Invalid SDP line") and msrpa's header
+    # line without a colon (frame 11); never for a rule broken by bytes that parse.
+    assert frames(plain, BAD, "_ws.malformed", two_pass) == [1]
+    assert frames(ws, BAD, "_ws.malformed", two_pass) == [1, 11]
+    rows = ws.fields(BAD, ["frame.number", "_ws.col.Info"], dfilter="msrpa", two_pass=two_pass)
+    assert {int(r[0]): r[1][r[1].index(" [MSRPA: "):] for r in rows if " [MSRPA: " in r[1]} == {
+        1: " [MSRPA: invalid]",
+        9: " [MSRPA: SEND unanswered, invalid]" if two_pass else " [MSRPA: invalid]",
+        11: " [MSRPA: SEND unanswered, malformed, invalid]" if two_pass else " [MSRPA: malformed, invalid]",
+        13: " [MSRPA: SEND unanswered, partly decoded]" if two_pass else " [MSRPA: partly decoded]",
+        15: " [MSRPA: invalid]",
+        17: " [MSRPA: SEND unanswered, partly decoded]" if two_pass else " [MSRPA: partly decoded]",
+        21: " [MSRPA: SEND unanswered]",
+    }
 
 
 VIOLATIONS = "msrpa_protocol_violations.pcap"
