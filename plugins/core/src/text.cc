@@ -2,8 +2,24 @@
 // UTF-8 checks follow RFC 3629 section 4 (no overlong forms, no surrogates, nothing above U+10FFFF).
 #include "sipsleuth/core/text.h"
 
+#include <cstring>
+
 namespace sipsleuth::core {
 namespace {
+
+// Offset of the first byte >= 0x80 in s from i, or s.size(): ASCII is valid UTF-8 as it is, and most
+// values (and whole bodies) are ASCII, so eight bytes are checked at a time.
+std::size_t skip_ascii(std::string_view s, std::size_t i) {
+    const char* p = s.data();
+    const std::size_t n = s.size();
+    for (; i + 8 <= n; i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p + i, 8);
+        if (w & 0x8080808080808080ull) break;
+    }
+    while (i < n && static_cast<unsigned char>(p[i]) < 0x80) ++i;
+    return i;
+}
 
 // Length of the valid UTF-8 sequence at s[i], or 0 when it is invalid.
 std::size_t utf8_sequence(std::string_view s, std::size_t i) {
@@ -39,7 +55,7 @@ char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' +
 }  // namespace
 
 std::optional<std::size_t> first_invalid_utf8(std::string_view bytes) {
-    for (std::size_t i = 0; i < bytes.size();) {
+    for (std::size_t i = skip_ascii(bytes, 0); i < bytes.size(); i = skip_ascii(bytes, i)) {
         const std::size_t n = utf8_sequence(bytes, i);
         if (n == 0) return i;
         i += n;
@@ -49,10 +65,19 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view bytes) {
 
 std::string sanitize_utf8(std::string_view bytes, std::size_t max_bytes, bool* cut) {
     static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+    if (cut) *cut = false;
     std::string out;
     out.reserve(bytes.size() < max_bytes ? bytes.size() : max_bytes);
-    if (cut) *cut = false;
-    for (std::size_t i = 0; i < bytes.size();) {
+    // The ASCII prefix is copied as it is, as far as the limit allows (one byte, one character);
+    // a plain ASCII value within the limit ends here.
+    std::size_t i = skip_ascii(bytes, 0);
+    const std::size_t prefix = i < max_bytes ? i : max_bytes;
+    out.append(bytes.data(), prefix);
+    if (prefix < i) {
+        if (cut) *cut = true;
+        return out;
+    }
+    while (i < bytes.size()) {
         std::size_t n = utf8_sequence(bytes, i);
         const std::string_view piece = n ? bytes.substr(i, n) : kReplacement;
         if (out.size() + piece.size() > max_bytes) {

@@ -38,8 +38,9 @@ XmlBody XmlBody::parse(std::string_view bytes, const XmlLimits& limits) {
     }
     // pugixml overwrites the last byte of an in-place buffer with its terminator; a NUL of our own
     // keeps the last character of a truncated body.
-    body.buffer_.assign(bytes.begin(), bytes.end());
-    body.buffer_.push_back('\0');
+    body.buffer_.resize(bytes.size() + 1);
+    if (!bytes.empty()) std::memcpy(body.buffer_.data(), bytes.data(), bytes.size());
+    body.buffer_.back() = '\0';
     // parse_doctype keeps the DOCTYPE as a node so we can report it; its entities are never expanded.
     const unsigned options = pugi::parse_default | pugi::parse_doctype;
     const pugi::xml_parse_result r =
@@ -83,29 +84,38 @@ void XmlBody::check_structure() {
     std::size_t nodes = 0, depth = 1;
     for (pugi::xml_node n = root; n;) {
         ++nodes;
-        if (n.type() == pugi::node_element && depth > depth_) depth_ = depth;
+        const bool element = n.type() == pugi::node_element;
+        if (element && depth > depth_) depth_ = depth;
         for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) ++nodes;
-        if (n.type() == pugi::node_element && depth > limits_.max_depth) {
+        if (element && depth > limits_.max_depth) {
             issues_.push_back({XmlIssueKind::too_deep, start_tag(n.parent()),
                                "Elements nested deeper than " + std::to_string(limits_.max_depth) +
                                    " levels: not decoded"});
             return;
         }
         if (nodes > limits_.max_nodes) {
-            issues_.push_back({XmlIssueKind::too_many_nodes, start_tag(n.type() == pugi::node_element ? n : n.parent()),
+            issues_.push_back({XmlIssueKind::too_many_nodes, start_tag(element ? n : n.parent()),
                                "More than " + std::to_string(limits_.max_nodes) + " XML nodes: not decoded"});
             return;
         }
-        if (n.first_child()) {
-            n = n.first_child();
+        if (const pugi::xml_node child = n.first_child()) {
+            n = child;
             ++depth;
             continue;
         }
-        while (n != root && !n.next_sibling()) {
+        // Up to the nearest ancestor with a next sibling; done at the root.
+        for (;;) {
+            if (n == root) {
+                n = pugi::xml_node();
+                break;
+            }
+            if (const pugi::xml_node next = n.next_sibling()) {
+                n = next;
+                break;
+            }
             n = n.parent();
             --depth;
         }
-        n = n == root ? pugi::xml_node() : n.next_sibling();
     }
     usable_ = true;
 }
@@ -132,16 +142,17 @@ Span XmlBody::start_tag(pugi::xml_node element) const {
 }
 
 std::size_t XmlBody::start_tag_end(std::size_t name_at) const {
-    // A quoted attribute value may hold a literal '>' (XML 1.0 section 2.3, AttValue).
-    char quote = 0;
-    for (std::size_t i = name_at; i < original_.size(); ++i) {
-        const char c = original_[i];
-        if (quote) {
-            if (c == quote) quote = 0;
-        } else if (c == '"' || c == '\'') {
-            quote = c;
-        } else if (c == '>') {
-            return i + 1;
+    // A quoted attribute value may hold a literal '>' (XML 1.0 section 2.3, AttValue): it is skipped
+    // to its closing quote.
+    const char* p = original_.data();
+    const std::size_t n = original_.size();
+    for (std::size_t i = name_at; i < n; ++i) {
+        const char c = p[i];
+        if (c == '>') return i + 1;
+        if (c == '"' || c == '\'') {
+            const void* close = i + 1 < n ? std::memchr(p + i + 1, c, n - i - 1) : nullptr;
+            if (!close) return std::string::npos;
+            i = static_cast<std::size_t>(static_cast<const char*>(close) - p);
         }
     }
     return std::string::npos;
