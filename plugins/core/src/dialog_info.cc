@@ -104,7 +104,8 @@ struct Builder {
     }
 
     void read_dialog(pugi::xml_node el) {
-        DialogEntry d;
+        // Filled in place: a DialogEntry is large, and nothing else is added to out.dialogs meanwhile.
+        DialogEntry& d = out.dialogs.emplace_back();
         d.span = r.xml().start_tag(el);
         d.id = r.required(el, "id", "dialog");
         d.call_id = r.attribute(el, "call-id");
@@ -181,7 +182,6 @@ struct Builder {
                           (out.entity.value.empty() ? std::string("the resource") : short_value(out.entity.value)) +
                           " reports no current dialog, this is not a call");
         }
-        out.dialogs.push_back(std::move(d));
     }
 
     void read_root(pugi::xml_node root) {
@@ -209,6 +209,10 @@ struct Builder {
         } else {
             out.version_value = r.number(out.version, "Version");
         }
+        std::size_t dialogs = 0;  // at most this many (the namespace is checked below)
+        for (pugi::xml_node c = root.first_child(); c; c = c.next_sibling())
+            if (c.type() == pugi::node_element && XmlBody::local_name(c) == "dialog") ++dialogs;
+        out.dialogs.reserve(dialogs);
         for (pugi::xml_node c = root.first_child(); c; c = c.next_sibling()) {
             if (c.type() != pugi::node_element) continue;
             if (ours(c) && XmlBody::local_name(c) == "dialog") read_dialog(c);

@@ -3,23 +3,53 @@
 // 1.0 section 6.2: the nearest declaration wins, xmlns="" undeclares the default namespace).
 #include "sipsleuth/core/dialog_info_xml.h"
 
+#include <cstring>
+#include <utility>
+
 namespace sipsleuth::core {
 
-std::optional<std::string_view> element_namespace(pugi::xml_node element) {
-    const std::string_view name = element.name();
+namespace {
+
+constexpr std::string_view kXmlNamespace = "http://www.w3.org/XML/1998/namespace";
+
+// The prefix of a qualified name: ("p", true) for "p:name", ("", false) for "name".
+std::pair<std::string_view, bool> prefix_of(std::string_view name) {
     const std::size_t colon = name.find(':');
-    std::string attr = "xmlns";
-    if (colon != std::string_view::npos) {
-        const std::string_view prefix = name.substr(0, colon);
-        if (prefix == "xml") return std::string_view("http://www.w3.org/XML/1998/namespace");
-        attr += ":";
-        attr += prefix;
-    }
-    for (pugi::xml_node n = element; n && n.type() == pugi::node_element; n = n.parent()) {
-        if (const pugi::xml_attribute a = n.attribute(attr.c_str())) return std::string_view(a.value());
-    }
-    if (colon == std::string_view::npos) return std::string_view();
+    if (colon == std::string_view::npos) return {std::string_view(), false};
+    return {name.substr(0, colon), true};
+}
+
+// Whether an attribute named name declares prefix: "xmlns" for the default namespace, "xmlns:p".
+bool declares(const char* name, std::string_view prefix, bool prefixed) {
+    if (std::strncmp(name, "xmlns", 5) != 0) return false;
+    name += 5;
+    if (!prefixed) return *name == '\0';
+    if (*name != ':') return false;
+    ++name;
+    return std::strncmp(name, prefix.data(), prefix.size()) == 0 && name[prefix.size()] == '\0';
+}
+
+// The first declaration of prefix on element itself (as xml_node::attribute(name) finds it).
+std::optional<std::string_view> declared_on(pugi::xml_node element, std::string_view prefix, bool prefixed) {
+    for (pugi::xml_attribute a = element.first_attribute(); a; a = a.next_attribute())
+        if (declares(a.name(), prefix, prefixed)) return std::string_view(a.value());
     return std::nullopt;
+}
+
+// The namespace of prefix in scope at from (an element or the document), through its ancestors.
+std::optional<std::string_view> in_scope(pugi::xml_node from, std::string_view prefix, bool prefixed) {
+    for (pugi::xml_node n = from; n && n.type() == pugi::node_element; n = n.parent())
+        if (auto uri = declared_on(n, prefix, prefixed)) return uri;
+    if (!prefixed) return std::string_view();
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string_view> element_namespace(pugi::xml_node element) {
+    const auto [prefix, prefixed] = prefix_of(element.name());
+    if (prefixed && prefix == "xml") return kXmlNamespace;
+    return in_scope(element, prefix, prefixed);
 }
 
 DocProblemKind doc_problem_kind(XmlIssueKind kind) {
@@ -132,8 +162,25 @@ XmlValue DocReader::text(pugi::xml_node element) {
     return v;
 }
 
+std::optional<std::string_view> DocReader::namespace_of(pugi::xml_node element) {
+    const auto [prefix, prefixed] = prefix_of(element.name());
+    if (prefixed && prefix == "xml") return kXmlNamespace;
+    if (auto own = declared_on(element, prefix, prefixed)) return own;
+    // Siblings share their parent's scope: the last few look-ups above a parent are kept.
+    const pugi::xml_node parent = element.parent();
+    constexpr std::size_t n = sizeof scopes_ / sizeof scopes_[0];
+    std::size_t i = 0;
+    while (i < n && !(scopes_[i].parent && scopes_[i].parent == parent && scopes_[i].prefixed == prefixed &&
+                      scopes_[i].prefix == prefix))
+        ++i;
+    Scope found = i < n ? scopes_[i] : Scope{parent, prefix, prefixed, in_scope(parent, prefix, prefixed)};
+    for (std::size_t k = i < n ? i : n - 1; k > 0; --k) scopes_[k] = scopes_[k - 1];
+    scopes_[0] = found;
+    return found.uri;
+}
+
 bool DocReader::in_namespace(pugi::xml_node element, std::string_view ns) {
-    const std::optional<std::string_view> uri = element_namespace(element);
+    const std::optional<std::string_view> uri = namespace_of(element);
     if (!uri) {
         problem(DocProblemKind::namespace_error, xml_.start_tag(element),
                 "Element " + element_label(element) + " uses an undeclared namespace prefix");

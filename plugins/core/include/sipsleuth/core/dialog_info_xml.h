@@ -92,9 +92,18 @@ public:
 
 private:
     XmlValue copy(std::string_view decoded, Span where);
+    /// element_namespace, remembering the scope above the last parent looked up.
+    std::optional<std::string_view> namespace_of(pugi::xml_node element);
 
     const XmlBody& xml_;
     std::vector<DocProblem>& problems_;
+    struct Scope {
+        pugi::xml_node parent;  ///< null: unused entry
+        std::string_view prefix;
+        bool prefixed = false;
+        std::optional<std::string_view> uri;
+    };
+    Scope scopes_[4];  ///< most recently used first (a parent and its children's look-ups alternate)
 };
 
 /// value with control characters (decoded &#10; and the like) written as \n, \r, \t or \xHH, so that a
