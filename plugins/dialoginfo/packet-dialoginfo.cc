@@ -308,58 +308,63 @@ ws::ExtensionFields extension_fields() {
     return {hf_ext, hf_ext_name, hf_ext_ns, hf_ext_text, hf_ext_attr_name, hf_ext_attr_value, ett_ext};
 }
 
-void add_value(const ws::Tree& t, int hf, const core::XmlValue& v) {
-    if (v) t.add_string(hf, v.span, v.value);
+// shown: any node of the packet's tree. A field that epan would fake (tree not visible, field in no
+// filter) or drop (no tree) is not copied into packet memory at all.
+void add_value(const ws::Tree& t, proto_tree* shown, int hf, const core::XmlValue& v) {
+    if (v && proto_field_is_referenced(shown, hf)) t.add_string(hf, v.span, v.value);
 }
 
-void render_participant(const ws::Tree& t, const core::DialogParticipant& p, const ParticipantFields& f,
-                        packet_info* pinfo) {
+void render_participant(const ws::Tree& t, proto_tree* shown, const core::DialogParticipant& p,
+                        const ParticipantFields& f, packet_info* pinfo) {
     if (!p.present) return;
     // Labels are formatted in packet memory: no C++ temporary may be alive if epan throws.
     const char* side = f.node.id() == local.node.id() ? "Local" : "Remote";
-    const char* label = p.identities.empty()
+    const char* label = p.identities.empty() || !proto_field_is_referenced(shown, f.node.id())
                             ? side
                             : wmem_strdup_printf(pinfo->pool, "%s: %s", side, p.identities.front().uri.value.c_str());
     const ws::Tree pt = t.child(t.subtree(f.node, ett_participant, p.span, label));
     for (const core::DialogIdentity& id : p.identities) {
-        add_value(pt, f.identity, id.uri);
-        add_value(pt, f.display, id.display);
+        add_value(pt, shown, f.identity, id.uri);
+        add_value(pt, shown, f.display, id.display);
     }
-    add_value(pt, f.target, p.target);
+    add_value(pt, shown, f.target, p.target);
     for (const core::DialogTargetParam& param : p.params) {
-        add_value(pt, f.pname, param.name);
-        add_value(pt, f.pval, param.value);
+        add_value(pt, shown, f.pname, param.name);
+        add_value(pt, shown, f.pval, param.value);
     }
-    add_value(pt, f.sdp, p.session_description);
-    add_value(pt, f.sdp_type, p.session_description_type);
+    add_value(pt, shown, f.sdp, p.session_description);
+    add_value(pt, shown, f.sdp_type, p.session_description_type);
     if (p.cseq_value) pt.add_uint(f.cseq, p.cseq.span, *p.cseq_value);
     ws::add_extensions(pt, p.extensions, extension_fields(), pinfo);
 }
 
-proto_item* render_dialog(const ws::Tree& t, const core::DialogEntry& d, packet_info* pinfo) {
-    const char* label = wmem_strdup_printf(pinfo->pool, "Dialog %s: %s", d.id.value.c_str(), core::dialog_brief(d).c_str());
+proto_item* render_dialog(const ws::Tree& t, proto_tree* shown, const core::DialogEntry& d, packet_info* pinfo,
+                          bool labelled) {
+    // Unlabelled when epan fakes the item (tree not visible, field in no filter): the label is unused.
+    const char* label =
+        labelled ? wmem_strdup_printf(pinfo->pool, "Dialog %s: %s", d.id.value.c_str(), core::dialog_brief(d).c_str()) : "";
     proto_tree* sub = t.subtree(hf_dialog, ett_dialog, d.span, label);
     const ws::Tree dt = t.child(sub);
-    add_value(dt, hf_dialog_id, d.id);
-    add_value(dt, hf_call_id, d.call_id);
-    add_value(dt, hf_local_tag, d.local_tag);
-    add_value(dt, hf_remote_tag, d.remote_tag);
-    add_value(dt, hf_direction, d.direction);
-    add_value(dt, hf_dialog_state, d.state);
-    add_value(dt, hf_state_event, d.state_event);
+    add_value(dt, shown, hf_dialog_id, d.id);
+    add_value(dt, shown, hf_call_id, d.call_id);
+    add_value(dt, shown, hf_local_tag, d.local_tag);
+    add_value(dt, shown, hf_remote_tag, d.remote_tag);
+    add_value(dt, shown, hf_direction, d.direction);
+    add_value(dt, shown, hf_dialog_state, d.state);
+    add_value(dt, shown, hf_state_event, d.state_event);
     if (d.code) dt.add_uint(hf_state_code, d.state_code.span, *d.code);
     if (d.duration_value) dt.add_uint(hf_duration, d.duration.span, *d.duration_value);
     if (d.has_replaces) {
         const ws::Tree rt = dt.child(dt.subtree(hf_replaces, ett_replaces, d.replaces_span, "Replaces"));
-        add_value(rt, hf_replaces_call_id, d.replaces_call_id);
-        add_value(rt, hf_replaces_local_tag, d.replaces_local_tag);
-        add_value(rt, hf_replaces_remote_tag, d.replaces_remote_tag);
+        add_value(rt, shown, hf_replaces_call_id, d.replaces_call_id);
+        add_value(rt, shown, hf_replaces_local_tag, d.replaces_local_tag);
+        add_value(rt, shown, hf_replaces_remote_tag, d.replaces_remote_tag);
     }
-    add_value(dt, hf_referred_by, d.referred_by);
-    add_value(dt, hf_referred_by_display, d.referred_by_display);
-    for (const core::XmlValue& hop : d.route_set) add_value(dt, hf_hop, hop);
-    render_participant(dt, d.local, local, pinfo);
-    render_participant(dt, d.remote, remote, pinfo);
+    add_value(dt, shown, hf_referred_by, d.referred_by);
+    add_value(dt, shown, hf_referred_by_display, d.referred_by_display);
+    for (const core::XmlValue& hop : d.route_set) add_value(dt, shown, hf_hop, hop);
+    render_participant(dt, shown, d.local, local, pinfo);
+    render_participant(dt, shown, d.remote, remote, pinfo);
     ws::add_extensions(dt, d.extensions, extension_fields(), pinfo);
     return proto_tree_get_parent(sub);
 }
@@ -420,9 +425,13 @@ int dissect_dialoginfo(ws::BuiltinBody::Caller caller, tvbuff_t* tvb, packet_inf
     proto_item** dialog_items = wmem_alloc0_array(pinfo->pool, proto_item*, n_dialogs ? n_dialogs : 1);
     if (info.decoded) {
         if (info.version_value) t.add_uint(hf_version, info.version.span, *info.version_value);
-        add_value(t, hf_state, info.state);
-        add_value(t, hf_entity, info.entity);
-        for (std::size_t i = 0; i < n_dialogs; ++i) dialog_items[i] = render_dialog(t, info.dialogs[i], pinfo);
+        add_value(t, top_tree, hf_state, info.state);
+        add_value(t, top_tree, hf_entity, info.entity);
+        // Without a tree every item would be NULL: the dialogs are skipped (tshark -q on a revisit).
+        const bool labelled = proto_field_is_referenced(top_tree, hf_dialog);
+        if (top_tree)
+            for (std::size_t i = 0; i < n_dialogs; ++i)
+                dialog_items[i] = render_dialog(t, top_tree, info.dialogs[i], pinfo, labelled);
     }
     ws::add_extensions(t, info.extensions, extension_fields(), pinfo);
     // Each problem on the bytes it is about.
