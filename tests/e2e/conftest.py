@@ -5,6 +5,7 @@ Plugins and captures are staged into a world-readable temporary folder, because 
 tshark as nobody (Wireshark 4.0 loads no WIRESHARK_PLUGIN_DIR plugins for root) and the checkout may
 live under a folder nobody cannot read. TZ=UTC and an empty HOME keep the output reproducible.
 """
+import json
 import os
 import re
 import shutil
@@ -64,6 +65,13 @@ class Wireshark:
         lines = proc.stdout.splitlines()
         assert lines and lines[0] == "\t".join(fields), proc.stdout + proc.stderr
         return [line.split("\t") for line in lines[1:]]
+
+    def sip_layers(self, capture, extra=()):
+        """Every frame's SIP tree (-T json -J sip), duplicate keys kept; other protocols left out."""
+        proc = self.run(["-r", self.capture(capture), "-T", "json", "-J", "sip", *extra])
+        assert proc.returncode == 0, proc.stderr
+        packets = json.loads(proc.stdout, object_pairs_hook=list)
+        return [[kv for kv in dict(dict(p)["_source"])["layers"] if kv[0] == "sip"] for p in packets]
 
     def experts(self, capture, protocol, two_pass=False):
         """{(severity, group, summary): count} of `-z expert` for one protocol (its short name)."""

@@ -4,7 +4,6 @@
 Captures come from captures/gen_ciscoalarm.py; see captures/README.md for each one's story. Every
 finding is checked where it must fire and on ciscoalarm_cp7821_boot.pcap, where it must not.
 """
-import json
 
 import pytest
 
@@ -349,14 +348,6 @@ def test_content_id_layer_free_in_the_field_case(ws):
         ["5", "eth:ethertype:ip:tcp:sip:ciscoalarm:xml"], ["10", "eth:ethertype:ip:tcp:sip:ciscoalarm:xml"]]
 
 
-def sip_layers(wireshark, capture, extra=()):
-    """Every frame's SIP tree (-T json -J sip), duplicate keys kept; other protocols left out."""
-    proc = wireshark.run(["-r", wireshark.capture(capture), "-T", "json", "-J", "sip", *extra])
-    assert proc.returncode == 0, proc.stderr
-    packets = json.loads(proc.stdout, object_pairs_hook=list)
-    return [[kv for kv in dict(dict(p)["_source"])["layers"] if kv[0] == "sip"] for p in packets]
-
-
 @pytest.mark.parametrize("capture", [BOOT, "ciscoalarm_multipart.pcap", "ciscoalarm_multipart_then_plain.pcap",
                                      MANY_CIDS])
 @pytest.mark.parametrize("two_pass", [False, True])
@@ -364,9 +355,9 @@ def test_disabled_ciscoalarm_leaves_sip_as_plain(ws, plain, capture, two_pass):
     # With ciscoalarm disabled, its Content-ID entry leaves SIP's table: SIP flags the header as
     # unrecognised again and shows the body as text, exactly as without the plugin.
     passes = ["-2"] if two_pass else []
-    mine = sip_layers(ws, capture, ["--disable-protocol", "ciscoalarm", *passes])
-    assert mine == sip_layers(plain, capture, passes)
-    assert mine != sip_layers(ws, capture, passes)  # enabled, it does add to SIP's tree
+    mine = ws.sip_layers(capture, ["--disable-protocol", "ciscoalarm", *passes])
+    assert mine == plain.sip_layers(capture, passes)
+    assert mine != ws.sip_layers(capture, passes)  # enabled, it does add to SIP's tree
 
 
 @pytest.mark.parametrize("two_pass", [False, True])

@@ -6,7 +6,6 @@ Captures come from captures/gen_mssip.py; see captures/README.md for each one's 
 when the message was seen; on revisits (-2, the GUI) they are the call's final ones, and the losing
 branch of an endpoint that never sent a final response is named on its last message.
 """
-import json
 import os
 
 import pytest
@@ -365,20 +364,12 @@ def test_many_diagnostics_headers_add_no_layer(ws, plain, two_pass):
     assert public == ["0"] * 599 + ["1"]
 
 
-def sip_layers(wireshark, capture, extra=()):
-    """Every frame's SIP tree (-T json -J sip), duplicate keys kept; other protocols left out."""
-    proc = wireshark.run(["-r", wireshark.capture(capture), "-T", "json", "-J", "sip", *extra])
-    assert proc.returncode == 0, proc.stderr
-    packets = json.loads(proc.stdout, object_pairs_hook=list)
-    return [[kv for kv in dict(dict(p)["_source"])["layers"] if kv[0] == "sip"] for p in packets]
-
-
 @pytest.mark.parametrize("capture", [FIELD_CASE, "mssip_diagnostics_error.pcap", MANY_DIAGS])
 @pytest.mark.parametrize("two_pass", [False, True])
 def test_disabled_mssip_leaves_sip_as_plain(ws, plain, capture, two_pass):
     # With mssip disabled, its ms-diagnostics entries leave SIP's table: SIP flags those headers as
     # unrecognised again, exactly as without the plugin.
     passes = ["-2"] if two_pass else []
-    mine = sip_layers(ws, capture, ["--disable-protocol", "mssip", *passes])
-    assert mine == sip_layers(plain, capture, passes)
-    assert mine != sip_layers(ws, capture, passes)  # enabled, it does add to SIP's tree
+    mine = ws.sip_layers(capture, ["--disable-protocol", "mssip", *passes])
+    assert mine == plain.sip_layers(capture, passes)
+    assert mine != ws.sip_layers(capture, passes)  # enabled, it does add to SIP's tree
