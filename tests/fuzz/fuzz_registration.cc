@@ -18,6 +18,14 @@
 using namespace sipsleuth::core;
 using fuzz::require;
 
+// A copy is counted; only the first max_copies are listed, and a copy past them names the first unlisted one.
+static void check_copy(const sipsleuth::core::RegisterRecord& rec, std::size_t copy,
+                       const sipsleuth::core::RegistrationTracker::Settings& rs, const char* what) {
+    require(copy < rec.copy_count, what);
+    require(rec.copies.size() <= rs.max_copies && rec.copies.size() <= rec.copy_count, "copies listed past the bound");
+    if (copy >= rec.copies.size()) require(rec.copies_full && *rec.copies_full == rs.max_copies, "unlisted copy not noted");
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view input(reinterpret_cast<const char*>(data), size);
     const std::size_t eol = input.find('\n');
@@ -28,6 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     RegistrationTracker::Settings rs;
     rs.max_bindings = 4;
     rs.max_records = 64;
+    rs.max_copies = 4;  // small, so copies past the listed ones are common
     RegistrationTracker regs(rs);
     CrlfTracker::Settings cs;
     cs.max_connections = 4;
@@ -65,7 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             r.stream = stream;
             r.seq = a * 100u;
             r.end = a * 100u + b;
-            if (const auto ref = regs.on_request(r)) require(ref->copy < regs.record(ref->record).copies.size(), "copy");
+            if (const auto ref = regs.on_request(r)) check_copy(regs.record(ref->record), ref->copy, rs, "copy");
             break;
         }
         case 1: {
@@ -83,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 2:
             for (const RegisterRef& ref : regs.on_tcp_retransmission(stream, a * 100u + b % 8, frame, now)) {
                 const RegisterRecord& rec = regs.record(ref.record);
-                require(ref.copy < rec.copies.size(), "retransmission copy");
+                check_copy(rec, ref.copy, rs, "retransmission copy");
                 if (rec.lapse) require(rec.lapse->by > 0, "lapse not after the expiry");
             }
             break;
