@@ -58,6 +58,15 @@ def numbered_host(net, n, mac_prefix):
     return Host(f"10.{net}.{hi}.{lo + 1}", f"{mac_prefix}:{hi:02x}:{lo + 1:02x}", window=65535)
 
 
+def dialog_subscribe(target, ip, port, branch_id, sub_from, call_id, contact, expires, extra=()):
+    """A SUBSCRIBE over TCP for Event: dialog (CSeq 1), as both subscription shapes send it."""
+    return sip_message(f"SUBSCRIBE {target} SIP/2.0", [
+        ("Via", f"SIP/2.0/TCP {ip}:{port};branch={branch_id}"), ("Max-Forwards", "70"),
+        ("From", sub_from), ("To", f"<{target}>"), ("Call-ID", call_id), ("CSeq", "1 SUBSCRIBE"),
+        ("Contact", contact), ("Event", "dialog"), ("Accept", "application/dialog-info+xml"),
+        ("Expires", str(expires))] + list(extra))
+
+
 def notify_rst(n, rng):
     story = Story(EPOCH, step=20e-6, use_scapy=False)
     notifier = Host("10.60.255.10", "00:50:56:aa:ff:0a", window=65535)
@@ -70,11 +79,8 @@ def notify_rst(n, rng):
         sub_from = f"<sip:{ext}@{DOMAIN}>;tag={tag('sub', i)}"
         target = f"sip:blf-{ext}@{DOMAIN}"
         contact = f"<sip:{ext}@{phone.ip}:{port};transport=tcp>"
-        subscribe = sip_message(f"SUBSCRIBE {target} SIP/2.0", [
-            ("Via", f"SIP/2.0/TCP {phone.ip}:{port};branch={branch('S', i)}"), ("Max-Forwards", "70"),
-            ("From", sub_from), ("To", f"<{target}>"), ("Call-ID", call_id), ("CSeq", "1 SUBSCRIBE"),
-            ("Contact", contact), ("Event", "dialog"), ("Accept", "application/dialog-info+xml"),
-            ("Expires", "3600"), ("User-Agent", "HostilePhone/1.0")])
+        subscribe = dialog_subscribe(target, phone.ip, port, branch('S', i), sub_from, call_id, contact, 3600,
+                                     [("User-Agent", "HostilePhone/1.0")])
         conn.send(CLIENT, subscribe)
         story.advance(0.0001)
         conn.send(SERVER, sip_response(subscribe, 200, "OK", to_tag=tag("notifier", i), headers=[
@@ -161,11 +167,7 @@ def big_dialog_info(n, rng):
     call_id = "%08x@%s" % (digest32("blf", n), watcher.ip)
     sub_from = f"<sip:console@{DOMAIN}>;tag={tag('console')}"
     contact = f"<sip:console@{watcher.ip}:{port};transport=tcp>"
-    subscribe = sip_message(f"SUBSCRIBE {entity} SIP/2.0", [
-        ("Via", f"SIP/2.0/TCP {watcher.ip}:{port};branch={branch('S', 0)}"), ("Max-Forwards", "70"),
-        ("From", sub_from), ("To", f"<{entity}>"), ("Call-ID", call_id), ("CSeq", "1 SUBSCRIBE"),
-        ("Contact", contact), ("Event", "dialog"), ("Accept", "application/dialog-info+xml"),
-        ("Expires", "86400")])
+    subscribe = dialog_subscribe(entity, watcher.ip, port, branch('S', 0), sub_from, call_id, contact, 86400)
     conn.send(CLIENT, subscribe)
     story.advance(0.002)
     conn.send(SERVER, sip_response(subscribe, 200, "OK", to_tag=tag("pbx"), headers=[
