@@ -15,11 +15,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sipsleuth/core/time.h"
+
 namespace sipsleuth::core {
 
-/// Nanoseconds (a point since the epoch, or a signed duration).
-using Nanos = std::int64_t;
-constexpr Nanos kSecond = 1000000000;
 
 /// "12.345 s" with millisecond precision, signed.
 std::string format_seconds(Nanos d);
