@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The suite's one SIP reader (issue 15, point 1). Each frame is turned into core values once, on the
+// first pass, whichever of the six protocols asks first: the frame's transport facts (core::sip::Frame:
+// number, integer-nanosecond time, flow and direction, TCP seq/ack/flags/retransmission, payload) and
+// each SIP message in it (core::sip::Message, parsed by core::sip::parse from the bytes of the SIP
+// dissector's `sip` item, so reassembled messages and several messages per segment come out right and
+// no sip.* header field is ever wanted). A frame that Wireshark's TCP analysis marks as a retransmission
+// is mapped back, by sequence numbers, to the earlier messages whose bytes it repeats (SIP never sees
+// such a segment again).
+//
+// Why so few wanted fields: a wanted field makes Wireshark build its item on every packet. Measured in
+// issue 15: wanting only `sip` costs 1.02x plain tshark, the union of the fields the plugins wanted
+// before 1.43x. The observer wants `sip`, `tcp.stream`, `tcp.len`, `udp.stream` and the two rare TCP
+// analysis flags; TCP and UDP header values are read from the bytes at the stream items' offsets
+// (both items sit at offset 0 of their header). docs/design.md has the measured cost of this choice.
+//
+// Lifetime: the Observation returned by observe() is valid until the next frame is observed (or the
+// capture ends); `frame.payload` and `ObservedMessage::bytes` point into epan memory and are valid only
+// while the frame is being dissected. The observer holds no epan memory across frames and no C++ object
+// in wmem (shared/DESIGN.md, rules at the boundary).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <unordered_map>
+#include <string_view>
+#include <vector>
+
+#include "sipsleuth/core/sip/message.h"
+#include "sipsleuth/wsglue/fields.h"
+#include "sipsleuth/wsglue/registry.h"
+
+namespace sipsleuth::wsglue {
+
+/// A SIP message of an earlier frame: frame number and index of the message in it (from 0).
+struct MessageRef {
+    std::uint32_t frame = 0;
+    std::uint32_t index = 0;
+    bool operator==(const MessageRef& o) const { return frame == o.frame && index == o.index; }
+};
+
+/// One SIP message of the observed frame.
+struct ObservedMessage {
+    core::sip::Message message;  ///< frame, index, time, flow and TCP sequence range filled too
+    core::sip::ParseStatus status = core::sip::ParseStatus::ok;
+    /// Where the message's bytes are (the `sip` item): its data source (the frame's tvb, or a reassembled
+    /// PDU's tvb when the message spans TCP segments), offset and length in it. Body offsets of `message`
+    /// are relative to `offset`. `ds` and `bytes` are valid only while this frame is being dissected.
+    tvbuff_t* ds = nullptr;
+    int offset = 0, length = 0;
+    std::string_view bytes;
+    bool reassembled = false;  ///< ds is not the frame's own tvb (the message spans segments)
+    // The transaction and dialog layers' results for this message (core/sip/transaction.h, dialog.h:
+    // the transaction it belongs to, retransmission or not, its request/response links, its dialog)
+    // are added here as members `transaction` and `dialog` when those headers land; the observer owns
+    // the suite's one TransactionLayer and DialogLayer and feeds every message to them once.
+};
+
+/// What one frame shows, computed once per frame on the first pass.
+struct Observation {
+    core::sip::Frame frame;
+    /// Whether the frame is a TCP segment or UDP datagram the observer could read (frame.flow filled);
+    /// false for other frames (frame.number and frame.time are still filled).
+    bool has_flow = false;
+    std::vector<ObservedMessage> messages;  ///< in frame order; empty for frames without SIP
+    /// For a TCP (spurious) retransmission: the earlier SIP messages, sent in the same direction of the
+    /// same connection, whose bytes this segment carries again (oldest first). Empty otherwise.
+    std::vector<MessageRef> retransmitted;
+};
+
+/// The suite's one SIP reader. One instance per shared object (instance()), so the six protocols share
+/// it: the first post-dissector to call observe() on a frame computes the Observation, the others get
+/// the same one.
+class SipObserver {
+public:
+    /// Bounds of the observer's own state (preferences of the owning protocol, read at capture start).
+    struct Limits {
+        /// Most recent SIP messages remembered per TCP connection and direction for mapping a
+        /// retransmitted segment back to them.
+        std::uint32_t segments_per_flow = 64;
+        /// Most TCP connection directions remembered for that mapping.
+        std::uint32_t max_flows = 100000;
+    };
+
+    /// The one observer of this shared object.
+    static SipObserver& instance();
+
+    SipObserver(const SipObserver&) = delete;
+    SipObserver& operator=(const SipObserver&) = delete;
+
+    /// Registers the observer's preferences on `owner` (`<owner>.max_tracked_flows`) and resets its state
+    /// from owner's init and cleanup routines (which run for every protocol of the shared object). Call
+    /// once, during static initialisation, from the protocol that owns the SIP layer's preferences
+    /// (siptrack in the suite; the probe in the test plugin). Without an owner, defaults apply and state
+    /// is reset when frame numbers restart.
+    void attach(Protocol& owner);
+
+    /// The foreign fields observe() reads. Every post-dissector that calls observe() wants them
+    /// (`post.want(SipObserver::instance().fields())` before handoff), so they are primed while at least
+    /// one of those protocols is enabled and never otherwise (shared/DESIGN.md, rule 6). Resolved by
+    /// PostDissector::handoff().
+    const std::vector<ForeignField*>& fields() const { return fields_; }
+
+    /// The frame's observation: computed on the first call for pinfo->num on the first pass, the same
+    /// object for later calls on that frame. nullptr on revisits (PINFO_FD_VISITED: render stored
+    /// verdicts), without a tree (wanted fields not primed), or when reading failed (a C++ exception,
+    /// caught here). Never throws; raises no epan exception (bytes are bounds-checked first).
+    const Observation* observe(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree);
+
+    /// The `sip` field (for enclosing_sip_message and for callers that only need to know if a frame
+    /// carries SIP).
+    const ForeignField& sip_field() const { return ff_sip_; }
+
+private:
+    SipObserver();
+    void reset();
+    bool read_flow(packet_info* pinfo, proto_tree* tree, Observation& o);
+    void read_messages(proto_tree* tree, packet_info* pinfo, Observation& o);
+    void map_retransmission(Observation& o);
+    void remember_segments(const Observation& o);
+
+    ForeignField ff_sip_{"sip"};
+    ForeignField ff_tcp_stream_{"tcp.stream"};
+    ForeignField ff_tcp_len_{"tcp.len"};
+    ForeignField ff_udp_stream_{"udp.stream"};
+    ForeignField ff_retransmission_{"tcp.analysis.retransmission"};
+    ForeignField ff_spurious_{"tcp.analysis.spurious_retransmission"};
+    std::vector<ForeignField*> fields_;
+
+    Limits limits_;
+    const UintPref* pref_max_flows_ = nullptr;
+    Observation current_;
+    bool current_valid_ = false;
+    std::uint32_t last_frame_ = 0;
+
+    struct SentMessage {
+        std::uint32_t seq_begin, seq_end;  ///< raw sequence numbers
+        MessageRef ref;
+    };
+    /// Per TCP connection direction (stream << 1 | direction): its most recent messages, oldest first.
+    std::unordered_map<std::uint64_t, std::deque<SentMessage>> sent_;
+};
+
+/// For body dissectors called by SIP while it dissects a message (dialoginfo, rlmi, ciscoalarm media-type
+/// handlers): the message whose body starts at `offset` of `tvb`, parsed from its `sip` item's bytes up
+/// to `offset` (headers only: `status` is truncated when Content-Length announces the body being
+/// dissected, and body_offset/body_length are not meaningful). std::nullopt when no `sip` item encloses
+/// the offset (SIP's `sip` field not primed: the caller's post-dissector must want
+/// SipObserver::instance().fields()). Never throws.
+std::optional<core::sip::Message> enclosing_sip_message(proto_tree* tree, tvbuff_t* tvb, int offset);
+
+}  // namespace sipsleuth::wsglue
