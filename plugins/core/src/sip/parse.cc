@@ -16,39 +16,54 @@ namespace {
 
 constexpr std::size_t kMaxProblems = 16;  // a garbage header block must not grow the message without bound
 
-bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-char upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-bool is_token_char(char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c)) return true;
-    switch (c) {
-    case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`': case '\'': case '~':
-        return true;
-    default:
-        return false;
+// Character classes by table: one load per byte on the hot paths.
+enum : std::uint8_t { kWs = 1, kToken = 2 };
+struct CharTable {
+    std::uint8_t c[256] = {};
+    constexpr CharTable() {
+        c[' '] = c['\t'] = c['\r'] = c['\n'] = kWs;
+        for (int i = 'a'; i <= 'z'; ++i) c[i] = kToken;
+        for (int i = 'A'; i <= 'Z'; ++i) c[i] = kToken;
+        for (int i = '0'; i <= '9'; ++i) c[i] = kToken;
+        for (unsigned char t : {'-', '.', '!', '%', '*', '_', '+', '`', '\'', '~'}) c[t] = kToken;
     }
+};
+constexpr CharTable kChars;
+
+inline bool is_ws(char c) { return kChars.c[static_cast<unsigned char>(c)] == kWs; }
+inline bool is_token_char(char c) { return kChars.c[static_cast<unsigned char>(c)] == kToken; }
+inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline char upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
+inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// ASCII case-insensitive comparison with a lower-case literal (header and parameter names): setting
+// bit 0x20 lower-cases letters and keeps '-', '.', '+' and digits as they are.
+inline bool named(std::string_view n, std::string_view lower_literal) {
+    if (n.size() != lower_literal.size()) return false;
+    for (std::size_t i = 0; i < n.size(); ++i)
+        if ((n[i] | 0x20) != lower_literal[i]) return false;
+    return true;
 }
 
-std::string_view ltrim(std::string_view s) {
+inline std::string_view ltrim(std::string_view s) {
     std::size_t i = 0;
     while (i < s.size() && is_ws(s[i])) ++i;
     return s.substr(i);
 }
 
-std::string_view rtrim(std::string_view s) {
+inline std::string_view rtrim(std::string_view s) {
     std::size_t n = s.size();
     while (n > 0 && is_ws(s[n - 1])) --n;
     return s.substr(0, n);
 }
 
-std::string_view trimmed(std::string_view s) { return rtrim(ltrim(s)); }
+inline std::string_view trimmed(std::string_view s) { return rtrim(ltrim(s)); }
 
 // Copies a value; a folded value (CRLF followed by white space inside it) becomes one line, each run of
 // white space holding a line end replaced by one space (RFC 3261 section 7.3.1).
 void assign(std::string& dst, std::string_view v) {
-    if (std::memchr(v.data(), '\n', v.size()) == nullptr && std::memchr(v.data(), '\r', v.size()) == nullptr) {
+    // Header values never hold a line end except by folding (the line split ends at '\n').
+    if (std::memchr(v.data(), '\n', v.size()) == nullptr) {
         dst.assign(v.data(), v.size());
         return;
     }
@@ -127,6 +142,10 @@ bool parse_u32(std::string_view v, std::uint32_t& out, bool* saturated = nullptr
 // stops when fn returns false.
 template <class Fn>
 void for_each_value(std::string_view v, Fn fn) {
+    if (std::memchr(v.data(), ',', v.size()) == nullptr) {  // the common case: one value
+        if (!v.empty()) fn(v);
+        return;
+    }
     std::size_t start = 0;
     bool angle = false;
     for (std::size_t i = 0; i <= v.size();) {
@@ -276,25 +295,25 @@ Header lookup(std::string_view n) {
         default: return Header::other;  // e k s x u r b y a j d n: not in Message
         }
     }
-    const auto is = [&](std::string_view name) { return iequals(n, name); };
+    const auto is = [&](std::string_view lower_name) { return named(n, lower_name); };
     switch (n.size()) {
-    case 2: return is("To") ? Header::to : Header::other;
-    case 3: return is("Via") ? Header::via : Header::other;
-    case 4: return is("From") ? Header::from : is("CSeq") ? Header::cseq : Header::other;
-    case 5: return is("Event") ? Header::event : Header::other;
-    case 6: return is("Server") ? Header::server : Header::other;
+    case 2: return is("to") ? Header::to : Header::other;
+    case 3: return is("via") ? Header::via : Header::other;
+    case 4: return is("from") ? Header::from : is("cseq") ? Header::cseq : Header::other;
+    case 5: return is("event") ? Header::event : Header::other;
+    case 6: return is("server") ? Header::server : Header::other;
     case 7:
         switch (lower(n[0])) {
-        case 'c': return is("Call-ID") ? Header::call_id : is("Contact") ? Header::contact : Header::other;
-        case 'e': return is("Expires") ? Header::expires : Header::other;
+        case 'c': return is("call-id") ? Header::call_id : is("contact") ? Header::contact : Header::other;
+        case 'e': return is("expires") ? Header::expires : Header::other;
         default: return Header::other;
         }
     case 10:
-        return is("User-Agent") ? Header::user_agent : is("Flow-Timer") ? Header::flow_timer : Header::other;
+        return is("user-agent") ? Header::user_agent : is("flow-timer") ? Header::flow_timer : Header::other;
     case 12:
-        return is("Content-Type") ? Header::content_type : is("Record-Route") ? Header::record_route : Header::other;
-    case 14: return is("Content-Length") ? Header::content_length : Header::other;
-    case 18: return is("Subscription-State") ? Header::subscription_state : Header::other;
+        return is("content-type") ? Header::content_type : is("record-route") ? Header::record_route : Header::other;
+    case 14: return is("content-length") ? Header::content_length : Header::other;
+    case 18: return is("subscription-state") ? Header::subscription_state : Header::other;
     default: return Header::other;
     }
 }
@@ -344,9 +363,9 @@ void Parser::party(std::string_view v, Party& p, const char* name) {
         assign(p.display, na.display);
     assign(p.uri, na.uri);
     const bool ok = for_each_param(na.rest, 0, [&](std::string_view n, std::string_view val, bool) {
-        if (n.size() == 3 && iequals(n, "tag"))
+        if (named(n, "tag"))
             assign(p.tag, val);
-        else if (n.size() == 4 && iequals(n, "epid"))
+        else if (named(n, "epid"))
             assign(p.epid, val);
     });
     if (!ok) problem(name, "bad parameter");
@@ -401,9 +420,9 @@ void Parser::top_via(std::string_view v) {
     // A comment after the sent-by is legal (RFC 3261 section 20.42) but nobody sends one: stop there.
     const std::size_t paren = v.find('(', i);
     const bool ok = for_each_param(v.substr(0, paren), i, [&](std::string_view n, std::string_view val, bool) {
-        if (n.size() == 6 && iequals(n, "branch"))
+        if (named(n, "branch"))
             assign(via.branch, val);
-        else if (n.size() == 8 && iequals(n, "received"))
+        else if (named(n, "received"))
             assign(via.received, val);
     });
     if (!ok) problem("Via", "bad parameter");
@@ -436,13 +455,13 @@ void Parser::contact(std::string_view v) {
         const std::string_view epid = uri_gruu_epid(na.uri);
         if (!epid.empty()) assign(c.gruu_epid, epid);
         const bool ok = for_each_param(na.rest, 0, [&](std::string_view n, std::string_view val, bool) {
-            if (n.size() == 7 && iequals(n, "expires")) {
+            if (named(n, "expires")) {
                 std::uint32_t e = 0;
                 if (parse_u32(val, e))
                     c.expires = e;
                 else
                     problem("Contact", "expires not a number");
-            } else if (n.size() == 13 && iequals(n, "+sip.instance")) {
+            } else if (named(n, "+sip.instance")) {
                 assign_unescaped(c.instance, val);
             }
         });
