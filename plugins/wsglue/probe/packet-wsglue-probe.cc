@@ -8,6 +8,7 @@
 
 #include "sipsleuth/wsglue/fields.h"
 #include "sipsleuth/wsglue/registry.h"
+#include "sipsleuth/wsglue/sip_observer.h"
 #include "sipsleuth/wsglue/stat_table.h"
 #include "sipsleuth/wsglue/store.h"
 #include "sipsleuth/wsglue/tvb.h"
@@ -33,6 +34,26 @@ ws::Field hf_first_pass{proto, "wsglue_probe.first_pass_frame", "Analysed on the
                         BASE_NONE, nullptr, "The frame number the stored verdict was computed for."};
 ws::Field hf_analysis{proto, "wsglue_probe.analysis", "Analysis number", FT_UINT32, BASE_DEC, nullptr,
                       "Ordinal of the analysis that made this verdict; a revisit that analysed again would show a new one."};
+// The SipObserver's view of the frame (obs.*): one value per frame, or one per SIP message (obs.msg.*).
+ws::Field hf_obs_flow{proto, "wsglue_probe.obs.flow", "Observed flow", FT_STRING, BASE_NONE, nullptr,
+                      "Transport, stream index, source and destination as the SipObserver read them."};
+ws::Field hf_obs_tcp{proto, "wsglue_probe.obs.tcp", "Observed TCP facts", FT_STRING, BASE_NONE, nullptr,
+                     "Raw seq, ack, payload length and flags (S F R A, r retransmission, s spurious)."};
+ws::Field hf_obs_payload{proto, "wsglue_probe.obs.payload_length", "Observed payload length", FT_UINT32, BASE_DEC,
+                         nullptr, "Length of the transport payload view."};
+ws::Field hf_obs_payload_bytes{proto, "wsglue_probe.obs.payload", "Observed payload", FT_BYTES, BASE_NONE, nullptr,
+                               "The transport payload view of a frame without SIP, when at most 16 bytes."};
+ws::Field hf_obs_retransmitted{proto, "wsglue_probe.obs.retransmitted", "Retransmits message", FT_STRING, BASE_NONE,
+                               nullptr, "frame:index of an earlier SIP message this TCP retransmission repeats."};
+ws::Field hf_obs_msg{proto, "wsglue_probe.obs.msg", "Observed SIP message", FT_STRING, BASE_NONE, nullptr,
+                     "index, method or status, CSeq number and method, Call-ID, top Via branch, parse status."};
+ws::Field hf_obs_headers{proto, "wsglue_probe.obs.msg_headers", "Observed SIP message headers", FT_STRING,
+                        BASE_NONE, nullptr,
+                        "From tag, To tag, Event, Expires, Content-Type and body length of the message (- when absent)."};
+ws::Field hf_obs_seq{proto, "wsglue_probe.obs.msg_seq", "Observed message sequence range", FT_STRING, BASE_NONE,
+                     nullptr, "The raw TCP sequence range [begin, end) of the message, r when reassembled."};
+ws::Field hf_obs_enclosing{proto, "wsglue_probe.obs.enclosing", "Enclosing SIP message", FT_STRING, BASE_NONE,
+                           nullptr, "enclosing_sip_message() for a body SIP hands to the probe's media type."};
 ws::Subtree ett_probe{proto};
 
 ws::ForeignField ff_sip{"sip"};
@@ -44,6 +65,11 @@ ws::ForeignField ff_ack_flag{"tcp.flags.ack"};
 
 int dissect_probe(tvbuff_t*, packet_info*, proto_tree*, void*);
 ws::PostDissector post{proto, dissect_probe, {&ff_sip, &ff_call_id, &ff_method, &ff_cseq, &ff_stream, &ff_ack_flag}};
+[[maybe_unused]] const bool observer_attached = [] {
+    ws::SipObserver::instance().attach(proto);
+    post.want(ws::SipObserver::instance().fields());
+    return true;
+}();
 
 struct Message {
     std::string call_id, method;
@@ -53,7 +79,53 @@ struct Verdict {
     guint32 frame = 0, analysis = 0;
     guint32 stream = 0, ack_flag = 0;
     std::vector<Message> messages;
+    // What the SipObserver saw, as text.
+    bool observed = false;
+    std::string flow, tcp;
+    guint32 payload_length = 0;
+    std::string small_payload;  ///< frames without SIP: a payload of at most 16 bytes
+    std::vector<std::string> retransmitted, obs_messages, obs_headers, obs_seqs;
 };
+
+const char* parse_status(sipsleuth::core::sip::ParseStatus s) {
+    switch (s) {
+    case sipsleuth::core::sip::ParseStatus::ok: return "ok";
+    case sipsleuth::core::sip::ParseStatus::not_sip: return "not_sip";
+    case sipsleuth::core::sip::ParseStatus::truncated: return "truncated";
+    }
+    return "?";
+}
+
+void describe(const ws::Observation& o, Verdict& v) {
+    using sipsleuth::core::Transport;
+    v.observed = true;
+    const auto& f = o.frame.flow;
+    v.flow = std::string(f.transport == Transport::tcp ? "tcp " : "udp ") + std::to_string(f.stream) + " " +
+             f.src.address + ":" + std::to_string(f.src.port) + " -> " + f.dst.address + ":" + std::to_string(f.dst.port);
+    if (o.frame.tcp) {
+        const auto& t = *o.frame.tcp;
+        v.tcp = std::to_string(t.seq) + " " + std::to_string(t.ack) + " " + std::to_string(t.len) + " " +
+                (t.syn ? "S" : "") + (t.fin ? "F" : "") + (t.rst ? "R" : "") + (t.ack_flag ? "A" : "") +
+                (t.retransmission ? "r" : "") + (t.spurious ? "s" : "");
+    }
+    v.payload_length = static_cast<guint32>(o.frame.payload.size());
+    if (o.messages.empty() && o.frame.payload.size() <= 16) v.small_payload = std::string(o.frame.payload);
+    for (const ws::MessageRef& r : o.retransmitted)
+        v.retransmitted.push_back(std::to_string(r.frame) + ":" + std::to_string(r.index));
+    for (const ws::ObservedMessage& om : o.messages) {
+        const auto& m = om.message;
+        std::string first = m.request ? m.method : std::to_string(m.status);
+        v.obs_messages.push_back(std::to_string(m.index) + " " + first + " " + std::to_string(m.cseq) + " " +
+                                 m.cseq_method + " " + m.call_id + " " + m.via.branch + " " + parse_status(om.status));
+        const auto dash = [](const std::string& x) { return x.empty() ? std::string("-") : x; };
+        v.obs_headers.push_back(dash(m.from.tag) + " " + dash(m.to.tag) + " " + dash(m.event.value_or("")) + " " +
+                                (m.expires ? std::to_string(*m.expires) : "-") + " " + dash(m.content_type) + " " +
+                                std::to_string(m.body_length));
+        if (o.frame.tcp)
+            v.obs_seqs.push_back(std::to_string(m.seq_begin) + "-" + std::to_string(m.seq_end) +
+                                 (om.reassembled ? " r" : ""));
+    }
+}
 ws::FrameStore<Verdict> verdicts{proto};
 guint32 analyses = 0;
 
@@ -89,6 +161,17 @@ ws::StatTable table{proto, "wsglue_probe,calls", "wsglue probe calls",
 int dissect_probe(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
     // Wanted fields are primed on the first pass; tshark -2 does not prime them again on its second
     // pass, so revisits render the stored verdict and read nothing.
+    // The observer runs on every frame of the first pass, as the analyzers call it: a TCP retransmission
+    // carries no SIP but is mapped back to the messages it repeats; SYN, FIN and RST segments and payloads
+    // SIP did not take (CRLF keepalives) are shown too, without an analysis number.
+    const ws::Observation* o = ws::SipObserver::instance().observe(tvb, pinfo, tree);
+    const bool flags = o && o->frame.tcp && (o->frame.tcp->syn || o->frame.tcp->fin || o->frame.tcp->rst);
+    if (o && o->messages.empty() && (!o->retransmitted.empty() || flags || !o->frame.payload.empty())) {
+        Verdict v;
+        v.frame = pinfo->num;
+        describe(*o, v);
+        verdicts.put(pinfo->num, 0, std::move(v));
+    }
     if (!PINFO_FD_VISITED(pinfo) && ws::Occurrences(tree, ff_sip).size() > 0) {
         ws::guard(proto, pinfo, nullptr, [&] {
             Verdict v;
@@ -106,6 +189,8 @@ int dissect_probe(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
                 call.last_cseq = m.cseq;
                 v.messages.push_back(std::move(m));
             });
+            // Observed a second time in the frame: the same observation, not read again.
+            if (o && o == ws::SipObserver::instance().observe(tvb, pinfo, tree)) describe(*o, v);
             verdicts.put(pinfo->num, 0, std::move(v));
         });
     }
@@ -114,9 +199,23 @@ int dissect_probe(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
     proto_item* top = proto_tree_add_item(tree, proto.id(), tvb, 0, 0, ENC_NA);
     const ws::Tree t(proto_item_add_subtree(top, ett_probe), tvb);
     t.add_frame(hf_first_pass, {0, 0}, v->frame);
-    t.add_uint(hf_analysis, {0, 0}, v->analysis);
-    t.add_uint(hf_stream, {0, 0}, v->stream);
-    t.add_uint(hf_ack_flag, {0, 0}, v->ack_flag);
+    if (v->analysis) {
+        t.add_uint(hf_analysis, {0, 0}, v->analysis);
+        t.add_uint(hf_stream, {0, 0}, v->stream);
+        t.add_uint(hf_ack_flag, {0, 0}, v->ack_flag);
+    }
+    if (v->observed) {
+        t.add_string(hf_obs_flow, {0, 0}, v->flow);
+        if (!v->tcp.empty()) t.add_string(hf_obs_tcp, {0, 0}, v->tcp);
+        t.add_uint(hf_obs_payload, {0, 0}, v->payload_length);
+        if (!v->small_payload.empty())
+            t.add_bytes(hf_obs_payload_bytes, {0, 0}, reinterpret_cast<const unsigned char*>(v->small_payload.data()),
+                        v->small_payload.size());
+        for (const std::string& r : v->retransmitted) t.add_string(hf_obs_retransmitted, {0, 0}, r);
+        for (const std::string& m : v->obs_messages) t.add_string(hf_obs_msg, {0, 0}, m);
+        for (const std::string& h : v->obs_headers) t.add_string(hf_obs_headers, {0, 0}, h);
+        for (const std::string& q : v->obs_seqs) t.add_string(hf_obs_seq, {0, 0}, q);
+    }
     for (std::size_t i = 0; i < v->messages.size(); ++i) {
         const Message& m = v->messages[i];
         t.add_uint(hf_message, {0, 0}, static_cast<guint32>(i));
@@ -128,11 +227,26 @@ int dissect_probe(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
     return tvb_captured_length(tvb);
 }
 
+// The body of an application/x-cisco-alarm+xml message (a media type plain Wireshark 4.0 leaves to
+// raw media): what enclosing_sip_message() gives the body dissectors SIP calls.
+int dissect_probe_body(tvbuff_t* tvb, packet_info*, proto_tree* tree, void*) {
+    const auto m = ws::enclosing_sip_message(tree, tvb, 0);
+    if (!m) return 0;
+    const std::string text = (m->request ? m->method : std::to_string(m->status)) + " " + std::to_string(m->cseq) +
+                             " " + m->call_id + " " + m->content_type;
+    proto_tree_add_string(tree, hf_obs_enclosing, tvb, 0, 0, wmem_strdup(wmem_packet_scope(), text.c_str()));
+    return static_cast<int>(tvb_captured_length(tvb));
+}
+
 void proto_register_wsglue_probe() {
     proto.register_all();
     table.register_ui();
 }
-void proto_reg_handoff_wsglue_probe() { post.handoff(); }
+void proto_reg_handoff_wsglue_probe() {
+    post.handoff();
+    dissector_add_string("media_type", "application/x-cisco-alarm+xml",
+                         create_dissector_handle(dissect_probe_body, proto.id()));
+}
 
 }  // namespace
 

@@ -89,7 +89,7 @@ public:
     SipObserver(const SipObserver&) = delete;
     SipObserver& operator=(const SipObserver&) = delete;
 
-    /// Registers the observer's preferences on `owner` (`<owner>.max_tracked_flows`) and resets its state
+    /// Registers the observer's preferences on `owner` (`<owner>.max_retransmission_flows`) and resets its state
     /// from owner's init and cleanup routines (which run for every protocol of the shared object). Call
     /// once, during static initialisation, from the protocol that owns the SIP layer's preferences
     /// (siptrack in the suite; the probe in the test plugin). Without an owner, defaults apply and state
@@ -116,7 +116,9 @@ private:
     SipObserver();
     void reset();
     bool read_flow(packet_info* pinfo, proto_tree* tree, Observation& o);
-    void read_messages(proto_tree* tree, packet_info* pinfo, Observation& o);
+    void read_messages(proto_tree* tree, Observation& o);
+    void assign_sequence_ranges(Observation& o) const;
+    static std::uint64_t direction_key(const core::FlowPacket& flow);
     void map_retransmission(Observation& o);
     void remember_segments(const Observation& o);
 
@@ -131,8 +133,11 @@ private:
     Limits limits_;
     const UintPref* pref_max_flows_ = nullptr;
     Observation current_;
+    std::vector<ObservedMessage> spare_;  ///< messages of earlier frames, reused for their capacity
     bool current_valid_ = false;
     std::uint32_t last_frame_ = 0;
+    tvbuff_t* payload_ds_ = nullptr;  ///< the current frame's TCP/UDP payload: data source and offset
+    int payload_offset_ = 0;
 
     struct SentMessage {
         std::uint32_t seq_begin, seq_end;  ///< raw sequence numbers
