@@ -101,6 +101,8 @@ struct TxnVerdict {
     MessageRef final_response;  ///< a request: the final response when already seen (a late retransmission)
     std::uint32_t final_status = 0; ///< the transaction's first final status, 0 when none yet
     TxnId cancels = 0;          ///< a CANCEL: the INVITE transaction it cancels (0: not seen)
+    bool request_seen = false;  ///< the transaction's request was captured
+    bool request_in_dialog = false;  ///< ... and carried a To tag (for the dialog layer)
 };
 
 /// One earlier message of a TCP segment that Wireshark marked as retransmission.

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// See transaction.h. Keys are built in one reused string (no allocation per message); directions are
+// compared as 64-bit hashes of (transport, source, destination); responses are told apart by status and
+// To tag (forked 2xx responses to one INVITE are distinct responses, not retransmissions).
+#include "sipsleuth/core/sip/transaction.h"
+
+#include <algorithm>
+
+namespace sipsleuth::core::sip {
+namespace {
+
+constexpr std::size_t kMaxResponses = 16;  // distinct (status, To tag) responses tracked per transaction
+constexpr std::size_t kMaxTcpScan = 256;   // recent ranges of one stream direction a TCP retransmission is checked against
+constexpr std::size_t kMaxTcpHits = 16;
+constexpr char kSep = '\x1f';
+
+std::uint64_t fnv(std::uint64_t h, std::string_view s) {
+    for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
+    return h;
+}
+
+std::uint64_t fnv(std::uint64_t h, std::uint64_t n) {
+    for (int i = 0; i < 8; ++i, n >>= 8) h = (h ^ (n & 0xff)) * 0x100000001b3ull;
+    return h;
+}
+
+constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ull;
+
+std::uint64_t direction(const FlowRef& f) {
+    std::uint64_t h = fnv(kFnvBasis, static_cast<std::uint64_t>(f.transport));
+    h = fnv(fnv(h, f.src.address), f.src.port);
+    return fnv(fnv(h, f.dst.address), f.dst.port);
+}
+
+std::uint64_t tcp_key(std::uint32_t stream, const Endpoint& src, const Endpoint& dst) {
+    std::uint64_t h = fnv(kFnvBasis, stream);
+    h = fnv(fnv(h, src.address), src.port);
+    return fnv(fnv(h, dst.address), dst.port);
+}
+
+bool overlaps(std::uint32_t ab, std::uint32_t ae, std::uint32_t bb, std::uint32_t be) {
+    // Sequence numbers wrap (RFC 793 section 3.3): compare differences as signed.
+    return static_cast<std::int32_t>(ab - be) < 0 && static_cast<std::int32_t>(bb - ae) < 0;
+}
+
+MessageRef ref_of(const Message& m) { return {m.frame, m.index, m.time}; }
+
+bool is_tcp(const Message& m) { return m.flow.transport == Transport::tcp && m.seq_end != m.seq_begin; }
+
+// The matching key (RFC 3261 section 17.2.3: branch, sent-by, method; section 17.1.3 for responses:
+// branch and CSeq method, the sent-by being the request's own). Without the magic cookie, RFC 2543's
+// fields: Call-ID, From tag, CSeq number, method and the top Via (the Request-URI is checked apart,
+// since responses do not carry it).
+void build_key(std::string& key, const Message& m, std::string_view method) {
+    key.clear();
+    const Via& via = m.via;
+    if (via.rfc3261_branch()) {
+        key.push_back('3');
+        key.append(method).push_back(kSep);
+        key.append(via.branch).push_back(kSep);
+    } else {
+        key.push_back('2');
+        key.append(method).push_back(kSep);
+        key.append(m.call_id).push_back(kSep);
+        key.append(m.from.tag).push_back(kSep);
+        char digits[12];
+        int n = 0;
+        for (std::uint32_t c = m.cseq; n == 0 || c != 0; c /= 10) digits[n++] = static_cast<char>('0' + c % 10);
+        while (n > 0) key.push_back(digits[--n]);
+        key.push_back(kSep);
+        key.append(via.branch).push_back(kSep);
+    }
+    key.append(via.host).push_back(kSep);
+    const std::uint16_t port = via.port;
+    key.push_back(static_cast<char>(port >> 8));
+    key.push_back(static_cast<char>(port & 0xff));
+}
+
+}  // namespace
+
+TransactionLayer::TransactionLayer(TransactionLimits limits) : limits_(limits) {}
+
+const Transaction* TransactionLayer::find(TxnId id) const {
+    auto it = txns_.find(id);
+    return it == txns_.end() ? nullptr : &it->second.txn;
+}
+
+Transaction* TransactionLayer::find(TxnId id) {
+    auto it = txns_.find(id);
+    return it == txns_.end() ? nullptr : &it->second.txn;
+}
+
+void TransactionLayer::expire(Nanos now) {
+    while (!expiry_.empty() && expiry_.front().first <= now) {
+        ++work_;
+        const TxnId id = expiry_.front().second;
+        expiry_.pop_front();
+        auto it = txns_.find(id);
+        if (it == txns_.end()) continue;
+        Entry& e = it->second;
+        if (e.forget_at > now) {
+            // Touched since it was queued: queue it again at its new time (each re-queue follows at least
+            // one message of the transaction, so the work stays proportional to the messages).
+            expiry_.emplace_back(e.forget_at, id);
+            continue;
+        }
+        auto k = by_key_.find(e.key);
+        if (k != by_key_.end() && k->second == id) by_key_.erase(k);
+        txns_.erase(it);
+    }
+    while (!tcp_order_.empty() && tcp_order_.front().first + limits_.linger <= now) {
+        ++work_;
+        const std::uint64_t key = tcp_order_.front().second;
+        tcp_order_.pop_front();
+        auto it = tcp_.find(key);
+        if (it == tcp_.end()) continue;
+        it->second.pop_front();
+        --tcp_count_;
+        if (it->second.empty()) tcp_.erase(it);
+    }
+}
+
+TransactionLayer::Entry* TransactionLayer::lookup(const std::string& key) {
+    ++work_;
+    auto k = by_key_.find(key);
+    if (k == by_key_.end()) return nullptr;
+    auto it = txns_.find(k->second);
+    return it == txns_.end() ? nullptr : &it->second;
+}
+
+TransactionLayer::Entry* TransactionLayer::create(const std::string& key, const Message& m, TxnVerdict& v) {
+    if (txns_.size() >= limits_.max_transactions) {
+        overflowed_ = true;
+        v.full = true;
+        return nullptr;
+    }
+    const TxnId id = next_id_++;
+    Entry& e = txns_[id];
+    e.txn.id = id;
+    e.txn.method = m.txn_method();
+    e.txn.rfc3261 = m.via.rfc3261_branch();
+    e.key = key;
+    e.forget_at = m.time + limits_.pending_linger;
+    by_key_[key] = id;  // RFC 2543: a newer request of the same key takes the key over
+    expiry_.emplace_back(e.forget_at, id);
+    v.created = true;
+    return &e;
+}
+
+void TransactionLayer::touch(Entry& e, Nanos t) {
+    e.txn.last_activity = std::max(e.txn.last_activity, t);
+    e.forget_at = e.txn.last_activity + (e.txn.final_response.known() ? limits_.linger : limits_.pending_linger);
+}
+
+void TransactionLayer::on_request(const Message& m, TxnVerdict& v) {
+    const MessageRef ref = ref_of(m);
+    const std::uint64_t dir = direction(m.flow);
+    if (m.method == "ACK") {
+        // RFC 3261 section 17.1.1.3: the ACK to a non-2xx final response is part of the INVITE
+        // transaction (same branch); an ACK to a 2xx is a transaction of its own (below).
+        build_key(key_, m, "INVITE");
+        Entry* inv = lookup(key_);
+        if (inv != nullptr && inv->txn.final_status >= 300) {
+            Transaction& t = inv->txn;
+            v.id = t.id;
+            v.ack_of_non2xx = true;
+            v.request = t.first_request;
+            if (inv->ack_copies == 0) {
+                inv->ack_direction = dir;
+                inv->ack_copies = 1;
+                inv->ack_last = m.time;
+                t.ack = ref;
+                v.first = ref;
+            } else if (dir == inv->ack_direction) {
+                v.retransmission = true;
+                v.copy = ++inv->ack_copies;
+                v.previous_time = inv->ack_last;
+                inv->ack_last = m.time;
+                v.first = t.ack;
+            } else {
+                v.reflected = true;
+                v.first = t.ack;
+            }
+            v.final_response = t.final_response;
+            v.final_status = t.final_status;
+            v.request_seen = t.request_seen;
+            v.request_in_dialog = t.request_in_dialog;
+            touch(*inv, m.time);
+            return;
+        }
+    }
+    build_key(key_, m, m.method);
+    Entry* e = lookup(key_);
+    if (e != nullptr && !e->txn.rfc3261 && e->txn.request_seen && e->request_uri != m.request_uri) e = nullptr;
+    if (e == nullptr) {
+        e = create(key_, m, v);
+        if (e == nullptr) return;
+    }
+    Transaction& t = e->txn;
+    v.id = t.id;
+    if (!t.request_seen) {
+        t.request_seen = true;
+        t.request_in_dialog = !m.to.tag.empty();
+        t.first_request = t.last_request = ref;
+        t.request_copies = 1;
+        e->request_direction = dir;
+        e->request_uri = m.request_uri;
+        if (is_tcp(m)) {
+            e->tcp_request = true;
+            e->tcp_stream = m.flow.stream;
+            e->tcp_seq = m.seq_begin;
+        }
+        v.first = ref;
+    } else if (dir == e->request_direction) {
+        v.retransmission = true;
+        v.copy = ++t.request_copies;
+        v.previous_time = t.last_request.time;
+        v.first = t.first_request;
+        v.tcp_duplicate = is_tcp(m) && e->tcp_request && e->tcp_stream == m.flow.stream && e->tcp_seq == m.seq_begin;
+        t.last_request = ref;
+    } else {
+        v.reflected = true;
+        v.first = t.first_request;
+    }
+    v.request = t.first_request;
+    v.final_response = t.final_response;
+    v.final_status = t.final_status;
+    v.request_seen = true;
+    v.request_in_dialog = t.request_in_dialog;
+    touch(*e, m.time);
+    if (m.method == "CANCEL") {
+        // RFC 3261 section 9.2: the CANCEL's top Via (branch included) is the INVITE's.
+        build_key(key_, m, "INVITE");
+        if (Entry* inv = lookup(key_); inv != nullptr && inv != e) {
+            t.cancels = inv->txn.id;
+            if (inv->txn.cancelled_by == 0) inv->txn.cancelled_by = t.id;
+        }
+        v.cancels = t.cancels;
+    }
+}
+
+void TransactionLayer::on_response(const Message& m, TxnVerdict& v) {
+    const MessageRef ref = ref_of(m);
+    v.response = true;
+    build_key(key_, m, m.cseq_method);
+    Entry* e = lookup(key_);
+    if (e == nullptr) {
+        // A response whose request was not captured (or is forgotten): a transaction all the same, so
+        // that its retransmissions are recognised.
+        e = create(key_, m, v);
+        if (e == nullptr) return;
+    }
+    Transaction& t = e->txn;
+    v.id = t.id;
+    const std::uint64_t dir = direction(m.flow);
+    const std::uint64_t tag = fnv(kFnvBasis, m.to.tag);
+    Response* same = nullptr;
+    for (Response& r : e->responses)
+        if (r.status == m.status && r.to_tag == tag) {
+            same = &r;
+            break;
+        }
+    if (same == nullptr) {
+        if (e->responses.size() < kMaxResponses) {
+            e->responses.push_back({m.status, tag, dir, ref, m.time, 1});
+        }
+        v.first = ref;
+    } else if (same->direction == dir) {
+        v.retransmission = true;
+        v.copy = ++same->copies;
+        v.previous_time = same->last_time;
+        same->last_time = m.time;
+        v.first = same->first;
+    } else {
+        v.reflected = true;
+        v.first = same->first;
+    }
+    if (!t.first_response.known()) t.first_response = ref;
+    if (m.status >= 200 && !t.final_response.known()) {
+        t.final_response = ref;
+        t.final_status = m.status;
+        v.first_final = true;
+    }
+    v.request = t.first_request;
+    v.final_status = t.final_status;
+    v.request_seen = t.request_seen;
+    v.request_in_dialog = t.request_in_dialog;
+    if (t.method == "CANCEL") v.cancels = t.cancels;
+    touch(*e, m.time);
+}
+
+void TransactionLayer::record_tcp(const Message& m, TxnId id) {
+    if (!is_tcp(m) || limits_.max_tcp_ranges == 0) return;
+    if (tcp_count_ >= limits_.max_tcp_ranges) {
+        // Full: the oldest range goes first (a cache: no finding depends on its size).
+        const std::uint64_t key = tcp_order_.front().second;
+        tcp_order_.pop_front();
+        auto it = tcp_.find(key);
+        if (it != tcp_.end()) {
+            it->second.pop_front();
+            --tcp_count_;
+            if (it->second.empty()) tcp_.erase(it);
+        }
+    }
+    const std::uint64_t key = tcp_key(m.flow.stream, m.flow.src, m.flow.dst);
+    tcp_[key].push_back({key, m.seq_begin, m.seq_end, id, m.frame, m.index, m.time});
+    tcp_order_.emplace_back(m.time, key);
+    ++tcp_count_;
+}
+
+TxnVerdict TransactionLayer::on_message(const Message& m) {
+    expire(m.time);
+    TxnVerdict v;
+    if (m.via.present && m.has_cseq) {
+        if (m.request)
+            on_request(m, v);
+        else
+            on_response(m, v);
+    }
+    record_tcp(m, v.id);
+    return v;
+}
+
+std::vector<TcpRetransmissionHit> TransactionLayer::on_tcp_retransmission(const Frame& f) {
+    std::vector<TcpRetransmissionHit> hits;
+    expire(f.time);
+    if (!f.tcp || f.flow.transport != Transport::tcp || f.tcp->len == 0) return hits;
+    auto it = tcp_.find(tcp_key(f.flow.stream, f.flow.src, f.flow.dst));
+    if (it == tcp_.end()) return hits;
+    const std::uint32_t begin = f.tcp->seq, end = f.tcp->seq + f.tcp->len;
+    const std::deque<TcpRange>& ranges = it->second;
+    std::size_t scanned = 0;
+    for (auto r = ranges.rbegin(); r != ranges.rend() && scanned < kMaxTcpScan && hits.size() < kMaxTcpHits; ++r) {
+        ++scanned;
+        ++work_;
+        if (overlaps(r->seq_begin, r->seq_end, begin, end)) hits.push_back({r->id, r->frame, r->index});
+    }
+    std::reverse(hits.begin(), hits.end());
+    return hits;
+}
+
+}  // namespace sipsleuth::core::sip
