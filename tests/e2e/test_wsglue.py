@@ -174,7 +174,8 @@ def test_observer_udp(probe):
 def test_observer_maps_tcp_retransmission_to_message(probe, two_pass):
     # siptrack_ka_8961_cycle.pcap: the REGISTER refresh (frame 19, CSeq 104) is retransmitted by TCP in
     # frame 20; SIP never sees frame 20, the observer maps it back to message 0 of frame 19 by sequence
-    # numbers. The FINs of frames 71 and 72 close that connection.
+    # numbers, with its transaction (t3, the REGISTER's). The FINs of frames 71 and 72 close that
+    # connection.
     rows = probe.fields("siptrack_ka_8961_cycle.pcap", OBS[:5],
                         dfilter="frame.number >= 19 && frame.number <= 20 || frame.number >= 71 && frame.number <= 72",
                         two_pass=two_pass)
@@ -182,13 +183,13 @@ def test_observer_maps_tcp_retransmission_to_message(probe, two_pass):
     back = "tcp 1 178.215.139.22:5060 -> 10.147.230.189:50708"
     assert rows == [
         ["19", flow, "4002094067 2097935068 883 A", "883", ""],
-        ["20", flow, "4002094067 2097935068 883 Ar", "883", "19:0"],
+        ["20", flow, "4002094067 2097935068 883 Ar", "883", "19:0 t3"],
         ["71", back, "2097941802 4002101131 0 FA", "0", ""],
         ["72", flow, "4002101131 2097941803 0 FA", "0", ""],
     ]
     retransmitted = probe.fields("siptrack_ka_8961_cycle.pcap", ["frame.number", "wsglue_probe.obs.retransmitted"],
                                  dfilter="wsglue_probe.obs.retransmitted", two_pass=two_pass)
-    assert retransmitted[:3] == [["20", "19:0"], ["27", "26:0"], ["34", "33:0"]]
+    assert retransmitted[:3] == [["20", "19:0 t3"], ["27", "26:0 t4"], ["34", "33:0 t5"]]
 
 
 def test_observer_payload_of_crlf_keepalives(probe):
@@ -207,3 +208,42 @@ def test_enclosing_sip_message_for_body_dissectors(probe):
     rows = probe.fields(TWO, ["frame.number", "wsglue_probe.obs.enclosing"], dfilter="wsglue_probe.obs.enclosing")
     media = "application/x-cisco-alarm+xml"
     assert rows == [["4", f"REFER 1000 {CALL_1} {media},REFER 1000 {CALL_2} {media}"]]
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_observer_feeds_transaction_and_dialog_layers_once(probe, two_pass):
+    # siptrack_sub_udp.pcap: the SUBSCRIBE's 202 creates the subscription's dialog (d1) confirmed; the
+    # NOTIFY resent by SIP after 0.5 s (frame 4) is copy 2 of transaction t2, a retransmission; refreshes
+    # and NOTIFYs stay in d1; the NOTIFY with Subscription-State terminated (12) ends it. The probe asks for
+    # the observation twice per frame: had the layers been fed twice, every second copy would be a
+    # retransmission.
+    rows = probe.fields("siptrack_sub_udp.pcap", ["frame.number", "wsglue_probe.obs.msg_layers"],
+                        dfilter="wsglue_probe", two_pass=two_pass)
+    assert rows == [
+        ["1", "t1 copy1 new req 1:0 d0"],
+        ["2", "t1 copy1 req 1:0 d1 created confirmed fork 1/1"],
+        ["3", "t2 copy1 new req 3:0 d1"],
+        ["4", "t2 copy2 retr req 3:0 d1"],
+        ["5", "t2 copy1 req 3:0 d1"],
+        ["6", "t3 copy1 new req 6:0 d1"],
+        ["7", "t3 copy1 req 6:0 d1"],
+        ["8", "t4 copy1 new req 8:0 d1"],
+        ["9", "t4 copy1 req 8:0 d1"],
+        ["10", "t5 copy1 new req 10:0 d1"],
+        ["11", "t5 copy1 req 10:0 d1"],
+        ["12", "t6 copy1 new req 12:0 d1 terminated"],
+        ["13", "t6 copy1 req 12:0 d1"],
+    ]
+
+
+def test_observer_udp_register_retransmissions(probe):
+    # siptrack_ka_udp_retransmission.pcap: the refresh REGISTER (CSeq 103) sent three times by SIP timer E
+    # (frames 4, 5, 6) is one transaction, copies 1 to 3; its 100 and 200 link back to frame 4.
+    rows = probe.fields("siptrack_ka_udp_retransmission.pcap", ["frame.number", "wsglue_probe.obs.msg_layers"],
+                        dfilter="frame.number >= 4 && frame.number <= 7")
+    assert [r[:2] for r in rows] == [
+        ["4", "t2 copy1 new req 4:0 d0"],
+        ["5", "t2 copy2 retr req 4:0 d0"],
+        ["6", "t2 copy3 retr req 4:0 d0"],
+        ["7", "t2 copy1 req 4:0 d0"],
+    ]

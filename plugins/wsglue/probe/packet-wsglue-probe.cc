@@ -50,6 +50,10 @@ ws::Field hf_obs_msg{proto, "wsglue_probe.obs.msg", "Observed SIP message", FT_S
 ws::Field hf_obs_headers{proto, "wsglue_probe.obs.msg_headers", "Observed SIP message headers", FT_STRING,
                         BASE_NONE, nullptr,
                         "From tag, To tag, Event, Expires, Content-Type and body length of the message (- when absent)."};
+ws::Field hf_obs_layers{proto, "wsglue_probe.obs.msg_layers", "Transaction and dialog of the message", FT_STRING,
+                        BASE_NONE, nullptr,
+                        "t<transaction> copy<n> (new, retr, refl, tcpdup), req <frame>:<index>, d<dialog> (created, "
+                        "confirmed, terminated, unmatched) and fork k/n."};
 ws::Field hf_obs_seq{proto, "wsglue_probe.obs.msg_seq", "Observed message sequence range", FT_STRING, BASE_NONE,
                      nullptr, "The raw TCP sequence range [begin, end) of the message, r when reassembled."};
 ws::Field hf_obs_enclosing{proto, "wsglue_probe.obs.enclosing", "Enclosing SIP message", FT_STRING, BASE_NONE,
@@ -84,7 +88,7 @@ struct Verdict {
     std::string flow, tcp;
     guint32 payload_length = 0;
     std::string small_payload;  ///< frames without SIP: a payload of at most 16 bytes
-    std::vector<std::string> retransmitted, obs_messages, obs_headers, obs_seqs;
+    std::vector<std::string> retransmitted, obs_messages, obs_headers, obs_layers, obs_seqs;
 };
 
 const char* parse_status(sipsleuth::core::sip::ParseStatus s) {
@@ -94,6 +98,26 @@ const char* parse_status(sipsleuth::core::sip::ParseStatus s) {
     case sipsleuth::core::sip::ParseStatus::truncated: return "truncated";
     }
     return "?";
+}
+
+std::string layers(const ws::ObservedMessage& om) {
+    const auto& t = om.transaction;
+    const auto& d = om.dialog;
+    std::string s = "t" + std::to_string(t.id) + " copy" + std::to_string(t.copy);
+    if (t.created) s += " new";
+    if (t.retransmission) s += " retr";
+    if (t.reflected) s += " refl";
+    if (t.tcp_duplicate) s += " tcpdup";
+    if (t.full) s += " full";
+    s += " req " + std::to_string(t.request.frame) + ":" + std::to_string(t.request.index);
+    s += " d" + std::to_string(d.id);
+    if (d.created) s += " created";
+    if (d.confirmed) s += " confirmed";
+    if (d.terminated) s += " terminated";
+    if (d.unmatched) s += " unmatched";
+    if (d.full) s += " full";
+    if (d.fork) s += " fork " + std::to_string(d.fork) + "/" + std::to_string(d.forks);
+    return s;
 }
 
 void describe(const ws::Observation& o, Verdict& v) {
@@ -110,8 +134,8 @@ void describe(const ws::Observation& o, Verdict& v) {
     }
     v.payload_length = static_cast<guint32>(o.frame.payload.size());
     if (o.messages.empty() && o.frame.payload.size() <= 16) v.small_payload = std::string(o.frame.payload);
-    for (const ws::MessageRef& r : o.retransmitted)
-        v.retransmitted.push_back(std::to_string(r.frame) + ":" + std::to_string(r.index));
+    for (const auto& r : o.retransmitted)
+        v.retransmitted.push_back(std::to_string(r.frame) + ":" + std::to_string(r.index) + " t" + std::to_string(r.id));
     for (const ws::ObservedMessage& om : o.messages) {
         const auto& m = om.message;
         std::string first = m.request ? m.method : std::to_string(m.status);
@@ -121,6 +145,7 @@ void describe(const ws::Observation& o, Verdict& v) {
         v.obs_headers.push_back(dash(m.from.tag) + " " + dash(m.to.tag) + " " + dash(m.event.value_or("")) + " " +
                                 (m.expires ? std::to_string(*m.expires) : "-") + " " + dash(m.content_type) + " " +
                                 std::to_string(m.body_length));
+        v.obs_layers.push_back(layers(om));
         if (o.frame.tcp)
             v.obs_seqs.push_back(std::to_string(m.seq_begin) + "-" + std::to_string(m.seq_end) +
                                  (om.reassembled ? " r" : ""));
@@ -214,6 +239,7 @@ int dissect_probe(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
         for (const std::string& r : v->retransmitted) t.add_string(hf_obs_retransmitted, {0, 0}, r);
         for (const std::string& m : v->obs_messages) t.add_string(hf_obs_msg, {0, 0}, m);
         for (const std::string& h : v->obs_headers) t.add_string(hf_obs_headers, {0, 0}, h);
+        for (const std::string& l : v->obs_layers) t.add_string(hf_obs_layers, {0, 0}, l);
         for (const std::string& q : v->obs_seqs) t.add_string(hf_obs_seq, {0, 0}, q);
     }
     for (std::size_t i = 0; i < v->messages.size(); ++i) {

@@ -48,11 +48,6 @@ std::string address_text(const address& a) {
     return std::string(buf);
 }
 
-// True when a is after b in the wrap-around sequence space.
-bool seq_after(guint32 a, guint32 b) { return static_cast<gint32>(a - b) > 0; }
-
-UintPref* owner_pref = nullptr;
-
 }  // namespace
 
 SipObserver& SipObserver::instance() {
@@ -61,22 +56,27 @@ SipObserver& SipObserver::instance() {
 }
 
 SipObserver::SipObserver()
-    : fields_{&ff_sip_, &ff_tcp_stream_, &ff_tcp_len_, &ff_udp_stream_, &ff_retransmission_, &ff_spurious_} {}
+    : fields_{&ff_sip_, &ff_tcp_stream_, &ff_tcp_len_, &ff_udp_stream_, &ff_retransmission_, &ff_spurious_},
+      txns_(std::make_unique<core::sip::TransactionLayer>()),
+      dialogs_(std::make_unique<core::sip::DialogLayer>()) {}
 
 void SipObserver::attach(Protocol& owner) {
-    if (owner_pref) return;
-    // A static object: the preference keeps pointers to it until exit.
-    static UintPref max_flows{owner, "max_retransmission_flows", "TCP connections followed for retransmissions",
-                              "Most TCP connection directions whose recent SIP messages are remembered, so that a "
-                              "segment Wireshark marks as a retransmission is mapped back to the SIP messages it "
-                              "repeats. Connections beyond this are not mapped.",
-                              100000};
-    owner_pref = &max_flows;
-    pref_max_flows_ = &max_flows;
+    if (pref_max_transactions_) return;
+    // Static objects: the preferences keep pointers to them until exit.
+    static UintPref max_transactions{
+        owner, "max_transactions", "Most SIP transactions tracked",
+        "Open SIP transactions remembered at once (each until 32 s after its final response): beyond this, new "
+        "transactions are not matched (an expert note says when).",
+        65536};
+    static UintPref max_dialogs{owner, "max_dialogs", "Most SIP dialogs tracked",
+                                "SIP dialogs and dialog-creating requests remembered at once: beyond this, new "
+                                "dialogs are not tracked (an expert note says when).",
+                                65536};
+    pref_max_transactions_ = &max_transactions;
+    pref_max_dialogs_ = &max_dialogs;
     owner.on_init([this] { reset(); });
     owner.on_cleanup([this] {
         reset();
-        sent_ = {};
         spare_.shrink_to_fit();
     });
 }
@@ -86,23 +86,33 @@ void SipObserver::reset() {
     spare_.clear();
     current_valid_ = false;
     last_frame_ = 0;
-    sent_.clear();
-    if (pref_max_flows_) limits_.max_flows = pref_max_flows_->value();
+    core::sip::TransactionLimits txn_limits;
+    core::sip::DialogLimits dialog_limits;
+    if (pref_max_transactions_) {
+        txn_limits.max_transactions = pref_max_transactions_->value();
+        txn_limits.max_tcp_ranges = pref_max_transactions_->value();
+    }
+    if (pref_max_dialogs_) {
+        dialog_limits.max_dialogs = pref_max_dialogs_->value();
+        dialog_limits.max_origins = pref_max_dialogs_->value();
+    }
+    txns_ = std::make_unique<core::sip::TransactionLayer>(txn_limits);
+    dialogs_ = std::make_unique<core::sip::DialogLayer>(dialog_limits);
 }
 
 const Observation* SipObserver::observe(tvbuff_t*, packet_info* pinfo, proto_tree* tree) {
     if (!tree || PINFO_FD_VISITED(pinfo)) return nullptr;
     if (current_valid_ && last_frame_ == pinfo->num) return &current_;
     // Frame numbers restart only with a new capture; without an owner's init routine, that is the reset.
-    if (!pref_max_flows_ && pinfo->num <= last_frame_) reset();
+    if (!pref_max_transactions_ && pinfo->num <= last_frame_) reset();
     last_frame_ = pinfo->num;
     current_valid_ = false;
     try {
         current_.frame = core::sip::Frame();
+        current_.retransmitted.clear();
         // Messages go to the spare list and come back with their strings' capacity.
         for (ObservedMessage& m : current_.messages) spare_.push_back(std::move(m));
         current_.messages.clear();
-        current_.retransmitted.clear();
         payload_ds_ = nullptr;
         payload_offset_ = 0;
         current_.frame.number = pinfo->num;
@@ -110,10 +120,7 @@ const Observation* SipObserver::observe(tvbuff_t*, packet_info* pinfo, proto_tre
         current_.has_flow = read_flow(pinfo, tree, current_);
         if (current_.has_flow) {
             read_messages(tree, current_);
-            if (current_.frame.tcp) {
-                if (current_.frame.tcp->retransmission || current_.frame.tcp->spurious) map_retransmission(current_);
-                remember_segments(current_);
-            }
+            run_layers(current_);
         }
         current_valid_ = true;
         return &current_;
@@ -252,36 +259,20 @@ void SipObserver::assign_sequence_ranges(Observation& o) const {
     }
 }
 
-std::uint64_t SipObserver::direction_key(const core::FlowPacket& flow) {
-    // The direction: which end sends, by (address, port) order.
-    const bool forward = flow.src.address != flow.dst.address ? flow.src.address < flow.dst.address
-                                                              : flow.src.port < flow.dst.port;
-    return (static_cast<std::uint64_t>(flow.stream) << 1) | (forward ? 1 : 0);
-}
-
-void SipObserver::remember_segments(const Observation& o) {
-    if (o.messages.empty()) return;
-    const std::uint64_t key = direction_key(o.frame.flow);
-    auto it = sent_.find(key);
-    if (it == sent_.end()) {
-        if (limits_.max_flows && sent_.size() >= limits_.max_flows) return;
-        it = sent_.emplace(key, std::deque<SentMessage>()).first;
+void SipObserver::run_layers(Observation& o) {
+    // A retransmitted segment is not handed to SIP again: only its sequence numbers tell which messages
+    // it repeats. Mapped before this frame's own messages are recorded.
+    if (o.frame.tcp && (o.frame.tcp->retransmission || o.frame.tcp->spurious))
+        o.retransmitted = txns_->on_tcp_retransmission(o.frame);
+    for (ObservedMessage& m : o.messages) {
+        if (m.status == core::sip::ParseStatus::not_sip) {
+            m.transaction = core::sip::TxnVerdict();
+            m.dialog = core::sip::DialogVerdict();
+            continue;
+        }
+        m.transaction = txns_->on_message(m.message);
+        m.dialog = dialogs_->on_message(m.message, m.transaction);
     }
-    std::deque<SentMessage>& ring = it->second;
-    for (const ObservedMessage& m : o.messages) {
-        if (ring.size() >= limits_.segments_per_flow) ring.pop_front();
-        ring.push_back({m.message.seq_begin, m.message.seq_end, {m.message.frame, m.message.index}});
-    }
-}
-
-void SipObserver::map_retransmission(Observation& o) {
-    const core::sip::TcpFacts& tcp = *o.frame.tcp;
-    if (tcp.len == 0) return;
-    const auto it = sent_.find(direction_key(o.frame.flow));
-    if (it == sent_.end()) return;
-    const std::uint32_t begin = tcp.seq, end = tcp.seq + tcp.len;
-    for (const SentMessage& s : it->second)
-        if (seq_after(end, s.seq_begin) && seq_after(s.seq_end, begin)) o.retransmitted.push_back(s.ref);
 }
 
 std::optional<core::sip::Message> enclosing_sip_message(proto_tree* tree, tvbuff_t* tvb, int offset) {

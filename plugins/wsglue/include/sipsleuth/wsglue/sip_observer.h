@@ -4,9 +4,10 @@
 // number, integer-nanosecond time, flow and direction, TCP seq/ack/flags/retransmission, payload) and
 // each SIP message in it (core::sip::Message, parsed by core::sip::parse from the bytes of the SIP
 // dissector's `sip` item, so reassembled messages and several messages per segment come out right and
-// no sip.* header field is ever wanted). A frame that Wireshark's TCP analysis marks as a retransmission
-// is mapped back, by sequence numbers, to the earlier messages whose bytes it repeats (SIP never sees
-// such a segment again).
+// no sip.* header field is ever wanted), with the verdicts of the suite's one TransactionLayer and
+// DialogLayer (RFC 3261 sections 17 and 12), which it owns and feeds once per message. A frame that
+// Wireshark's TCP analysis marks as a retransmission is mapped back, by sequence numbers, to the earlier
+// messages whose bytes it repeats (SIP never sees such a segment again).
 //
 // Why so few wanted fields: a wanted field makes Wireshark build its item on every packet. Measured in
 // issue 15: wanting only `sip` costs 1.02x plain tshark, the union of the fields the plugins wanted
@@ -21,24 +22,18 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <optional>
-#include <unordered_map>
 #include <string_view>
 #include <vector>
 
+#include "sipsleuth/core/sip/dialog.h"
 #include "sipsleuth/core/sip/message.h"
+#include "sipsleuth/core/sip/transaction.h"
 #include "sipsleuth/wsglue/fields.h"
 #include "sipsleuth/wsglue/registry.h"
 
 namespace sipsleuth::wsglue {
-
-/// A SIP message of an earlier frame: frame number and index of the message in it (from 0).
-struct MessageRef {
-    std::uint32_t frame = 0;
-    std::uint32_t index = 0;
-    bool operator==(const MessageRef& o) const { return frame == o.frame && index == o.index; }
-};
 
 /// One SIP message of the observed frame.
 struct ObservedMessage {
@@ -51,10 +46,11 @@ struct ObservedMessage {
     int offset = 0, length = 0;
     std::string_view bytes;
     bool reassembled = false;  ///< ds is not the frame's own tvb (the message spans segments)
-    // The transaction and dialog layers' results for this message (core/sip/transaction.h, dialog.h:
-    // the transaction it belongs to, retransmission or not, its request/response links, its dialog)
-    // are added here as members `transaction` and `dialog` when those headers land; the observer owns
-    // the suite's one TransactionLayer and DialogLayer and feeds every message to them once.
+    /// The suite's TransactionLayer on this message (its transaction, retransmission or reflection,
+    /// request/response links), computed once here.
+    core::sip::TxnVerdict transaction;
+    /// The suite's DialogLayer on this message (its dialog, created/confirmed/terminated, forks).
+    core::sip::DialogVerdict dialog;
 };
 
 /// What one frame shows, computed once per frame on the first pass.
@@ -65,8 +61,9 @@ struct Observation {
     bool has_flow = false;
     std::vector<ObservedMessage> messages;  ///< in frame order; empty for frames without SIP
     /// For a TCP (spurious) retransmission: the earlier SIP messages, sent in the same direction of the
-    /// same connection, whose bytes this segment carries again (oldest first). Empty otherwise.
-    std::vector<MessageRef> retransmitted;
+    /// same connection, whose bytes this segment carries again (oldest first, with their transactions;
+    /// TransactionLayer::on_tcp_retransmission). Empty otherwise.
+    std::vector<core::sip::TcpRetransmissionHit> retransmitted;
 };
 
 /// The suite's one SIP reader. One instance per shared object (instance()), so the six protocols share
@@ -74,26 +71,18 @@ struct Observation {
 /// the same one.
 class SipObserver {
 public:
-    /// Bounds of the observer's own state (preferences of the owning protocol, read at capture start).
-    struct Limits {
-        /// Most recent SIP messages remembered per TCP connection and direction for mapping a
-        /// retransmitted segment back to them.
-        std::uint32_t segments_per_flow = 64;
-        /// Most TCP connection directions remembered for that mapping.
-        std::uint32_t max_flows = 100000;
-    };
-
     /// The one observer of this shared object.
     static SipObserver& instance();
 
     SipObserver(const SipObserver&) = delete;
     SipObserver& operator=(const SipObserver&) = delete;
 
-    /// Registers the observer's preferences on `owner` (`<owner>.max_retransmission_flows`) and resets its state
-    /// from owner's init and cleanup routines (which run for every protocol of the shared object). Call
-    /// once, during static initialisation, from the protocol that owns the SIP layer's preferences
-    /// (siptrack in the suite; the probe in the test plugin). Without an owner, defaults apply and state
-    /// is reset when frame numbers restart.
+    /// Registers the layer's bounds as preferences of `owner` (`<owner>.max_transactions`,
+    /// `<owner>.max_dialogs`) and resets the observer, the TransactionLayer and the DialogLayer from
+    /// owner's init and cleanup routines (which run for every protocol of the shared object). Call once,
+    /// during static initialisation, from the protocol that owns the SIP layer's preferences (siptrack in
+    /// the suite; the probe in the test plugin). Without an owner, defaults apply and state is reset when
+    /// frame numbers restart.
     void attach(Protocol& owner);
 
     /// The foreign fields observe() reads. Every post-dissector that calls observe() wants them
@@ -112,15 +101,18 @@ public:
     /// carries SIP).
     const ForeignField& sip_field() const { return ff_sip_; }
 
+    /// The suite's one TransactionLayer and DialogLayer, which observe() feeds with every message once.
+    /// For look-ups (find, forks) and write-backs; never fed by anyone else.
+    core::sip::TransactionLayer& transactions() { return *txns_; }
+    core::sip::DialogLayer& dialogs() { return *dialogs_; }
+
 private:
     SipObserver();
     void reset();
     bool read_flow(packet_info* pinfo, proto_tree* tree, Observation& o);
     void read_messages(proto_tree* tree, Observation& o);
     void assign_sequence_ranges(Observation& o) const;
-    static std::uint64_t direction_key(const core::FlowPacket& flow);
-    void map_retransmission(Observation& o);
-    void remember_segments(const Observation& o);
+    void run_layers(Observation& o);
 
     ForeignField ff_sip_{"sip"};
     ForeignField ff_tcp_stream_{"tcp.stream"};
@@ -130,8 +122,10 @@ private:
     ForeignField ff_spurious_{"tcp.analysis.spurious_retransmission"};
     std::vector<ForeignField*> fields_;
 
-    Limits limits_;
-    const UintPref* pref_max_flows_ = nullptr;
+    const UintPref* pref_max_transactions_ = nullptr;
+    const UintPref* pref_max_dialogs_ = nullptr;
+    std::unique_ptr<core::sip::TransactionLayer> txns_;
+    std::unique_ptr<core::sip::DialogLayer> dialogs_;
     Observation current_;
     std::vector<ObservedMessage> spare_;  ///< messages of earlier frames, reused for their capacity
     bool current_valid_ = false;
@@ -139,12 +133,6 @@ private:
     tvbuff_t* payload_ds_ = nullptr;  ///< the current frame's TCP/UDP payload: data source and offset
     int payload_offset_ = 0;
 
-    struct SentMessage {
-        std::uint32_t seq_begin, seq_end;  ///< raw sequence numbers
-        MessageRef ref;
-    };
-    /// Per TCP connection direction (stream << 1 | direction): its most recent messages, oldest first.
-    std::unordered_map<std::uint64_t, std::deque<SentMessage>> sent_;
 };
 
 /// For body dissectors called by SIP while it dissects a message (dialoginfo, rlmi, ciscoalarm media-type
