@@ -513,4 +513,4 @@ void proto_reg_handoff_ciscoalarm() {
 
 }  // namespace
 
-SIPSLEUTH_PLUGIN(proto_register_ciscoalarm, proto_reg_handoff_ciscoalarm)
+SIPSLEUTH_PROTOCOL(proto_register_ciscoalarm, proto_reg_handoff_ciscoalarm)

@@ -530,4 +530,4 @@ void proto_reg_handoff_dialoginfo() {
 
 }  // namespace
 
-SIPSLEUTH_PLUGIN(proto_register_dialoginfo, proto_reg_handoff_dialoginfo)
+SIPSLEUTH_PROTOCOL(proto_register_dialoginfo, proto_reg_handoff_dialoginfo)

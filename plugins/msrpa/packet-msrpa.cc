@@ -675,4 +675,4 @@ void proto_reg_handoff_msrpa() { post.handoff(); }
 
 }  // namespace
 
-SIPSLEUTH_PLUGIN(proto_register_msrpa, proto_reg_handoff_msrpa)
+SIPSLEUTH_PROTOCOL(proto_register_msrpa, proto_reg_handoff_msrpa)

@@ -427,4 +427,4 @@ void proto_reg_handoff_mssip() {
 
 }  // namespace
 
-SIPSLEUTH_PLUGIN(proto_register_mssip, proto_reg_handoff_mssip)
+SIPSLEUTH_PROTOCOL(proto_register_mssip, proto_reg_handoff_mssip)

@@ -451,4 +451,4 @@ void proto_reg_handoff_rlmi() {
 
 }  // namespace
 
-SIPSLEUTH_PLUGIN(proto_register_rlmi, proto_reg_handoff_rlmi)
+SIPSLEUTH_PROTOCOL(proto_register_rlmi, proto_reg_handoff_rlmi)

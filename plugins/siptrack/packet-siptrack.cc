@@ -475,4 +475,4 @@ void proto_reg_handoff_siptrack() {
 }  // namespace
 }  // namespace sipsleuth::siptrack
 
-SIPSLEUTH_PLUGIN(sipsleuth::siptrack::proto_register_siptrack, sipsleuth::siptrack::proto_reg_handoff_siptrack)
+SIPSLEUTH_PROTOCOL(sipsleuth::siptrack::proto_register_siptrack, sipsleuth::siptrack::proto_reg_handoff_siptrack)

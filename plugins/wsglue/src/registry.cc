@@ -2,7 +2,8 @@
 // See registry.h. The static objects register themselves with their protocol during static
 // initialisation of the plugin's shared object (one translation unit, so declaration order holds);
 // register_all() then builds Wireshark's arrays once. Init and cleanup routines are registered once
-// per shared object and fan out to every protocol it holds.
+// per shared object and fan out to every protocol it holds. The suite's protocols share one shared
+// object: each lists its register and handoff functions here, called in link order.
 #include "sipsleuth/wsglue/registry.h"
 
 namespace sipsleuth::wsglue {
@@ -10,6 +11,16 @@ namespace {
 
 std::vector<Protocol*>& module_protocols() {
     static std::vector<Protocol*> all;
+    return all;
+}
+
+struct Listed {
+    void (*register_fn)();
+    void (*handoff_fn)();
+};
+
+std::vector<Listed>& listed_protocols() {
+    static std::vector<Listed> all;
     return all;
 }
 
@@ -87,7 +98,9 @@ void Protocol::register_all() {
     }
 
     // One pair of routines per shared object, covering all of its protocols.
-    if (module_protocols().front() == this) {
+    static bool routines_registered = false;
+    if (!routines_registered) {
+        routines_registered = true;
         register_init_routine(&Protocol::run_init);
         register_cleanup_routine(&Protocol::run_cleanup);
     }
@@ -101,6 +114,19 @@ void Protocol::run_init() {
 
 void Protocol::run_cleanup() {
     for (Protocol* p : module_protocols()) run_all(p->cleanup_);
+}
+
+bool add_protocol(void (*register_fn)(), void (*handoff_fn)()) {
+    listed_protocols().push_back({register_fn, handoff_fn});
+    return true;
+}
+
+void register_protocols() {
+    for (const Listed& p : listed_protocols()) p.register_fn();
+}
+
+void handoff_protocols() {
+    for (const Listed& p : listed_protocols()) p.handoff_fn();
 }
 
 }  // namespace sipsleuth::wsglue

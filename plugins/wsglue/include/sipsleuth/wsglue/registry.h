@@ -125,10 +125,28 @@ void guard(Protocol& proto, packet_info* pinfo, proto_item* item, Fn&& fn) {
     expert_add_info_format(pinfo, item, proto.internal_error(), "Internal error in sipsleuth: %s", what);
 }
 
+/// The protocols of the shared object, each with its proto_register_* and proto_reg_handoff_*, in
+/// the order their translation units were linked. SIPSLEUTH_PROTOCOL adds one during static
+/// initialisation; the shared object's plugin_register() (SIPSLEUTH_PLUGIN) registers one proto_plugin
+/// whose callbacks are register_protocols and handoff_protocols, so every protocol is registered once
+/// and each is still enabled and disabled on its own.
+bool add_protocol(void (*register_fn)(), void (*handoff_fn)());
+void register_protocols();
+void handoff_protocols();
+
 }  // namespace sipsleuth::wsglue
 
-/// Exports the three symbols and plugin_register() that Wireshark 4.0 looks for. `extern` matters in
-/// C++: without it the visibility attribute is ignored and Wireshark silently skips the plugin.
+/// Lists a protocol of the suite's shared object (the last line of each plugin's packet-*.cc).
+#define SIPSLEUTH_PROTOCOL(register_fn, handoff_fn)                  \
+    namespace {                                                      \
+    [[maybe_unused]] const bool sipsleuth_protocol_listed =          \
+        ::sipsleuth::wsglue::add_protocol(register_fn, handoff_fn);  \
+    }
+
+/// Exports the three symbols and plugin_register() that Wireshark 4.0 looks for, once per shared
+/// object (plugins/sipsleuth.cc for the suite: register_protocols, handoff_protocols; the test-only
+/// probe its own pair). `extern` matters in C++: without it the visibility attribute is ignored and
+/// Wireshark silently skips the plugin.
 #define SIPSLEUTH_PLUGIN(register_fn, handoff_fn)                                         \
     extern "C" {                                                                          \
     extern WS_DLL_PUBLIC_DEF const gchar plugin_version[];                                \
