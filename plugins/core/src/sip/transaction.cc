@@ -91,23 +91,16 @@ Transaction* TransactionLayer::find(TxnId id) {
 }
 
 void TransactionLayer::expire(Nanos now) {
-    while (!expiry_.empty() && expiry_.front().first <= now) {
-        ++work_;
-        const TxnId id = expiry_.front().second;
-        expiry_.pop_front();
-        auto it = txns_.find(id);
-        if (it == txns_.end()) continue;
-        Entry& e = it->second;
-        if (e.forget_at > now) {
-            // Touched since it was queued: queue it again at its new time (each re-queue follows at least
-            // one message of the transaction, so the work stays proportional to the messages).
-            expiry_.emplace_back(e.forget_at, id);
-            continue;
-        }
-        auto k = by_key_.find(e.key);
-        if (k != by_key_.end() && k->second == id) by_key_.erase(k);
-        txns_.erase(it);
-    }
+    expiry_.expire(
+        now,
+        [&](TxnId id, Nanos at) {
+            auto it = txns_.find(id);
+            if (it == txns_.end() || it->second.forget_at != at) return;  // forgotten, or touched since
+            auto k = by_key_.find(it->second.key);
+            if (k != by_key_.end() && k->second == id) by_key_.erase(k);
+            txns_.erase(it);
+        },
+        work_);
     while (!tcp_order_.empty() && tcp_order_.front().first + limits_.linger <= now) {
         ++work_;
         const std::uint64_t key = tcp_order_.front().second;
@@ -140,16 +133,26 @@ TransactionLayer::Entry* TransactionLayer::create(const std::string& key, const 
     e.txn.method = m.txn_method();
     e.txn.rfc3261 = m.via.rfc3261_branch();
     e.key = key;
-    e.forget_at = m.time + limits_.pending_linger;
     by_key_[key] = id;  // RFC 2543: a newer request of the same key takes the key over
-    expiry_.emplace_back(e.forget_at, id);
+    touch(e, m.time);
     v.created = true;
     return &e;
 }
 
 void TransactionLayer::touch(Entry& e, Nanos t) {
     e.txn.last_activity = std::max(e.txn.last_activity, t);
-    e.forget_at = e.txn.last_activity + (e.txn.final_response.known() ? limits_.linger : limits_.pending_linger);
+    const bool final = e.txn.final_response.known();
+    const Nanos at = e.txn.last_activity + (final ? limits_.linger : limits_.pending_linger);
+    if (at == e.forget_at) return;
+    e.forget_at = at;
+    expiry_.push(final ? 1 : 0, at, e.txn.id);
+    expiry_.compact(
+        txns_.size(),
+        [&](TxnId id, Nanos when) {
+            auto it = txns_.find(id);
+            return it != txns_.end() && it->second.forget_at == when;
+        },
+        work_);
 }
 
 void TransactionLayer::on_request(const Message& m, TxnVerdict& v) {

@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sipsleuth/core/sip/expiry.h"
 #include "sipsleuth/core/sip/message.h"
 #include "sipsleuth/core/time.h"
 
@@ -182,7 +183,7 @@ private:
     std::string key_;  // scratch key, reused: no allocation per message
     std::unordered_map<TxnId, Entry> txns_;
     std::unordered_map<std::string, TxnId> by_key_;
-    std::deque<std::pair<Nanos, TxnId>> expiry_;  // one entry per remembered transaction
+    detail::ExpiryQueues<2> expiry_;  // without, with a final response
     std::unordered_map<std::uint64_t, std::deque<TcpRange>> tcp_;  // by stream and direction
     std::deque<std::pair<Nanos, std::uint64_t>> tcp_order_;  // each range's time and key, oldest first
     std::size_t tcp_count_ = 0;
