@@ -121,42 +121,58 @@ DialogLayer::Entry* DialogLayer::lookup(std::string_view call_id, std::string_vi
 void DialogLayer::schedule(Entry& e, Nanos t) {
     Dialog& d = e.dialog;
     d.last_activity = std::max(d.last_activity, t);
+    Nanos at = 0;
     switch (d.state) {
-    case DialogState::early: e.forget_at = d.last_activity + limits_.early_linger; break;
-    case DialogState::confirmed: e.forget_at = d.last_activity + limits_.idle; break;
-    case DialogState::terminated: e.forget_at = d.terminated.time + limits_.linger; break;
+    case DialogState::early: at = d.last_activity + limits_.early_linger; break;
+    case DialogState::confirmed: at = d.last_activity + limits_.idle; break;
+    case DialogState::terminated: at = d.terminated.time + limits_.linger; break;
     }
+    if (at == e.forget_at) return;
+    e.forget_at = at;
+    expiry_.push(static_cast<std::size_t>(d.state), at, d.id);
+    expiry_.compact(
+        dialogs_.size(),
+        [&](DialogId id, Nanos when) {
+            auto it = dialogs_.find(id);
+            return it != dialogs_.end() && it->second.forget_at == when;
+        },
+        work_);
+}
+
+void DialogLayer::schedule(Origin& o, Nanos at, bool final) {
+    if (at == o.forget_at) return;
+    o.forget_at = at;
+    origin_expiry_.push(final ? 1 : 0, at, o.txn);
+    origin_expiry_.compact(
+        origins_.size(),
+        [&](TxnId id, Nanos when) {
+            auto it = origins_.find(id);
+            return it != origins_.end() && it->second.forget_at == when;
+        },
+        work_);
 }
 
 void DialogLayer::expire(Nanos now) {
-    while (!expiry_.empty() && expiry_.front().first <= now) {
-        ++work_;
-        const DialogId id = expiry_.front().second;
-        expiry_.pop_front();
-        auto it = dialogs_.find(id);
-        if (it == dialogs_.end()) continue;
-        if (it->second.forget_at > now) {
-            expiry_.emplace_back(it->second.forget_at, id);
-            continue;
-        }
-        auto k = by_key_.find(it->second.key);
-        if (k != by_key_.end() && k->second == id) by_key_.erase(k);
-        dialogs_.erase(it);
-    }
-    while (!origin_expiry_.empty() && origin_expiry_.front().first <= now) {
-        ++work_;
-        const TxnId id = origin_expiry_.front().second;
-        origin_expiry_.pop_front();
-        auto it = origins_.find(id);
-        if (it == origins_.end()) continue;
-        if (it->second.forget_at > now) {
-            origin_expiry_.emplace_back(it->second.forget_at, id);
-            continue;
-        }
-        auto k = by_tag_.find(it->second.tag_key);
-        if (k != by_tag_.end() && k->second == id) by_tag_.erase(k);
-        origins_.erase(it);
-    }
+    expiry_.expire(
+        now,
+        [&](DialogId id, Nanos at) {
+            auto it = dialogs_.find(id);
+            if (it == dialogs_.end() || it->second.forget_at != at) return;
+            auto k = by_key_.find(it->second.key);
+            if (k != by_key_.end() && k->second == id) by_key_.erase(k);
+            dialogs_.erase(it);
+        },
+        work_);
+    origin_expiry_.expire(
+        now,
+        [&](TxnId id, Nanos at) {
+            auto it = origins_.find(id);
+            if (it == origins_.end() || it->second.forget_at != at) return;
+            auto k = by_tag_.find(it->second.tag_key);
+            if (k != by_tag_.end() && k->second == id) by_tag_.erase(k);
+            origins_.erase(it);
+        },
+        work_);
 }
 
 DialogLayer::Entry* DialogLayer::create(const Message& m, Origin* origin, DialogUsage usage, std::string_view uac_tag,
@@ -185,9 +201,7 @@ DialogLayer::Entry* DialogLayer::create(const Message& m, Origin* origin, Dialog
     lookup(m.call_id, uac_tag, uas_tag);  // builds key_
     e.key = key_;
     by_key_[key_] = id;
-    d.last_activity = m.time;
     schedule(e, m.time);
-    expiry_.emplace_back(e.forget_at, id);
     v.id = id;
     v.created = true;
     v.origin = d.origin;
@@ -208,8 +222,10 @@ DialogVerdict DialogLayer::on_message(const Message& m, const TxnVerdict& txn) {
     }
 
     if (origin != nullptr && !m.request) {
-        const Nanos keep = m.time + (m.status >= 200 ? limits_.linger : limits_.early_linger);
-        origin->forget_at = m.status >= 200 ? keep : std::max(origin->forget_at, keep);
+        // Kept while its transaction may still bring forks: until 64*T1 after a final response.
+        const bool final = m.status >= 200;
+        const Nanos keep = m.time + (final ? limits_.linger : limits_.early_linger);
+        schedule(*origin, final ? keep : std::max(origin->forget_at, keep), final);
     }
 
     if (m.request && m.to.tag.empty()) {
@@ -227,13 +243,12 @@ DialogVerdict DialogLayer::on_message(const Message& m, const TxnVerdict& txn) {
         o.uac_tag = m.from.tag;
         o.event = event_key(m.event);
         o.request = txn.first.known() ? txn.first : ref;
-        o.forget_at = m.time + limits_.early_linger;
         if (usage != DialogUsage::invite) {
             o.tag_key.assign(m.call_id).push_back(kSep);
             o.tag_key.append(m.from.tag);
             by_tag_[o.tag_key] = txn.id;
         }
-        origin_expiry_.emplace_back(o.forget_at, txn.id);
+        schedule(o, m.time + limits_.early_linger, false);
         return v;
     }
     if (m.to.tag.empty()) return v;  // a response without To tag (100 Trying) is in no dialog

@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sipsleuth/core/sip/expiry.h"
 #include "sipsleuth/core/sip/message.h"
 #include "sipsleuth/core/sip/transaction.h"
 #include "sipsleuth/core/time.h"
@@ -138,6 +139,7 @@ private:
     Entry* create(const Message& m, Origin* origin, DialogUsage usage, std::string_view uac_tag,
                   std::string_view uas_tag, DialogVerdict& v);
     void schedule(Entry& e, Nanos t);
+    void schedule(Origin& o, Nanos at, bool final);
 
     DialogLimits limits_;
     DialogId next_id_ = 1;
@@ -148,8 +150,8 @@ private:
     std::unordered_map<std::string, DialogId> by_key_;
     std::unordered_map<TxnId, Origin> origins_;
     std::unordered_map<std::string, TxnId> by_tag_;  // Call-ID and From tag -> latest SUBSCRIBE/REFER origin
-    std::deque<std::pair<Nanos, DialogId>> expiry_;
-    std::deque<std::pair<Nanos, TxnId>> origin_expiry_;
+    detail::ExpiryQueues<3> expiry_;         // by DialogState
+    detail::ExpiryQueues<2> origin_expiry_;  // without, with a final response
 };
 
 }  // namespace sipsleuth::core::sip
