@@ -61,7 +61,7 @@ def params_row(params):
 
 def test_plugin_is_listed(ws):
     proc = ws.run(["-G", "plugins"])
-    assert any(line.split()[:3] == ["ciscoalarm.so", "0.1.0", "dissector"] for line in proc.stdout.splitlines())
+    assert any(line.split()[:3] == ["sipsleuth.so", "0.1.0", "dissector"] for line in proc.stdout.splitlines())
     protocols = ws.run(["-G", "protocols"]).stdout.splitlines()
     assert "Cisco x-cisco-alarm\tCiscoAlarm\tciscoalarm" in protocols
 

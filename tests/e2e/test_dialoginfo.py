@@ -25,7 +25,7 @@ BOTH = pytest.mark.parametrize("two_pass", [False, True])
 
 def test_plugin_is_listed(ws):
     proc = ws.run(["-G", "plugins"])
-    assert any(line.split()[:3] == ["dialoginfo.so", "0.1.0", "dissector"] for line in proc.stdout.splitlines())
+    assert any(line.split()[:3] == ["sipsleuth.so", "0.1.0", "dissector"] for line in proc.stdout.splitlines())
     assert "Dialog Event Package (RFC 4235)\tDialogInfo\tdialoginfo" in ws.run(["-G", "protocols"]).stdout.splitlines()
 
 

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The install step of `./sipsleuth analyze` for a normal user: `cmake --install --component plugins`
-into the personal plugin folder, where tshark finds the plugin by itself (no WIRESHARK_PLUGIN_DIR)."""
+into the personal plugin folder, where tshark finds the plugin by itself (no WIRESHARK_PLUGIN_DIR).
+The former per-plugin .so files (each would register its protocol a second time) are removed."""
 import os
 import shutil
 import subprocess
@@ -20,8 +21,17 @@ def test_personal_plugin_folder_is_loaded():
         pytest.skip("SIPSLEUTH_BUILD_DIR not set (run through CTest)")
     home = wsrun.make_home()
     personal = os.path.join(home, ".local", "lib", "wireshark", "plugins", "4.0")
+    # Left by an earlier install: copies of the suite under two former names, which would abort tshark.
+    epan = os.path.join(personal, "epan")
+    os.makedirs(epan)
+    plugins = os.environ.get("SIPSLEUTH_PLUGIN_DIR", os.path.join(build, "plugins"))
+    built = os.path.join(plugins, "4.0", "epan", "sipsleuth.so")
+    former = [os.path.join(epan, name) for name in ("ciscoalarm.so", "siptrack.so")]
+    for path in former:
+        shutil.copy(built, path)
     subprocess.run(["cmake", "--install", build, "--component", "plugins", "--prefix", personal],
                    check=True, capture_output=True)
+    installed = sorted(os.listdir(epan))
     for base, _dirs, files in os.walk(home):
         os.chmod(base, 0o755)
         for f in files:
@@ -38,4 +48,6 @@ def test_personal_plugin_folder_is_loaded():
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
     shutil.rmtree(home, ignore_errors=True)
     rows = [line.split() for line in out.splitlines()]
-    assert ["ciscoalarm.so", "0.1.0", "dissector", os.path.join(personal, "epan", "ciscoalarm.so")] in rows
+    assert installed == ["sipsleuth.so"]
+    ours = [row for row in rows if row and row[-1].startswith(personal)]
+    assert ours == [["sipsleuth.so", "0.1.0", "dissector", os.path.join(epan, "sipsleuth.so")]]

@@ -66,7 +66,7 @@ def frames(ws, capture, dfilter, two_pass=False, extra=()):
 
 def test_plugin_is_listed(ws):
     plugins = ws.run(["-G", "plugins"]).stdout.splitlines()
-    assert any(line.split()[:3] == ["msrpa.so", "0.1.0", "dissector"] for line in plugins)
+    assert any(line.split()[:3] == ["sipsleuth.so", "0.1.0", "dissector"] for line in plugins)
     assert "MSRP session analysis\tMSRPA\tmsrpa" in ws.run(["-G", "protocols"]).stdout.splitlines()
 
 

@@ -22,7 +22,7 @@ DIAG_13004 = "Request was proxied to one or more registered endpoints"
 
 
 def test_plugin_is_listed(ws):
-    assert any(line.split()[:3] == ["mssip.so", "0.1.0", "dissector"] for line in ws.run(["-G", "plugins"]).stdout.splitlines())
+    assert any(line.split()[:3] == ["sipsleuth.so", "0.1.0", "dissector"] for line in ws.run(["-G", "plugins"]).stdout.splitlines())
     protocols = ws.run(["-G", "protocols"]).stdout.splitlines()
     assert "Microsoft SIP endpoints, ms-diagnostics and forked calls\tMSSIP\tmssip" in protocols
 

@@ -6,12 +6,7 @@ Captures come from captures/gen_dialoginfo.py (see captures/README.md). Checked:
 instance linked to its part (one pass and -2), Wireshark's own list.* fields identical with and
 without the plugins, broken links and bad bodies named without crash.
 """
-import os
-import shutil
-
 import pytest
-
-from conftest import Wireshark
 
 FIELD = "dialoginfo_blf_ringing_not_reported.pcap"
 HEALTHY = "dialoginfo_blf_healthy.pcap"
@@ -25,7 +20,7 @@ LIST_FIELDS = ["frame.number", "list.uri", "list.version", "list.fullstate", "li
 
 def test_plugin_is_listed(ws):
     proc = ws.run(["-G", "plugins"])
-    assert any(line.split()[:3] == ["rlmi.so", "0.1.0", "dissector"] for line in proc.stdout.splitlines())
+    assert any(line.split()[:3] == ["sipsleuth.so", "0.1.0", "dissector"] for line in proc.stdout.splitlines())
     protocols = ws.run(["-G", "protocols"]).stdout.splitlines()
     assert "Resource List Meta-Information (RFC 4662)\tRLMI\trlmi" in protocols
 
@@ -144,25 +139,14 @@ def test_deep_document_never_reaches_the_xml_dissector(ws):
     assert rows == [["76", "", ""]]
 
 
-def test_links_without_the_dialoginfo_plugin(staged):
-    # rlmi alone: the link is made all the same; the part is described by its content type.
-    only = os.path.join(staged, "rlmi-only")
-    epan = os.path.join(only, "4.0", "epan")
-    if not os.path.isdir(epan):
-        os.makedirs(epan)
-        shutil.copy(os.path.join(staged, "plugins", "4.0", "epan", "rlmi.so"), epan)
-        for base, _dirs, _files in os.walk(only):
-            os.chmod(base, 0o755)
-        os.chmod(os.path.join(epan, "rlmi.so"), 0o644)
-    ws = Wireshark(staged, only)
-    try:
-        rows = ws.fields(HEALTHY, ["frame.number", "rlmi.instance.part", "rlmi.instance.part_type",
-                                   "rlmi.instance.part_summary"], dfilter="rlmi.version == 5")
-        assert rows == [["56", "2", "application/dialog-info+xml", ""]]
-        proc = ws.run(["-r", ws.capture(HEALTHY), "-Y", "rlmi.version == 5", "-V"])
-        assert "Instance consolidated: active -> part 2: application/dialog-info+xml" in proc.stdout
-    finally:
-        shutil.rmtree(ws.home, ignore_errors=True)
+def test_links_without_the_dialoginfo_plugin(ws):
+    # rlmi alone (dialoginfo disabled): the link is made all the same; the part is described by its content type.
+    off = ["--disable-protocol", "dialoginfo"]
+    rows = ws.fields(HEALTHY, ["frame.number", "rlmi.instance.part", "rlmi.instance.part_type",
+                               "rlmi.instance.part_summary"], dfilter="rlmi.version == 5", extra=off)
+    assert rows == [["56", "2", "application/dialog-info+xml", ""]]
+    proc = ws.run(["-r", ws.capture(HEALTHY), "-Y", "rlmi.version == 5", "-V"] + off)
+    assert "Instance consolidated: active -> part 2: application/dialog-info+xml" in proc.stdout
 
 
 @BOTH
