@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * libFuzzer target for the glue: the real libwireshark 4.0 with our six plugins loaded, dissecting a
- * whole fuzzed conversation so that the post-dissectors, their trackers, the frame stores and the
- * renderers see hostile sequences of packets, not one parser's input. Modelled on Wireshark's
+ * libFuzzer target for the glue: the real libwireshark 4.0 with our six plugins loaded (sipsleuth.so),
+ * dissecting a whole fuzzed conversation so that the post-dissectors, their trackers, the frame stores
+ * and the renderers see hostile sequences of packets, not one parser's input. Modelled on Wireshark's
  * fuzzshark, which fuzzes one dissector with one packet per input.
  *
  * Input: a script of packets. Every line starting with "@@" opens a packet; the characters after "@@"
@@ -27,12 +27,11 @@
  * every tracker. A "Dissector bug" (a failed epan assertion in our code or in Wireshark's) aborts, as
  * does our guard's `<protocol>.internal_error` (a C++ exception caught at the epan boundary).
  *
- * The plugins come from SIPSLEUTH_GLUE_PLUGINS (a folder of .so files), loaded with dlopen and
- * registered before epan_init, so the target works as root (where Wireshark ignores
+ * The plugins come from SIPSLEUTH_GLUE_PLUGINS (the folder holding sipsleuth.so), loaded with dlopen
+ * and registered before epan_init, so the target works as root (where Wireshark ignores
  * WIRESHARK_PLUGIN_DIR). Built with libFuzzer by tests/fuzz/campaign.py (plugins instrumented too), or
  * with replay_main.cc by CTest to replay the corpus.
  */
-#include <dirent.h>
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -112,38 +111,33 @@ static gboolean installed(const char *name) {
     return FALSE;
 }
 
+/* Loads sipsleuth.so (the six protocols) from SIPSLEUTH_GLUE_PLUGINS, the folder it was built into. */
 static void load_plugins(void) {
     const char *dir = getenv("SIPSLEUTH_GLUE_PLUGINS");
-    if (!dir) die("set SIPSLEUTH_GLUE_PLUGINS to the folder of the sipsleuth .so files");
-    DIR *d = opendir(dir);
-    if (!d) die("cannot open SIPSLEUTH_GLUE_PLUGINS");
-    int loaded = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t n = strlen(e->d_name);
-        if (n < 4 || strcmp(e->d_name + n - 3, ".so")) continue;
-        if (installed(e->d_name)) {
-            fprintf(stderr, "fuzz_glue: %s is installed where Wireshark loads it by itself: fuzzing that copy\n",
-                    e->d_name);
-            ++loaded;
-            continue;
+    if (!dir) die("set SIPSLEUTH_GLUE_PLUGINS to the folder of sipsleuth.so");
+    static const char *former[] = {"ciscoalarm.so", "dialoginfo.so", "rlmi.so", "mssip.so", "msrpa.so", "siptrack.so"};
+    for (size_t i = 0; i < G_N_ELEMENTS(former); ++i)
+        if (installed(former[i])) {
+            fprintf(stderr, "fuzz_glue: %s, a former per-plugin file, is installed where Wireshark loads it\n",
+                    former[i]);
+            die("remove the former per-plugin .so files: they register the protocols of sipsleuth.so twice");
         }
-        char *path = g_build_filename(dir, e->d_name, NULL);
-        void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-        if (!h) {
-            fprintf(stderr, "fuzz_glue: %s\n", dlerror());
-            abort();
-        }
-        void (*reg)(void) = (void (*)(void))dlsym(h, "plugin_register");
-        const int *major = (const int *)dlsym(h, "plugin_want_major");
-        if (!reg || !major || *major != 4) die("not a Wireshark 4 plugin");
-        reg();
-        ++loaded;
-        g_free(path);
+    if (installed("sipsleuth.so")) {
+        fprintf(stderr, "fuzz_glue: sipsleuth.so is installed where Wireshark loads it by itself: fuzzing that copy\n");
+        return;
     }
-    closedir(d);
-    if (loaded == 0) die("no .so in SIPSLEUTH_GLUE_PLUGINS");
-    fprintf(stderr, "fuzz_glue: %d plugins from %s\n", loaded, dir);
+    char *path = g_build_filename(dir, "sipsleuth.so", NULL);
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        fprintf(stderr, "fuzz_glue: %s\n", dlerror());
+        abort();
+    }
+    void (*reg)(void) = (void (*)(void))dlsym(h, "plugin_register");
+    const int *major = (const int *)dlsym(h, "plugin_want_major");
+    if (!reg || !major || *major != 4) die("not a Wireshark 4 plugin");
+    reg();
+    fprintf(stderr, "fuzz_glue: %s\n", path);
+    g_free(path);
 }
 
 static void report_items(void) {
