@@ -25,6 +25,18 @@ def test_every_plugin_is_loaded(ws):
     assert set(SHORT) <= filters
 
 
+@pytest.mark.parametrize("two_pass", [[], ["-2"]], ids=["one-pass", "two-pass"])
+@pytest.mark.parametrize("capture", CAPTURES)
+def test_no_finding_from_another_plugin(ws, capture, two_pass):
+    owners = OWNERS[capture.split("_")[0]]
+    proc = ws.run(["-r", ws.capture(capture), "-q", "-z", "expert,warn"] + two_pass)
+    assert proc.returncode == 0, proc.stderr
+    others = set(SHORT.values()) - owners
+    foreign = [line for line in proc.stdout.splitlines()
+               if re.match(r"^\s+\d+\s+\S+\s+(\S+)\s", line) and re.match(r"^\s+\d+\s+\S+\s+(\S+)\s", line).group(1) in others]
+    assert foreign == [], "\n".join(foreign)
+
+
 def test_one_shared_object(ws):
     rows = [line.split() for line in ws.run(["-G", "plugins"]).stdout.splitlines()]
     ours = [row[0] for row in rows if row and row[-1].startswith(ws.plugin_dir)]
