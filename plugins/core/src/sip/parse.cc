@@ -21,7 +21,7 @@ enum : std::uint8_t { kWs = 1, kToken = 2 };
 struct CharTable {
     std::uint8_t c[256] = {};
     constexpr CharTable() {
-        c[' '] = c['\t'] = c['\r'] = c['\n'] = kWs;
+        for (unsigned char w : {' ', '\t', '\r', '\n'}) c[w] = kWs;
         for (int i = 'a'; i <= 'z'; ++i) c[i] = kToken;
         for (int i = 'A'; i <= 'Z'; ++i) c[i] = kToken;
         for (int i = '0'; i <= '9'; ++i) c[i] = kToken;
@@ -35,6 +35,9 @@ inline bool is_token_char(char c) { return kChars.c[static_cast<unsigned char>(c
 inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 inline char upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// memchr that accepts an empty range (a default string_view's data() is null, which memchr forbids).
+inline const void* find_byte(const char* p, char c, std::size_t n) { return n == 0 ? nullptr : std::memchr(p, c, n); }
 
 // ASCII case-insensitive comparison with a lower-case literal (header and parameter names): setting
 // bit 0x20 lower-cases letters and keeps '-', '.', '+' and digits as they are.
@@ -63,7 +66,7 @@ inline std::string_view trimmed(std::string_view s) { return rtrim(ltrim(s)); }
 // white space holding a line end replaced by one space (RFC 3261 section 7.3.1).
 void assign(std::string& dst, std::string_view v) {
     // Header values never hold a line end except by folding (the line split ends at '\n').
-    if (std::memchr(v.data(), '\n', v.size()) == nullptr) {
+    if (find_byte(v.data(), '\n', v.size()) == nullptr) {
         dst.assign(v.data(), v.size());
         return;
     }
@@ -96,7 +99,7 @@ void assign_upper(std::string& dst, std::string_view v) {
 
 // The inside of a quoted-string (quotes removed by the caller), quoted-pairs undone.
 void assign_unescaped(std::string& dst, std::string_view v) {
-    if (std::memchr(v.data(), '\\', v.size()) == nullptr) {
+    if (find_byte(v.data(), '\\', v.size()) == nullptr) {
         assign(dst, v);
         return;
     }
@@ -142,7 +145,7 @@ bool parse_u32(std::string_view v, std::uint32_t& out, bool* saturated = nullptr
 // stops when fn returns false.
 template <class Fn>
 void for_each_value(std::string_view v, Fn fn) {
-    if (std::memchr(v.data(), ',', v.size()) == nullptr) {  // the common case: one value
+    if (find_byte(v.data(), ',', v.size()) == nullptr) {  // the common case: one value
         if (!v.empty()) fn(v);
         return;
     }
@@ -222,14 +225,14 @@ bool read_name_addr(std::string_view v, NameAddrView& out) {
         while (i < v.size() && is_ws(v[i])) ++i;
         if (i >= v.size() || v[i] != '<') return false;
     } else {
-        const void* lt = std::memchr(v.data(), '<', v.size());
+        const void* lt = find_byte(v.data(), '<', v.size());
         if (lt != nullptr) {
             i = static_cast<std::size_t>(static_cast<const char*>(lt) - v.data());
             out.display = rtrim(v.substr(0, i));
         }
     }
     if (i < v.size() && v[i] == '<') {
-        const void* gt = std::memchr(v.data() + i, '>', v.size() - i);
+        const void* gt = find_byte(v.data() + i, '>', v.size() - i);
         if (gt == nullptr) return false;
         const std::size_t g = static_cast<std::size_t>(static_cast<const char*>(gt) - v.data());
         out.uri = trimmed(v.substr(i + 1, g - i - 1));
@@ -365,8 +368,10 @@ void Parser::party(std::string_view v, Party& p, const char* name) {
     const bool ok = for_each_param(na.rest, 0, [&](std::string_view n, std::string_view val, bool) {
         if (named(n, "tag"))
             assign(p.tag, val);
-        else if (named(n, "epid"))
+        else if (named(n, "epid")) {
             assign(p.epid, val);
+            p.has_epid = true;
+        }
     });
     if (!ok) problem(name, "bad parameter");
 }
@@ -591,6 +596,7 @@ void reset(Message& m) {
         p->uri.clear();
         p->tag.clear();
         p->epid.clear();
+        p->has_epid = false;
     }
     m.has_cseq = false;
     m.cseq = 0;
@@ -617,7 +623,7 @@ void reset(Message& m) {
 
 // The end of the line starting at `at`: the position of its '\n', or the size.
 std::size_t line_end(std::string_view b, std::size_t at) {
-    const void* nl = std::memchr(b.data() + at, '\n', b.size() - at);
+    const void* nl = find_byte(b.data() + at, '\n', b.size() - at);
     return nl == nullptr ? b.size() : static_cast<std::size_t>(static_cast<const char*>(nl) - b.data());
 }
 
@@ -683,7 +689,7 @@ ParseStatus parse(std::string_view bytes, Message& out) {
         const std::string_view h = bytes.substr(at, end - at);
         at = end + 1;
         if (line[0] == ' ' || line[0] == '\t') continue;  // continuation of the start line: nothing to read
-        const void* colon = std::memchr(h.data(), ':', h.size());
+        const void* colon = find_byte(h.data(), ':', h.size());
         if (colon == nullptr) {
             p.problem("", "header line without a colon");
             continue;
