@@ -210,6 +210,17 @@ def test_enclosing_sip_message_for_body_dissectors(probe):
     assert rows == [["4", f"REFER 1000 {CALL_1} {media},REFER 1000 {CALL_2} {media}"]]
 
 
+def test_enclosing_sip_message_of_a_gzip_body(probe):
+    # ciscoalarm_gzip_two_in_one_segment.pcap: two REFERs with Content-Encoding: gzip in one segment. SIP
+    # hands each decoded body over in a data source of its own; the enclosing message is the `sip` item
+    # added last, each REFER's own.
+    rows = probe.fields("ciscoalarm_gzip_two_in_one_segment.pcap", ["frame.number", "wsglue_probe.obs.enclosing"],
+                        dfilter="wsglue_probe.obs.enclosing")
+    media = "application/x-cisco-alarm+xml"
+    assert rows == [["4", f"REFER 1000 c4b9cd80-8647001f-32a1fb9a-946ec047@192.168.15.20 {media},"
+                          f"REFER 1000 c4b9cd80-86470020-71137907-fe65e22c@192.168.15.20 {media}"]]
+
+
 @pytest.mark.parametrize("two_pass", [False, True])
 def test_observer_feeds_transaction_and_dialog_layers_once(probe, two_pass):
     # siptrack_sub_udp.pcap: the SUBSCRIBE's 202 creates the subscription's dialog (d1) confirmed; the

@@ -102,7 +102,9 @@ void SipObserver::reset() {
 
 const Observation* SipObserver::observe(tvbuff_t*, packet_info* pinfo, proto_tree* tree) {
     if (!tree || PINFO_FD_VISITED(pinfo)) return nullptr;
-    if (current_valid_ && last_frame_ == pinfo->num) return &current_;
+    // The same frame again (another protocol's post-dissector): the same observation, or nullptr when
+    // reading it failed (the layers are never fed twice).
+    if (last_frame_ == pinfo->num && last_frame_ != 0) return current_valid_ ? &current_ : nullptr;
     // Frame numbers restart only with a new capture; without an owner's init routine, that is the reset.
     if (!pref_max_transactions_ && pinfo->num <= last_frame_) reset();
     last_frame_ = pinfo->num;
@@ -276,18 +278,28 @@ void SipObserver::run_layers(Observation& o) {
 }
 
 std::optional<core::sip::Message> enclosing_sip_message(proto_tree* tree, tvbuff_t* tvb, int offset) {
+    const ForeignField& sip = SipObserver::instance().sip_field();
+    Scope scope = enclosing_message(tree, sip, tvb, offset);
+    if (scope.end <= scope.begin) {
+        // The body's bytes are in a data source of their own (decompressed): the message being dissected
+        // is the `sip` item added last; its length is not final yet (to the end of its data source).
+        const Occurrences all(tree, sip);
+        if (all.size() == 0) return std::nullopt;
+        const field_info* fi = all.at(all.size() - 1);
+        const int captured = fi->ds_tvb ? static_cast<int>(tvb_captured_length(fi->ds_tvb)) : 0;
+        scope = Scope{fi->ds_tvb, fi->start, std::min(captured, fi->length < 0 ? captured : fi->start + fi->length)};
+    }
+    if (!scope.ds || scope.end <= scope.begin) return std::nullopt;
+    const guint8* p = bytes_at(scope.ds, scope.begin, scope.end - scope.begin);
+    if (!p) return std::nullopt;
     try {
-        const Scope scope = enclosing_message(tree, SipObserver::instance().sip_field(), tvb, offset);
-        if (!scope.ds || scope.end <= scope.begin) return std::nullopt;
-        const guint8* p = bytes_at(scope.ds, scope.begin, scope.end - scope.begin);
-        if (!p) return std::nullopt;
         core::sip::Message m;
         const auto status = core::sip::parse(
             std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(scope.end - scope.begin)), m);
         if (status == core::sip::ParseStatus::not_sip) return std::nullopt;
         return m;
     } catch (...) {
-        return std::nullopt;
+        return std::nullopt;  // out of memory: no message rather than an exception into epan
     }
 }
 

@@ -64,6 +64,14 @@ struct Observation {
     /// same connection, whose bytes this segment carries again (oldest first, with their transactions;
     /// TransactionLayer::on_tcp_retransmission). Empty otherwise.
     std::vector<core::sip::TcpRetransmissionHit> retransmitted;
+
+    /// The message whose bytes hold `offset` of data source `ds` (e.g. a body a body dissector saw, by
+    /// tvb_get_ds_tvb and tvb_raw_offset), or nullptr.
+    const ObservedMessage* message_at(const tvbuff_t* ds, int offset) const {
+        for (const ObservedMessage& m : messages)
+            if (m.ds == ds && offset >= m.offset && offset < m.offset + m.length) return &m;
+        return nullptr;
+    }
 };
 
 /// The suite's one SIP reader. One instance per shared object (instance()), so the six protocols share
@@ -137,10 +145,12 @@ private:
 
 /// For body dissectors called by SIP while it dissects a message (dialoginfo, rlmi, ciscoalarm media-type
 /// handlers): the message whose body starts at `offset` of `tvb`, parsed from its `sip` item's bytes up
-/// to `offset` (headers only: `status` is truncated when Content-Length announces the body being
-/// dissected, and body_offset/body_length are not meaningful). std::nullopt when no `sip` item encloses
-/// the offset (SIP's `sip` field not primed: the caller's post-dissector must want
-/// SipObserver::instance().fields()). Never throws.
+/// to `offset` (headers only: parse() reports it truncated when Content-Length announces the body being
+/// dissected, and body_offset/body_length are not meaningful). A body in a data source of its own (a
+/// gzip-decoded body) belongs to the `sip` item SIP added last, whose bytes are parsed whole then.
+/// std::nullopt when there is no `sip` item (SIP's `sip` field not primed: the caller's post-dissector
+/// must want SipObserver::instance().fields(); tshark -2's second pass primes nothing) or its bytes are
+/// no SIP message. frame, index, time, flow and sequence range are not filled. Never throws.
 std::optional<core::sip::Message> enclosing_sip_message(proto_tree* tree, tvbuff_t* tvb, int offset);
 
 }  // namespace sipsleuth::wsglue
