@@ -355,6 +355,25 @@ TEST(SipParse, ReusedMessageKeepsNothingStale) {
     EXPECT_EQ(m.status, 100u);
 }
 
+// mssip reports an epid parameter without a value (captures/mssip_bad_epid.pcap, frame 6): it must be
+// told apart from no epid parameter at all, and a reused Message must not keep the flag.
+TEST(SipParse, EpidParameterWithoutValueIsSeen) {
+    Message m;
+    ASSERT_EQ(parse(crlf("SIP/2.0 183 Session Progress\nFrom: <sip:a@b>;tag=1;epid=ab12\nTo: <sip:c@d>;epid;tag=2\n\n"), m),
+              ParseStatus::ok);
+    EXPECT_TRUE(m.from.has_epid);
+    EXPECT_EQ(m.from.epid, "ab12");
+    EXPECT_TRUE(m.to.has_epid);
+    EXPECT_EQ(m.to.epid, "");
+    EXPECT_EQ(m.to.tag, "2");
+    ASSERT_EQ(parse(crlf("SIP/2.0 183 Session Progress\nFrom: <sip:a@b>;tag=1\nTo: <sip:c@d>;EPID=;tag=2\n\n"), m),
+              ParseStatus::ok);
+    EXPECT_FALSE(m.from.has_epid);
+    EXPECT_EQ(m.from.epid, "");
+    EXPECT_TRUE(m.to.has_epid);
+    EXPECT_EQ(m.to.epid, "");
+}
+
 TEST(SipParse, GarbageNeverThrowsAndProblemsAreBounded) {
     std::string bytes = "INVITE sip:x SIP/2.0\r\n";
     for (int i = 0; i < 100; ++i) bytes += "no colon here\r\nVia: ;;;\r\nContact: <\r\nCSeq: x\r\n";

@@ -61,6 +61,7 @@ struct Party {
     std::string uri;      ///< without angle brackets, URI parameters included
     std::string tag;      ///< the tag parameter (From, To), empty when absent
     std::string epid;     ///< Microsoft's epid parameter, empty when absent
+    bool has_epid = false;  ///< an epid parameter was present, with or without a value (mssip reports an empty one)
 };
 
 /// One Contact of a Contact header (several per header or several headers).
