@@ -64,9 +64,9 @@ inline std::string_view trimmed(std::string_view s) { return rtrim(ltrim(s)); }
 
 // Copies a value; a folded value (CRLF followed by white space inside it) becomes one line, each run of
 // white space holding a line end replaced by one space (RFC 3261 section 7.3.1).
-void assign(std::string& dst, std::string_view v) {
-    // Header values never hold a line end except by folding (the line split ends at '\n').
-    if (find_byte(v.data(), '\n', v.size()) == nullptr) {
+// `folded`: the header spans several lines (otherwise a value holds no line end: the split ends at '\n').
+void assign(std::string& dst, std::string_view v, bool folded) {
+    if (!folded || find_byte(v.data(), '\n', v.size()) == nullptr) {
         dst.assign(v.data(), v.size());
         return;
     }
@@ -98,9 +98,9 @@ void assign_upper(std::string& dst, std::string_view v) {
 }
 
 // The inside of a quoted-string (quotes removed by the caller), quoted-pairs undone.
-void assign_unescaped(std::string& dst, std::string_view v) {
+void assign_unescaped(std::string& dst, std::string_view v, bool folded) {
     if (find_byte(v.data(), '\\', v.size()) == nullptr) {
-        assign(dst, v);
+        assign(dst, v, folded);
         return;
     }
     dst.clear();
@@ -325,7 +325,10 @@ class Parser {
 public:
     explicit Parser(Message& m) : m_(m) {}
 
-    void header(Header h, std::string_view v);
+    void header(Header h, std::string_view v, bool folded) {
+        folded_ = folded;
+        header(h, v);
+    }
     void problem(const char* header, const char* what) {
         if (m_.problems.size() < kMaxProblems) m_.problems.push_back({header, what});
     }
@@ -334,6 +337,7 @@ public:
     bool content_length_seen = false;
 
 private:
+    void header(Header h, std::string_view v);
     bool once(bool& seen, const char* name) {
         if (seen) {
             problem(name, "repeated");
@@ -352,6 +356,7 @@ private:
     Message& m_;
     std::size_t contacts_ = 0, routes_ = 0;
     bool call_id_ = false, from_ = false, to_ = false, cseq_ = false;
+    bool folded_ = false;  // the current header spans several lines
 };
 
 void Parser::party(std::string_view v, Party& p, const char* name) {
@@ -361,15 +366,15 @@ void Parser::party(std::string_view v, Party& p, const char* name) {
         return;
     }
     if (na.display_quoted)
-        assign_unescaped(p.display, na.display);
+        assign_unescaped(p.display, na.display, folded_);
     else
-        assign(p.display, na.display);
-    assign(p.uri, na.uri);
+        assign(p.display, na.display, folded_);
+    assign(p.uri, na.uri, folded_);
     const bool ok = for_each_param(na.rest, 0, [&](std::string_view n, std::string_view val, bool) {
         if (named(n, "tag"))
-            assign(p.tag, val);
+            assign(p.tag, val, folded_);
         else if (named(n, "epid")) {
-            assign(p.epid, val);
+            assign(p.epid, val, folded_);
             p.has_epid = true;
         }
     });
@@ -426,9 +431,9 @@ void Parser::top_via(std::string_view v) {
     const std::size_t paren = v.find('(', i);
     const bool ok = for_each_param(v.substr(0, paren), i, [&](std::string_view n, std::string_view val, bool) {
         if (named(n, "branch"))
-            assign(via.branch, val);
+            assign(via.branch, val, folded_);
         else if (named(n, "received"))
-            assign(via.received, val);
+            assign(via.received, val, folded_);
     });
     if (!ok) problem("Via", "bad parameter");
 }
@@ -444,7 +449,7 @@ void Parser::contact(std::string_view v) {
     for_each_value(v, [&](std::string_view one) {
         if (contacts_ == m_.contacts.size()) m_.contacts.emplace_back();
         Contact& c = m_.contacts[contacts_++];
-        assign(c.raw, one);
+        assign(c.raw, one, folded_);
         c.uri.clear();
         c.expires.reset();
         c.instance.clear();
@@ -456,9 +461,9 @@ void Parser::contact(std::string_view v) {
             problem("Contact", "not a name-addr");
             return true;
         }
-        assign(c.uri, na.uri);
+        assign(c.uri, na.uri, folded_);
         const std::string_view epid = uri_gruu_epid(na.uri);
-        if (!epid.empty()) assign(c.gruu_epid, epid);
+        if (!epid.empty()) assign(c.gruu_epid, epid, folded_);
         const bool ok = for_each_param(na.rest, 0, [&](std::string_view n, std::string_view val, bool) {
             if (named(n, "expires")) {
                 std::uint32_t e = 0;
@@ -467,7 +472,7 @@ void Parser::contact(std::string_view v) {
                 else
                     problem("Contact", "expires not a number");
             } else if (named(n, "+sip.instance")) {
-                assign_unescaped(c.instance, val);
+                assign_unescaped(c.instance, val, folded_);
             }
         });
         if (!ok) problem("Contact", "bad parameter");
@@ -498,7 +503,7 @@ void Parser::cseq(std::string_view v) {
     }
     m_.has_cseq = true;
     m_.cseq = n;
-    assign(m_.cseq_method, method);
+    assign(m_.cseq_method, method, folded_);
 }
 
 void Parser::number(std::string_view v, std::optional<std::uint32_t>& out, const char* name) {
@@ -514,7 +519,7 @@ void Parser::header(Header h, std::string_view v) {
     switch (h) {
     case Header::other: return;
     case Header::call_id:
-        if (once(call_id_, "Call-ID")) assign(m_.call_id, v);
+        if (once(call_id_, "Call-ID")) assign(m_.call_id, v, folded_);
         return;
     case Header::from:
         if (once(from_, "From")) party(v, m_.from, "From");
@@ -535,7 +540,7 @@ void Parser::header(Header h, std::string_view v) {
                 return true;
             }
             if (routes_ == m_.record_route.size()) m_.record_route.emplace_back();
-            assign(m_.record_route[routes_++], na.uri);
+            assign(m_.record_route[routes_++], na.uri, folded_);
             return true;
         });
         return;
@@ -563,13 +568,13 @@ void Parser::header(Header h, std::string_view v) {
     case Header::expires: number(v, m_.expires, "Expires"); return;
     case Header::flow_timer: number(v, m_.flow_timer, "Flow-Timer"); return;
     case Header::event:
-        if (!m_.event) assign(m_.event.emplace(), v);
+        if (!m_.event) assign(m_.event.emplace(), v, folded_);
         return;
     case Header::subscription_state:
-        if (!m_.subscription_state) assign(m_.subscription_state.emplace(), v);
+        if (!m_.subscription_state) assign(m_.subscription_state.emplace(), v, folded_);
         return;
-    case Header::user_agent: assign(m_.user_agent, v); return;
-    case Header::server: assign(m_.server, v); return;
+    case Header::user_agent: assign(m_.user_agent, v, folded_); return;
+    case Header::server: assign(m_.server, v, folded_); return;
     }
 }
 
@@ -639,7 +644,7 @@ bool start_line(std::string_view line, Message& m) {
             return false;
         m.status = static_cast<std::uint32_t>((line[i] - '0') * 100 + (line[i + 1] - '0') * 10 + (line[i + 2] - '0'));
         if (m.status < 100) return false;
-        assign(m.reason, ltrim(line.substr(i + 3)));
+        assign(m.reason, ltrim(line.substr(i + 3)), false);
         m.request = false;
         return true;
     }
@@ -652,8 +657,8 @@ bool start_line(std::string_view line, Message& m) {
     const std::string_view uri = trimmed(line.substr(i + 1, last_sp - i - 1));
     if (uri.empty() || uri.find(' ') != std::string_view::npos) return false;
     m.request = true;
-    assign(m.method, method);
-    assign(m.request_uri, uri);
+    assign(m.method, method, false);
+    assign(m.request_uri, uri, false);
     return true;
 }
 
@@ -695,7 +700,7 @@ ParseStatus parse(std::string_view bytes, Message& out) {
             continue;
         }
         const std::size_t c = static_cast<std::size_t>(static_cast<const char*>(colon) - h.data());
-        p.header(lookup(rtrim(h.substr(0, c))), trimmed(h.substr(c + 1)));
+        p.header(lookup(rtrim(h.substr(0, c))), trimmed(h.substr(c + 1)), end != eol);
     }
     p.finish();
     if (!ended) return ParseStatus::truncated;
