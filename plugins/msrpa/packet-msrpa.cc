@@ -3,23 +3,23 @@
 // stay as they are). Field case 001: a Blink-to-Blink chat through an SBC where offer and answer both
 // say a=setup:active (RFC 6135), the SBC splices two client-initiated TCP connections, SENDs are
 // retransmitted and never answered and the callee fails with MSRPBindSessionTimeout after 10 s.
-// On the first pass it reads SIP (method, status, Call-ID, From tag, CSeq, the SDP body's bytes), TCP
-// (stream, raw sequence and acknowledgement numbers, flags, retransmission analysis) and the bytes of
-// the MSRP message Wireshark found, hands them to the core tracker (core/msrp_session.h), and stores
-// per frame what it says; findings known only later (unanswered SEND, retransmissions, bind timeout)
-// are written back onto the frame they are about, so `tshark -2` and the GUI show them there too.
+// On the first pass it takes the suite's SIP observation of the frame (wsglue/sip_observer.h: each SIP
+// message parsed once, with its transaction, and the frame's TCP facts: stream, raw sequence and
+// acknowledgement numbers, flags, retransmission analysis), the SDP from each message's body bytes and
+// the bytes of the MSRP message Wireshark found, hands them to the core tracker (core/msrp_session.h),
+// and stores per frame what it says; findings known only later (unanswered SEND, retransmissions, bind
+// timeout) are written back onto the frame they are about, so `tshark -2` and the GUI show them there
+// too. It reads no SIP or TCP field itself.
 #include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <epan/address.h>
-#include <epan/to_str.h>
-
 #include "sipsleuth/core/msrp_session.h"
 #include "sipsleuth/core/sdp_msrp.h"
 #include "sipsleuth/wsglue/fields.h"
 #include "sipsleuth/wsglue/registry.h"
+#include "sipsleuth/wsglue/sip_observer.h"
 #include "sipsleuth/wsglue/store.h"
 #include "sipsleuth/wsglue/tvb.h"
 #include "sipsleuth/wsglue/values.h"
@@ -248,29 +248,15 @@ ws::UintPref pref_max_transactions{proto, "max_transactions", "Most MSRP transac
                                    "Beyond this, new transactions are not analysed and msrpa.tracking_full says so.",
                                    100000};
 
-ws::ForeignField ff_sip{"sip"};
-ws::ForeignField ff_method{"sip.Method"};
-ws::ForeignField ff_status{"sip.Status-Code"};
-ws::ForeignField ff_call_id{"sip.Call-ID"};
-ws::ForeignField ff_from_tag{"sip.from.tag"};
-ws::ForeignField ff_cseq{"sip.CSeq.seq"};
-ws::ForeignField ff_cseq_method{"sip.CSeq.method"};
-ws::ForeignField ff_content_type{"sip.Content-Type"};
-ws::ForeignField ff_body{"sip.msg_body"};
-ws::ForeignField ff_stream{"tcp.stream"};
-ws::ForeignField ff_seq{"tcp.seq_raw"};
-ws::ForeignField ff_len{"tcp.len"};
-ws::ForeignField ff_retrans{"tcp.analysis.retransmission"};
-ws::ForeignField ff_spurious{"tcp.analysis.spurious_retransmission"};
+// SIP and TCP come from the SipObserver (its fields wanted below); MSRP from Wireshark's dissector.
 ws::ForeignField ff_msrp{"msrp"};
-ws::ForeignField ff_payload{"tcp.payload"};
 
 int dissect_msrpa(tvbuff_t*, packet_info*, proto_tree*, void*);
-ws::PostDissector post{proto,
-                       dissect_msrpa,
-                       {&ff_sip,          &ff_method, &ff_status, &ff_call_id, &ff_from_tag, &ff_cseq, &ff_cseq_method,
-                        &ff_content_type, &ff_body,   &ff_stream, &ff_seq,     &ff_len,      &ff_retrans,
-                        &ff_spurious,     &ff_msrp,   &ff_payload}};
+ws::PostDissector post{proto, dissect_msrpa, {&ff_msrp}};
+[[maybe_unused]] const bool observer_wanted = [] {
+    post.want(ws::SipObserver::instance().fields());
+    return true;
+}();
 
 // What an MSRP parse problem is (see the expert infos above).
 enum class MsrpTrouble : std::uint8_t { malformed, invalid, partly_decoded };
@@ -307,15 +293,11 @@ struct Verdict {
 // Frames with something to show; bounded so that a hostile capture cannot grow it without limit.
 ws::FrameStore<Verdict> verdicts{proto, 1000000};
 std::optional<core::MsrpTracker> tracker;
-// Times are seconds since the first frame analysed: a double holds those to the nanosecond, which it
-// does not for seconds since 1970.
-std::optional<nstime_t> time_base;
 [[maybe_unused]] const bool tracker_hooks = [] {
     proto.on_init([] {
-        time_base.reset();
         core::MsrpTracker::Limits limits;
-        limits.send_timeout = pref_send_timeout.value();
-        limits.bind_timeout = pref_bind_timeout.value();
+        limits.send_timeout = static_cast<core::Nanos>(pref_send_timeout.value()) * core::kSecond;
+        limits.bind_timeout = static_cast<core::Nanos>(pref_bind_timeout.value()) * core::kSecond;
         limits.max_sessions = pref_max_sessions.value();
         limits.max_transactions = pref_max_transactions.value();
         tracker.emplace(limits);
@@ -328,15 +310,6 @@ constexpr std::size_t kMaxBody = 64 * 1024;
 constexpr std::size_t kMaxMsrp = 256 * 1024;
 constexpr std::size_t kMaxPerSegment = 64;  // MSRP messages read from one segment
 
-
-double seconds(const nstime_t& t) {
-    if (!time_base) time_base = t;
-    nstime_t delta;
-    nstime_delta(&delta, &t, &*time_base);
-    return static_cast<double>(delta.secs) + delta.nsecs / 1e9;
-}
-
-std::string address_text(packet_info* pinfo, const address& a) { return address_to_str(pinfo->pool, &a); }
 
 // Notes for this frame go to its verdict; notes about earlier frames are written back onto theirs.
 void file_notes(std::uint32_t frame, std::vector<core::Note>& notes, Verdict& current) {
@@ -359,65 +332,43 @@ void file_notes(std::uint32_t frame, std::vector<core::Note>& notes, Verdict& cu
     }
 }
 
-void analyse_sip(proto_tree* tree, packet_info* pinfo, double now, std::vector<core::Note>& notes, Verdict& v) {
-    ws::for_each_message(tree, ff_sip, [&](const ws::Scope& scope, guint) {
-        core::SipEvent e;
-        e.frame = pinfo->num;
-        e.time = now;
-        if (field_info* m = ws::Occurrences(tree, ff_method).first_in(scope)) {
-            e.is_request = true;
-            e.method = std::string(ws::string_value(m));
-        } else if (field_info* s = ws::Occurrences(tree, ff_status).first_in(scope)) {
-            e.status = static_cast<std::uint32_t>(ws::uint_value(s));
-        } else {
-            return;
+// Each SIP message of the frame, with its transaction, and the MSRP media of its SDP (the body, or the
+// application/sdp part of a multipart body), read from the message's bytes.
+void analyse_sip(const ws::Observation& o, std::vector<core::Note>& notes, Verdict& v) {
+    for (const ws::ObservedMessage& om : o.messages) {
+        if (om.status == core::sip::ParseStatus::not_sip) continue;
+        const core::sip::Message& m = om.message;
+        std::optional<core::SdpMsrp> sdp;
+        if (m.body_length && static_cast<std::size_t>(m.body_offset) + m.body_length <= om.bytes.size()) {
+            const std::string_view body = om.bytes.substr(m.body_offset, m.body_length);
+            if (const auto at = core::sdp_in_body(body, m.content_type)) {
+                // One byte past the limit: the parser says the body is too large instead of cutting it.
+                const std::string_view text = body.substr(at->offset, std::min<std::size_t>(at->length, kMaxBody + 1));
+                sdp = core::parse_sdp_msrp(text, core::SdpLimits{kMaxBody, 2000});
+                if (!sdp->media.empty() || core::ifind(text, "m=message") != std::string_view::npos)
+                    for (const core::SdpProblem& p : sdp->problems) v.sdp_problems.push_back(p.message);
+            }
         }
-        e.call_id = std::string(ws::string_value(ws::Occurrences(tree, ff_call_id).first_in(scope)));
-        e.from_tag = std::string(ws::string_value(ws::Occurrences(tree, ff_from_tag).first_in(scope)));
-        e.cseq = static_cast<std::uint32_t>(ws::uint_value(ws::Occurrences(tree, ff_cseq).first_in(scope)));
-        e.cseq_method = std::string(ws::string_value(ws::Occurrences(tree, ff_cseq_method).first_in(scope)));
-        core::SdpMsrp sdp;
-        const std::string_view type = ws::string_value(ws::Occurrences(tree, ff_content_type).first_in(scope));
-        field_info* body = ws::Occurrences(tree, ff_body).first_in(scope);
-        if (body && body->ds_tvb && core::ifind(type, "application/sdp") != std::string_view::npos) {
-            const ws::Bytes bytes = ws::copy_bytes(body->ds_tvb, body->start, kMaxBody + 1);
-            const std::string_view text = bytes.view().substr(0, static_cast<std::size_t>(std::max(body->length, 0)));
-            sdp = core::parse_sdp_msrp(text, core::SdpLimits{kMaxBody, 2000});
-            if (!sdp.media.empty() || core::ifind(text, "m=message") != std::string_view::npos)
-                for (const core::SdpProblem& p : sdp.problems) v.sdp_problems.push_back(p.message);
-            e.sdp = &sdp;
-        }
-        tracker->on_sip(e, notes);
-    });
+        tracker->on_sip(m, om.transaction, sdp ? &*sdp : nullptr, notes);
+    }
 }
 
-void analyse_tcp(proto_tree* tree, packet_info* pinfo, double now, std::vector<core::Note>& notes, Verdict& v) {
-    field_info* stream = ws::Occurrences(tree, ff_stream).first_in(ws::Scope{});
-    if (!stream) return;
-    core::TcpEvent e;
-    e.stream = static_cast<std::uint32_t>(ws::uint_value(stream));
-    // Flags and acknowledgement from the header bytes: wanting tcp.flags.* and tcp.ack_raw would build
-    // those items on every TCP packet of the capture.
-    const ws::TcpHeader header = ws::tcp_header(ws::Occurrences(tree, ff_seq).first_in(ws::Scope{}));
-    if (!header.ok) return;
-    e.syn = header.flags & 0x02;
-    e.dst_port = static_cast<std::uint16_t>(pinfo->destport);
+// The payload's captured bytes when the capture's snap length cut the segment (the observer gives no
+// payload then): the segment's tcp.len bytes end the frame, the captured ones end its captured bytes.
+ws::Bytes cut_payload(tvbuff_t* tvb, std::uint32_t len) {
+    const guint reported = tvb_reported_length(tvb);
+    if (len == 0 || len > reported) return {};
+    return ws::copy_bytes(tvb, static_cast<int>(reported - len), kMaxMsrp);
+}
+
+void analyse_tcp(tvbuff_t* tvb, proto_tree* tree, const ws::Observation& o, std::vector<core::Note>& notes,
+                 Verdict& v) {
+    const core::sip::Frame& f = o.frame;
+    if (!o.has_flow || !f.tcp) return;
     field_info* msrp = ws::Occurrences(tree, ff_msrp).first_in(ws::Scope{});
-    const bool known =
-        tracker->wants_segment(e.stream, e.syn, e.syn ? address_text(pinfo, pinfo->dst) : std::string(), e.dst_port);
+    const bool known = tracker->wants_segment(f);
     if (!known && !msrp) return;
-    e.frame = pinfo->num;
-    e.time = now;
-    e.src = address_text(pinfo, pinfo->src);
-    e.dst = address_text(pinfo, pinfo->dst);
-    e.src_port = static_cast<std::uint16_t>(pinfo->srcport);
-    e.ack_flag = header.flags & 0x10;
-    e.fin = header.flags & 0x01;
-    e.rst = header.flags & 0x04;
-    e.seq = header.seq_raw;
-    e.ack = header.ack_raw;
-    e.len = static_cast<std::uint32_t>(ws::uint_value(ws::Occurrences(tree, ff_len).first_in(ws::Scope{})));
-    e.retransmission = ws::Occurrences(tree, ff_retrans).size() || ws::Occurrences(tree, ff_spurious).size();
+    const bool retransmission = f.tcp->retransmission || f.tcp->spurious;
     std::vector<core::MsrpMessage> msgs;
     if (msrp && msrp->ds_tvb) {
         // The MSRP message Wireshark found (the first of the segment), from its start to the segment's end.
@@ -437,31 +388,28 @@ void analyse_tcp(proto_tree* tree, packet_info* pinfo, double now, std::vector<c
             at += next.length;
             msgs.push_back(std::move(next));
         }
-    } else if (known && !e.retransmission) {
+    } else if (known && !retransmission && f.payload.empty() && f.tcp->len) {
         // A segment cut by the capture's snap length reaches no MSRP dissector: read what was captured.
-        field_info* payload = ws::Occurrences(tree, ff_payload).first_in(ws::Scope{});
-        if (payload && payload->ds_tvb) {
-            const ws::Bytes bytes = ws::copy_bytes(payload->ds_tvb, payload->start, kMaxMsrp);
-            if (bytes.truncated && bytes.view().substr(0, 5) == "MSRP ") {
-                msgs.push_back(core::parse_msrp_message(bytes.view()));
-                v.msrp_problems.push_back(
-                    {MsrpTrouble::partly_decoded, "MSRP message truncated in the capture: " +
-                                                      std::to_string(bytes.data.size()) + " of " +
-                                                      std::to_string(bytes.reported) + " bytes captured"});
-            }
+        const ws::Bytes bytes = cut_payload(tvb, f.tcp->len);
+        if (bytes.truncated && bytes.view().substr(0, 5) == "MSRP ") {
+            msgs.push_back(core::parse_msrp_message(bytes.view()));
+            v.msrp_problems.push_back({MsrpTrouble::partly_decoded,
+                                       "MSRP message truncated in the capture: " + std::to_string(bytes.data.size()) +
+                                           " of " + std::to_string(bytes.reported) + " bytes captured"});
         }
     }
-    tracker->on_tcp(e, msgs, notes);
+    tracker->on_tcp(f, msgs, notes);
 }
 
-void analyse(proto_tree* tree, packet_info* pinfo) {
+void analyse(tvbuff_t* tvb, proto_tree* tree, packet_info* pinfo) {
     if (!tracker) return;
-    const double now = seconds(pinfo->abs_ts);
+    const ws::Observation* o = ws::SipObserver::instance().observe(tvb, pinfo, tree);
+    if (!o) return;
     std::vector<core::Note> notes;
     Verdict v;
-    if (!tracker->empty()) tracker->tick(pinfo->num, now, notes);
-    if (ws::Occurrences(tree, ff_sip).size()) analyse_sip(tree, pinfo, now, notes, v);
-    if (!tracker->empty() || ws::Occurrences(tree, ff_msrp).size()) analyse_tcp(tree, pinfo, now, notes, v);
+    if (!tracker->empty()) tracker->tick(pinfo->num, o->frame.time, notes);
+    if (!o->messages.empty()) analyse_sip(*o, notes, v);
+    if (!tracker->empty() || ws::Occurrences(tree, ff_msrp).size()) analyse_tcp(tvb, tree, *o, notes, v);
     if (notes.empty() && v.sdp_problems.empty() && v.msrp_problems.empty()) return;
     // Notes about this frame may also come from write-backs of later frames: keep one verdict per frame.
     Verdict* current = verdicts.find_mutable(pinfo->num);
@@ -638,11 +586,10 @@ void render(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Verdict& 
                 item = proto_tree_add_boolean(t, hf, tvb, 0, 0, n.number != 0);
                 break;
             case FT_RELATIVE_TIME: {
-                // Rounded to the nanosecond: the difference of two times since the first frame.
-                const auto total = static_cast<gint64>(n.seconds * 1e9 + (n.seconds < 0 ? -0.5 : 0.5));
+                // Exact: the difference of two capture times in nanoseconds.
                 nstime_t ns;
-                ns.secs = static_cast<time_t>(total / 1000000000);
-                ns.nsecs = static_cast<int>(total % 1000000000);
+                ns.secs = static_cast<time_t>(n.duration / core::kSecond);
+                ns.nsecs = static_cast<int>(n.duration % core::kSecond);
                 item = proto_tree_add_time(t, hf, tvb, 0, 0, &ns);
                 break;
             }
@@ -662,7 +609,7 @@ void render(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Verdict& 
 }
 
 int dissect_msrpa(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
-    if (!PINFO_FD_VISITED(pinfo)) ws::guard(proto, pinfo, nullptr, [&] { analyse(tree, pinfo); });
+    if (!PINFO_FD_VISITED(pinfo)) ws::guard(proto, pinfo, nullptr, [&] { analyse(tvb, tree, pinfo); });
     const Verdict* v = verdicts.find(pinfo->num);
     if (!v) return 0;
     render(tvb, pinfo, tree, *v);

@@ -27,50 +27,49 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     MsrpTracker::Limits limits;
     limits.max_sessions = 4;
     limits.max_transactions = 8;
-    limits.bind_timeout = 1;
-    limits.send_timeout = 2;
+    limits.bind_timeout = 1 * kSecond;
+    limits.send_timeout = 2 * kSecond;
     MsrpTracker t(limits);
     std::vector<Note> out;
     const SdpMsrp offer =
         parse_sdp_msrp("c=IN IP4 10.0.0.1\r\nm=message 5000 TCP/MSRP *\r\na=path:msrp://10.0.0.1:5000/a;tcp\r\n");
     const SdpMsrp answer = parse_sdp_msrp(
         "c=IN IP4 10.0.0.2\r\nm=message 6000 TCP/MSRP *\r\na=path:msrp://10.0.0.2:6000/b;tcp\r\na=setup:active\r\n");
-    SipEvent sip;
+    sip::Message sip;
     sip.frame = 1;
-    sip.is_request = true;
+    sip.request = true;
     sip.method = "INVITE";
     sip.call_id = "c";
+    sip.has_cseq = true;
     sip.cseq = 1;
-    sip.sdp = &offer;
-    t.on_sip(sip, out);
+    t.on_sip(sip, sip::TxnVerdict{}, &offer, out);
     sip.frame = 2;
-    sip.is_request = false;
+    sip.request = false;
     sip.status = 200;
-    sip.sdp = &answer;
-    t.on_sip(sip, out);
+    t.on_sip(sip, sip::TxnVerdict{}, &answer, out);
     std::uint32_t frame = 2;
-    double now = 0;
+    Nanos now = 0;
     for (std::size_t pos = 0; pos + 4 <= input.size() && frame < 200;) {
         const auto b = static_cast<unsigned char>(input[pos]);
         const std::size_t len = static_cast<unsigned char>(input[pos + 1]) % 64;
-        TcpEvent e;
-        e.frame = ++frame;
-        now += static_cast<unsigned char>(input[pos + 2]) / 64.0;
+        sip::Frame e;
+        e.number = ++frame;
+        now += static_cast<unsigned char>(input[pos + 2]) * (kSecond / 64);
         e.time = now;
-        e.stream = b & 3;
+        e.flow.stream = b & 3;
         const bool from_a = b & 4;
-        e.src = from_a ? "10.0.0.1" : "10.0.0.2";
-        e.dst = from_a ? "10.0.0.2" : "10.0.0.1";
-        e.src_port = from_a ? 5000 : 6000;
-        e.dst_port = from_a ? 6000 : 5000;
-        e.syn = b & 8;
-        e.ack_flag = b & 16;
-        e.fin = b & 32;
-        e.retransmission = b & 64;
-        e.seq = static_cast<unsigned char>(input[pos + 3]) * 100u;
-        e.ack = e.seq + static_cast<std::uint32_t>(len);
+        e.flow.src = from_a ? Endpoint{"10.0.0.1", 5000} : Endpoint{"10.0.0.2", 6000};
+        e.flow.dst = from_a ? Endpoint{"10.0.0.2", 6000} : Endpoint{"10.0.0.1", 5000};
+        sip::TcpFacts tcp;
+        tcp.syn = e.flow.syn = b & 8;
+        tcp.ack_flag = b & 16;
+        tcp.fin = e.flow.fin = b & 32;
+        tcp.retransmission = b & 64;
+        tcp.seq = static_cast<unsigned char>(input[pos + 3]) * 100u;
+        tcp.ack = tcp.seq + static_cast<std::uint32_t>(len);
         const std::string_view payload = input.substr(pos + 4, len);
-        e.len = static_cast<std::uint32_t>(payload.size());
+        tcp.len = static_cast<std::uint32_t>(payload.size());
+        e.tcp = tcp;
         // As the plugin does: the segment's first message, then the complete ones behind it.
         std::vector<MsrpMessage> msgs;
         for (std::size_t at = 0; at < payload.size() && msgs.size() < 8;) {
@@ -82,19 +81,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             msgs.push_back(std::move(next));
             if (!complete) break;
         }
-        t.tick(e.frame, e.time, out);
-        if (t.wants_segment(e.stream, e.syn, e.dst, e.dst_port) || !msgs.empty()) t.on_tcp(e, msgs, out);
+        t.tick(e.number, e.time, out);
+        if (t.wants_segment(e) || !msgs.empty()) t.on_tcp(e, msgs, out);
         if (b & 128) {
-            SipEvent bye;
-            bye.frame = e.frame;
+            sip::Message bye;
+            bye.frame = e.number;
             bye.time = e.time;
-            bye.is_request = true;
+            bye.request = true;
             bye.method = "BYE";
             bye.call_id = "c";
-            t.on_sip(bye, out);
+            t.on_sip(bye, sip::TxnVerdict{}, nullptr, out);
         }
         for (const Note& n : out) {
-            require(n.frame >= 1 && n.frame <= e.frame, "note about a frame not yet seen");
+            require(n.frame >= 1 && n.frame <= e.number, "note about a frame not yet seen");
             fuzz::require_utf8(n.text, "note text not UTF-8");
         }
         out.clear();

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -132,39 +133,54 @@ SdpMsrp media(const std::string& host, std::uint16_t port, const std::string& si
     return parse_sdp_msrp(body);
 }
 
-SipEvent sip(std::uint32_t frame, double time, const char* method, std::uint32_t status, const SdpMsrp* sdp) {
-    SipEvent e;
-    e.frame = frame;
-    e.time = time;
-    e.is_request = method != nullptr;
-    e.method = method ? method : "";
-    e.status = status;
-    e.call_id = "call-1";
-    e.from_tag = "t1";
-    e.cseq = method && std::string(method) == "BYE" ? 2 : 1;
-    e.cseq_method = method ? method : "INVITE";
+Nanos ns(double seconds) { return static_cast<Nanos>(std::llround(seconds * 1e9)); }
+
+// A SIP message as the wsglue reader gives it (Call-ID call-1, From tag t1), the transaction layer's
+// verdict on it (none: offers and answers are matched by Call-ID, From tag and CSeq) and its SDP.
+struct Sip {
+    sip::Message m;
+    sip::TxnVerdict txn;
+    const SdpMsrp* sdp = nullptr;
+};
+
+Sip sip(std::uint32_t frame, double time, const char* method, std::uint32_t status, const SdpMsrp* sdp) {
+    Sip e;
+    e.m.frame = frame;
+    e.m.time = ns(time);
+    e.m.request = method != nullptr;
+    e.m.method = method ? method : "";
+    e.m.status = status;
+    e.m.call_id = "call-1";
+    e.m.from.tag = "t1";
+    e.m.has_cseq = true;
+    e.m.cseq = method && std::string(method) == "BYE" ? 2 : 1;
+    e.m.cseq_method = method ? method : "INVITE";
     e.sdp = sdp;
     return e;
 }
 
-TcpEvent seg(std::uint32_t frame, double time, bool from_blink1, std::uint32_t seq, std::uint32_t ack,
-             std::uint32_t len, const char* flags) {
-    TcpEvent e;
-    e.frame = frame;
-    e.time = time;
-    e.stream = 0;
-    e.src = from_blink1 ? "10.201.1.152" : "10.207.1.100";
-    e.dst = from_blink1 ? "10.207.1.100" : "10.201.1.152";
-    e.src_port = from_blink1 ? 53502 : 15002;
-    e.dst_port = from_blink1 ? 15002 : 53502;
-    e.seq = seq;
-    e.ack = ack;
-    e.len = len;
+void feed(MsrpTracker& t, const Sip& e, std::vector<Note>& out) { t.on_sip(e.m, e.txn, e.sdp, out); }
+
+// One TCP segment of stream 0 between Blink-1 (10.201.1.152:53502) and the SBC (10.207.1.100:15002).
+sip::Frame seg(std::uint32_t frame, double time, bool from_blink1, std::uint32_t seq, std::uint32_t ack,
+               std::uint32_t len, const char* flags) {
+    sip::Frame e;
+    e.number = frame;
+    e.time = ns(time);
+    e.flow.transport = Transport::tcp;
+    e.flow.stream = 0;
+    e.flow.src = from_blink1 ? Endpoint{"10.201.1.152", 53502} : Endpoint{"10.207.1.100", 15002};
+    e.flow.dst = from_blink1 ? Endpoint{"10.207.1.100", 15002} : Endpoint{"10.201.1.152", 53502};
+    sip::TcpFacts tcp;
+    tcp.seq = seq;
+    tcp.ack = ack;
+    tcp.len = len;
     const std::string f = flags;
-    e.syn = f.find('S') != std::string::npos;
-    e.ack_flag = f.find('A') != std::string::npos;
-    e.fin = f.find('F') != std::string::npos;
-    e.retransmission = f.find('R') != std::string::npos;
+    tcp.syn = e.flow.syn = f.find('S') != std::string::npos;
+    tcp.ack_flag = f.find('A') != std::string::npos;
+    tcp.fin = e.flow.fin = f.find('F') != std::string::npos;
+    tcp.retransmission = f.find('R') != std::string::npos;
+    e.tcp = tcp;
     return e;
 }
 
@@ -173,20 +189,22 @@ TEST(MsrpTracker, FieldCaseBothActiveOneLeg) {
     std::vector<Note> out;
     const SdpMsrp offer = media("10.201.1.152", 53502, "d3b7e1a04c9f2e6b8a15", "active");
     const SdpMsrp answer = media("10.207.1.100", 15002, "8e943e31a8e49a6597f0", "active");
-    t.on_sip(sip(1, 0.0, "INVITE", 0, &offer), out);
-    t.on_sip(sip(8, 3.0, nullptr, 200, &answer), out);
+    feed(t, sip(1, 0.0, "INVITE", 0, &offer), out);
+    feed(t, sip(8, 3.0, nullptr, 200, &answer), out);
     ASSERT_EQ(of(out, NoteKind::both_active).size(), 1u);
     EXPECT_EQ(of(out, NoteKind::both_active)[0]->frame, 8u);
     EXPECT_EQ(of(out, NoteKind::offer_in)[0]->number, 1u);
     EXPECT_EQ(of(out, NoteKind::answer_in)[0]->frame, 1u);  // written back onto the offer
     EXPECT_EQ(of(out, NoteKind::connection_model)[0]->number, 4u);
-    EXPECT_TRUE(t.wants_segment(0, true, "10.207.1.100", 15002));
-    EXPECT_FALSE(t.wants_segment(0, true, "10.207.1.100", 15003));
+    sip::Frame syn = seg(11, 3.17, true, 1000, 0, 0, "S");
+    EXPECT_TRUE(t.wants_segment(syn));
+    syn.flow.dst.port = 15003;
+    EXPECT_FALSE(t.wants_segment(syn));
     out.clear();
 
     const std::uint32_t i1 = 1000, i2 = 5000;
     const MsrpMessage send = parse_msrp_message(kBindSend);
-    t.tick(11, 3.17, out);
+    t.tick(11, ns(3.17), out);
     t.on_tcp(seg(11, 3.17, true, i1, 0, 0, "S"), nullptr, out);
     t.on_tcp(seg(13, 3.171, false, i2, i1 + 1, 0, "SA"), nullptr, out);
     t.on_tcp(seg(19, 3.19, true, i1 + 1, i2 + 1, 226, "PA"), &send, out);
@@ -215,9 +233,9 @@ TEST(MsrpTracker, FieldCaseBothActiveOneLeg) {
     EXPECT_TRUE(retrans[1]->upsert);
     out.clear();
 
-    t.tick(60, 12.9, out);
+    t.tick(60, ns(12.9), out);
     EXPECT_TRUE(out.empty());
-    t.tick(67, 13.05, out);
+    t.tick(67, ns(13.05), out);
     const auto bind = of(out, NoteKind::bind_timeout);
     ASSERT_EQ(bind.size(), 2u);  // where it became known, and on the answer
     EXPECT_EQ(bind[0]->frame, 67u);
@@ -226,10 +244,10 @@ TEST(MsrpTracker, FieldCaseBothActiveOneLeg) {
         bind[0]->text,
         "MSRP session 8e943e31a8e49a6597f0 of 10.207.1.100:15002 (SDP in frame 8) received no SEND within 10 s of the "
         "answer (10.050 s elapsed): SENDs to it in frames 19 were neither acknowledged nor answered");
-    EXPECT_DOUBLE_EQ(of(out, NoteKind::bind_elapsed)[0]->seconds, 13.05 - 3.0);
+    EXPECT_EQ(of(out, NoteKind::bind_elapsed)[0]->duration, 10050 * kMilli);
     out.clear();
 
-    t.on_sip(sip(68, 14.02, "BYE", 0, nullptr), out);
+    feed(t, sip(68, 14.02, "BYE", 0, nullptr), out);
     const auto ended = of(out, NoteKind::session_ended_unbound);
     ASSERT_EQ(ended.size(), 1u);
     EXPECT_EQ(ended[0]->text, "BYE 11.020 s after the SDP answer (frame 8) and no SEND of this session got a 200 OK");
@@ -246,13 +264,36 @@ TEST(MsrpTracker, FieldCaseBothActiveOneLeg) {
               "retransmitted it 1 time, the peer's TCP never acknowledged it");
 }
 
+// A proxy captured on both legs: the phone's INVITE and the proxy's forward share Call-ID, From tag and
+// CSeq but are two transactions; each 200 answers the offer of its own transaction. A retransmitted
+// INVITE is the same offer, not a second session.
+TEST(MsrpTracker, OfferAnsweredInItsOwnTransaction) {
+    MsrpTracker t(MsrpTracker::Limits{});
+    std::vector<Note> out;
+    const SdpMsrp offer = media("10.201.1.152", 53502, "d3b7e1a04c9f2e6b8a15", nullptr);
+    const SdpMsrp answer = media("10.207.1.100", 15002, "8e943e31a8e49a6597f0", nullptr);
+    Sip phone = sip(1, 0.0, "INVITE", 0, &offer), again = sip(2, 0.5, "INVITE", 0, &offer),
+        forward = sip(3, 0.6, "INVITE", 0, &offer), ok_proxy = sip(4, 1.0, nullptr, 200, &answer),
+        ok_phone = sip(5, 1.1, nullptr, 200, &answer);
+    phone.txn.id = again.txn.id = ok_phone.txn.id = 1;
+    again.txn.retransmission = true;
+    forward.txn.id = ok_proxy.txn.id = 2;
+    for (const Sip* m : {&phone, &again, &forward, &ok_proxy, &ok_phone}) feed(t, *m, out);
+    const auto offers = of(out, NoteKind::offer_in);
+    ASSERT_EQ(offers.size(), 2u);
+    EXPECT_EQ(offers[0]->frame, 4u);
+    EXPECT_EQ(offers[0]->number, 3u);
+    EXPECT_EQ(offers[1]->frame, 5u);
+    EXPECT_EQ(offers[1]->number, 1u);  // the first copy, not the retransmission in frame 2
+}
+
 TEST(MsrpTracker, HealthyChatNothingFires) {
     MsrpTracker t(MsrpTracker::Limits{});
     std::vector<Note> out;
     const SdpMsrp offer = media("10.201.1.152", 53502, "d3b7e1a04c9f2e6b8a15", nullptr);
     const SdpMsrp answer = media("10.207.1.100", 15002, "8e943e31a8e49a6597f0", nullptr);
-    t.on_sip(sip(1, 0.0, "INVITE", 0, &offer), out);
-    t.on_sip(sip(4, 1.0, nullptr, 200, &answer), out);
+    feed(t, sip(1, 0.0, "INVITE", 0, &offer), out);
+    feed(t, sip(4, 1.0, nullptr, 200, &answer), out);
     EXPECT_EQ(of(out, NoteKind::connection_model)[0]->number, 1u);
     const MsrpMessage send = parse_msrp_message(kBindSend);
     const MsrpMessage ok = parse_msrp_message(
@@ -265,9 +306,9 @@ TEST(MsrpTracker, HealthyChatNothingFires) {
     EXPECT_EQ(of(out, NoteKind::response_in)[0]->frame, 9u);
     EXPECT_EQ(of(out, NoteKind::response_in)[0]->number, 11u);
     EXPECT_EQ(of(out, NoteKind::request_in)[0]->number, 9u);
-    EXPECT_DOUBLE_EQ(of(out, NoteKind::response_time)[0]->seconds, 1.25 - 1.2);
-    t.tick(40, 40.0, out);
-    t.on_sip(sip(41, 40.0, "BYE", 0, nullptr), out);
+    EXPECT_EQ(of(out, NoteKind::response_time)[0]->duration, 50 * kMilli);
+    t.tick(40, ns(40.0), out);
+    feed(t, sip(41, 40.0, "BYE", 0, nullptr), out);
     for (const Note& n : out) {
         EXPECT_NE(n.kind, NoteKind::send_unanswered);
         EXPECT_NE(n.kind, NoteKind::bind_timeout);
@@ -284,8 +325,8 @@ TEST(MsrpTracker, UnansweredAfterTimeoutAndLimits) {
     std::vector<Note> out;
     const SdpMsrp offer = media("10.201.1.152", 53502, "d3b7e1a04c9f2e6b8a15", nullptr);
     const SdpMsrp answer = media("10.207.1.100", 15002, "8e943e31a8e49a6597f0", "passive");
-    t.on_sip(sip(1, 0.0, "INVITE", 0, &offer), out);
-    t.on_sip(sip(4, 1.0, nullptr, 200, &answer), out);
+    feed(t, sip(1, 0.0, "INVITE", 0, &offer), out);
+    feed(t, sip(4, 1.0, nullptr, 200, &answer), out);
     const MsrpMessage send = parse_msrp_message(kBindSend);
     t.on_tcp(seg(9, 1.2, true, 101, 901, 226, "PA"), &send, out);
     std::string second(kBindSend);
@@ -297,7 +338,7 @@ TEST(MsrpTracker, UnansweredAfterTimeoutAndLimits) {
     EXPECT_EQ(of(out, NoteKind::tracking_full)[0]->text,
               "Tracking limit reached (msrpa.max_transactions): later MSRP sessions or transactions are not analysed");
     out.clear();
-    t.tick(50, 31.3, out);
+    t.tick(50, ns(31.3), out);
     const auto unanswered = of(out, NoteKind::send_unanswered);
     ASSERT_EQ(unanswered.size(), 2u);
     EXPECT_EQ(
@@ -312,34 +353,34 @@ TEST(MsrpTracker, WrongOpenerPathMismatchDuplicateAndNobodyConnects) {
     // Call 1: both passive: reported on the answer, not again at the BYE.
     const SdpMsrp passive_a = media("10.201.1.152", 53502, "d3b7e1a04c9f2e6b8a15", "passive");
     const SdpMsrp passive_b = media("10.207.1.100", 15002, "8e943e31a8e49a6597f0", "passive");
-    SipEvent invite = sip(1, 0.0, "INVITE", 0, &passive_a);
-    invite.call_id = "call-0";
-    t.on_sip(invite, out);
-    SipEvent ok = sip(2, 0.5, nullptr, 200, &passive_b);
-    ok.call_id = "call-0";
-    t.on_sip(ok, out);
+    Sip invite = sip(1, 0.0, "INVITE", 0, &passive_a);
+    invite.m.call_id = "call-0";
+    feed(t, invite, out);
+    Sip ok = sip(2, 0.5, nullptr, 200, &passive_b);
+    ok.m.call_id = "call-0";
+    feed(t, ok, out);
     ASSERT_EQ(of(out, NoteKind::nobody_connects).size(), 1u);
     EXPECT_EQ(of(out, NoteKind::connection_model)[0]->number, 5u);
-    SipEvent bye = sip(3, 1.0, "BYE", 0, nullptr);
-    bye.call_id = "call-0";
-    t.on_sip(bye, out);
+    Sip bye = sip(3, 1.0, "BYE", 0, nullptr);
+    bye.m.call_id = "call-0";
+    feed(t, bye, out);
     EXPECT_TRUE(of(out, NoteKind::session_ended_unbound).empty());
     out.clear();
     // Call 2: COMEDIA, the offerer must connect, but the answerer (10.207.1.100) does.
     const SdpMsrp actpass = media("10.201.1.152", 53502, "d3b7e1a04c9f2e6b8a15", "actpass");
-    t.on_sip(sip(4, 2.0, "INVITE", 0, &actpass), out);
-    t.on_sip(sip(5, 2.5, nullptr, 200, &passive_b), out);
+    feed(t, sip(4, 2.0, "INVITE", 0, &actpass), out);
+    feed(t, sip(5, 2.5, nullptr, 200, &passive_b), out);
     EXPECT_EQ(of(out, NoteKind::connection_model)[0]->number, 2u);
-    TcpEvent syn = seg(6, 2.6, false, 700, 0, 0, "S");
-    syn.src_port = 40000;
-    syn.dst_port = 53502;
+    sip::Frame syn = seg(6, 2.6, false, 700, 0, 0, "S");
+    syn.flow.src.port = 40000;
+    syn.flow.dst.port = 53502;
     t.on_tcp(syn, nullptr, out);
     const MsrpMessage wrong = parse_msrp_message(
         "MSRP abcd1234 SEND\r\nTo-Path: msrp://10.201.1.152:53502/other;tcp\r\n"
         "From-Path: msrp://10.207.1.100:40000/8e943e31a8e49a6597f0;tcp\r\n-------abcd1234$\r\n");
-    TcpEvent data = seg(8, 2.7, false, 701, 1, static_cast<std::uint32_t>(wrong.length), "PA");
-    data.src_port = 40000;
-    data.dst_port = 53502;
+    sip::Frame data = seg(8, 2.7, false, 701, 1, static_cast<std::uint32_t>(wrong.length), "PA");
+    data.flow.src.port = 40000;
+    data.flow.dst.port = 53502;
     t.on_tcp(data, &wrong, out);
     ASSERT_EQ(of(out, NoteKind::unexpected_opener).size(), 1u);
     EXPECT_EQ(
@@ -350,8 +391,8 @@ TEST(MsrpTracker, WrongOpenerPathMismatchDuplicateAndNobodyConnects) {
         of(out, NoteKind::path_mismatch)[0]->text,
         "To-Path session id \"other\" is not the offer's a=path session id \"d3b7e1a04c9f2e6b8a15\" (SDP frames 4, 5)");
     EXPECT_EQ(of(out, NoteKind::conn_opened_by)[0]->text, "answerer 10.207.1.100:40000");
-    data.frame = 10;
-    data.seq += static_cast<std::uint32_t>(wrong.length);
+    data.number = 10;
+    data.tcp->seq += static_cast<std::uint32_t>(wrong.length);
     t.on_tcp(data, &wrong, out);
     ASSERT_EQ(of(out, NoteKind::duplicate_tid).size(), 1u);
     EXPECT_EQ(of(out, NoteKind::duplicate_tid)[0]->text,
@@ -421,17 +462,17 @@ struct Chat {
     }
     void offer_answer(std::uint32_t frame, double time, const char* call_id, std::uint32_t cseq, const SdpMsrp& offer,
                       const SdpMsrp& answer) {
-        SipEvent o = sip(frame, time, "INVITE", 0, &offer), a = sip(frame + 1, time + 0.5, nullptr, 200, &answer);
-        o.call_id = a.call_id = call_id;
-        o.cseq = a.cseq = cseq;
-        t.on_sip(o, out);
-        t.on_sip(a, out);
+        Sip o = sip(frame, time, "INVITE", 0, &offer), a = sip(frame + 1, time + 0.5, nullptr, 200, &answer);
+        o.m.call_id = a.m.call_id = call_id;
+        o.m.cseq = a.m.cseq = cseq;
+        feed(t, o, out);
+        feed(t, a, out);
     }
     void bye(std::uint32_t frame, double time, const char* call_id) {
-        SipEvent b = sip(frame, time, "BYE", 0, nullptr);
-        b.call_id = call_id;
-        t.tick(frame, time, out);
-        t.on_sip(b, out);
+        Sip b = sip(frame, time, "BYE", 0, nullptr);
+        b.m.call_id = call_id;
+        t.tick(frame, ns(time), out);
+        feed(t, b, out);
     }
     std::size_t findings() const {
         return std::count_if(out.begin(), out.end(), [](const Note& n) {
@@ -566,27 +607,27 @@ TEST(MsrpTracker, BindTimerStartsAtTheFinalAnswer) {
     Chat c;
     const SdpMsrp offer = media("10.201.1.152", 53502, "alicesid", nullptr);
     const SdpMsrp answer = media("10.207.1.100", 15002, "bobsid", nullptr);
-    c.t.on_sip(sip(1, 0.0, "INVITE", 0, &offer), c.out);
-    c.t.on_sip(sip(2, 0.1, nullptr, 183, &answer), c.out);
+    feed(c.t, sip(1, 0.0, "INVITE", 0, &offer), c.out);
+    feed(c.t, sip(2, 0.1, nullptr, 183, &answer), c.out);
     EXPECT_EQ(of(c.out, NoteKind::connection_model).size(), 2u);  // on the 183, written back onto the offer
-    c.t.tick(3, 15.0, c.out);
-    c.t.on_sip(sip(3, 15.0, nullptr, 200, &answer), c.out);
+    c.t.tick(3, ns(15.0), c.out);
+    feed(c.t, sip(3, 15.0, nullptr, 200, &answer), c.out);
     const MsrpMessage send = Chat::send("aaaa1111", "bobsid", "alicesid");
     c.t.on_tcp(seg(6, 15.1, true, 100, 0, 0, "S"), nullptr, c.out);
-    c.t.tick(9, 15.2, c.out);
+    c.t.tick(9, ns(15.2), c.out);
     c.t.on_tcp(seg(9, 15.2, true, 101, 901, static_cast<std::uint32_t>(send.length), "PA"), &send, c.out);
-    c.t.tick(10, 15.3, c.out);
+    c.t.tick(10, ns(15.3), c.out);
     c.t.on_tcp(seg(10, 15.3, false, 901, 101 + static_cast<std::uint32_t>(send.length), 0, "A"), nullptr, c.out);
-    c.t.tick(11, 26.0, c.out);
+    c.t.tick(11, ns(26.0), c.out);
     EXPECT_TRUE(of(c.out, NoteKind::bind_timeout).empty());
     // Without any SEND, the timeout counts from the 200 OK (frame 3), not from the 183.
     Chat d;
-    d.t.on_sip(sip(1, 0.0, "INVITE", 0, &offer), d.out);
-    d.t.on_sip(sip(2, 0.1, nullptr, 183, &answer), d.out);
-    d.t.on_sip(sip(3, 15.0, nullptr, 200, &answer), d.out);
-    d.t.tick(4, 24.0, d.out);
+    feed(d.t, sip(1, 0.0, "INVITE", 0, &offer), d.out);
+    feed(d.t, sip(2, 0.1, nullptr, 183, &answer), d.out);
+    feed(d.t, sip(3, 15.0, nullptr, 200, &answer), d.out);
+    d.t.tick(4, ns(24.0), d.out);
     EXPECT_TRUE(of(d.out, NoteKind::bind_timeout).empty());
-    d.t.tick(5, 25.5, d.out);
+    d.t.tick(5, ns(25.5), d.out);
     ASSERT_EQ(of(d.out, NoteKind::bind_timeout).size(), 2u);
     EXPECT_EQ(of(d.out, NoteKind::bind_timeout)[1]->frame, 3u);
 }
@@ -630,12 +671,12 @@ TEST(MsrpTracker, EachCloseLooksAtItsOwnConnectionOnly) {
             ";tcp\r\nFrom-Path: msrp://10.201.1.152:53502/c;tcp\r\nMessage-ID: m" + std::to_string(i) +
             "\r\nByte-Range: 1-3/6\r\n\r\nabc\r\n-------" + tid + "+\r\n");
         const std::uint32_t frame = 10 * i + 1;
-        TcpEvent e = seg(frame, i * 0.001, true, 1000, 5000, static_cast<std::uint32_t>(send.length), "PA");
-        e.stream = i;
+        sip::Frame e = seg(frame, i * 0.001, true, 1000, 5000, static_cast<std::uint32_t>(send.length), "PA");
+        e.flow.stream = i;
         t.on_tcp(e, &send, out);
         out.clear();
-        TcpEvent fin = seg(frame + 1, i * 0.001 + 0.002, false, 5000, 1000, 0, "FA");
-        fin.stream = i;
+        sip::Frame fin = seg(frame + 1, i * 0.001 + 0.002, false, 5000, 1000, 0, "FA");
+        fin.flow.stream = i;
         t.on_tcp(fin, nullptr, out);
         const auto unanswered = of(out, NoteKind::send_unanswered);
         const auto incomplete = of(out, NoteKind::message_incomplete);
@@ -666,27 +707,27 @@ TEST(MsrpTracker, EachByeLooksAtItsOwnSessionOnly) {
         const SdpMsrp offer = media("10.201.1.152", port, "c" + std::to_string(i), "active");
         const SdpMsrp answer = media("10.207.1.100", port, sid, "passive");
         const std::uint32_t frame = 10 * i + 1;
-        SipEvent invite = sip(frame, i * 0.01, "INVITE", 0, &offer);
-        invite.call_id = "call-" + std::to_string(i);
-        SipEvent ok = sip(frame + 1, i * 0.01 + 0.001, nullptr, 200, &answer);
-        ok.call_id = invite.call_id;
-        t.on_sip(invite, out);
-        t.on_sip(ok, out);
+        Sip invite = sip(frame, i * 0.01, "INVITE", 0, &offer);
+        invite.m.call_id = "call-" + std::to_string(i);
+        Sip ok = sip(frame + 1, i * 0.01 + 0.001, nullptr, 200, &answer);
+        ok.m.call_id = invite.m.call_id;
+        feed(t, invite, out);
+        feed(t, ok, out);
         const std::string tid = "tid" + std::to_string(10000 + i);
         const MsrpMessage send = parse_msrp_message(
             "MSRP " + tid + " SEND\r\nTo-Path: msrp://10.207.1.100:" + std::to_string(port) + "/" + sid +
             ";tcp\r\nFrom-Path: msrp://10.201.1.152:" + std::to_string(port) + "/c" + std::to_string(i) +
             ";tcp\r\nMessage-ID: m" + std::to_string(i) + "\r\nByte-Range: 1-3/6\r\n\r\nabc\r\n-------" + tid +
             "+\r\n");
-        TcpEvent e = seg(frame + 2, i * 0.01 + 0.002, true, 1000, 5000, static_cast<std::uint32_t>(send.length), "PA");
-        e.stream = i;
-        e.src_port = port;
-        e.dst_port = port;
+        sip::Frame e = seg(frame + 2, i * 0.01 + 0.002, true, 1000, 5000, static_cast<std::uint32_t>(send.length), "PA");
+        e.flow.stream = i;
+        e.flow.src.port = port;
+        e.flow.dst.port = port;
         t.on_tcp(e, &send, out);
         out.clear();
-        SipEvent bye = sip(frame + 3, i * 0.01 + 0.003, "BYE", 0, nullptr);
-        bye.call_id = invite.call_id;
-        t.on_sip(bye, out);
+        Sip bye = sip(frame + 3, i * 0.01 + 0.003, "BYE", 0, nullptr);
+        bye.m.call_id = invite.m.call_id;
+        feed(t, bye, out);
         const auto unanswered = of(out, NoteKind::send_unanswered);
         const auto incomplete = of(out, NoteKind::message_incomplete);
         ASSERT_EQ(unanswered.size(), 2u) << i;
@@ -710,37 +751,32 @@ TEST(MsrpTracker, ManySessionsAtOneRelayEndpointPickTheClientsSession) {
         const std::string client = "10.1." + std::to_string(i / 200) + "." + std::to_string(1 + i % 200);
         const SdpMsrp offer = media(client, 40000, "c" + std::to_string(i), "active");
         const SdpMsrp answer = media("10.207.1.100", 2855, "r" + std::to_string(i), "passive");
-        SipEvent invite = sip(10 * i + 1, i * 0.01, "INVITE", 0, &offer);
-        invite.call_id = "call-" + std::to_string(i);
-        SipEvent ok = sip(10 * i + 2, i * 0.01 + 0.001, nullptr, 200, &answer);
-        ok.call_id = invite.call_id;
-        t.on_sip(invite, out);
-        t.on_sip(ok, out);
+        Sip invite = sip(10 * i + 1, i * 0.01, "INVITE", 0, &offer);
+        invite.m.call_id = "call-" + std::to_string(i);
+        Sip ok = sip(10 * i + 2, i * 0.01 + 0.001, nullptr, 200, &answer);
+        ok.m.call_id = invite.m.call_id;
+        feed(t, invite, out);
+        feed(t, ok, out);
     }
     out.clear();
     // Client 10.1.3.101 is session 700's offerer; an unknown client gets the latest session (2999).
     for (const auto& [client, answer_frame] : {std::pair<std::string, std::uint32_t>{"10.1.3.101", 7002},
                                                {"10.9.9.9", 29992}}) {
-        TcpEvent syn;
-        syn.frame = 40000 + answer_frame;
-        syn.time = 40.0;
-        syn.stream = answer_frame;
-        syn.src = client;
-        syn.dst = "10.207.1.100";
-        syn.src_port = 40000;
-        syn.dst_port = 2855;
-        syn.syn = true;
-        ASSERT_TRUE(t.wants_segment(syn.stream, true, syn.dst, syn.dst_port));
+        sip::Frame syn = seg(40000 + answer_frame, 40.0, true, 1000, 0, 0, "S");
+        syn.flow.stream = answer_frame;
+        syn.flow.src = Endpoint{client, 40000};
+        syn.flow.dst = Endpoint{"10.207.1.100", 2855};
+        ASSERT_TRUE(t.wants_segment(syn));
         t.on_tcp(syn, nullptr, out);
         const std::string tid = "tid" + std::to_string(answer_frame);
         const MsrpMessage send = parse_msrp_message("MSRP " + tid + " SEND\r\nTo-Path: msrp://10.207.1.100:2855/x;tcp\r\n"
                                                     "From-Path: msrp://" + client + ":40000/y;tcp\r\n-------" + tid +
                                                     "$\r\n");
-        TcpEvent data = syn;
-        data.frame += 2;
-        data.syn = false;
-        data.ack_flag = true;
-        data.len = static_cast<std::uint32_t>(send.length);
+        sip::Frame data = syn;
+        data.number += 2;
+        data.flow.syn = data.tcp->syn = false;
+        data.tcp->ack_flag = true;
+        data.tcp->len = static_cast<std::uint32_t>(send.length);
         t.on_tcp(data, &send, out);
         const auto answer = of(out, NoteKind::conn_sdp_answer);
         ASSERT_EQ(answer.size(), 1u) << client;

@@ -204,5 +204,26 @@ TEST(ConnectionModel, EverySetupPair) {
               "the two TCP connections; SENDs may never be answered");
 }
 
+// The SDP of a SIP body: the body itself, or the application/sdp part of a multipart body (RFC 2046).
+TEST(SdpInBody, PlainAndMultipart) {
+    constexpr std::string_view sdp = "v=0\r\nm=message 7394 TCP/MSRP *\r\n";
+    EXPECT_EQ(sdp_in_body(sdp, "application/sdp"), (Span{0, sdp.size()}));
+    EXPECT_FALSE(sdp_in_body(sdp, "text/plain"));
+    const std::string multi = std::string("preamble\r\n--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b1\r\n") +
+                              "content-type: Application/SDP; charset=utf-8\r\n\r\n" + std::string(sdp) +
+                              "\r\n--b1--\r\n";
+    const auto found = sdp_in_body(multi, "multipart/mixed");
+    ASSERT_TRUE(found);
+    EXPECT_EQ(multi.substr(found->offset, found->length), sdp);
+    // Compact c:, LF line ends, no close delimiter: to the body's end.
+    const std::string lf = "--x\nc: application/sdp\n\nv=0\nm=message 1 TCP/MSRP *\n";
+    const auto tail = sdp_in_body(lf, "multipart/related");
+    ASSERT_TRUE(tail);
+    EXPECT_EQ(lf.substr(tail->offset), "v=0\nm=message 1 TCP/MSRP *\n");
+    EXPECT_FALSE(sdp_in_body("--b1\r\nContent-Type: text/plain\r\n\r\nx\r\n--b1--\r\n", "multipart/mixed"));
+    EXPECT_FALSE(sdp_in_body("no delimiter at all", "multipart/mixed"));
+    EXPECT_FALSE(sdp_in_body("", "multipart/mixed"));
+}
+
 }  // namespace
 }  // namespace sipsleuth::core

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <unordered_set>
 
 namespace sipsleuth::core {
@@ -23,15 +24,27 @@ std::string printable(std::string_view s, std::size_t max = 64) {
     return sanitize_utf8(s.substr(0, max)) + (s.size() > max ? "..." : "");
 }
 
-std::string seconds_text(double s) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f", s);
+// A duration in seconds with three decimals, rounded to the millisecond (half away from zero).
+std::string seconds_text(Nanos d) {
+    const bool negative = d < 0;
+    const Nanos ms = ((negative ? -d : d) + kMilli / 2) / kMilli;
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%s%lld.%03lld", negative ? "-" : "", static_cast<long long>(ms / 1000),
+                  static_cast<long long>(ms % 1000));
     return buf;
 }
 
-std::string whole_seconds(double s) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", s);
+// A preference's duration as written: whole seconds, else seconds with the digits needed.
+std::string whole_seconds(Nanos d) {
+    char buf[48];
+    if (d % kSecond == 0) {
+        std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(d / kSecond));
+    } else {
+        std::snprintf(buf, sizeof buf, "%lld.%09lld", static_cast<long long>(d / kSecond),
+                      static_cast<long long>(d % kSecond));
+        std::size_t n = std::strlen(buf);
+        while (buf[n - 1] == '0') buf[--n] = '\0';
+    }
     return buf;
 }
 
@@ -240,6 +253,11 @@ std::string MsrpTracker::endpoint(const std::string& host, std::uint16_t port) {
     return host + ":" + std::to_string(port);
 }
 
+std::string MsrpTracker::offer_key(const sip::Message& m, const sip::TxnVerdict& txn) {
+    if (txn.id) return "t" + std::to_string(txn.id);
+    return m.call_id + '\x1f' + m.from.tag + '\x1f' + std::to_string(m.cseq);
+}
+
 void MsrpTracker::full(std::uint32_t frame, const char* what, std::vector<Note>& out) {
     if (full_reported_) return;
     full_reported_ = true;
@@ -287,7 +305,7 @@ void MsrpTracker::incomplete_messages(const std::vector<OpenList<Chunks>*>& list
     }
 }
 
-void MsrpTracker::unanswered_sends(const std::vector<OpenList<Txn>*>& lists, std::uint32_t frame, double time,
+void MsrpTracker::unanswered_sends(const std::vector<OpenList<Txn>*>& lists, std::uint32_t frame, Nanos time,
                                    const std::string& why, std::vector<Note>& out) {
     std::vector<std::pair<std::uint64_t, Txn*>> open;
     for (OpenList<Txn>* list : lists) {
@@ -304,9 +322,10 @@ void MsrpTracker::unanswered_sends(const std::vector<OpenList<Txn>*>& lists, std
         if (entry.second->open()) unanswered(*entry.second, frame, time, why, out);
 }
 
-bool MsrpTracker::wants_segment(std::uint32_t stream, bool syn, const std::string& dst, std::uint16_t dst_port) const {
-    if (conns_.count(stream)) return true;
-    return syn && by_endpoint_.find(endpoint(dst, dst_port)) != by_endpoint_.end();
+bool MsrpTracker::wants_segment(const sip::Frame& f) const {
+    if (!f.tcp || f.flow.transport != Transport::tcp) return false;
+    if (conns_.count(f.flow.stream)) return true;
+    return f.tcp->syn && !by_endpoint_.empty() && by_endpoint_.find(endpoint(f.flow.dst)) != by_endpoint_.end();
 }
 
 void MsrpTracker::sdp_notes(const SdpMsrpMedia& m, std::uint32_t frame, std::vector<Note>& out) const {
@@ -323,7 +342,7 @@ void MsrpTracker::sdp_notes(const SdpMsrpMedia& m, std::uint32_t frame, std::vec
     if (!m.accept_types.empty()) out.push_back({NoteKind::sdp_accept_types, frame, 0, 0, m.accept_types});
 }
 
-void MsrpTracker::tick(std::uint32_t frame, double time, std::vector<Note>& out) {
+void MsrpTracker::tick(std::uint32_t frame, Nanos time, std::vector<Note>& out) {
     // SENDs unanswered past the timeout, oldest first.
     while (!open_txns_.empty()) {
         auto it = txns_.find(open_txns_.front());
@@ -344,7 +363,7 @@ void MsrpTracker::tick(std::uint32_t frame, double time, std::vector<Note>& out)
             continue;
         }
         Watch& w = it->second;
-        const double elapsed = time - w.answer_time;
+        const Nanos elapsed = time - w.answer_time;
         if (elapsed < limits_.bind_timeout) break;
         std::string msg = "MSRP session " + w.sid + " of " + endpoint(w.host, w.port) + " (SDP in frame " +
                           std::to_string(w.answer_frame) + ") received no SEND within " +
@@ -361,90 +380,92 @@ void MsrpTracker::tick(std::uint32_t frame, double time, std::vector<Note>& out)
     }
 }
 
-void MsrpTracker::on_sip(const SipEvent& sip, std::vector<Note>& out) {
-    const std::string dialog = sip.call_id + '\x1f' + sip.from_tag;
-    const std::string key = dialog + '\x1f' + std::to_string(sip.cseq);
-    if (sip.is_request && sip.method == "BYE") {
-        // Every offer/answer of the dialog (a re-INVITE makes another) ends; the dialog ended unbound
-        // when none of them saw a SEND answered 200. One pass over the open state for all of them, so a
-        // hostile capture with many re-INVITEs or BYEs costs no product of the tables' sizes.
-        std::optional<std::size_t> first;
-        bool any_200 = false, connects = false;
-        std::unordered_set<std::size_t> ending;
-        auto range = by_call_.equal_range(sip.call_id);
-        for (auto it = range.first; it != range.second; ++it) {
-            Session& s = sessions_[it->second];
-            if (!s.answered || s.ended) continue;
-            s.ended = true;
-            ending.insert(it->second);
-            if (!first || it->second < *first) first = it->second;
-            any_200 = any_200 || s.any_200;
-            // A session where nobody connects was reported on its answer already.
-            connects = connects || s.verdict.offerer_connects || s.verdict.answerer_connects;
+void MsrpTracker::on_bye(const sip::Message& m, std::vector<Note>& out) {
+    // Every offer/answer of the dialog (a re-INVITE makes another) ends; the dialog ended unbound
+    // when none of them saw a SEND answered 200. One pass over the open state for all of them, so a
+    // hostile capture with many re-INVITEs or BYEs costs no product of the tables' sizes.
+    std::optional<std::size_t> first;
+    bool any_200 = false, connects = false;
+    std::unordered_set<std::size_t> ending;
+    auto range = by_call_.equal_range(m.call_id);
+    for (auto it = range.first; it != range.second; ++it) {
+        Session& s = sessions_[it->second];
+        if (!s.answered || s.ended) continue;
+        s.ended = true;
+        ending.insert(it->second);
+        if (!first || it->second < *first) first = it->second;
+        any_200 = any_200 || s.any_200;
+        // A session where nobody connects was reported on its answer already.
+        connects = connects || s.verdict.offerer_connects || s.verdict.answerer_connects;
+    }
+    if (ending.empty()) return;
+    // The ending sessions' own open items, in the order they were opened (the SENDs' order in
+    // open_txns_), never a pass over every session's.
+    std::vector<std::size_t> order(ending.begin(), ending.end());
+    std::sort(order.begin(), order.end());
+    std::vector<OpenList<Txn>*> sends;
+    std::vector<OpenList<Chunks>*> chunks;
+    for (std::size_t i : order) {
+        Session& s = sessions_[i];
+        for (const std::string& sid : s.watch_sids) {
+            ++work_;
+            auto w = watches_.find(sid);
+            if (w != watches_.end() && w->second.session == i) w->second.closed = true;
         }
-        if (ending.empty()) return;
-        // The ending sessions' own open items, in the order they were opened (the SENDs' order in
-        // open_txns_), never a pass over every session's.
-        std::vector<std::size_t> order(ending.begin(), ending.end());
-        std::sort(order.begin(), order.end());
-        std::vector<OpenList<Txn>*> sends;
-        std::vector<OpenList<Chunks>*> chunks;
-        for (std::size_t i : order) {
-            Session& s = sessions_[i];
-            for (const std::string& sid : s.watch_sids) {
-                ++work_;
-                auto w = watches_.find(sid);
-                if (w != watches_.end() && w->second.session == i) w->second.closed = true;
-            }
-            sends.push_back(&s.open_sends);
-            chunks.push_back(&s.open_chunks);
-        }
-        unanswered_sends(sends, sip.frame, sip.time, "the session ended (BYE)", out);
-        incomplete_messages(chunks, sip.frame, "the session ended (BYE)", out);
-        if (first && !any_200 && connects) {
-            const Session& s = sessions_[*first];
-            out.push_back({NoteKind::session_ended_unbound, sip.frame, 0, 0,
-                           "BYE " + seconds_text(sip.time - s.answer_time) + " s after the SDP answer (frame " +
-                               std::to_string(s.answer_frame) + ") and no SEND of this session got a 200 OK"});
-        }
+        sends.push_back(&s.open_sends);
+        chunks.push_back(&s.open_chunks);
+    }
+    unanswered_sends(sends, m.frame, m.time, "the session ended (BYE)", out);
+    incomplete_messages(chunks, m.frame, "the session ended (BYE)", out);
+    if (first && !any_200 && connects) {
+        const Session& s = sessions_[*first];
+        out.push_back({NoteKind::session_ended_unbound, m.frame, 0, 0,
+                       "BYE " + seconds_text(m.time - s.answer_time) + " s after the SDP answer (frame " +
+                           std::to_string(s.answer_frame) + ") and no SEND of this session got a 200 OK"});
+    }
+}
+
+void MsrpTracker::on_sip(const sip::Message& m, const sip::TxnVerdict& txn, const SdpMsrp* sdp,
+                         std::vector<Note>& out) {
+    if (m.is("BYE")) {
+        on_bye(m, out);
         return;
     }
-    if (!sip.sdp) return;
-    const SdpMsrp& sdp = *sip.sdp;
-    if (sdp.media.empty()) return;
-    const SdpMsrpMedia& m = sdp.media.front();
-    sdp_notes(m, sip.frame, out);
+    if (!sdp || sdp->media.empty()) return;
+    const SdpMsrpMedia& media = sdp->media.front();
+    sdp_notes(media, m.frame, out);
+    const std::string key = offer_key(m, txn);
     // Port 0 rejects or removes the stream (RFC 3264 section 6): a chat declined in an answer that
     // accepts the audio is no session, and must not be judged unbound.
-    if (m.port == 0) {
-        if (!sip.is_request && sip.status >= 200) pending_offers_.erase(key);
+    if (media.port == 0) {
+        if (m.final_response()) pending_offers_.erase(key);
         return;
     }
-    if (sip.is_request && (sip.method == "INVITE" || sip.method == "UPDATE")) {
+    if (m.is("INVITE") || m.is("UPDATE")) {
+        // A copy of an offer already seen (retransmitted, or reflected back) is the same offer.
+        if (txn.retransmission || txn.reflected) return;
         if (sessions_.size() >= limits_.max_sessions) {
-            full(sip.frame, "msrpa.max_sessions", out);
+            full(m.frame, "msrpa.max_sessions", out);
             return;
         }
         Session s;
-        s.call_id = sip.call_id;
-        s.dialog = dialog;
-        s.cseq = sip.cseq;
-        s.offer_frame = sip.frame;
+        s.call_id = m.call_id;
+        s.offer_frame = m.frame;
         Side& o = s.side[offerer];
-        o.host = m.endpoint_host();
-        o.port = m.endpoint_port();
-        o.sid = m.session_id();
-        o.setup = m.setup;
+        o.host = media.endpoint_host();
+        o.port = media.endpoint_port();
+        o.sid = media.session_id();
+        o.setup = media.setup;
         sessions_.push_back(std::move(s));
         pending_offers_[key] = sessions_.size() - 1;
-        by_call_.emplace(sip.call_id, sessions_.size() - 1);
+        by_call_.emplace(m.call_id, sessions_.size() - 1);
         return;
     }
-    if (sip.is_request || sip.status < 200 || sip.status >= 300) {
+    if (m.request || m.status < 200 || m.status >= 300) {
         // An answer in a reliable 18x or an offer in a 200 (answer in ACK) is not followed here.
-        if (!sip.is_request && sip.status >= 180 && sip.status < 200) {
+        if (!m.request && m.status >= 180 && m.status < 200) {
             auto it = pending_offers_.find(key);
-            if (it != pending_offers_.end()) answer(sessions_[it->second], it->second, sip, out);
+            if (it != pending_offers_.end()) answer(sessions_[it->second], it->second, m, media, out);
         }
         return;
     }
@@ -452,11 +473,11 @@ void MsrpTracker::on_sip(const SipEvent& sip, std::vector<Note>& out) {
     if (it == pending_offers_.end()) return;
     const std::size_t index = it->second;
     pending_offers_.erase(it);
-    answer(sessions_[index], index, sip, out);
+    answer(sessions_[index], index, m, media, out);
 }
 
-void MsrpTracker::answer(Session& s, std::size_t index, const SipEvent& sip, std::vector<Note>& out) {
-    const SdpMsrpMedia& m = sip.sdp->media.front();
+void MsrpTracker::answer(Session& s, std::size_t index, const sip::Message& sip, const SdpMsrpMedia& m,
+                         std::vector<Note>& out) {
     if (s.answered) index_sides(index, false);  // a later answer may move the answerer
     Side& a = s.side[answerer];
     a.host = m.endpoint_host();
@@ -541,9 +562,9 @@ void MsrpTracker::index_sides(std::size_t index, bool add) {
 
 // Prefer the latest session whose other side is this client; else the latest one (the first side of
 // it at the endpoint). Equal to a pass over the endpoint's sessions, from two ordered sets.
-std::optional<std::size_t> MsrpTracker::find_session(const std::string& server, std::uint16_t server_port,
-                                                     const std::string& client, Party* client_party) const {
-    const std::string k = endpoint(server, server_port);
+std::optional<std::size_t> MsrpTracker::find_session(const Endpoint& server, const std::string& client,
+                                                     Party* client_party) const {
+    const std::string k = endpoint(server);
     const SideSet* set = nullptr;
     if (auto m = at_endpoint_from_.find(k + '\n' + client); m != at_endpoint_from_.end()) set = &m->second;
     else if (auto a = at_endpoint_.find(k); a != at_endpoint_.end()) set = &a->second;
@@ -555,30 +576,29 @@ std::optional<std::size_t> MsrpTracker::find_session(const std::string& server, 
     return latest;
 }
 
-MsrpTracker::Conn* MsrpTracker::connection(const TcpEvent& tcp, std::vector<Note>& out) {
-    auto it = conns_.find(tcp.stream);
+MsrpTracker::Conn* MsrpTracker::connection(const sip::Frame& f, std::vector<Note>& out) {
+    auto it = conns_.find(f.flow.stream);
     if (it != conns_.end()) return &it->second;
     if (conns_.size() >= limits_.max_sessions) {
-        full(tcp.frame, "msrpa.max_sessions", out);
+        full(f.number, "msrpa.max_sessions", out);
         return nullptr;
     }
+    const sip::TcpFacts& tcp = *f.tcp;
     Conn c;
     Party party = offerer;
     // With the SYN, the receiver is the server; without it, try the destination first.
-    std::optional<std::size_t> s = find_session(tcp.dst, tcp.dst_port, tcp.src, &party);
+    std::optional<std::size_t> s = find_session(f.flow.dst, f.flow.src.address, &party);
     bool src_is_client = true;
     if (!s && !tcp.syn) {
-        s = find_session(tcp.src, tcp.src_port, tcp.dst, &party);
+        s = find_session(f.flow.src, f.flow.dst.address, &party);
         src_is_client = !s.has_value();
     }
-    c.client = src_is_client ? tcp.src : tcp.dst;
-    c.client_port = src_is_client ? tcp.src_port : tcp.dst_port;
-    c.server = src_is_client ? tcp.dst : tcp.src;
-    c.server_port = src_is_client ? tcp.dst_port : tcp.src_port;
+    c.client = src_is_client ? f.flow.src : f.flow.dst;
+    c.server = src_is_client ? f.flow.dst : f.flow.src;
     c.syn_seen = tcp.syn && !tcp.ack_flag;
     c.session = s;
     c.client_party = party;
-    return &conns_.emplace(tcp.stream, std::move(c)).first->second;
+    return &conns_.emplace(f.flow.stream, std::move(c)).first->second;
 }
 
 void MsrpTracker::delivered(Txn& t) {
@@ -589,7 +609,7 @@ void MsrpTracker::delivered(Txn& t) {
     if (w != watches_.end()) w->second.bound = true;
 }
 
-void MsrpTracker::unanswered(Txn& t, std::uint32_t frame, double time, const std::string& why, std::vector<Note>& out) {
+void MsrpTracker::unanswered(Txn& t, std::uint32_t frame, Nanos time, const std::string& why, std::vector<Note>& out) {
     t.reported = true;
     std::string msg = "SEND " + t.tid + " (frame " + std::to_string(t.frame) + ") got no response: " + why + " " +
                       seconds_text(time - t.time) + " s after it; ";
@@ -599,10 +619,10 @@ void MsrpTracker::unanswered(Txn& t, std::uint32_t frame, double time, const std
     if (t.frame != frame) out.push_back({NoteKind::send_unanswered, t.frame, 0, 0, msg});
 }
 
-void MsrpTracker::on_tcp(const TcpEvent& tcp, const MsrpMessage* msg, std::vector<Note>& out) {
+void MsrpTracker::on_tcp(const sip::Frame& f, const MsrpMessage* msg, std::vector<Note>& out) {
     std::vector<MsrpMessage> msgs;
     if (msg) msgs.push_back(*msg);
-    on_tcp(tcp, msgs, out);
+    on_tcp(f, msgs, out);
 }
 
 bool MsrpTracker::has_sid(std::size_t session, const MsrpMessage& msg) const {
@@ -631,17 +651,43 @@ void MsrpTracker::adopt_session(Conn& c, const MsrpMessage& msg) const {
     if (!named) return;
     for (int p = 0; p < 2; ++p) {
         const Side& srv = sessions_[*named].side[p];
-        if (srv.host != c.server || srv.port != c.server_port) continue;
+        if (srv.host != c.server.address || srv.port != c.server.port) continue;
         c.session = named;
         c.client_party = p == offerer ? answerer : offerer;
         return;
     }
 }
 
-void MsrpTracker::on_tcp(const TcpEvent& tcp, const std::vector<MsrpMessage>& msgs, std::vector<Note>& out) {
-    Conn* c = connection(tcp, out);
+void MsrpTracker::retransmitted(const sip::Frame& f, bool from_client, std::vector<Note>& out) {
+    const sip::TcpFacts& tcp = *f.tcp;
+    auto k = by_seq_.find({f.flow.stream, (std::uint64_t(from_client) << 32) | tcp.seq});
+    if (k != by_seq_.end()) {
+        auto t = txns_.find(k->second);
+        if (t != txns_.end()) {
+            Txn& txn = t->second;
+            ++txn.retransmissions;
+            out.push_back({NoteKind::retransmission_of, f.number, txn.frame, 0, ""});
+            const std::string msg_here = "TCP retransmission " + std::to_string(txn.retransmissions) + " of " +
+                                         txn.method + " " + txn.tid + " (frame " + std::to_string(txn.frame) +
+                                         "), " + seconds_text(f.time - txn.time) + " s after it" +
+                                         (txn.answered ? "" : ", still unanswered");
+            out.push_back({NoteKind::send_retransmitted, f.number, 0, 0, msg_here});
+            out.push_back({NoteKind::send_retransmissions, txn.frame, txn.retransmissions, 0, "", true});
+            out.push_back({NoteKind::send_retransmitted, txn.frame, 0, 0,
+                           txn.method + " " + txn.tid + " was retransmitted by TCP " + times(txn.retransmissions) +
+                               ", last in frame " + std::to_string(f.number) + " (" +
+                               seconds_text(f.time - txn.time) + " s after it)",
+                           true});
+        }
+    }
+}
+
+void MsrpTracker::on_tcp(const sip::Frame& f, const std::vector<MsrpMessage>& msgs, std::vector<Note>& out) {
+    if (!f.tcp) return;
+    const sip::TcpFacts& tcp = *f.tcp;
+    Conn* c = connection(f, out);
     if (!c) return;
-    const bool from_client = tcp.src == c->client && tcp.src_port == c->client_port;
+    const bool from_client = f.flow.src == c->client;
     // Acknowledgements: the peer took the bytes of a request (delivery, for binding).
     if (tcp.ack_flag && !tcp.syn) {
         auto& pending = c->undelivered[from_client ? 0 : 1];  // requests sent by the other side
@@ -658,28 +704,7 @@ void MsrpTracker::on_tcp(const TcpEvent& tcp, const std::vector<MsrpMessage>& ms
         }
     }
     // A retransmission of a segment that carried a request: MSRP never sees it again.
-    if (tcp.retransmission && tcp.len) {
-        auto k = by_seq_.find({tcp.stream, (std::uint64_t(from_client) << 32) | tcp.seq});
-        if (k != by_seq_.end()) {
-            auto t = txns_.find(k->second);
-            if (t != txns_.end()) {
-                Txn& txn = t->second;
-                ++txn.retransmissions;
-                out.push_back({NoteKind::retransmission_of, tcp.frame, txn.frame, 0, ""});
-                const std::string msg_here = "TCP retransmission " + std::to_string(txn.retransmissions) + " of " +
-                                             txn.method + " " + txn.tid + " (frame " + std::to_string(txn.frame) +
-                                             "), " + seconds_text(tcp.time - txn.time) + " s after it" +
-                                             (txn.answered ? "" : ", still unanswered");
-                out.push_back({NoteKind::send_retransmitted, tcp.frame, 0, 0, msg_here});
-                out.push_back({NoteKind::send_retransmissions, txn.frame, txn.retransmissions, 0, "", true});
-                out.push_back({NoteKind::send_retransmitted, txn.frame, 0, 0,
-                               txn.method + " " + txn.tid + " was retransmitted by TCP " + times(txn.retransmissions) +
-                                   ", last in frame " + std::to_string(tcp.frame) + " (" +
-                                   seconds_text(tcp.time - txn.time) + " s after it)",
-                               true});
-            }
-        }
-    }
+    if ((tcp.retransmission || tcp.spurious) && tcp.len) retransmitted(f, from_client, out);
     std::uint32_t offset = 0;
     std::optional<std::size_t> shown;  // the session whose connection fields this frame shows
     for (const MsrpMessage& msg : msgs) {
@@ -691,17 +716,17 @@ void MsrpTracker::on_tcp(const TcpEvent& tcp, const std::vector<MsrpMessage>& ms
         if (session && !shown) {
             shown = session;
             const Session& s = sessions_[*session];
-            out.push_back({NoteKind::conn_sdp_answer, tcp.frame, s.answer_frame, 0, ""});
-            out.push_back({NoteKind::conn_call_id, tcp.frame, 0, 0, s.call_id});
+            out.push_back({NoteKind::conn_sdp_answer, f.number, s.answer_frame, 0, ""});
+            out.push_back({NoteKind::conn_call_id, f.number, 0, 0, s.call_id});
             if (c->syn_seen && session == c->session) {
                 const char* who = c->client_party == offerer ? "offerer " : "answerer ";
-                out.push_back({NoteKind::conn_opened_by, tcp.frame, 0, 0, who + endpoint(c->client, c->client_port)});
+                out.push_back({NoteKind::conn_opened_by, f.number, 0, 0, who + endpoint(c->client)});
             }
         }
         if (msg.is_response)
-            on_response(tcp, *c, msg, out);
+            on_response(f, *c, msg, out);
         else
-            on_request(tcp, seq, *c, msg, out);
+            on_request(f, seq, *c, msg, out);
     }
     // Each side's first FIN and the first RST close transactions; repeated flags cost nothing more.
     const std::uint8_t close_bit = tcp.rst ? 4 : from_client ? 1 : 2;
@@ -709,14 +734,14 @@ void MsrpTracker::on_tcp(const TcpEvent& tcp, const std::vector<MsrpMessage>& ms
         c->closes |= close_bit;
         const std::string why = tcp.rst ? "the connection was reset" : "the connection was closed";
         // This connection's open SENDs and chunked messages only.
-        unanswered_sends({&c->open_sends}, tcp.frame, tcp.time, why, out);
-        incomplete_messages({&c->open_chunks}, tcp.frame, why, out);
+        unanswered_sends({&c->open_sends}, f.number, f.time, why, out);
+        incomplete_messages({&c->open_chunks}, f.number, why, out);
     }
 }
 
-void MsrpTracker::on_request(const TcpEvent& tcp, std::uint32_t seq, Conn& c, const MsrpMessage& msg,
+void MsrpTracker::on_request(const sip::Frame& f, std::uint32_t seq, Conn& c, const MsrpMessage& msg,
                              std::vector<Note>& out) {
-    const bool from_client = tcp.src == c.client && tcp.src_port == c.client_port;
+    const bool from_client = f.flow.src == c.client;
     // Who opened the connection against who the SDP said should (first message only).
     if (c.session && !c.first_send_checked && msg.method == "SEND") {
         c.first_send_checked = true;
@@ -726,9 +751,9 @@ void MsrpTracker::on_request(const TcpEvent& tcp, std::uint32_t seq, Conn& c, co
         if (c.syn_seen) {
             const bool may = c.client_party == offerer ? s.verdict.offerer_connects : s.verdict.answerer_connects;
             if (!may)
-                out.push_back({NoteKind::unexpected_opener, tcp.frame, 0, 0,
+                out.push_back({NoteKind::unexpected_opener, f.number, 0, 0,
                                std::string("The ") + (c.client_party == offerer ? "offerer" : "answerer") + " " +
-                                   endpoint(c.client, c.client_port) + " opened this connection, but the SDP (frames " +
+                                   endpoint(c.client) + " opened this connection, but the SDP (frames " +
                                    std::to_string(s.offer_frame) + ", " + std::to_string(s.answer_frame) + ") says " +
                                    (s.verdict.offerer_connects    ? "the offerer"
                                     : s.verdict.answerer_connects ? "the answerer"
@@ -746,27 +771,27 @@ void MsrpTracker::on_request(const TcpEvent& tcp, std::uint32_t seq, Conn& c, co
                         msg.from_session_id() + "\" is not the " + (sender == offerer ? "offer" : "answer") +
                         "'s a=path session id \"" + want_from + "\"";
         if (!mismatch.empty())
-            out.push_back({NoteKind::path_mismatch, tcp.frame, 0, 0,
+            out.push_back({NoteKind::path_mismatch, f.number, 0, 0,
                            mismatch + " (SDP frames " + std::to_string(s.offer_frame) + ", " +
                                std::to_string(s.answer_frame) + ")"});
     }
     if (msg.transaction_id.empty()) return;
-    const std::string key = txn_key(tcp.stream, from_client, msg.transaction_id);
+    const std::string key = txn_key(f.flow.stream, from_client, msg.transaction_id);
     auto existing = txns_.find(key);
     if (existing != txns_.end()) {
-        out.push_back({NoteKind::duplicate_tid, tcp.frame, 0, 0,
+        out.push_back({NoteKind::duplicate_tid, f.number, 0, 0,
                        "Transaction id " + msg.transaction_id + " was already used by the " + existing->second.method +
                            " in frame " + std::to_string(existing->second.frame) + " on this connection"});
         return;
     }
     if (txns_.size() >= limits_.max_transactions) {
-        full(tcp.frame, "msrpa.max_transactions", out);
+        full(f.number, "msrpa.max_transactions", out);
         return;
     }
     Txn t;
-    t.frame = tcp.frame;
-    t.stream = tcp.stream;
-    t.time = tcp.time;
+    t.frame = f.number;
+    t.stream = f.flow.stream;
+    t.time = f.time;
     t.tid = msg.transaction_id;
     t.method = msg.method;
     t.to_sid = msg.to_session_id();
@@ -780,10 +805,10 @@ void MsrpTracker::on_request(const TcpEvent& tcp, std::uint32_t seq, Conn& c, co
     // turn off hop-by-hop 200 OKs): only a SEND that asks for a 200 can miss one.
     t.expects_response = msg.method != "REPORT" && !iequals(msg.failure_report, "no") &&
                          !iequals(msg.failure_report, "partial");
-    by_seq_[{tcp.stream, (std::uint64_t(from_client) << 32) | seq}] = key;
+    by_seq_[{f.flow.stream, (std::uint64_t(from_client) << 32) | seq}] = key;
     if (t.method == "SEND" && !t.to_sid.empty()) {
         auto w = watches_.find(t.to_sid);
-        if (w != watches_.end() && w->second.send_frames.size() < 64) w->second.send_frames.push_back(tcp.frame);
+        if (w != watches_.end() && w->second.send_frames.size() < 64) w->second.send_frames.push_back(f.number);
     }
     const bool open_send = t.method == "SEND" && t.expects_response;
     if (open_send) {
@@ -795,7 +820,7 @@ void MsrpTracker::on_request(const TcpEvent& tcp, std::uint32_t seq, Conn& c, co
 
     // Chunks of one message (Message-ID), in this direction of this connection.
     if (!msg.message_id.empty()) {
-        const std::string ckey = std::to_string(tcp.stream) + (from_client ? "c" : "s") + msg.message_id;
+        const std::string ckey = std::to_string(f.flow.stream) + (from_client ? "c" : "s") + msg.message_id;
         if (msg.method == "SEND" && msg.byte_range) {
             auto found = chunks_.find(ckey);
             if (found == chunks_.end() && chunks_.size() < limits_.max_transactions)
@@ -804,7 +829,7 @@ void MsrpTracker::on_request(const TcpEvent& tcp, std::uint32_t seq, Conn& c, co
             if (found != chunks_.end()) {
                 Chunks& ch = found->second;
                 if (ch.count == 0) {
-                    ch.stream = tcp.stream;
+                    ch.stream = f.flow.stream;
                     ch.session = t.session;
                     ch.message_id = msg.message_id;
                     ch.content_type = msg.content_type;
@@ -814,26 +839,26 @@ void MsrpTracker::on_request(const TcpEvent& tcp, std::uint32_t seq, Conn& c, co
                 }
                 if (msg.byte_range->total) ch.total = msg.byte_range->total;
                 ++ch.count;
-                ch.last_frame = tcp.frame;
+                ch.last_frame = f.number;
                 ch.bytes += msg.body.length;
-                out.push_back({NoteKind::chunk_number, tcp.frame, ch.count, 0, ""});
+                out.push_back({NoteKind::chunk_number, f.number, ch.count, 0, ""});
                 const bool last_bytes =
                     !msg.byte_range->total || (msg.byte_range->start + msg.body.length == *msg.byte_range->total + 1);
                 if (msg.flag == '#' || (msg.flag == '$' && last_bytes)) {
-                    out.push_back({NoteKind::message_complete, tcp.frame, msg.flag == '$' ? 1u : 0u, 0, ""});
-                    out.push_back({NoteKind::message_chunks, tcp.frame, ch.count, 0, ""});
-                    out.push_back({NoteKind::message_bytes, tcp.frame, ch.bytes, 0, ""});
+                    out.push_back({NoteKind::message_complete, f.number, msg.flag == '$' ? 1u : 0u, 0, ""});
+                    out.push_back({NoteKind::message_chunks, f.number, ch.count, 0, ""});
+                    out.push_back({NoteKind::message_bytes, f.number, ch.bytes, 0, ""});
                     if (!ch.content_type.empty())
-                        out.push_back({NoteKind::message_content_type, tcp.frame, 0, 0, ch.content_type});
+                        out.push_back({NoteKind::message_content_type, f.number, 0, 0, ch.content_type});
                     ch.ended = true;
                 }
             }
         } else if (msg.method == "REPORT") {
-            const std::string sent = std::to_string(tcp.stream) + (from_client ? "s" : "c") + msg.message_id;
+            const std::string sent = std::to_string(f.flow.stream) + (from_client ? "s" : "c") + msg.message_id;
             auto found = chunks_.find(sent);
             if (found != chunks_.end()) {
-                out.push_back({NoteKind::report_of, tcp.frame, found->second.last_frame, 0, ""});
-                out.push_back({NoteKind::report_in, found->second.last_frame, tcp.frame, 0, "", true});
+                out.push_back({NoteKind::report_of, f.number, found->second.last_frame, 0, ""});
+                out.push_back({NoteKind::report_in, found->second.last_frame, f.number, 0, "", true});
             }
         }
     }
@@ -844,18 +869,18 @@ void MsrpTracker::on_request(const TcpEvent& tcp, std::uint32_t seq, Conn& c, co
     }
 }
 
-void MsrpTracker::on_response(const TcpEvent& tcp, Conn& c, const MsrpMessage& msg, std::vector<Note>& out) {
-    const bool from_client = tcp.src == c.client && tcp.src_port == c.client_port;
-    auto it = txns_.find(txn_key(tcp.stream, !from_client, msg.transaction_id));
+void MsrpTracker::on_response(const sip::Frame& f, Conn& c, const MsrpMessage& msg, std::vector<Note>& out) {
+    const bool from_client = f.flow.src == c.client;
+    auto it = txns_.find(txn_key(f.flow.stream, !from_client, msg.transaction_id));
     if (it == txns_.end()) return;
     Txn& t = it->second;
     if (t.answered) return;
     t.answered = true;
-    t.response_frame = tcp.frame;
+    t.response_frame = f.number;
     delivered(t);
-    out.push_back({NoteKind::request_in, tcp.frame, t.frame, 0, ""});
-    out.push_back({NoteKind::response_time, tcp.frame, 0, tcp.time - t.time, ""});
-    out.push_back({NoteKind::response_in, t.frame, tcp.frame, 0, "", true});
+    out.push_back({NoteKind::request_in, f.number, t.frame, 0, ""});
+    out.push_back({NoteKind::response_time, f.number, 0, f.time - t.time, ""});
+    out.push_back({NoteKind::response_in, t.frame, f.number, 0, "", true});
     if (msg.status == 200 && t.method == "SEND" && t.session) sessions_[*t.session].any_200 = true;
 }
 

@@ -328,4 +328,64 @@ ConnectionVerdict connection_model(SetupRole offer, SetupRole answer) {
     return v;
 }
 
+std::optional<Span> sdp_in_body(std::string_view body, std::string_view content_type) {
+    if (content_type == "application/sdp") return Span{0, body.size()};
+    if (content_type.substr(0, 10) != "multipart/") return std::nullopt;
+    // Lines of the body: [pos, end) without the line break, next after it.
+    const auto line_at = [&](std::size_t pos, std::size_t* next) {
+        const std::size_t nl = body.find('\n', pos);
+        std::size_t end = nl == std::string_view::npos ? body.size() : nl;
+        *next = nl == std::string_view::npos ? body.size() : nl + 1;
+        if (end > pos && body[end - 1] == '\r') --end;
+        return body.substr(pos, end - pos);
+    };
+    std::size_t pos = 0, next = 0;
+    std::string_view delimiter;
+    while (pos < body.size()) {  // the preamble, then the first delimiter line
+        const std::string_view line = line_at(pos, &next);
+        pos = next;
+        if (line.size() > 2 && line.substr(0, 2) == "--") {
+            delimiter = trim(line);
+            break;
+        }
+    }
+    if (delimiter.empty()) return std::nullopt;
+    for (int part = 0; part < 64 && pos < body.size(); ++part) {
+        bool sdp = false;
+        while (pos < body.size()) {  // the part's headers, up to the empty line
+            const std::string_view line = line_at(pos, &next);
+            pos = next;
+            if (line.empty()) break;
+            const std::size_t colon = line.find(':');
+            if (colon == std::string_view::npos) continue;
+            const std::string_view name = trim(line.substr(0, colon));
+            if (!iequals(name, "Content-Type") && !iequals(name, "c")) continue;
+            const std::string_view value = trim(line.substr(colon + 1));
+            sdp = iequals(trim(value.substr(0, value.find(';'))), "application/sdp");
+        }
+        // The part's body ends with the line break before the next delimiter line.
+        std::size_t at = pos, end = body.size();
+        for (;;) {
+            const std::size_t hit = body.find(delimiter, at);
+            if (hit == std::string_view::npos) break;
+            if (hit == 0 || body[hit - 1] == '\n') {
+                end = hit;
+                break;
+            }
+            at = hit + 1;
+        }
+        if (sdp) {
+            std::size_t stop = end;
+            if (end < body.size() && stop > pos && body[stop - 1] == '\n') --stop;  // RFC 2046: the break
+            if (end < body.size() && stop > pos && body[stop - 1] == '\r') --stop;  // belongs to the delimiter
+            return Span{pos, stop - pos};
+        }
+        if (end >= body.size()) break;
+        line_at(end, &next);  // the delimiter line (or the close delimiter, "--" behind it)
+        if (body.substr(end + delimiter.size(), 2) == "--") break;
+        pos = next;
+    }
+    return std::nullopt;
+}
+
 }  // namespace sipsleuth::core

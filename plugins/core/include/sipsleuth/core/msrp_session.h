@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // MSRP session analysis (RFC 4975, RFC 6135): one MSRP message parsed from the bytes of a TCP
-// segment, and a tracker that follows SIP offer/answer pairs, the TCP connections that carry their
+// segment, and a tracker that follows SIP offer/answer pairs (core::sip::Message with the transaction
+// layer's verdict: an answer belongs to its offer's transaction), the TCP connections that carry their
 // MSRP, transactions (SEND/response by transaction id), TCP retransmissions and acknowledgements of
 // the segments holding SENDs, chunked messages and session binding. Field case 001: both ends
 // a=setup:active through a splicing SBC; SENDs retransmitted, never answered, and the callee fails
 // with MSRPBindSessionTimeout after 10 s. The tracker sees each frame once, in capture order, and
 // returns notes: facts and findings for the current frame, and findings learnt later written back
-// onto the frame they are about. State is bounded (Limits) and says so when a bound is reached.
+// onto the frame they are about. Times are integer nanoseconds (core/time.h). State is bounded (Limits)
+// and says so when a bound is reached.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +22,10 @@
 #include <vector>
 
 #include "sipsleuth/core/sdp_msrp.h"
+#include "sipsleuth/core/sip/message.h"
+#include "sipsleuth/core/sip/transaction.h"
 #include "sipsleuth/core/text.h"
+#include "sipsleuth/core/time.h"
 
 namespace sipsleuth::core {
 
@@ -110,7 +115,7 @@ enum class NoteKind : std::uint8_t {
     // transactions
     response_in,           ///< number: frame (on the request)
     request_in,            ///< number: frame (on the response)
-    response_time,         ///< seconds (on the response)
+    response_time,         ///< duration (on the response)
     duplicate_tid,         ///< expert
     report_of,             ///< number: frame of the SEND a REPORT reports on
     report_in,             ///< number: frame of the REPORT (written back onto the SEND)
@@ -120,7 +125,7 @@ enum class NoteKind : std::uint8_t {
     send_retransmitted,    ///< expert (on the retransmission, and upserted onto the SEND)
     // binding
     bind_timeout,           ///< expert (where known, and on the SDP answer)
-    bind_elapsed,           ///< seconds from the answer to the frame where the timeout became known
+    bind_elapsed,           ///< duration from the answer to the frame where the timeout became known
     session_ended_unbound,  ///< expert (on the BYE)
     // chunks
     chunk_number,          ///< number: 1 for the first chunk of a Message-ID
@@ -138,32 +143,9 @@ struct Note {
     NoteKind kind;
     std::uint32_t frame = 0;
     std::uint64_t number = 0;
-    double seconds = 0;
+    Nanos duration = 0;  ///< response_time, bind_elapsed
     std::string text;
     bool upsert = false;
-};
-
-/// A SIP message as the tracker needs it. sdp is null when the message carries no SDP.
-struct SipEvent {
-    std::uint32_t frame = 0;
-    double time = 0;
-    bool is_request = false;
-    std::string method;        ///< requests
-    std::uint32_t status = 0;  ///< responses
-    std::string call_id, from_tag, cseq_method;
-    std::uint32_t cseq = 0;
-    const SdpMsrp* sdp = nullptr;
-};
-
-/// One TCP segment. Hosts are addresses as text; seq/ack are raw (absolute) numbers.
-struct TcpEvent {
-    std::uint32_t frame = 0;
-    double time = 0;
-    std::uint32_t stream = 0;
-    std::string src, dst;
-    std::uint16_t src_port = 0, dst_port = 0;
-    std::uint32_t seq = 0, ack = 0, len = 0;
-    bool syn = false, ack_flag = false, fin = false, rst = false, retransmission = false;
 };
 
 /// Follows SDP sessions, their MSRP connections and transactions (see file comment).
@@ -172,21 +154,27 @@ public:
     struct Limits {
         std::size_t max_sessions = 10000;
         std::size_t max_transactions = 100000;
-        double send_timeout = 30;  ///< seconds before an unanswered SEND is reported
-        double bind_timeout = 10;  ///< seconds after the answer for a session to receive a SEND
+        Nanos send_timeout = 30 * kSecond;  ///< before an unanswered SEND is reported
+        Nanos bind_timeout = 10 * kSecond;  ///< after the answer, for a session to receive a SEND
     };
     explicit MsrpTracker(const Limits& limits) : limits_(limits) {}
 
     /// Checks time-outs; call first for every frame the plugin sees, with its time.
-    void tick(std::uint32_t frame, double time, std::vector<Note>& out);
-    void on_sip(const SipEvent& sip, std::vector<Note>& out);
-    /// Every TCP segment that wants_segment() accepted; with msg when it starts an MSRP message.
-    void on_tcp(const TcpEvent& tcp, const MsrpMessage* msg, std::vector<Note>& out);
+    void tick(std::uint32_t frame, Nanos time, std::vector<Note>& out);
+    /// One SIP message (frame and time filled) with the transaction layer's verdict on it; sdp is the
+    /// MSRP media of its SDP body, nullptr when it carries none. An offer is answered by a response of
+    /// its own transaction (txn.id; without one, by Call-ID, From tag and CSeq); a request copy that is
+    /// a retransmission or a reflection starts no second session.
+    void on_sip(const sip::Message& m, const sip::TxnVerdict& txn, const SdpMsrp* sdp, std::vector<Note>& out);
+    /// Every TCP segment (frame.tcp set) that wants_segment() accepted; with msg when it starts an MSRP
+    /// message.
+    void on_tcp(const sip::Frame& frame, const MsrpMessage* msg, std::vector<Note>& out);
     /// The same for a segment carrying several MSRP messages back to back from the start of its payload
     /// (a SEND and the 200 for the peer's SEND often share one): each one's length places the next.
-    void on_tcp(const TcpEvent& tcp, const std::vector<MsrpMessage>& msgs, std::vector<Note>& out);
-    /// True when the segment belongs to a tracked connection or opens one to a known MSRP endpoint.
-    bool wants_segment(std::uint32_t stream, bool syn, const std::string& dst, std::uint16_t dst_port) const;
+    void on_tcp(const sip::Frame& frame, const std::vector<MsrpMessage>& msgs, std::vector<Note>& out);
+    /// True when the TCP segment belongs to a tracked connection or opens one (SYN) to a known MSRP
+    /// endpoint.
+    bool wants_segment(const sip::Frame& frame) const;
     bool empty() const { return sessions_.empty(); }
     /// Items the close and BYE steps looked at so far (open SENDs, unfinished chunked messages): for
     /// tests proving a connection's close looks at its own open items only, not at every connection's.
@@ -205,14 +193,14 @@ private:
     };
     enum Party : std::uint8_t { offerer = 0, answerer = 1 };
     struct Side {
-        std::string host, sid, path, setup_text;
+        std::string host, sid;
         std::uint16_t port = 0;
         SetupRole setup = SetupRole::absent;
     };
     struct Session {
         std::string call_id, dialog;
-        std::uint32_t cseq = 0, offer_frame = 0, answer_frame = 0;
-        double answer_time = 0;
+        std::uint32_t offer_frame = 0, answer_frame = 0;
+        Nanos answer_time = 0;
         Side side[2];
         bool answered = false, any_200 = false, ended = false, watched = false;
         ConnectionVerdict verdict{};
@@ -222,8 +210,7 @@ private:
         std::vector<std::string> endpoints;   ///< its keys in by_endpoint_ (both sides at the first answer)
     };
     struct Conn {
-        std::string client, server;
-        std::uint16_t client_port = 0, server_port = 0;
+        Endpoint client, server;
         bool syn_seen = false, first_send_checked = false;
         std::uint8_t closes = 0;  ///< 1: the client's FIN seen, 2: the server's, 4: a RST
         std::optional<std::size_t> session;
@@ -234,7 +221,7 @@ private:
     };
     struct Txn {
         std::uint32_t frame = 0, stream = 0, response_frame = 0;
-        double time = 0;
+        Nanos time = 0;
         std::string tid, method, to_sid, message_id;
         bool from_client = false, delivered = false, answered = false, reported = false, expects_response = true;
         std::uint32_t seq = 0, seq_end = 0, retransmissions = 0;
@@ -246,7 +233,7 @@ private:
         std::string sid, host;
         std::uint16_t port = 0;
         std::uint32_t answer_frame = 0;
-        double answer_time = 0;
+        Nanos answer_time = 0;
         std::size_t session = 0;
         bool bound = false, closed = false;
         std::vector<std::uint32_t> send_frames;
@@ -263,10 +250,11 @@ private:
     };
 
     void sdp_notes(const SdpMsrpMedia& m, std::uint32_t frame, std::vector<Note>& out) const;
-    void answer(Session& s, std::size_t index, const SipEvent& sip, std::vector<Note>& out);
-    Conn* connection(const TcpEvent& tcp, std::vector<Note>& out);
-    std::optional<std::size_t> find_session(const std::string& server, std::uint16_t server_port,
-                                            const std::string& client, Party* client_party) const;
+    void on_bye(const sip::Message& m, std::vector<Note>& out);
+    void answer(Session& s, std::size_t index, const sip::Message& m, const SdpMsrpMedia& media, std::vector<Note>& out);
+    Conn* connection(const sip::Frame& f, std::vector<Note>& out);
+    std::optional<std::size_t> find_session(const Endpoint& server, const std::string& client,
+                                            Party* client_party) const;
     /// Adds (or removes) session index's entries of at_endpoint_ and at_endpoint_from_ for its sides now.
     void index_sides(std::size_t index, bool add);
     /// The session a message belongs to: the connection's when the message's session ids are its,
@@ -277,26 +265,30 @@ private:
     /// Before a connection's first SEND is checked: moves the connection to the session that SEND names
     /// when that session's SDP has the connection's server endpoint.
     void adopt_session(Conn& c, const MsrpMessage& msg) const;
-    void on_request(const TcpEvent& tcp, std::uint32_t seq, Conn& c, const MsrpMessage& msg, std::vector<Note>& out);
-    void on_response(const TcpEvent& tcp, Conn& c, const MsrpMessage& msg, std::vector<Note>& out);
+    void on_request(const sip::Frame& f, std::uint32_t seq, Conn& c, const MsrpMessage& msg, std::vector<Note>& out);
+    void on_response(const sip::Frame& f, Conn& c, const MsrpMessage& msg, std::vector<Note>& out);
+    void retransmitted(const sip::Frame& f, bool from_client, std::vector<Note>& out);
     void delivered(Txn& t);
-    void unanswered(Txn& t, std::uint32_t frame, double time, const std::string& why, std::vector<Note>& out);
+    void unanswered(Txn& t, std::uint32_t frame, Nanos time, const std::string& why, std::vector<Note>& out);
     void full(std::uint32_t frame, const char* what, std::vector<Note>& out);
     /// Reports the chunked messages of the lists that never got their last chunk, oldest first, and
     /// empties the lists.
     void incomplete_messages(const std::vector<OpenList<Chunks>*>& lists, std::uint32_t frame, const std::string& why,
                              std::vector<Note>& out);
     /// Reports the SENDs of the lists still unanswered, oldest first, and empties the lists.
-    void unanswered_sends(const std::vector<OpenList<Txn>*>& lists, std::uint32_t frame, double time,
+    void unanswered_sends(const std::vector<OpenList<Txn>*>& lists, std::uint32_t frame, Nanos time,
                           const std::string& why, std::vector<Note>& out);
     template <class T>
     static void open_item(OpenList<T>& list, T* item);
     static std::string txn_key(std::uint32_t stream, bool from_client, const std::string& tid);
     static std::string endpoint(const std::string& host, std::uint16_t port);
+    static std::string endpoint(const Endpoint& e) { return endpoint(e.address, e.port); }
+    /// The key of the offer an SDP offer or answer belongs to: its transaction, else its dialog and CSeq.
+    static std::string offer_key(const sip::Message& m, const sip::TxnVerdict& txn);
 
     Limits limits_;
     std::deque<Session> sessions_;
-    std::unordered_map<std::string, std::size_t> pending_offers_;    // dialog + CSeq -> session
+    std::unordered_map<std::string, std::size_t> pending_offers_;    // offer_key -> session
     std::unordered_multimap<std::string, std::size_t> by_endpoint_;  // host:port of either side -> session
     /// find_session's answers without a pass over every session of an endpoint (a relay's one port):
     /// (session, side) pairs whose side is now at the endpoint, by endpoint and by endpoint + the host

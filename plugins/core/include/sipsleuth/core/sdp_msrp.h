@@ -83,6 +83,12 @@ struct SdpMsrp {
 /// Parses body (LF or CRLF lines); never throws on any input, problems say what was wrong.
 SdpMsrp parse_sdp_msrp(std::string_view body, const SdpLimits& limits = {});
 
+/// Where the SDP of a SIP body is: the whole body when content_type (lower case, without parameters, as
+/// sip::Message has it) is application/sdp; in a multipart/* body (RFC 2046 section 5.1.1; the delimiter
+/// taken from the body's first line starting with "--"), the body of the first part whose Content-Type
+/// is application/sdp, at most 64 parts looked at; else nullopt. The span is relative to body.
+std::optional<Span> sdp_in_body(std::string_view body, std::string_view content_type);
+
 /// Who opens the TCP connection, from the offer's and the answer's a=setup (RFC 4975 section 5.4,
 /// RFC 6135 section 4).
 enum class ConnectionModel : std::uint8_t {
