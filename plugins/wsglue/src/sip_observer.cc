@@ -77,13 +77,11 @@ void SipObserver::attach(Protocol& owner) {
     owner.on_init([this] { reset(); });
     owner.on_cleanup([this] {
         reset();
-        spare_.shrink_to_fit();
     });
 }
 
 void SipObserver::reset() {
     current_ = Observation();
-    spare_.clear();
     current_valid_ = false;
     last_frame_ = 0;
     core::sip::TransactionLimits txn_limits;
@@ -112,8 +110,6 @@ const Observation* SipObserver::observe(tvbuff_t*, packet_info* pinfo, proto_tre
     try {
         current_.frame = core::sip::Frame();
         current_.retransmitted.clear();
-        // Messages go to the spare list and come back with their strings' capacity.
-        for (ObservedMessage& m : current_.messages) spare_.push_back(std::move(m));
         current_.messages.clear();
         payload_ds_ = nullptr;
         payload_offset_ = 0;
@@ -192,13 +188,7 @@ void SipObserver::read_messages(proto_tree* tree, Observation& o) {
     const Occurrences sips(tree, ff_sip_);
     for (guint i = 0; i < sips.size(); ++i) {
         const field_info* fi = sips.at(i);
-        if (spare_.empty()) {
-            o.messages.emplace_back();
-        } else {
-            o.messages.push_back(std::move(spare_.back()));
-            spare_.pop_back();
-        }
-        ObservedMessage& m = o.messages.back();
+        ObservedMessage& m = o.messages.add();
         m.ds = fi->ds_tvb;
         m.offset = fi->start;
         m.length = fi->length;
@@ -216,8 +206,7 @@ void SipObserver::read_messages(proto_tree* tree, Observation& o) {
             m.length = std::max(0, captured);
             p = bytes_at(m.ds, m.offset, m.length);
             if (!p) {
-                spare_.push_back(std::move(m));
-                o.messages.pop_back();
+                o.messages.drop_last();
                 continue;
             }
         }
@@ -240,7 +229,7 @@ void SipObserver::read_messages(proto_tree* tree, Observation& o) {
 void SipObserver::assign_sequence_ranges(Observation& o) const {
     const core::sip::TcpFacts& tcp = *o.frame.tcp;
     for (std::size_t i = 0; i < o.messages.size(); ++i) {
-        ObservedMessage& m = o.messages[i];
+        ObservedMessage& m = o.messages.mut(i);
         const auto length = static_cast<std::uint32_t>(m.length);
         if (!m.reassembled) {
             const auto at = static_cast<std::uint32_t>(std::max(0, m.offset - payload_offset_));
@@ -266,7 +255,8 @@ void SipObserver::run_layers(Observation& o) {
     // it repeats. Mapped before this frame's own messages are recorded.
     if (o.frame.tcp && (o.frame.tcp->retransmission || o.frame.tcp->spurious))
         o.retransmitted = txns_->on_tcp_retransmission(o.frame);
-    for (ObservedMessage& m : o.messages) {
+    for (std::size_t i = 0; i < o.messages.size(); ++i) {
+        ObservedMessage& m = o.messages.mut(i);
         if (m.status == core::sip::ParseStatus::not_sip) {
             m.transaction = core::sip::TxnVerdict();
             m.dialog = core::sip::DialogVerdict();

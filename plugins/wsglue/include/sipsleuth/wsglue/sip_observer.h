@@ -21,6 +21,7 @@
 // in wmem (shared/DESIGN.md, rules at the boundary).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -53,13 +54,46 @@ struct ObservedMessage {
     core::sip::DialogVerdict dialog;
 };
 
+/// The SIP messages of a frame in frame order, read-only and used like a vector (range-for, size, empty,
+/// operator[], front, back). Its storage is kept from frame to frame, so each message's strings keep their
+/// capacity: parse() fills them again without allocating in a steady state.
+class MessageList {
+public:
+    using const_iterator = std::vector<ObservedMessage>::const_iterator;
+    const_iterator begin() const { return items_.begin(); }
+    const_iterator end() const { return items_.begin() + static_cast<std::ptrdiff_t>(count_); }
+    std::size_t size() const { return count_; }
+    bool empty() const { return count_ == 0; }
+    const ObservedMessage& operator[](std::size_t i) const { return items_[i]; }
+    const ObservedMessage& front() const { return items_.front(); }
+    const ObservedMessage& back() const { return items_[count_ - 1]; }
+
+private:
+    friend class SipObserver;
+    /// Most messages whose storage is kept past a frame that had more (a hostile frame of thousands).
+    static constexpr std::size_t kKept = 16;
+    ObservedMessage& add() {
+        if (count_ == items_.size()) items_.emplace_back();
+        return items_[count_++];
+    }
+    ObservedMessage& mut(std::size_t i) { return items_[i]; }
+    void drop_last() { --count_; }
+    void clear() {
+        count_ = 0;
+        if (items_.size() > kKept) items_.resize(kKept);
+    }
+
+    std::vector<ObservedMessage> items_;
+    std::size_t count_ = 0;
+};
+
 /// What one frame shows, computed once per frame on the first pass.
 struct Observation {
     core::sip::Frame frame;
     /// Whether the frame is a TCP segment or UDP datagram the observer could read (frame.flow filled);
     /// false for other frames (frame.number and frame.time are still filled).
     bool has_flow = false;
-    std::vector<ObservedMessage> messages;  ///< in frame order; empty for frames without SIP
+    MessageList messages;  ///< in frame order; empty for frames without SIP
     /// For a TCP (spurious) retransmission: the earlier SIP messages, sent in the same direction of the
     /// same connection, whose bytes this segment carries again (oldest first, with their transactions;
     /// TransactionLayer::on_tcp_retransmission). Empty otherwise.
@@ -135,7 +169,6 @@ private:
     std::unique_ptr<core::sip::TransactionLayer> txns_;
     std::unique_ptr<core::sip::DialogLayer> dialogs_;
     Observation current_;
-    std::vector<ObservedMessage> spare_;  ///< messages of earlier frames, reused for their capacity
     bool current_valid_ = false;
     std::uint32_t last_frame_ = 0;
     tvbuff_t* payload_ds_ = nullptr;  ///< the current frame's TCP/UDP payload: data source and offset
