@@ -3,12 +3,16 @@
 // keepalives were lost and TCP back-off outgrew CUCM's 15 s grace; SCCP phones failing over after three
 // missed KeepAlives). Three analyses on the siptrack post-dissector, all tracked in the core:
 // - SIP REGISTER refreshes per binding (core/registration.h): interval, expiry asked and granted, margin,
-//   retransmissions (UDP copies; TCP retransmissions of the REGISTER's segment, which Wireshark does not
-//   hand to SIP again, mapped back through tcp.stream + tcp.seq), lapses, late refreshes, Cisco backup
-//   keepalives, de-registrations and registrar switches;
-// - RFC 5626 CRLF keepalives on SIP-over-TCP connections (core/keepalive.h), read from tcp.payload since
-//   Wireshark shows a bare CRLF or CRLFCRLF segment as TCP only;
-// - SCCP KeepAlive/KeepAliveAck pairing per TCP connection (core/sccp.h), several Skinny PDUs per segment.
+//   retransmissions as the suite's TransactionLayer finds them (same transaction, same direction; TCP
+//   retransmissions of the REGISTER's own segment, which Wireshark does not hand to SIP again, mapped back
+//   by the SipObserver), lapses, late refreshes, Cisco backup keepalives, de-registrations and registrar
+//   switches;
+// - RFC 5626 CRLF keepalives on SIP-over-TCP connections (core/keepalive.h), read from the segment's
+//   payload since Wireshark shows a bare CRLF or CRLFCRLF segment as TCP only;
+// - SCCP KeepAlive/KeepAliveAck pairing per TCP connection (core/sccp.h), several Skinny PDUs per segment
+//   (skinny.* fields; TCP numbers from the frame).
+// SIP messages, TCP facts and the payload come from wsglue::SipObserver's Observation of the frame: this
+// file reads no sip.* or tcp.* field.
 // Analysis runs on the first pass; each frame keeps the indexes of the records it shows, and every pass
 // renders those records' current state, so a finding learnt later (an Ack that never came, a pong that
 // never came, a retransmission) shows on the packet it is about on revisits (-2, the GUI). A finding learnt
@@ -20,16 +24,13 @@
 #include <string>
 #include <vector>
 
-#include <epan/to_str.h>
-
 #include "siptrack.h"
 #include "sipsleuth/core/keepalive.h"
 #include "sipsleuth/core/registration.h"
 #include "sipsleuth/core/sccp.h"
-#include "sipsleuth/core/text.h"
+#include "sipsleuth/wsglue/sip_observer.h"
 #include "sipsleuth/wsglue/stat_table.h"
 #include "sipsleuth/wsglue/store.h"
-#include "sipsleuth/wsglue/tvb.h"
 
 namespace core = sipsleuth::core;
 namespace ws = sipsleuth::wsglue;
@@ -162,22 +163,7 @@ ws::UintPref pref_max_copies{proto, "max_register_copies", "Most copies listed p
                              "Copies of one REGISTER (the first and its retransmissions) listed with their frames "
                              "and back-offs; later copies are only counted.", 64};
 
-// Foreign fields, primed by the siptrack post-dissector.
-ws::ForeignField ff_sip{"sip"};
-ws::ForeignField ff_method{"sip.Method"};
-ws::ForeignField ff_status{"sip.Status-Code"};
-ws::ForeignField ff_cseq{"sip.CSeq.seq"};
-ws::ForeignField ff_cseq_method{"sip.CSeq.method"};
-ws::ForeignField ff_call_id{"sip.Call-ID"};
-ws::ForeignField ff_to{"sip.to.addr"};
-ws::ForeignField ff_contact{"sip.Contact"};
-ws::ForeignField ff_expires{"sip.Expires"};
-ws::ForeignField ff_flow_timer{"sip.Flow-Timer"};
-ws::ForeignField ff_stream{"tcp.stream"};
-ws::ForeignField ff_seq{"tcp.seq"};
-ws::ForeignField ff_len{"tcp.len"};
-ws::ForeignField ff_payload{"tcp.payload"};
-ws::ForeignField ff_retransmission{"tcp.analysis.retransmission"};
+// SIP and TCP come from the suite's one reader (wsglue::SipObserver); only Skinny is read here.
 ws::ForeignField ff_skinny{"skinny"};
 ws::ForeignField ff_skinny_id{"skinny.messageId"};
 ws::ForeignField ff_skinny_interval{"skinny.keepAliveInterval"};
@@ -330,20 +316,17 @@ ws::StatTable table{proto,
                      {"Registrar switches", ws::StatTable::Kind::Uint}},
                     fetch_row};
 
-core::Nanos now_of(const packet_info* pinfo) {
-    return static_cast<core::Nanos>(pinfo->abs_ts.secs) * kSecond + pinfo->abs_ts.nsecs;
-}
-
-std::string endpoint(packet_info* pinfo, const address* addr, guint32 port) {
-    char* a = address_to_str(pinfo->pool, addr);
-    std::string s = a ? a : "";
-    if (addr->type == AT_IPv6) s = "[" + s + "]";
-    return s + ":" + std::to_string(port);
-}
-
-std::string address_only(packet_info* pinfo, const address* addr) {
-    char* a = address_to_str(pinfo->pool, addr);
-    return a ? a : "";
+// "address:port", IPv6 in brackets: how siptrack names connection ends and registrars.
+std::string endpoint(const core::Endpoint& e) {
+    std::string s;
+    s.reserve(e.address.size() + 8);
+    const bool v6 = e.address.find(':') != std::string::npos;
+    if (v6) s += '[';
+    s += e.address;
+    if (v6) s += ']';
+    s += ':';
+    s += std::to_string(e.port);
+    return s;
 }
 
 std::optional<guint32> uint_in(proto_tree* tree, const ws::ForeignField& f, const ws::Scope& scope) {
@@ -352,107 +335,54 @@ std::optional<guint32> uint_in(proto_tree* tree, const ws::ForeignField& f, cons
     return static_cast<guint32>(ws::uint_value(fi));
 }
 
-std::string string_in(proto_tree* tree, const ws::ForeignField& f, const ws::Scope& scope) {
-    return std::string(ws::string_value(ws::Occurrences(tree, f).first_in(scope)));
-}
-
-// The segment's end: tcp.nxtseq as Wireshark computes it (SYN and FIN count one), from `seq` (the
-// tcp.seq value, relative or raw) and tcp.len; nullopt without both. tcp.nxtseq itself is not wanted
-// (siptrack.h, TcpHeader).
-std::optional<guint32> next_seq(proto_tree* tree, std::optional<guint32> seq) {
-    const std::optional<guint32> len = uint_in(tree, ff_len, {});
-    if (!seq || !len) return std::nullopt;
-    const TcpHeader h = tcp_header(ws::Occurrences(tree, ff_seq).first_in({}));
-    return *seq + *len + ((h.flags & 0x03) ? 1 : 0);
-}
-
-std::vector<std::string> strings_in(proto_tree* tree, const ws::ForeignField& f, const ws::Scope& scope) {
-    std::vector<std::string> out;
-    const ws::Occurrences all(tree, f);
-    for (guint i = 0; i < all.size(); ++i)
-        if (scope.contains(all.at(i))) out.emplace_back(ws::string_value(all.at(i)));
-    return out;
-}
-
-// First pass: every SIP message of the frame that is a REGISTER or answers one.
-void analyse_sip(proto_tree* tree, packet_info* pinfo, std::optional<guint32> stream, core::Nanos now, Verdict& v) {
+// First pass: every SIP message of the frame that is a REGISTER or answers one, with the suite's
+// TransactionLayer verdict on it (which copies are retransmissions is its call).
+void analyse_sip(const ws::Observation& o, std::optional<std::uint32_t> stream, Verdict& v) {
     State& st = *state;
-    const std::optional<guint32> seq = uint_in(tree, ff_seq, {});
-    const std::optional<guint32> nxtseq = next_seq(tree, seq);
-    ws::for_each_message(tree, ff_sip, [&](const ws::Scope& scope, guint) {
-        if (stream) {
-            // Flow-Timer is a string field in Wireshark 4.0.
-            const std::string flow_timer = string_in(tree, ff_flow_timer, scope);
-            if (!flow_timer.empty())
-                if (const auto n = core::parse_decimal(core::trim(flow_timer), UINT32_MAX))
-                    st.crlf.on_flow_timer(*stream, static_cast<std::uint32_t>(*n));
-        }
-        if (string_in(tree, ff_cseq_method, scope) != "REGISTER") return;
-        const std::string method = string_in(tree, ff_method, scope);
-        if (method == "REGISTER") {
-            core::RegisterRequest r;
-            r.frame = pinfo->num;
-            r.time = now;
-            r.aor = string_in(tree, ff_to, scope);
-            r.contacts = strings_in(tree, ff_contact, scope);
-            r.expires_header = uint_in(tree, ff_expires, scope);
-            r.registrar = endpoint(pinfo, &pinfo->dst, pinfo->destport);
-            r.device = address_only(pinfo, &pinfo->src);
-            r.call_id = string_in(tree, ff_call_id, scope);
-            r.cseq = uint_in(tree, ff_cseq, scope).value_or(0);
-            if (stream && seq && nxtseq) {
-                r.stream = stream;
-                r.seq = *seq;
-                r.end = *nxtseq;
-            }
-            if (const auto ref = st.registrations.on_request(r))
+    for (const ws::ObservedMessage& om : o.messages) {
+        if (om.status == core::sip::ParseStatus::not_sip) continue;
+        const core::sip::Message& m = om.message;
+        if (stream && m.flow_timer) st.crlf.on_flow_timer(*stream, *m.flow_timer);
+        if (m.cseq_method != "REGISTER") continue;
+        if (m.request) {
+            if (m.method != "REGISTER") continue;
+            if (const auto ref = st.registrations.on_request(m, om.transaction))
                 v.entries.push_back({What::register_copy, ref->record, ref->copy});
-            return;
+            continue;
         }
-        if (!method.empty()) return;
-        core::RegisterResponse r;
-        r.frame = pinfo->num;
-        r.time = now;
-        r.status = uint_in(tree, ff_status, scope).value_or(0);
-        r.call_id = string_in(tree, ff_call_id, scope);
-        r.cseq = uint_in(tree, ff_cseq, scope).value_or(0);
-        r.contacts = strings_in(tree, ff_contact, scope);
-        r.expires_header = uint_in(tree, ff_expires, scope);
-        if (r.status == 0) return;
-        if (const auto rec = st.registrations.on_response(r); rec && r.status >= 200)
+        if (m.status < 200) continue;
+        if (const auto rec = st.registrations.on_response(m, om.transaction))
             v.entries.push_back({What::register_response, *rec, 0});
-    });
+    }
 }
 
-// First pass: CRLF pings and pongs (TCP segments of exactly CRLFCRLF or CRLF on a SIP connection).
-void analyse_crlf(proto_tree* tree, packet_info* pinfo, guint32 stream, core::Nanos now, Verdict& v,
-                  std::vector<core::Learned>& learned) {
+// First pass: CRLF pings and pongs (TCP segments of exactly CRLFCRLF or CRLF on a SIP connection), read
+// from the segment's payload: Wireshark shows them as TCP only.
+void analyse_crlf(const core::sip::Frame& f, Verdict& v, std::vector<core::Learned>& learned) {
     State& st = *state;
-    const std::optional<guint32> len = uint_in(tree, ff_len, {});
-    if (!len || (*len != 2 && *len != 4)) return;
-    field_info* payload = ws::Occurrences(tree, ff_payload).first_in({});
-    if (!payload || payload->length != static_cast<gint>(*len)) return;
-    const ws::Bytes bytes = ws::copy_bytes(payload->ds_tvb, payload->start, *len);
-    if (bytes.truncated) return;
+    const std::uint32_t len = f.tcp->len;
+    if ((len != 2 && len != 4) || f.payload.size() != len) return;
+    const std::uint32_t stream = f.flow.stream;
     // A SIP connection: SIP seen on it before, or the SIP port.
-    if (!st.crlf.known(stream) && pinfo->srcport != 5060 && pinfo->destport != 5060) return;
-    if (bytes.data == "\r\n\r\n") {
-        if (const auto p = st.crlf.on_ping(stream, endpoint(pinfo, &pinfo->src, pinfo->srcport),
-                                           endpoint(pinfo, &pinfo->dst, pinfo->destport), pinfo->num, now, learned))
+    if (!st.crlf.known(stream) && f.flow.src.port != 5060 && f.flow.dst.port != 5060) return;
+    if (f.payload == "\r\n\r\n") {
+        if (const auto p = st.crlf.on_ping(stream, endpoint(f.flow.src), endpoint(f.flow.dst), f.number, f.time, learned))
             v.entries.push_back({What::crlf_ping, *p, 0});
-    } else if (bytes.data == "\r\n") {
-        if (const auto p = st.crlf.on_pong(stream, endpoint(pinfo, &pinfo->src, pinfo->srcport), pinfo->num, now))
+    } else if (f.payload == "\r\n") {
+        if (const auto p = st.crlf.on_pong(stream, endpoint(f.flow.src), f.number, f.time))
             v.entries.push_back({What::crlf_pong, *p, 0});
     }
 }
 
-// First pass: the Skinny PDUs of the frame (several per segment).
-void analyse_skinny(proto_tree* tree, packet_info* pinfo, guint32 stream, core::Nanos now, Verdict& v,
-                    std::vector<core::Learned>& learned) {
+// First pass: the Skinny PDUs of the frame (several per segment), from skinny.* fields; the TCP facts
+// from the frame.
+void analyse_skinny(proto_tree* tree, const core::sip::Frame& f, Verdict& v, std::vector<core::Learned>& learned) {
     State& st = *state;
-    // Raw sequence numbers: the CUCM's acknowledgement is read raw from its header too (on_tcp_ack).
-    const TcpHeader h = tcp_header(ws::Occurrences(tree, ff_seq).first_in({}));
-    const std::optional<guint32> nxtseq = h.ok ? next_seq(tree, h.seq_raw) : std::nullopt;
+    const core::sip::TcpFacts& tcp = *f.tcp;
+    const std::uint32_t stream = f.flow.stream;
+    // The segment's end as Wireshark's tcp.nxtseq, raw (SYN and FIN count one): the CUCM's raw
+    // acknowledgement is compared with it (on_tcp_ack).
+    const std::uint32_t nxtseq = tcp.seq + tcp.len + ((tcp.syn || tcp.fin) ? 1 : 0);
     bool keepalive_in_frame = false;
     ws::for_each_message(tree, ff_skinny, [&](const ws::Scope& scope, guint) {
         const std::optional<guint32> id = uint_in(tree, ff_skinny_id, scope);
@@ -462,17 +392,15 @@ void analyse_skinny(proto_tree* tree, packet_info* pinfo, guint32 stream, core::
             // Two KeepAlives in one segment are one keepalive (a phone never sends them so).
             if (keepalive_in_frame) return;
             keepalive_in_frame = true;
-            if (const auto k = st.sccp.on_keepalive(stream, endpoint(pinfo, &pinfo->src, pinfo->srcport),
-                                                    endpoint(pinfo, &pinfo->dst, pinfo->destport), pinfo->num, now,
-                                                    nxtseq.value_or(0), learned))
+            if (const auto k = st.sccp.on_keepalive(stream, endpoint(f.flow.src), endpoint(f.flow.dst), f.number, f.time,
+                                                    nxtseq, learned))
                 v.entries.push_back({What::sccp_keepalive, *k, 0});
             return;
         case core::kSkinnyKeepAliveAck:
-            if (const auto k = st.sccp.on_ack(stream, pinfo->num, now)) v.entries.push_back({What::sccp_ack, *k, 0});
+            if (const auto k = st.sccp.on_ack(stream, f.number, f.time)) v.entries.push_back({What::sccp_ack, *k, 0});
             return;
         case core::kSkinnyRegisterAck:
-            st.sccp.on_register_ack(stream, address_only(pinfo, &pinfo->dst),
-                                    uint_in(tree, ff_skinny_interval, scope).value_or(0),
+            st.sccp.on_register_ack(stream, f.flow.dst.address, uint_in(tree, ff_skinny_interval, scope).value_or(0),
                                     uint_in(tree, ff_skinny_secondary, scope).value_or(0));
             return;
         default:
@@ -481,40 +409,45 @@ void analyse_skinny(proto_tree* tree, packet_info* pinfo, guint32 stream, core::
     });
 }
 
-void analyse(proto_tree* tree, packet_info* pinfo) {
+// First pass: the TCP side of a frame (TCP retransmissions of REGISTERs, CRLF, SCCP).
+void analyse_tcp(proto_tree* tree, const ws::Observation& o, bool sip, Verdict& v,
+                 std::vector<core::Learned>& crlf_learned, std::vector<core::Learned>& sccp_learned) {
     State& st = *state;
-    const core::Nanos now = now_of(pinfo);
+    const core::sip::Frame& f = o.frame;
+    const std::uint32_t stream = f.flow.stream;
+    // A retransmission Wireshark did hand to SIP again was counted as a copy by analyse_sip (the layer's
+    // verdict); one it did not is known by the messages of the same direction whose bytes it repeats.
+    if (f.tcp->retransmission && !sip) {
+        for (const core::RegisterRef& ref : st.registrations.on_tcp_retransmission(o.retransmitted, f.number, f.time))
+            v.entries.push_back({What::register_copy, ref.record, ref.copy});
+    } else if (!sip && !f.tcp->retransmission) {
+        analyse_crlf(f, v, crlf_learned);
+    }
+    if (st.crlf.connection_of(stream)) st.crlf.on_traffic(stream, endpoint(f.flow.src));
+    if (ws::Occurrences(tree, ff_skinny).size() > 0) analyse_skinny(tree, f, v, sccp_learned);
+    if (const auto c = st.sccp.connection_of(stream)) {
+        const core::SccpConnection& conn = st.sccp.connection(*c);
+        if (f.tcp->ack_flag && !conn.cucm.empty() && endpoint(f.flow.src) == conn.cucm)
+            st.sccp.on_tcp_ack(stream, f.tcp->ack, f.number, f.time);
+    }
+}
+
+void analyse(proto_tree* tree, const ws::Observation& o) {
+    State& st = *state;
+    const core::sip::Frame& f = o.frame;
     Verdict v;
     std::vector<core::Learned> crlf_learned, sccp_learned;
-    st.crlf.on_time(pinfo->num, now, crlf_learned);
-    st.sccp.on_time(pinfo->num, now, sccp_learned);
+    st.crlf.on_time(f.number, f.time, crlf_learned);
+    st.sccp.on_time(f.number, f.time, sccp_learned);
 
-    const ws::Occurrences streams(tree, ff_stream);
-    const std::optional<guint32> stream =
-        streams.size() ? std::optional<guint32>(static_cast<guint32>(ws::uint_value(streams.at(0)))) : std::nullopt;
-    const bool sip = ws::Occurrences(tree, ff_sip).size() > 0;
+    const std::optional<std::uint32_t> stream =
+        o.has_flow && f.tcp ? std::optional<std::uint32_t>(f.flow.stream) : std::nullopt;
+    const bool sip = !o.messages.empty();
     if (sip) {
-        analyse_sip(tree, pinfo, stream, now, v);
+        analyse_sip(o, stream, v);
         if (stream) st.crlf.on_sip(*stream);
     }
-    if (stream) {
-        // A retransmission Wireshark did hand to SIP again was counted as a copy by analyse_sip.
-        if (ws::Occurrences(tree, ff_retransmission).size() > 0 && !sip) {
-            if (const auto seq = uint_in(tree, ff_seq, {}))
-                for (const core::RegisterRef& ref : st.registrations.on_tcp_retransmission(*stream, *seq, pinfo->num, now))
-                    v.entries.push_back({What::register_copy, ref.record, ref.copy});
-        } else if (!sip && ws::Occurrences(tree, ff_retransmission).size() == 0) {
-            analyse_crlf(tree, pinfo, *stream, now, v, crlf_learned);
-        }
-        if (st.crlf.connection_of(*stream)) st.crlf.on_traffic(*stream, endpoint(pinfo, &pinfo->src, pinfo->srcport));
-        if (ws::Occurrences(tree, ff_skinny).size() > 0) analyse_skinny(tree, pinfo, *stream, now, v, sccp_learned);
-        if (const auto c = st.sccp.connection_of(*stream)) {
-            const core::SccpConnection& conn = st.sccp.connection(*c);
-            if (!conn.cucm.empty() && endpoint(pinfo, &pinfo->src, pinfo->srcport) == conn.cucm)
-                if (const TcpHeader h = tcp_header(ws::Occurrences(tree, ff_seq).first_in({})); h.ok && (h.flags & 0x10))
-                    st.sccp.on_tcp_ack(*stream, h.ack_raw, pinfo->num, now);
-        }
-    }
+    if (stream) analyse_tcp(tree, o, sip, v, crlf_learned, sccp_learned);
     for (const core::Learned& l : crlf_learned) v.entries.push_back({What::crlf_missing, l.record, 0});
     for (const core::Learned& l : sccp_learned) v.entries.push_back({What::sccp_unacked, l.record, 0});
     const bool full = st.registrations.full() || st.crlf.full() || st.sccp.full() || verdicts.full();
@@ -522,9 +455,9 @@ void analyse(proto_tree* tree, packet_info* pinfo) {
         st.full_reported = true;
         v.entries.push_back({What::full, 0, 0});
     }
-    if (!v.entries.empty() && verdicts.put(pinfo->num, 0, std::move(v))) {
-        if (has_verdict.size() <= pinfo->num) has_verdict.resize(pinfo->num + 1 + pinfo->num / 2);
-        has_verdict[pinfo->num] = true;
+    if (!v.entries.empty() && verdicts.put(f.number, 0, std::move(v))) {
+        if (has_verdict.size() <= f.number) has_verdict.resize(f.number + 1 + f.number / 2);
+        has_verdict[f.number] = true;
     }
 }
 
@@ -818,24 +751,22 @@ void render(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, const Verdict& 
 }  // namespace
 
 std::vector<ws::ForeignField*> wanted() {
-    std::vector<ws::ForeignField*> all{&ff_sip,    &ff_method,   &ff_status,      &ff_cseq,         &ff_cseq_method,
-                                       &ff_call_id, &ff_to,      &ff_contact,     &ff_expires,      &ff_flow_timer,
-                                       &ff_stream, &ff_seq,      &ff_len,
-                                       &ff_payload, &ff_retransmission, &ff_skinny, &ff_skinny_id, &ff_skinny_interval,
-                                       &ff_skinny_secondary};
+    std::vector<ws::ForeignField*> all = ws::SipObserver::instance().fields();
+    const std::vector<ws::ForeignField*> skinny{&ff_skinny, &ff_skinny_id, &ff_skinny_interval, &ff_skinny_secondary};
     // Resolved here too, so reads work whatever the order the post-dissector resolves its list in.
-    for (ws::ForeignField* f : all) f->resolve();
+    for (ws::ForeignField* f : skinny) f->resolve();
+    all.insert(all.end(), skinny.begin(), skinny.end());
     return all;
 }
 
 void register_ui() { table.register_ui(); }
 
-void dissect(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree) {
+void dissect(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const ws::Observation* observation) {
     if (!state) return;
-    // Fields are primed on the first pass only (revisits render what it stored). A revisit may come
+    // The observation exists on the first pass only (revisits render what it stored). A revisit may come
     // without a tree (the second pass of `tshark -2 -q -z expert`): rendering then still raises the
     // expert infos and feeds the table, which need no tree.
-    if (!PINFO_FD_VISITED(pinfo) && tree) ws::guard(proto, pinfo, nullptr, [&] { analyse(tree, pinfo); });
+    if (observation && tree) ws::guard(proto, pinfo, nullptr, [&] { analyse(tree, *observation); });
     if (pinfo->num >= has_verdict.size() || !has_verdict[pinfo->num]) return;
     if (const Verdict* v = verdicts.find(pinfo->num)) ws::guard(proto, pinfo, nullptr, [&] { render(tree, tvb, pinfo, *v); });
 }

@@ -438,7 +438,8 @@ void render(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, const Verdict& 
 }
 
 int dissect_siptrack(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
-    ws::guard(proto, pinfo, nullptr, [&] { keepalive::dissect(tvb, pinfo, tree); });
+    ws::guard(proto, pinfo, nullptr,
+              [&] { keepalive::dissect(tvb, pinfo, tree, ws::SipObserver::instance().observe(tvb, pinfo, tree)); });
     if (!tracker) return 0;
     if (!PINFO_FD_VISITED(pinfo)) {
         // Foreign fields exist only in a tree (the wanted fields make tshark build one on this pass).

@@ -10,6 +10,7 @@
 
 #include "sipsleuth/wsglue/fields.h"
 #include "sipsleuth/wsglue/registry.h"
+#include "sipsleuth/wsglue/sip_observer.h"
 
 namespace sipsleuth::siptrack {
 
@@ -24,13 +25,15 @@ using wsglue::TcpHeader;
 using wsglue::tcp_header;
 
 namespace keepalive {
-/// Foreign fields the keepalive analysis reads; the post-dissector wants them (while enabled).
+/// Foreign fields the keepalive analysis needs (the SipObserver's and skinny.*); the post-dissector wants
+/// them (while enabled).
 std::vector<wsglue::ForeignField*> wanted();
 /// Registers the keepalive statistics table (`tshark -z siptrack,keepalives`); from proto_register.
 void register_ui();
-/// The keepalive analysis of one packet, called by the siptrack post-dissector for every packet;
-/// returns at once when none of its wanted fields is present. `tree` is the packet's top-level tree.
-void dissect(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree);
+/// The keepalive analysis of one packet, called by the siptrack post-dissector for every packet with
+/// the frame's Observation (SipObserver::observe: non-null on the first pass only, which analyses;
+/// every pass renders what was stored). `tree` is the packet's top-level tree.
+void dissect(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const wsglue::Observation* observation);
 }  // namespace keepalive
 
 }  // namespace sipsleuth::siptrack

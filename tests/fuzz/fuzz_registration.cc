@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target for registration.h, keepalive.h and sccp.h: the input's first line is parsed as a
-// Contact header value; the rest drives the three keepalive trackers with an event script (one byte
+// Contact header value; the rest drives the three keepalive trackers (REGISTERs and responses through a
+// TransactionLayer first, as siptrack feeds them) with an event script (one byte
 // chooses the event, the next ones its stream, time step and Contact), under small bounds so the caps are
 // hit. Aborts when an invariant breaks: a lapse not after its expiry, a record index out of range,
 // counts that disagree with the records, a bound exceeded.
@@ -14,6 +15,7 @@
 #include "sipsleuth/core/keepalive.h"
 #include "sipsleuth/core/registration.h"
 #include "sipsleuth/core/sccp.h"
+#include "sipsleuth/core/sip/transaction.h"
 
 using namespace sipsleuth::core;
 using fuzz::require;
@@ -38,6 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     rs.max_records = 64;
     rs.max_copies = 4;  // small, so copies past the listed ones are common
     RegistrationTracker regs(rs);
+    sip::TransactionLayer layer;
     CrlfTracker::Settings cs;
     cs.max_connections = 4;
     cs.max_pings = 64;
@@ -61,41 +64,64 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         ++frame;
         const std::uint32_t stream = a % 5;
         switch (op % 9) {
-        case 0: {
-            RegisterRequest r;
-            r.frame = frame;
-            r.time = now;
-            r.aor = "sip:1@h";
-            r.contacts = {contacts[b % 4]};
-            r.expires_header = (b & 4) ? 0u : 120u;
-            r.registrar = sides[(b >> 3) & 1];
-            r.call_id = std::to_string(a % 3);
-            r.cseq = a % 7;
-            r.stream = stream;
-            r.seq = a * 100u;
-            r.end = a * 100u + b;
-            if (const auto ref = regs.on_request(r)) check_copy(regs.record(ref->record), ref->copy, rs, "copy");
-            break;
-        }
+        case 0:
         case 1: {
-            RegisterResponse r;
-            r.frame = frame;
-            r.time = now;
-            r.status = (b & 1) ? 200 : (b & 2) ? 100 : 401;
-            r.call_id = std::to_string(a % 3);
-            r.cseq = a % 7;
-            r.contacts = {contacts[b % 4]};
-            r.expires_header = b;
-            regs.on_response(r);
+            // A REGISTER (op 0) or its response (op 1) of one of 3 Call-IDs x 7 CSeqs, in either
+            // direction between the phone and one of two registrars, over TCP (stream) or UDP.
+            sip::Message m;
+            m.frame = frame;
+            m.time = now;
+            m.flow.transport = (b & 0x40) ? Transport::udp : Transport::tcp;
+            m.flow.stream = stream;
+            m.flow.src = Endpoint{"p", 1};
+            m.flow.dst = Endpoint{sides[(b >> 3) & 1], 5060};
+            if ((op % 9 == 1) != ((b & 0x80) != 0)) std::swap(m.flow.src, m.flow.dst);
+            m.seq_begin = a * 100u;
+            m.seq_end = a * 100u + b;
+            m.request = op % 9 == 0;
+            if (m.request) m.method = "REGISTER";
+            else m.status = (b & 1) ? 200 : (b & 2) ? 100 : 401;
+            m.call_id = std::to_string(a % 3);
+            m.to.uri = "sip:1@h";
+            m.has_cseq = true;
+            m.cseq = a % 7;
+            m.cseq_method = "REGISTER";
+            m.via.present = true;
+            m.via.transport = "TCP";
+            m.via.host = "p";
+            m.via.branch = "z9hG4bK" + m.call_id + "." + std::to_string(m.cseq);
+            sip::Contact c;
+            c.raw = contacts[b % 4];
+            m.contacts.push_back(c);
+            m.expires = m.request ? ((b & 4) ? 0u : 120u) : b;
+            const sip::TxnVerdict v = layer.on_message(m);
+            if (m.request) {
+                if (const auto ref = regs.on_request(m, v)) check_copy(regs.record(ref->record), ref->copy, rs, "copy");
+            } else {
+                regs.on_response(m, v);
+            }
             break;
         }
-        case 2:
-            for (const RegisterRef& ref : regs.on_tcp_retransmission(stream, a * 100u + b % 8, frame, now)) {
+        case 2: {
+            sip::Frame f;
+            f.number = frame;
+            f.time = now;
+            f.flow.transport = Transport::tcp;
+            f.flow.stream = stream;
+            f.flow.src = Endpoint{"p", 1};
+            f.flow.dst = Endpoint{sides[(b >> 3) & 1], 5060};
+            if (b & 0x80) std::swap(f.flow.src, f.flow.dst);
+            f.tcp = sip::TcpFacts{};
+            f.tcp->seq = a * 100u + b % 8;
+            f.tcp->len = 1 + b % 16;
+            f.tcp->retransmission = true;
+            for (const RegisterRef& ref : regs.on_tcp_retransmission(layer.on_tcp_retransmission(f), frame, now)) {
                 const RegisterRecord& rec = regs.record(ref.record);
                 check_copy(rec, ref.copy, rs, "retransmission copy");
                 if (rec.lapse) require(rec.lapse->by > 0, "lapse not after the expiry");
             }
             break;
+        }
         case 3: crlf.on_sip(stream); crlf.on_flow_timer(stream, b % 40); break;
         case 4: crlf.on_ping(stream, sides[b & 1], sides[1 - (b & 1)], frame, now, learned); break;
         case 5: crlf.on_pong(stream, sides[b & 1], frame, now); crlf.on_traffic(stream, sides[b & 1]); break;

@@ -2,12 +2,18 @@
 // Tests for registration.h: Contact parsing on field case 004's exact headers (the 7975G's Contact with
 // +sip.instance, the backup keepalive's `expires=0;cisco-keep-alive`), and the REGISTER tracker on the
 // 8961 story: refresh intervals, TCP and UDP retransmissions, lapses within and past the grace, late
-// refreshes, keepalives, de-registrations and registrar switches.
+// refreshes, keepalives, de-registrations and registrar switches. Messages go through the suite's
+// TransactionLayer first, as siptrack feeds them (issue 15): a proxy's forward, a reflection and a TCP
+// retransmission of a response are no copies.
 #include "sipsleuth/core/registration.h"
 
 #include <gtest/gtest.h>
 
+#include "sipsleuth/core/sip/transaction.h"
+
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sipsleuth::core {
@@ -72,45 +78,115 @@ constexpr Nanos T0 = 1435876800 * S;
 const std::string kPrimary = "178.215.139.22:5060", kSecondary = "178.215.139.23:5060";
 const std::string kInstance = "<sip:u@10.147.230.189:50708;transport=tcp>;+sip.instance=\"<urn:uuid:1>\"";
 
-RegisterRequest reg(std::uint32_t frame, Nanos t, const std::string& registrar, const std::string& call,
-                    std::uint32_t cseq, const std::string& contact = kInstance, std::uint32_t expires = 3600) {
-    RegisterRequest r;
-    r.frame = frame;
-    r.time = t;
-    r.aor = "sip:4563@" + registrar.substr(0, registrar.find(':'));
-    r.contacts = {contact};
-    r.expires_header = expires;
-    r.registrar = registrar;
-    r.device = "10.147.230.189";
-    r.call_id = call;
-    r.cseq = cseq;
-    r.stream = registrar == kPrimary ? 1u : 0u;
-    r.seq = frame * 1000;
-    r.end = frame * 1000 + 900;
-    return r;
+const std::string kPhone = "10.147.230.189";
+
+Endpoint endpoint_of(const std::string& address_port) {
+    const std::size_t colon = address_port.rfind(':');
+    return Endpoint{address_port.substr(0, colon),
+                         static_cast<std::uint16_t>(std::stoul(address_port.substr(colon + 1)))};
 }
 
-RegisterResponse ok(std::uint32_t frame, Nanos t, const std::string& call, std::uint32_t cseq,
-                    std::uint32_t granted = 120, std::uint32_t status = 200) {
-    RegisterResponse r;
-    r.frame = frame;
-    r.time = t;
-    r.status = status;
-    r.call_id = call;
-    r.cseq = cseq;
-    r.contacts = {kInstance + ";expires=" + std::to_string(granted)};
-    r.expires_header = granted;
-    return r;
+// The phone's side of the registrar's connection: stream 1 to the primary, 0 to the secondary.
+FlowRef flow_to(const std::string& registrar, bool up = true) {
+    FlowRef f;
+    f.transport = Transport::tcp;
+    f.stream = registrar == kPrimary ? 1u : 0u;
+    f.src = Endpoint{kPhone, 50708};
+    f.dst = endpoint_of(registrar);
+    if (!up) std::swap(f.src, f.dst);
+    return f;
 }
+
+// A REGISTER as the wsglue reader gives it: top Via branch per Call-ID and CSeq (one transaction each),
+// its bytes at [frame * 1000, frame * 1000 + 900) of the phone's direction.
+sip::Message reg(std::uint32_t frame, Nanos t, const std::string& registrar, const std::string& call, std::uint32_t cseq,
+                 const std::string& contact = kInstance, std::uint32_t expires = 3600) {
+    sip::Message m;
+    m.frame = frame;
+    m.time = t;
+    m.flow = flow_to(registrar);
+    m.seq_begin = frame * 1000;
+    m.seq_end = frame * 1000 + 900;
+    m.request = true;
+    m.method = "REGISTER";
+    m.request_uri = "sip:" + registrar;
+    m.call_id = call;
+    m.from.uri = m.to.uri = "sip:4563@" + registrar.substr(0, registrar.find(':'));
+    m.from.tag = "ft";
+    m.has_cseq = true;
+    m.cseq = cseq;
+    m.cseq_method = "REGISTER";
+    m.via.present = true;
+    m.via.transport = "TCP";
+    m.via.host = kPhone;
+    m.via.port = 50708;
+    m.via.branch = "z9hG4bK" + call + "-" + std::to_string(cseq);
+    m.via_count = 1;
+    if (!contact.empty()) {
+        sip::Contact c;
+        c.raw = contact;
+        m.contacts.push_back(c);
+    }
+    m.expires = expires;
+    return m;
+}
+
+// The registrar's response to reg(..., call, cseq).
+sip::Message ok(std::uint32_t frame, Nanos t, const std::string& call, std::uint32_t cseq, std::uint32_t granted = 120,
+                std::uint32_t status = 200, const std::string& registrar = kPrimary) {
+    sip::Message m = reg(frame, t, registrar, call, cseq, kInstance + ";expires=" + std::to_string(granted), granted);
+    m.flow = flow_to(registrar, false);
+    m.seq_begin = m.seq_end = 0;
+    m.request = false;
+    m.method.clear();
+    m.status = status;
+    m.to.tag = "registrar";
+    return m;
+}
+
+// The same message over UDP (datagrams: no sequence range).
+sip::Message udp(sip::Message m) {
+    m.flow.transport = Transport::udp;
+    m.via.transport = "UDP";
+    m.seq_begin = m.seq_end = 0;
+    return m;
+}
+
+// The tracker fed as siptrack feeds it: each message through the suite's TransactionLayer first.
+struct Fixture {
+    sip::TransactionLayer layer;
+    RegistrationTracker t;
+    explicit Fixture(RegistrationTracker::Settings s = {}) : t(s) {}
+    std::optional<RegisterRef> on_request(const sip::Message& m) { return t.on_request(m, layer.on_message(m)); }
+    std::optional<std::size_t> on_response(const sip::Message& m) { return t.on_response(m, layer.on_message(m)); }
+    // Wireshark's TCP retransmission at frame, time of the bytes at seq on the phone's stream to registrar.
+    std::vector<RegisterRef> retransmission(const std::string& registrar, std::uint32_t seq, std::uint32_t frame, Nanos time,
+                                            bool up = true) {
+        sip::Frame f;
+        f.number = frame;
+        f.time = time;
+        const FlowRef flow = flow_to(registrar, up);
+        f.flow.transport = flow.transport;
+        f.flow.stream = flow.stream;
+        f.flow.src = flow.src;
+        f.flow.dst = flow.dst;
+        f.tcp = sip::TcpFacts{};
+        f.tcp->seq = seq;
+        f.tcp->len = 100;
+        f.tcp->retransmission = true;
+        return t.on_tcp_retransmission(layer.on_tcp_retransmission(f), frame, time);
+    }
+};
 
 TEST(RegistrationTracker, OnTimeRefreshesAreQuiet) {
-    RegistrationTracker t({});
-    ASSERT_TRUE(t.on_request(reg(1, T0, kPrimary, "c", 1)));
-    ASSERT_EQ(t.on_response(ok(2, T0 + S / 100, "c", 1)), 0u);
+    Fixture x;
+    const RegistrationTracker& t = x.t;
+    ASSERT_TRUE(x.on_request(reg(1, T0, kPrimary, "c", 1)));
+    ASSERT_EQ(x.on_response(ok(2, T0 + S / 100, "c", 1)), 0u);
     EXPECT_EQ(t.record(0).granted, 120u);
     EXPECT_EQ(t.record(0).kind, RegisterKind::registration);
     const Nanos second = T0 + S / 100 + 115 * S;
-    const auto ref = t.on_request(reg(3, second, kPrimary, "c", 2));
+    const auto ref = x.on_request(reg(3, second, kPrimary, "c", 2));
     ASSERT_TRUE(ref);
     const RegisterRecord& r = t.record(ref->record);
     EXPECT_EQ(r.kind, RegisterKind::refresh);
@@ -123,9 +199,10 @@ TEST(RegistrationTracker, OnTimeRefreshesAreQuiet) {
 
 TEST(RegistrationTracker, BackoffLapseWithinAndPastGrace) {
     // The 8961: each refresh sent 115 s after the last 200 OK is lost and retransmitted by TCP.
-    RegistrationTracker t({});
-    t.on_request(reg(1, T0, kPrimary, "c", 1));
-    t.on_response(ok(2, T0, "c", 1));
+    Fixture x;
+    const RegistrationTracker& t = x.t;
+    x.on_request(reg(1, T0, kPrimary, "c", 1));
+    x.on_response(ok(2, T0, "c", 1));
     Nanos granted_at = T0;
     struct Step {
         Nanos backoff;
@@ -137,10 +214,10 @@ TEST(RegistrationTracker, BackoffLapseWithinAndPastGrace) {
     std::uint32_t frame = 10, cseq = 2, ok_frame = 2;
     for (const Step& s : steps) {
         const Nanos sent = granted_at + 115 * S;
-        const auto first = t.on_request(reg(frame, sent, kPrimary, "c", cseq));
+        const auto first = x.on_request(reg(frame, sent, kPrimary, "c", cseq));
         ASSERT_TRUE(first);
         EXPECT_FALSE(t.record(first->record).lapse);
-        const auto again = t.on_tcp_retransmission(1, frame * 1000, frame + 1, sent + s.backoff);
+        const auto again = x.retransmission(kPrimary, frame * 1000, frame + 1, sent + s.backoff);
         ASSERT_EQ(again.size(), 1u);
         EXPECT_EQ(again[0].record, first->record);
         EXPECT_EQ(again[0].copy, 1u);
@@ -158,7 +235,7 @@ TEST(RegistrationTracker, BackoffLapseWithinAndPastGrace) {
             EXPECT_EQ(r.late_by, S * 17 / 10);
         }
         granted_at = sent + s.backoff + S / 100;
-        t.on_response(ok(frame + 2, granted_at, "c", cseq));
+        x.on_response(ok(frame + 2, granted_at, "c", cseq));
         ok_frame = frame + 2;
         frame += 10;
         ++cseq;
@@ -167,47 +244,116 @@ TEST(RegistrationTracker, BackoffLapseWithinAndPastGrace) {
     EXPECT_EQ(t.binding(0).late, 1u);
     EXPECT_EQ(t.binding(0).retransmissions, 5u);
     // A retransmission of a segment no REGISTER used maps to nothing.
-    EXPECT_TRUE(t.on_tcp_retransmission(1, 5, 999, T0).empty());
-    EXPECT_TRUE(t.on_tcp_retransmission(7, 10000, 999, T0).empty());
+    EXPECT_TRUE(x.retransmission(kPrimary, 5, 999, T0).empty());
+    // Nor does one of the same numbers in the registrar's direction.
+    EXPECT_TRUE(x.retransmission(kPrimary, 10000, 999, T0, false).empty());
 }
 
 TEST(RegistrationTracker, UdpRetransmissionIsACopy) {
-    RegistrationTracker t({});
-    t.on_request(reg(1, T0, kPrimary, "c", 1));
-    const auto again = t.on_request(reg(2, T0 + S / 2, kPrimary, "c", 1));
+    Fixture x;
+    const RegistrationTracker& t = x.t;
+    x.on_request(udp(reg(1, T0, kPrimary, "c", 1)));
+    const auto again = x.on_request(udp(reg(2, T0 + S / 2, kPrimary, "c", 1)));
     ASSERT_TRUE(again);
     EXPECT_EQ(again->record, 0u);
     EXPECT_EQ(again->copy, 1u);
     EXPECT_FALSE(t.record(0).copies[1].tcp);
-    t.on_response(ok(3, T0 + S, "c", 1));
+    EXPECT_EQ(x.on_response(udp(ok(3, T0 + S, "c", 1))), 0u);
     EXPECT_EQ(t.record(0).response_time, S);
-    // After the final response the same CSeq is a new transaction (a stray resend is not merged).
-    EXPECT_EQ(t.on_request(reg(4, T0 + 2 * S, kPrimary, "c", 1))->record, 1u);
+    // Its final response retransmitted: nothing new.
+    EXPECT_FALSE(x.on_response(udp(ok(4, T0 + 2 * S, "c", 1))));
+    // A copy after the final response is still the same transaction (its 200 OK was lost on the way back).
+    const auto late = x.on_request(udp(reg(5, T0 + 3 * S, kPrimary, "c", 1)));
+    ASSERT_TRUE(late);
+    EXPECT_EQ(late->record, 0u);
+    EXPECT_EQ(late->copy, 2u);
+    // Once the transaction is over (64*T1 after the final response), the same CSeq and branch again is a
+    // new REGISTER: the TransactionLayer forgot it.
+    EXPECT_EQ(x.on_request(udp(reg(6, T0 + 100 * S, kPrimary, "c", 1)))->record, 1u);
+}
+
+TEST(RegistrationTracker, ProxyForwardIsARegisterOfItsOwn) {
+    // heplify sip_ipv4_tcp_retrans: the proxy forwards the phone's REGISTER (same Call-ID, CSeq, instance)
+    // from its own address with its own branch: no copy of the phone's, no registrar switch of the phone.
+    Fixture x;
+    const RegistrationTracker& t = x.t;
+    ASSERT_TRUE(x.on_request(reg(1, T0, kPrimary, "c", 1)));
+    sip::Message fwd = udp(reg(2, T0 + S / 1000, kSecondary, "c", 1));
+    fwd.flow.src = Endpoint{"178.215.139.22", 5160};
+    fwd.via.host = "178.215.139.22";
+    fwd.via.port = 5160;
+    fwd.via.branch = "z9hG4bKproxy1";
+    const auto ref = x.on_request(fwd);
+    ASSERT_TRUE(ref);
+    EXPECT_EQ(ref->record, 1u);
+    EXPECT_EQ(ref->copy, 0u);
+    EXPECT_EQ(t.record(1).binding, 1u);
+    EXPECT_EQ(t.binding(1).registrar, kSecondary);
+    EXPECT_EQ(t.binding(1).device_address, "178.215.139.22");
+    EXPECT_FALSE(t.record(1).registrar_switch);
+    EXPECT_EQ(t.record(0).copy_count, 1u);
+    EXPECT_EQ(t.binding(0).retransmissions, 0u);
+}
+
+TEST(RegistrationTracker, ReflectedRegisterIsNoCopy) {
+    // goffinet private-test-sip: the REGISTER comes back to the phone 0.1 ms later, addresses swapped.
+    Fixture x;
+    const RegistrationTracker& t = x.t;
+    ASSERT_TRUE(x.on_request(udp(reg(1, T0, kPrimary, "c", 1))));
+    sip::Message back = udp(reg(2, T0 + S / 10000, kPrimary, "c", 1));
+    std::swap(back.flow.src, back.flow.dst);
+    EXPECT_FALSE(x.on_request(back));
+    EXPECT_EQ(t.record(0).copy_count, 1u);
+    // The genuine retransmission 0.5 s later is copy 2, its back-off measured from the first.
+    const auto again = x.on_request(udp(reg(3, T0 + S / 2, kPrimary, "c", 1)));
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->copy, 1u);
+    EXPECT_EQ(t.record(0).copies[1].time - t.record(0).copies[0].time, S / 2);
+    EXPECT_EQ(t.bindings(), 1u);
+}
+
+TEST(RegistrationTracker, TcpRetransmittedResponseIsNoCopy) {
+    // heplify sip_ipv4_tcp_retrans frame 38: the proxy's 200 OK retransmitted by TCP; its sequence numbers
+    // fall inside the REGISTER's range, but in the other direction.
+    Fixture x;
+    const RegistrationTracker& t = x.t;
+    x.on_request(reg(1, T0, kPrimary, "c", 1));  // phone's bytes [1000, 1900)
+    sip::Message answer = ok(2, T0 + S / 100, "c", 1);
+    answer.seq_begin = 1500;
+    answer.seq_end = 1900;
+    x.on_response(answer);
+    EXPECT_TRUE(x.retransmission(kPrimary, 1500, 3, T0 + S / 5, false).empty());
+    EXPECT_EQ(t.record(0).copy_count, 1u);
+    // Its twin: the REGISTER's own segment retransmitted.
+    ASSERT_EQ(x.retransmission(kPrimary, 1000, 4, T0 + S / 5).size(), 1u);
+    EXPECT_EQ(t.record(0).copy_count, 2u);
 }
 
 TEST(RegistrationTracker, ProvisionalResponseDoesNotClose) {
-    RegistrationTracker t({});
-    t.on_request(reg(1, T0, kPrimary, "c", 1));
-    EXPECT_EQ(t.on_response(ok(2, T0, "c", 1, 0, 100)), 0u);
+    Fixture x;
+    const RegistrationTracker& t = x.t;
+    x.on_request(reg(1, T0, kPrimary, "c", 1));
+    EXPECT_EQ(x.on_response(ok(2, T0, "c", 1, 0, 100)), 0u);
     EXPECT_FALSE(t.record(0).response_frame);
-    EXPECT_EQ(t.on_response(ok(3, T0 + S, "c", 1, 60)), 0u);
+    EXPECT_EQ(x.on_response(ok(3, T0 + S, "c", 1, 60)), 0u);
     EXPECT_EQ(t.record(0).response_frame, 3u);
     EXPECT_EQ(t.record(0).granted, 60u);
-    EXPECT_FALSE(t.on_response(ok(4, T0 + S, "other", 1)));
+    EXPECT_FALSE(x.on_response(ok(4, T0 + S, "other", 1)));
 }
 
 TEST(RegistrationTracker, KeepaliveDeregistrationAndSwitches) {
-    RegistrationTracker t({});
-    t.on_request(reg(1, T0, kPrimary, "p", 1));
-    t.on_response(ok(2, T0, "p", 1));
-    const auto ka = t.on_request(reg(3, T0 + S, kSecondary, "b", 2, kInstance + ";expires=0;cisco-keep-alive", 0));
+    Fixture x;
+    const RegistrationTracker& t = x.t;
+    x.on_request(reg(1, T0, kPrimary, "p", 1));
+    x.on_response(ok(2, T0, "p", 1));
+    const auto ka = x.on_request(reg(3, T0 + S, kSecondary, "b", 2, kInstance + ";expires=0;cisco-keep-alive", 0));
     ASSERT_TRUE(ka);
     EXPECT_EQ(t.record(ka->record).kind, RegisterKind::backup_keepalive);
     EXPECT_FALSE(t.record(ka->record).registrar_switch);
-    t.on_response(ok(4, T0 + S, "b", 2, 0));
+    x.on_response(ok(4, T0 + S, "b", 2, 0, 200, kSecondary));
     EXPECT_EQ(t.record(ka->record).granted, 0u);
     // Failover: the same device (same instance and line, other AoR host) registers with the secondary.
-    const auto fail = t.on_request(reg(5, T0 + 1000 * S, kSecondary, "b", 3));
+    const auto fail = x.on_request(reg(5, T0 + 1000 * S, kSecondary, "b", 3));
     ASSERT_TRUE(fail);
     const RegisterRecord& f = t.record(fail->record);
     EXPECT_EQ(f.kind, RegisterKind::registration);
@@ -216,9 +362,9 @@ TEST(RegistrationTracker, KeepaliveDeregistrationAndSwitches) {
     EXPECT_EQ(f.registrar_switch->previous_frame, 1u);
     EXPECT_EQ(f.registrar_switch->number, 1u);
     EXPECT_FALSE(f.registrar_switch->since_switch);
-    t.on_response(ok(6, T0 + 1000 * S, "b", 3));
+    x.on_response(ok(6, T0 + 1000 * S, "b", 3, 120, 200, kSecondary));
     // Fallback two minutes later: a new registration, never a lapse of the primary's old grant.
-    const auto back = t.on_request(reg(7, T0 + 1120 * S, kPrimary, "p2", 4));
+    const auto back = x.on_request(reg(7, T0 + 1120 * S, kPrimary, "p2", 4));
     const RegisterRecord& b = t.record(back->record);
     EXPECT_EQ(b.kind, RegisterKind::registration);
     EXPECT_FALSE(b.lapse);
@@ -228,41 +374,44 @@ TEST(RegistrationTracker, KeepaliveDeregistrationAndSwitches) {
     EXPECT_EQ(b.registrar_switch->number, 2u);
     EXPECT_EQ(t.device(0).switches, 2u);
     // A plain Expires 0 is a de-registration.
-    const auto de = t.on_request(reg(9, T0 + 1200 * S, kPrimary, "p2", 5, kInstance, 0));
+    const auto de = x.on_request(reg(9, T0 + 1200 * S, kPrimary, "p2", 5, kInstance, 0));
     EXPECT_EQ(t.record(de->record).kind, RegisterKind::deregistration);
-    const auto star = t.on_request(reg(10, T0 + 1300 * S, kPrimary, "p2", 6, "*", 0));
+    const auto star = x.on_request(reg(10, T0 + 1300 * S, kPrimary, "p2", 6, "*", 0));
     EXPECT_EQ(t.record(star->record).kind, RegisterKind::deregistration);
 }
 
 TEST(RegistrationTracker, NewCallIdIsNotARefresh) {
     // A phone that rebooted registers with a new Call-ID long after its grant: not a lapse.
-    RegistrationTracker t({});
-    t.on_request(reg(1, T0, kPrimary, "c1", 1));
-    t.on_response(ok(2, T0, "c1", 1));
-    const auto r = t.on_request(reg(3, T0 + 4000 * S, kPrimary, "c2", 1));
+    Fixture x;
+    const RegistrationTracker& t = x.t;
+    x.on_request(reg(1, T0, kPrimary, "c1", 1));
+    x.on_response(ok(2, T0, "c1", 1));
+    const auto r = x.on_request(reg(3, T0 + 4000 * S, kPrimary, "c2", 1));
     EXPECT_EQ(t.record(r->record).kind, RegisterKind::registration);
     EXPECT_FALSE(t.record(r->record).lapse);
 }
 
 TEST(RegistrationTracker, QueryWithoutContactIgnored) {
-    RegistrationTracker t({});
-    RegisterRequest q = reg(1, T0, kPrimary, "c", 1);
+    Fixture x;
+    const RegistrationTracker& t = x.t;
+    sip::Message q = reg(1, T0, kPrimary, "c", 1);
     q.contacts.clear();
-    EXPECT_FALSE(t.on_request(q));
+    EXPECT_FALSE(x.on_request(q));
 }
 
 TEST(RegistrationTracker, Bounded) {
     RegistrationTracker::Settings s;
     s.max_bindings = 2;
     s.max_records = 3;
-    RegistrationTracker t(s);
-    EXPECT_TRUE(t.on_request(reg(1, T0, kPrimary, "a", 1, "<sip:a@h>")));
-    EXPECT_TRUE(t.on_request(reg(2, T0, kPrimary, "b", 1, "<sip:b@h>")));
+    Fixture x(s);
+    const RegistrationTracker& t = x.t;
+    EXPECT_TRUE(x.on_request(reg(1, T0, kPrimary, "a", 1, "<sip:a@h>")));
+    EXPECT_TRUE(x.on_request(reg(2, T0, kPrimary, "b", 1, "<sip:b@h>")));
     EXPECT_FALSE(t.full());
-    EXPECT_FALSE(t.on_request(reg(3, T0, kPrimary, "c", 1, "<sip:c@h>")));
+    EXPECT_FALSE(x.on_request(reg(3, T0, kPrimary, "c", 1, "<sip:c@h>")));
     EXPECT_TRUE(t.full());
-    EXPECT_TRUE(t.on_request(reg(4, T0, kPrimary, "a", 2, "<sip:a@h>")));
-    EXPECT_FALSE(t.on_request(reg(5, T0, kPrimary, "a", 3, "<sip:a@h>")));
+    EXPECT_TRUE(x.on_request(reg(4, T0, kPrimary, "a", 2, "<sip:a@h>")));
+    EXPECT_FALSE(x.on_request(reg(5, T0, kPrimary, "a", 3, "<sip:a@h>")));
     EXPECT_EQ(t.bindings(), 2u);
 }
 
@@ -271,14 +420,15 @@ TEST(RegistrationTracker, CopiesBeyondTheBoundAreCountedNotListed) {
     // copy counted and checked, so the late copy (11) and the lapse (51) are found past the bound.
     RegistrationTracker::Settings s;
     s.max_copies = 3;
-    RegistrationTracker t(s);
-    t.on_request(reg(1, T0, kPrimary, "c", 1));
-    t.on_response(ok(2, T0, "c", 1));
+    Fixture x(s);
+    const RegistrationTracker& t = x.t;
+    x.on_request(reg(1, T0, kPrimary, "c", 1));
+    x.on_response(ok(2, T0, "c", 1));
     const Nanos sent = T0 + 115 * S;
-    const auto first = t.on_request(reg(10, sent, kPrimary, "c", 2));
+    const auto first = x.on_request(reg(10, sent, kPrimary, "c", 2));
     ASSERT_TRUE(first);
     for (std::uint32_t i = 1; i <= 200; ++i) {
-        const auto again = t.on_tcp_retransmission(1, 10000 + i % 900, 10 + i, sent + i * (S / 10));
+        const auto again = x.retransmission(kPrimary, 10000 + i % 900, 10 + i, sent + i * (S / 10));
         ASSERT_EQ(again.size(), 1u);
         EXPECT_EQ(again[0].record, first->record);
         EXPECT_EQ(again[0].copy, i);
@@ -305,7 +455,7 @@ TEST(RegistrationTracker, CopiesBeyondTheBoundAreCountedNotListed) {
     EXPECT_EQ(t.binding(0).retransmissions, 200u);
     EXPECT_EQ(t.binding(0).lapses, 1u);
     EXPECT_EQ(t.binding(0).late, 1u);
-    t.on_response(ok(300, sent + 21 * S, "c", 2));
+    x.on_response(ok(300, sent + 21 * S, "c", 2));
     EXPECT_EQ(t.record(first->record).response_time, 21 * S);
 }
 
@@ -313,10 +463,11 @@ TEST(RegistrationTracker, UdpCopiesBoundOfZeroKeepsTheFirst) {
     // Timer E resends over UDP; a bound of 0 still lists the first copy (every record has one).
     RegistrationTracker::Settings s;
     s.max_copies = 0;
-    RegistrationTracker t(s);
-    t.on_request(reg(1, T0, kPrimary, "c", 1));
+    Fixture x(s);
+    const RegistrationTracker& t = x.t;
+    x.on_request(udp(reg(1, T0, kPrimary, "c", 1)));
     for (std::uint32_t i = 1; i <= 4; ++i) {
-        const auto again = t.on_request(reg(1 + i, T0 + i * (S / 2), kPrimary, "c", 1));
+        const auto again = x.on_request(udp(reg(1 + i, T0 + i * (S / 2), kPrimary, "c", 1)));
         ASSERT_TRUE(again);
         EXPECT_EQ(again->copy, i);
     }
@@ -331,13 +482,14 @@ TEST(RegistrationTracker, UdpCopiesBoundOfZeroKeepsTheFirst) {
 }
 
 TEST(RegistrationTracker, CopiesWithinTheBoundAreAllListed) {
-    RegistrationTracker t({});
-    t.on_request(reg(1, T0, kPrimary, "c", 1));
-    for (std::uint32_t i = 1; i <= 63; ++i) t.on_request(reg(1 + i, T0 + i * S, kPrimary, "c", 1));
+    Fixture x;
+    const RegistrationTracker& t = x.t;
+    x.on_request(udp(reg(1, T0, kPrimary, "c", 1)));
+    for (std::uint32_t i = 1; i <= 63; ++i) x.on_request(udp(reg(1 + i, T0 + i * S, kPrimary, "c", 1)));
     EXPECT_EQ(t.record(0).copies.size(), 64u);
     EXPECT_EQ(t.record(0).copy_count, 64u);
     EXPECT_FALSE(t.record(0).copies_full);
-    t.on_request(reg(65, T0 + 64 * S, kPrimary, "c", 1));
+    x.on_request(udp(reg(65, T0 + 64 * S, kPrimary, "c", 1)));
     EXPECT_EQ(t.record(0).copies.size(), 64u);
     EXPECT_EQ(t.record(0).copies_full, 64u);
 }

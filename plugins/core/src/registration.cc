@@ -41,15 +41,24 @@ std::vector<std::string_view> split_top_level(std::string_view v) {
     return out;
 }
 
-std::string key_of(std::string_view call_id, std::uint32_t cseq) {
-    std::string k(call_id);
-    k += '\n';
-    k += std::to_string(cseq);
-    return k;
+// "address:port" of the registrar, IPv6 in brackets (as siptrack has always shown it).
+std::string endpoint_text(const Endpoint& e) {
+    std::string s;
+    const bool v6 = e.address.find(':') != std::string::npos;
+    if (v6) s += '[';
+    s += e.address;
+    if (v6) s += ']';
+    s += ':';
+    s += std::to_string(e.port);
+    return s;
 }
 
-std::uint64_t segment_key(std::uint32_t stream, std::uint32_t seq) {
-    return (static_cast<std::uint64_t>(stream) << 32) | seq;
+// Every contact of the message, read as parse_contacts reads a header value.
+std::vector<ContactInfo> contacts_of(const sip::Message& m) {
+    std::vector<ContactInfo> out;
+    for (const sip::Contact& c : m.contacts)
+        for (ContactInfo& i : parse_contacts(c.raw)) out.push_back(std::move(i));
+    return out;
 }
 
 }  // namespace
@@ -77,18 +86,24 @@ std::vector<ContactInfo> parse_contacts(std::string_view value) {
     return out;
 }
 
-std::optional<std::size_t> RegistrationTracker::binding_for(const RegisterRequest& r, const ContactInfo* c) {
+std::optional<std::size_t> RegistrationTracker::binding_for(const sip::Message& m, const std::string& registrar,
+                                                            const ContactInfo& c) {
     // RFC 5626: +sip.instance names the device whatever registrar it talks to; Cisco phones put the
     // registrar's address in the AoR's host part (sip:4563@<CUCM>), so only the AoR's user part tells
-    // the lines of one device apart. Without an instance, the AoR and Contact URI are the device.
+    // the lines of one device apart. Without an instance, the AoR and Contact URI are the device. The
+    // sender's address is part of it: a proxy forwarding the phone's REGISTER (same instance) registers
+    // a binding of its own and is no failover of the phone.
+    const std::string& aor = m.to.uri;
     std::string device_key;
-    if (!c->instance.empty()) {
-        const std::size_t at = r.aor.find('@');
-        device_key = c->instance + "\n" + (at == std::string::npos ? r.aor : r.aor.substr(0, at));
+    if (!c.instance.empty()) {
+        const std::size_t at = aor.find('@');
+        device_key = c.instance + "\n" + (at == std::string::npos ? aor : aor.substr(0, at));
     } else {
-        device_key = r.aor + "\n" + c->uri;
+        device_key = aor + "\n" + c.uri;
     }
-    const std::string binding_key = device_key + "\n" + r.registrar;
+    device_key += "\n";
+    device_key += m.flow.src.address;
+    const std::string binding_key = device_key + "\n" + registrar;
     if (const auto it = binding_index_.find(binding_key); it != binding_index_.end()) return it->second;
     if (bindings_.size() >= s_.max_bindings) {
         full_ = true;
@@ -102,53 +117,55 @@ std::optional<std::size_t> RegistrationTracker::binding_for(const RegisterReques
     }
     bindings_.emplace_back();
     Binding& b = bindings_.back();
-    b.aor = r.aor;
-    b.contact = c->instance.empty() ? c->uri : c->instance;
-    b.registrar = r.registrar;
-    b.device_address = r.device;
+    b.aor = aor;
+    b.contact = c.instance.empty() ? c.uri : c.instance;
+    b.registrar = registrar;
+    b.device_address = m.flow.src.address;
     b.device = dev->second;
     binding_index_.emplace(binding_key, bindings_.size() - 1);
     return bindings_.size() - 1;
 }
 
-std::optional<RegisterRef> RegistrationTracker::on_request(const RegisterRequest& r) {
-    const std::string key = key_of(r.call_id, r.cseq);
-    if (const auto open = open_.find(key); open != open_.end()) {
-        // The same transaction again (a UDP retransmission, or a SIP-level resend).
-        return RegisterRef{open->second, add_copy(open->second, {r.frame, r.time, false})};
+std::optional<RegisterRef> RegistrationTracker::on_request(const sip::Message& m, const sip::TxnVerdict& v) {
+    // Copies are the TransactionLayer's call: the same transaction in the same direction. A reflection
+    // (seen before only the other way) is no copy and no REGISTER of its own.
+    if (v.id == 0 || v.reflected) return std::nullopt;
+    if (v.retransmission) {
+        const auto it = by_txn_.find(v.id);
+        if (it == by_txn_.end()) return std::nullopt;  // its first copy was not tracked
+        return RegisterRef{it->second, add_copy(it->second, {m.frame, m.index, m.time, v.tcp_duplicate})};
     }
-    std::vector<ContactInfo> contacts;
-    for (const std::string& v : r.contacts)
-        for (ContactInfo& c : parse_contacts(v)) contacts.push_back(std::move(c));
+    const std::vector<ContactInfo> contacts = contacts_of(m);
     if (contacts.empty()) return std::nullopt;  // a query for the bindings, not a registration
     const ContactInfo& c = contacts.front();
     if (records_.size() >= s_.max_records) {
         full_ = true;
         return std::nullopt;
     }
-    const auto bi = binding_for(r, &c);
+    const std::string registrar = endpoint_text(m.flow.dst);
+    const auto bi = binding_for(m, registrar, c);
     if (!bi) return std::nullopt;
     Binding& b = bindings_[*bi];
     Device& d = devices_[b.device];
 
     RegisterRecord rec;
     rec.binding = *bi;
-    rec.call_id = r.call_id;
-    rec.cseq = r.cseq;
-    rec.copies.push_back({r.frame, r.time, false});
+    rec.call_id = m.call_id;
+    rec.cseq = m.cseq;
+    rec.copies.push_back({m.frame, m.index, m.time, false});
     rec.copy_count = 1;
     rec.last = rec.copies.back();
-    rec.expires_asked = c.expires ? c.expires : r.expires_header;
+    rec.expires_asked = c.expires ? c.expires : m.expires;
     rec.contact_uri = c.uri;
     rec.instance = c.instance;
     if (c.uri == "*" || (rec.expires_asked && *rec.expires_asked == 0))
         rec.kind = c.cisco_keep_alive ? RegisterKind::backup_keepalive : RegisterKind::deregistration;
     if (b.last) {
-        rec.interval = r.time - records_[*b.last].copies.front().time;
+        rec.interval = m.time - records_[*b.last].copies.front().time;
         b.intervals.add(*rec.interval);
     }
     if (rec.kind == RegisterKind::registration) {
-        if (b.granted && b.granted_call_id == r.call_id && d.current == *bi) {
+        if (b.granted && b.granted_call_id == m.call_id && d.current == *bi) {
             rec.kind = RegisterKind::refresh;
             rec.previous_grant = b.granted;
             rec.granted_at = b.granted_at;
@@ -161,11 +178,11 @@ std::optional<RegisterRef> RegistrationTracker::on_request(const RegisterRequest
             const Binding& prev = bindings_[*d.current];
             sw.previous = prev.registrar;
             if (prev.last) sw.previous_frame = records_[*prev.last].copies.front().frame;
-            if (d.last_switch) sw.since_switch = r.time - *d.last_switch;
+            if (d.last_switch) sw.since_switch = m.time - *d.last_switch;
             sw.switch_frame = d.last_switch_frame;
             sw.number = ++d.switches;
-            d.last_switch = r.time;
-            d.last_switch_frame = r.frame;
+            d.last_switch = m.time;
+            d.last_switch_frame = m.frame;
             rec.registrar_switch = sw;
         }
         d.current = *bi;
@@ -175,13 +192,8 @@ std::optional<RegisterRef> RegistrationTracker::on_request(const RegisterRequest
     ++b.registers;
     if (records_[index].kind == RegisterKind::backup_keepalive) ++b.keepalives;
     b.last = index;
-    open_[key] = index;
-    if (r.stream && r.end != r.seq) {
-        auto& seg = segments_[segment_key(*r.stream, r.seq)];
-        seg.first = r.end;
-        seg.second.push_back(index);
-    }
-    check_copy(index, 0, r.time);
+    by_txn_[v.id] = index;
+    check_copy(index, 0, m.time);
     return RegisterRef{index, 0};
 }
 
@@ -222,47 +234,52 @@ void RegistrationTracker::check_copy(std::size_t ri, std::size_t copy, Nanos t) 
     }
 }
 
-std::vector<RegisterRef> RegistrationTracker::on_tcp_retransmission(std::uint32_t stream, std::uint32_t seq,
+std::vector<RegisterRef> RegistrationTracker::on_tcp_retransmission(const std::vector<sip::TcpRetransmissionHit>& hits,
                                                                     std::uint32_t frame, Nanos time) {
     std::vector<RegisterRef> out;
-    auto it = segments_.upper_bound(segment_key(stream, seq));
-    if (it == segments_.begin()) return out;
-    --it;
-    if (static_cast<std::uint32_t>(it->first >> 32) != stream) return out;
-    const std::uint32_t start = static_cast<std::uint32_t>(it->first);
-    // Within [start, end), with sequence-number wrap-around.
-    if (seq - start >= it->second.first - start) return out;
-    for (const std::size_t ri : it->second.second) out.push_back({ri, add_copy(ri, {frame, time, true})});
+    for (const sip::TcpRetransmissionHit& h : hits) {
+        const auto it = by_txn_.find(h.id);
+        if (it == by_txn_.end()) continue;
+        // The hit must be the REGISTER itself (a copy listed as sent on the wire), not another message of
+        // its transaction (a response goes the other way and is never a hit, but be exact).
+        const RegisterRecord& rec = records_[it->second];
+        const bool request = std::any_of(rec.copies.begin(), rec.copies.end(), [&](const RegisterCopy& c) {
+            return !c.tcp && c.frame == h.frame && c.message == h.index;
+        });
+        if (!request) continue;
+        if (std::any_of(out.begin(), out.end(), [&](const RegisterRef& r) { return r.record == it->second; })) continue;
+        out.push_back({it->second, add_copy(it->second, {frame, h.index, time, true})});
+    }
     return out;
 }
 
-std::optional<std::size_t> RegistrationTracker::on_response(const RegisterResponse& r) {
-    const auto open = open_.find(key_of(r.call_id, r.cseq));
-    if (open == open_.end()) return std::nullopt;
-    const std::size_t ri = open->second;
-    if (r.status < 200) return ri;
-    open_.erase(open);
+std::optional<std::size_t> RegistrationTracker::on_response(const sip::Message& m, const sip::TxnVerdict& v) {
+    if (v.id == 0 || v.reflected) return std::nullopt;
+    const auto it = by_txn_.find(v.id);
+    if (it == by_txn_.end()) return std::nullopt;
+    const std::size_t ri = it->second;
+    if (m.status < 200) return ri;
+    if (!v.first_final || records_[ri].response_frame) return std::nullopt;  // a retransmitted final response
     RegisterRecord& rec = records_[ri];
-    rec.response_frame = r.frame;
-    rec.status = r.status;
-    rec.response_time = r.time - rec.copies.front().time;
-    if (r.status >= 300) return ri;
+    rec.response_frame = m.frame;
+    rec.status = m.status;
+    rec.response_time = m.time - rec.copies.front().time;
+    if (m.status >= 300) return ri;
     Binding& b = bindings_[rec.binding];
     // RFC 3261 section 10.3 step 8: the 2xx lists every binding with its expires parameter.
     std::optional<std::uint32_t> granted;
-    for (const std::string& v : r.contacts)
-        for (const ContactInfo& c : parse_contacts(v))
-            if (!granted && c.expires &&
-                ((!rec.instance.empty() && c.instance == rec.instance) || (rec.instance.empty() && c.uri == rec.contact_uri)))
-                granted = c.expires;
-    if (!granted) granted = r.expires_header;
+    for (const ContactInfo& c : contacts_of(m))
+        if (!granted && c.expires &&
+            ((!rec.instance.empty() && c.instance == rec.instance) || (rec.instance.empty() && c.uri == rec.contact_uri)))
+            granted = c.expires;
+    if (!granted) granted = m.expires;
     if (!granted && rec.expires_asked) granted = rec.expires_asked;
     if (rec.kind == RegisterKind::deregistration || rec.kind == RegisterKind::backup_keepalive) granted = 0;
     rec.granted = granted;
     if (granted && *granted > 0) {
         b.granted = granted;
-        b.granted_at = r.time;
-        b.granted_frame = r.frame;
+        b.granted_at = m.time;
+        b.granted_frame = m.frame;
         b.granted_call_id = rec.call_id;
     } else {
         b.granted.reset();

@@ -9,6 +9,14 @@
 // parameter, field case 004) told apart from de-registrations, and a device registering with another
 // registrar (failover and fallback), with the time since its previous switch so a cycle shows.
 //
+// Which messages are copies of one REGISTER is the suite's TransactionLayer's call (RFC 3261 section
+// 17.1.3, core/sip/transaction.h), never Call-ID and CSeq alone: a proxy's forward (its own top Via
+// branch) is a REGISTER of its own, sent by the proxy for its own binding at the registrar it was sent
+// to; a copy reflected back (source and destination swapped) is no copy; a TCP retransmission counts
+// only when it repeats the REGISTER's own bytes in the REGISTER's direction (a retransmitted 200 OK
+// never does). The device is what sends the REGISTER (its instance or Contact and its address), so a
+// proxy forwarding a phone's REGISTER is no registrar switch of the phone.
+//
 // The registrar starts a binding's expiry when it accepts the REGISTER; seen from the capture point that
 // is the 2xx, so expiry = time of the 2xx + granted seconds (a phone-side capture sees the 2xx half a round
 // trip after the registrar sent it: the lapse is understated by that much, never invented).
@@ -17,7 +25,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +32,8 @@
 #include <vector>
 
 #include "sipsleuth/core/keepalive.h"
+#include "sipsleuth/core/sip/message.h"
+#include "sipsleuth/core/sip/transaction.h"
 
 namespace sipsleuth::core {
 
@@ -40,38 +49,12 @@ struct ContactInfo {
 /// entries are skipped.
 std::vector<ContactInfo> parse_contacts(std::string_view value);
 
-/// One REGISTER message as the plugin read it.
-struct RegisterRequest {
-    std::uint32_t frame = 0;
-    Nanos time = 0;
-    std::string aor;        ///< To URI
-    std::vector<std::string> contacts;  ///< Contact header values (each may hold several contacts)
-    std::optional<std::uint32_t> expires_header;
-    std::string registrar;  ///< destination "address:port"
-    std::string device;     ///< source "address" (the phone)
-    std::string call_id;
-    std::uint32_t cseq = 0;
-    /// TCP stream and the sequence range [seq, end) of the segment that carried it (for retransmissions).
-    std::optional<std::uint32_t> stream;
-    std::uint32_t seq = 0, end = 0;
-};
-
-/// One response to a REGISTER.
-struct RegisterResponse {
-    std::uint32_t frame = 0;
-    Nanos time = 0;
-    std::uint32_t status = 0;
-    std::string call_id;
-    std::uint32_t cseq = 0;
-    std::vector<std::string> contacts;
-    std::optional<std::uint32_t> expires_header;
-};
-
 enum class RegisterKind { registration, refresh, backup_keepalive, deregistration };
 
 /// One copy of a REGISTER on the wire: the first (index 0) or a retransmission.
 struct RegisterCopy {
     std::uint32_t frame = 0;
+    std::uint32_t message = 0;  ///< which SIP message of the frame (TCP retransmissions: of the frame repeated)
     Nanos time = 0;
     bool tcp = false;  ///< a TCP retransmission (not dissected as SIP by Wireshark)
 };
@@ -168,13 +151,17 @@ public:
     };
     explicit RegistrationTracker(Settings s) : s_(s) {}
 
-    /// A REGISTER dissected as SIP: a new transaction or (same Call-ID and CSeq, UDP) another copy.
-    std::optional<RegisterRef> on_request(const RegisterRequest& r);
-    /// A response; returns the record it answers (final responses only update it).
-    std::optional<std::size_t> on_response(const RegisterResponse& r);
-    /// A TCP retransmission of sequence range [seq, end) on stream: the REGISTERs that segment carried.
-    std::vector<RegisterRef> on_tcp_retransmission(std::uint32_t stream, std::uint32_t seq, std::uint32_t frame,
-                                                   Nanos time);
+    /// A REGISTER request with the TransactionLayer's verdict on it: a new REGISTER (a new transaction,
+    /// or its first copy in this direction), another copy (v.retransmission: same transaction, same
+    /// direction) or nothing (reflected, no transaction, a query without Contact, a bound reached).
+    std::optional<RegisterRef> on_request(const sip::Message& m, const sip::TxnVerdict& v);
+    /// A response whose CSeq method is REGISTER, with its verdict: the record of its transaction (nullopt:
+    /// none, reflected, or a final response already seen); only the first final response updates it.
+    std::optional<std::size_t> on_response(const sip::Message& m, const sip::TxnVerdict& v);
+    /// A TCP retransmission at frame, time, with the earlier messages of the same direction whose bytes
+    /// it repeats (wsglue Observation::retransmitted): one more copy of each REGISTER among them.
+    std::vector<RegisterRef> on_tcp_retransmission(const std::vector<sip::TcpRetransmissionHit>& hits,
+                                                   std::uint32_t frame, Nanos time);
 
     const RegisterRecord& record(std::size_t i) const { return records_[i]; }
     const Binding& binding(std::size_t i) const { return bindings_[i]; }
@@ -185,16 +172,15 @@ public:
 private:
     std::size_t add_copy(std::size_t record, const RegisterCopy& c);
     void check_copy(std::size_t record, std::size_t copy, Nanos time);
-    std::optional<std::size_t> binding_for(const RegisterRequest& r, const ContactInfo* c);
+    std::optional<std::size_t> binding_for(const sip::Message& m, const std::string& registrar, const ContactInfo& c);
 
     Settings s_;
     std::deque<RegisterRecord> records_;
     std::deque<Binding> bindings_;
     std::deque<Device> devices_;
     std::unordered_map<std::string, std::size_t> binding_index_, device_index_;
-    std::unordered_map<std::string, std::size_t> open_;  ///< Call-ID + CSeq -> record awaiting a final response
-    /// (stream << 32 | seq) -> (end, records) of the segments that carried REGISTERs.
-    std::map<std::uint64_t, std::pair<std::uint32_t, std::vector<std::size_t>>> segments_;
+    /// The TransactionLayer's transaction of each record (at most max_records entries, one per record).
+    std::unordered_map<sip::TxnId, std::size_t> by_txn_;
     bool full_ = false;
 };
 
