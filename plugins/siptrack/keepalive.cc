@@ -195,8 +195,10 @@ struct State {
     core::CrlfTracker crlf;
     core::SccpTracker sccp;
     bool full_reported = false;
-    State(core::RegistrationTracker::Settings r, core::CrlfTracker::Settings c, core::SccpTracker::Settings s)
-        : registrations(r), crlf(c), sccp(s) {}
+    // One table of TCP connections for CRLF and SCCP (issue 15).
+    State(core::RegistrationTracker::Settings r, core::CrlfTracker::Settings c, core::SccpTracker::Settings s,
+          const std::shared_ptr<core::KeepaliveStreams>& streams)
+        : registrations(r), crlf(c, streams), sccp(s, streams) {}
 };
 std::unique_ptr<State> state;
 ws::FrameStore<Verdict> verdicts{proto, 2000000};
@@ -225,7 +227,8 @@ void reset() {
     s.default_interval = pref_sccp_interval.value();
     s.max_connections = max_tracked;
     s.max_keepalives = pref_max_records.value();
-    state = std::make_unique<State>(r, c, s);
+    // As many streams as keepalive records (CRLF remembered that many SIP streams before).
+    state = std::make_unique<State>(r, c, s, std::make_shared<core::KeepaliveStreams>(pref_max_records.value()));
     has_verdict.clear();
 }
 [[maybe_unused]] const bool hooks = [] {

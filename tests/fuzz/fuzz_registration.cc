@@ -7,6 +7,7 @@
 // counts that disagree with the records, a bound exceeded.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,11 +45,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     CrlfTracker::Settings cs;
     cs.max_connections = 4;
     cs.max_pings = 64;
-    CrlfTracker crlf(cs);
+    // One connection table for CRLF and SCCP, as siptrack shares it.
+    const auto streams = std::make_shared<KeepaliveStreams>(6);
+    CrlfTracker crlf(cs, streams);
     SccpTracker::Settings ss;
     ss.max_connections = 4;
     ss.max_keepalives = 64;
-    SccpTracker sccp(ss);
+    SccpTracker sccp(ss, streams);
     const std::string contacts[] = {std::string(contact), "<sip:a@h>;+sip.instance=\"<urn:uuid:1>\"",
                                     "<sip:a@h>;expires=0;cisco-keep-alive", "*"};
     const std::string sides[] = {"a:1", "b:2"};
@@ -132,7 +135,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         crlf.on_time(frame, now, learned);
         sccp.on_time(frame, now, learned);
     }
-    require(regs.bindings() <= 4 && crlf.connections() <= 4 && sccp.connections() <= 4, "bound exceeded");
+    require(regs.bindings() <= 4 && crlf.connections() <= 4 && sccp.connections() <= 4 && streams->size() <= 6,
+            "bound exceeded");
     for (std::size_t i = 0; i < sccp.connections(); ++i) {
         const SccpConnection& c = sccp.connection(i);
         require(c.failovers <= c.unacked, "more failovers than unacknowledged keepalives");

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <vector>
 
 namespace sipsleuth::core {
@@ -149,5 +150,31 @@ TEST(SccpTracker, AcksDoNotSearchTheWaitingKeepalives) {
     EXPECT_TRUE(learned.empty());
     EXPECT_LE(t.work_done(), 3u * kConns);
 }
+
+// Issue 15: CRLF and SCCP share one connection table (they kept two identical ones): one entry per
+// stream whichever analysis asks, each tracker finding only its own connections in it, one bound.
+TEST(KeepaliveStreams, OneTableForCrlfAndSccp) {
+    const auto streams = std::make_shared<KeepaliveStreams>(2);
+    CrlfTracker crlf({}, streams);
+    SccpTracker sccp({}, streams);
+    std::vector<Learned> learned;
+    crlf.on_sip(4);
+    ASSERT_TRUE(crlf.on_ping(4, "192.0.2.10:49152", "198.51.100.5:5060", 1, T0, learned));
+    ASSERT_TRUE(sccp.on_keepalive(7, kPhone, kPrimary, 2, T0, 100, learned));
+    EXPECT_EQ(streams->size(), 2u);
+    EXPECT_TRUE(crlf.known(4));
+    EXPECT_FALSE(crlf.known(7));
+    EXPECT_EQ(crlf.connection_of(4), 0u);
+    EXPECT_FALSE(crlf.connection_of(7));
+    EXPECT_EQ(sccp.connection_of(7), 0u);
+    EXPECT_FALSE(sccp.connection_of(4));
+    // The shared bound: a third stream has no room, for either tracker.
+    EXPECT_FALSE(sccp.on_keepalive(9, kPhone, kBackup, 3, T0, 100, learned));
+    EXPECT_TRUE(sccp.full());
+    EXPECT_FALSE(crlf.on_ping(9, "192.0.2.10:49153", "198.51.100.5:5060", 4, T0, learned));
+    EXPECT_TRUE(crlf.full());
+    EXPECT_EQ(streams->size(), 2u);
+}
+
 }  // namespace
 }  // namespace sipsleuth::core

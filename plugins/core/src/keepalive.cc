@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
 
 namespace sipsleuth::core {
 
@@ -43,28 +44,51 @@ Nanos IntervalStats::median() const {
     return samples_[(samples_.size() - 1) / 2];
 }
 
-std::optional<std::size_t> CrlfTracker::connection(std::uint32_t stream, bool create) {
+KeepaliveStreams::Entry* KeepaliveStreams::find(std::uint32_t stream) {
     const auto it = by_stream_.find(stream);
-    if (it != by_stream_.end()) return it->second;
+    return it == by_stream_.end() ? nullptr : &it->second;
+}
+
+const KeepaliveStreams::Entry* KeepaliveStreams::find(std::uint32_t stream) const {
+    const auto it = by_stream_.find(stream);
+    return it == by_stream_.end() ? nullptr : &it->second;
+}
+
+KeepaliveStreams::Entry* KeepaliveStreams::get(std::uint32_t stream) {
+    if (Entry* e = find(stream)) return e;
+    if (by_stream_.size() >= max_) return nullptr;
+    return &by_stream_[stream];
+}
+
+CrlfTracker::CrlfTracker(Settings s, std::shared_ptr<KeepaliveStreams> streams)
+    : s_(s), streams_(streams ? std::move(streams) : std::make_shared<KeepaliveStreams>(s.max_pings)) {}
+
+std::optional<std::size_t> CrlfTracker::connection(std::uint32_t stream, bool create) {
+    KeepaliveStreams::Entry* e = create ? streams_->get(stream) : streams_->find(stream);
+    if (e && e->crlf) return e->crlf;
     if (!create) return std::nullopt;
-    if (connections_.size() >= s_.max_connections) {
+    if (!e || connections_.size() >= s_.max_connections) {
         full_ = true;
         return std::nullopt;
     }
     connections_.emplace_back();
     connections_.back().stream = stream;
-    by_stream_.emplace(stream, connections_.size() - 1);
-    return connections_.size() - 1;
+    e->crlf = connections_.size() - 1;
+    return e->crlf;
 }
 
 std::optional<std::size_t> CrlfTracker::connection_of(std::uint32_t stream) const {
-    const auto it = by_stream_.find(stream);
-    if (it == by_stream_.end()) return std::nullopt;
-    return it->second;
+    const KeepaliveStreams::Entry* e = streams_->find(stream);
+    return e ? e->crlf : std::nullopt;
+}
+
+bool CrlfTracker::known(std::uint32_t stream) const {
+    const KeepaliveStreams::Entry* e = streams_->find(stream);
+    return e && (e->sip || e->crlf);
 }
 
 void CrlfTracker::on_sip(std::uint32_t stream) {
-    if (sip_streams_.size() < s_.max_pings) sip_streams_.emplace(stream, 0);
+    if (KeepaliveStreams::Entry* e = streams_->get(stream)) e->sip = true;
 }
 
 void CrlfTracker::on_traffic(std::uint32_t stream, const std::string& from) {
@@ -75,9 +99,11 @@ void CrlfTracker::on_traffic(std::uint32_t stream, const std::string& from) {
 }
 
 void CrlfTracker::on_flow_timer(std::uint32_t stream, std::uint32_t seconds) {
-    if (const auto it = sip_streams_.find(stream); it != sip_streams_.end()) it->second = seconds;
-    else if (sip_streams_.size() < s_.max_pings) sip_streams_.emplace(stream, seconds);
-    if (const auto c = connection(stream, false)) connections_[*c].flow_timer = seconds;
+    KeepaliveStreams::Entry* e = streams_->get(stream);
+    if (!e) return;
+    e->sip = true;
+    e->flow_timer = seconds;
+    if (e->crlf) connections_[*e->crlf].flow_timer = seconds;
 }
 
 void CrlfTracker::close_missing(std::size_t p, std::uint32_t frame, std::vector<Learned>& learned) {
@@ -103,7 +129,7 @@ std::optional<std::size_t> CrlfTracker::on_ping(std::uint32_t stream, const std:
     on_traffic(stream, from);
     CrlfConnection& conn = connections_[*c];
     if (!conn.flow_timer)
-        if (const auto it = sip_streams_.find(stream); it != sip_streams_.end() && it->second) conn.flow_timer = it->second;
+        if (const KeepaliveStreams::Entry* e = streams_->find(stream); e && e->flow_timer) conn.flow_timer = e->flow_timer;
     if (conn.pending) close_missing(*conn.pending, frame, learned);
     conn.client = from;
     conn.server = to;

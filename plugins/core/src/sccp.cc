@@ -5,27 +5,30 @@
 #include "sipsleuth/core/sccp.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace sipsleuth::core {
 
+SccpTracker::SccpTracker(Settings s, std::shared_ptr<KeepaliveStreams> streams)
+    : s_(s), streams_(streams ? std::move(streams) : std::make_shared<KeepaliveStreams>(s.max_connections)) {}
+
 std::optional<std::size_t> SccpTracker::connection(std::uint32_t stream, bool create) {
-    const auto it = by_stream_.find(stream);
-    if (it != by_stream_.end()) return it->second;
+    KeepaliveStreams::Entry* e = create ? streams_->get(stream) : streams_->find(stream);
+    if (e && e->sccp) return e->sccp;
     if (!create) return std::nullopt;
-    if (connections_.size() >= s_.max_connections) {
+    if (!e || connections_.size() >= s_.max_connections) {
         full_ = true;
         return std::nullopt;
     }
     connections_.emplace_back();
     connections_.back().stream = stream;
-    by_stream_.emplace(stream, connections_.size() - 1);
-    return connections_.size() - 1;
+    e->sccp = connections_.size() - 1;
+    return e->sccp;
 }
 
 std::optional<std::size_t> SccpTracker::connection_of(std::uint32_t stream) const {
-    const auto it = by_stream_.find(stream);
-    if (it == by_stream_.end()) return std::nullopt;
-    return it->second;
+    const KeepaliveStreams::Entry* e = streams_->find(stream);
+    return e ? e->sccp : std::nullopt;
 }
 
 void SccpTracker::close(std::size_t k, std::uint32_t frame, std::vector<Learned>& learned) {

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -42,6 +43,32 @@ private:
     std::size_t count_ = 0;
     Nanos min_ = 0, max_seen_ = 0;
     std::vector<Nanos> samples_;  ///< sorted
+};
+
+/// The keepalive analyses' one table of TCP connections, by tcp.stream (issue 15: CrlfTracker and
+/// SccpTracker each kept an identical stream index, and CRLF a third map of SIP streams): whether SIP was
+/// seen on a stream, its latest Flow-Timer, and its CRLF and SCCP connection records. One entry and one
+/// look-up per stream whichever analysis asks. Bounded: a full table remembers no new stream, and the
+/// tracker that needed one says so (full()).
+class KeepaliveStreams {
+public:
+    struct Entry {
+        bool sip = false;                   ///< a SIP message (or a Flow-Timer) was seen on it
+        std::uint32_t flow_timer = 0;       ///< seconds, the latest Flow-Timer seen on it (0: none)
+        std::optional<std::size_t> crlf;    ///< its CrlfTracker connection
+        std::optional<std::size_t> sccp;    ///< its SccpTracker connection
+    };
+    explicit KeepaliveStreams(std::size_t max_streams) : max_(max_streams) {}
+    /// The entry of stream, or nullptr.
+    Entry* find(std::uint32_t stream);
+    const Entry* find(std::uint32_t stream) const;
+    /// The entry of stream, created when there is room; nullptr when the table is full.
+    Entry* get(std::uint32_t stream);
+    std::size_t size() const { return by_stream_.size(); }
+
+private:
+    std::size_t max_;
+    std::unordered_map<std::uint32_t, Entry> by_stream_;
 };
 
 /// One CRLF connection: a TCP stream on which a double-CRLF ping was seen.
@@ -84,10 +111,12 @@ public:
         std::size_t max_connections = 10000;
         std::size_t max_pings = 1000000;
     };
-    explicit CrlfTracker(Settings s) : s_(s) {}
+    /// With `streams`, the connection table shared with the SccpTracker; without, a table of its own of
+    /// at most max_pings streams.
+    explicit CrlfTracker(Settings s, std::shared_ptr<KeepaliveStreams> streams = nullptr);
 
-    /// A SIP message on stream: remembers that the stream is a SIP connection (bounded by max_pings
-    /// streams; a SIP stream past that bound is still recognised on the SIP port).
+    /// A SIP message on stream: remembers that the stream is a SIP connection (while the stream table has
+    /// room; a SIP stream past that bound is still recognised on the SIP port).
     void on_sip(std::uint32_t stream);
     /// Traffic on a CRLF connection from side `from` (address:port): which directions the capture shows.
     void on_traffic(std::uint32_t stream, const std::string& from);
@@ -103,7 +132,7 @@ public:
     /// Any packet at time: pings whose pong timeout passed are closed as missing (learned here).
     void on_time(std::uint32_t frame, Nanos time, std::vector<Learned>& learned);
     /// Whether stream is a known SIP (or CRLF) connection.
-    bool known(std::uint32_t stream) const { return sip_streams_.count(stream) != 0 || by_stream_.count(stream) != 0; }
+    bool known(std::uint32_t stream) const;
     /// Index of the connection of stream, if tracked.
     std::optional<std::size_t> connection_of(std::uint32_t stream) const;
 
@@ -119,10 +148,9 @@ private:
     void close_missing(std::size_t ping, std::uint32_t frame, std::vector<Learned>& learned);
 
     Settings s_;
+    std::shared_ptr<KeepaliveStreams> streams_;
     std::deque<CrlfConnection> connections_;
     std::deque<CrlfPing> pings_;
-    std::unordered_map<std::uint32_t, std::size_t> by_stream_;
-    std::unordered_map<std::uint32_t, std::uint32_t> sip_streams_;  ///< SIP streams -> Flow-Timer (0: none)
     /// Pings awaiting a pong, oldest first; a ping answered or closed stays until it reaches the front
     /// (no search on every pong): the one waiting is its connection's pending ping.
     std::deque<std::size_t> waiting_;

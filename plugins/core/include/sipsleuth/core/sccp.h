@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -72,7 +73,9 @@ public:
         std::size_t max_connections = 10000;
         std::size_t max_keepalives = 1000000;
     };
-    explicit SccpTracker(Settings s) : s_(s) {}
+    /// With `streams`, the connection table shared with the CrlfTracker; without, a table of its own of at
+    /// most max_connections streams.
+    explicit SccpTracker(Settings s, std::shared_ptr<KeepaliveStreams> streams = nullptr);
 
     /// A KeepAlive from the phone (from, to: "address:port") on stream. A KeepAlive still pending on a
     /// connection that answers keepalives is closed as unacknowledged first (learned here).
@@ -104,9 +107,9 @@ private:
     void close(std::size_t ka, std::uint32_t frame, std::vector<Learned>& learned);
 
     Settings s_;
+    std::shared_ptr<KeepaliveStreams> streams_;
     std::deque<SccpConnection> connections_;
     std::deque<SccpKeepalive> keepalives_;
-    std::unordered_map<std::uint32_t, std::size_t> by_stream_;
     /// KeepAlives awaiting an Ack, oldest first; one acknowledged or closed stays until it reaches the
     /// front (no search on every Ack): the one waiting is its connection's pending KeepAlive.
     std::deque<std::size_t> waiting_;
