@@ -34,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -233,7 +234,7 @@ def bench(name, plain, plugins, runs):
     return row
 
 
-CACHE = {"path": None, "counts": {}}
+CACHE = {"path": None, "counts": {}, "lock": threading.Lock()}
 
 
 def cache_key(argv, plugin_dir):
@@ -255,11 +256,17 @@ def count_all(jobs, runs):
     def count(run):
         key = cache_key(run[0], run[1])
         if key not in CACHE["counts"]:
-            CACHE["counts"][key] = instructions(*run)
-            if CACHE["path"]:
-                with open(CACHE["path"] + ".partial", "w") as f:
-                    json.dump(CACHE["counts"], f)
-                os.replace(CACHE["path"] + ".partial", CACHE["path"])
+            value = instructions(*run)
+            with CACHE["lock"]:
+                CACHE["counts"][key] = value
+                if CACHE["path"]:  # merge with what other runs stored meanwhile
+                    if os.path.exists(CACHE["path"]):
+                        with open(CACHE["path"]) as f:
+                            CACHE["counts"] = {**json.load(f), **CACHE["counts"]}
+                    partial = f"{CACHE['path']}.{os.getpid()}.partial"
+                    with open(partial, "w") as f:
+                        json.dump(CACHE["counts"], f)
+                    os.replace(partial, CACHE["path"])
         return CACHE["counts"][key]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return list(pool.map(count, runs))
