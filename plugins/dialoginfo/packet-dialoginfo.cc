@@ -4,9 +4,10 @@
 // Server). The body dissector (media_type table: plain NOTIFYs and multipart parts alike) parses with
 // the core (core/dialog_info.h) and maps the result onto fields; a post-dissector follows the NOTIFYs
 // of each subscription (core/dialog_info_tracker.h: versions, partial state, dialogs never reported
-// ringing, reused ids), keyed by the SIP dialog it reads from the enclosing message's headers and by
-// the document's entity. Findings are computed on the first pass and stored with the body's verdict, so
-// a revisit (tshark -2, the GUI) renders the same tree.
+// ringing, reused ids), keyed by the SIP dialog of the NOTIFY carrying the body (the suite's SIP
+// observation of the frame, wsglue/sip_observer.h: Call-ID and tags as core::sip::Message has them) and
+// by the document's entity. It reads no SIP field itself. Findings are computed on the first pass and
+// stored with the body's verdict, so a revisit (tshark -2, the GUI) renders the same tree.
 #include <algorithm>
 #include <tuple>
 #include <string>
@@ -18,6 +19,7 @@
 #include "sipsleuth/wsglue/builtin_body.h"
 #include "sipsleuth/wsglue/fields.h"
 #include "sipsleuth/wsglue/registry.h"
+#include "sipsleuth/wsglue/sip_observer.h"
 #include "sipsleuth/wsglue/xml_body_checks.h"
 #include "sipsleuth/wsglue/store.h"
 #include "sipsleuth/wsglue/tvb.h"
@@ -169,20 +171,13 @@ ws::Expert ei_track_full{proto, "dialoginfo.track_full", PI_UNDECODED, PI_NOTE,
 ws::UintPref pref_max_tracked{proto, "max_tracked", "Subscriptions tracked",
                               "Most (subscription, entity) pairs whose NOTIFYs are checked against each other.", 10000};
 
-ws::ForeignField ff_sip{"sip"};
-ws::ForeignField ff_method{"sip.Method"};
-ws::ForeignField ff_call_id{"sip.Call-ID"};
-ws::ForeignField ff_from_tag{"sip.from.tag"};
-ws::ForeignField ff_to_tag{"sip.to.tag"};
-ws::ForeignField ff_cseq{"sip.CSeq.seq"};
-ws::ForeignField ff_event{"sip.Event"};
-ws::ForeignField ff_status{"sip.Status-Code"};
-ws::ForeignField ff_multipart{"mime_multipart"};
-
+// The SIP messages come from the SipObserver, whose fields the post-dissector wants.
 int dissect_tracking(tvbuff_t*, packet_info*, proto_tree*, void*);
-ws::PostDissector tracking{proto, dissect_tracking,
-                           {&ff_sip, &ff_method, &ff_call_id, &ff_from_tag, &ff_to_tag, &ff_cseq, &ff_event, &ff_status,
-                            &ff_multipart}};
+ws::PostDissector tracking{proto, dissect_tracking, {}};
+[[maybe_unused]] const bool observer_wanted = [] {
+    tracking.want(ws::SipObserver::instance().fields());
+    return true;
+}();
 
 std::size_t heap(const core::XmlValue& v) { return ws::heap_bytes(v.value); }
 std::size_t heap(const std::vector<core::XmlExtension>& extensions) {
@@ -244,6 +239,7 @@ struct Pending {
     std::uint32_t slot;
     tvbuff_t* ds;
     int offset;
+    guint sip_items;  // `sip` items of the frame when the body was dissected: its message is the last
     proto_item* top;
     proto_tree* tree;
     std::vector<proto_item*> dialogs;
@@ -441,8 +437,9 @@ int dissect_dialoginfo(ws::BuiltinBody::Caller caller, tvbuff_t* tvb, packet_inf
     if (fresh_stored) {
         ws::guard(proto, pinfo, top, [&] {
             if (!pending.empty() && pending.front().frame != pinfo->num) pending.clear();
-            pending.push_back({pinfo->num, pinfo->curr_proto_layer_num, tvb_get_ds_tvb(tvb), tvb_raw_offset(tvb), top, top_tree,
-                               std::vector<proto_item*>(dialog_items, dialog_items + n_dialogs)});
+            const guint sip_items = ws::Occurrences(tree, ws::SipObserver::instance().sip_field()).size();
+            pending.push_back({pinfo->num, pinfo->curr_proto_layer_num, tvb_get_ds_tvb(tvb), tvb_raw_offset(tvb),
+                               sip_items, top, top_tree, std::vector<proto_item*>(dialog_items, dialog_items + n_dialogs)});
         });
     }
     // SIP ends each message's text with " | " behind a fence; fence ours the same way (see ciscoalarm).
@@ -454,56 +451,52 @@ int dissect_dialoginfo(ws::BuiltinBody::Caller caller, tvbuff_t* tvb, packet_inf
     return tvb_captured_length(tvb);
 }
 
+// The observed message carrying a pending body: the one whose bytes hold it, else (a body in a data
+// source of its own, e.g. decompressed) the message SIP was dissecting then.
+const ws::ObservedMessage* carrier(const ws::Observation& o, const Pending& p) {
+    if (const ws::ObservedMessage* m = o.message_at(p.ds, p.offset)) return m;
+    return p.sip_items && p.sip_items <= o.messages.size() ? &o.messages[p.sip_items - 1] : nullptr;
+}
+
 // Post-dissector, first pass only: the SUBSCRIBEs that start dialog-event subscriptions, then each
 // body of this frame checked against the earlier NOTIFYs of its subscription.
 int dissect_tracking(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
     if (PINFO_FD_VISITED(pinfo)) return 0;
-    const ws::Occurrences messages(tree, ff_sip);
-    if (messages.size() == 0) {
+    const ws::Observation* o = ws::SipObserver::instance().observe(tvb, pinfo, tree);
+    if (!o || o->messages.empty()) {
         pending.clear();
         verdicts.settle();
         return 0;
     }
     ws::guard(proto, pinfo, nullptr, [&] {
-        const ws::Occurrences methods(tree, ff_method), call_ids(tree, ff_call_id), from_tags(tree, ff_from_tag),
-            to_tags(tree, ff_to_tag), cseqs(tree, ff_cseq), events(tree, ff_event), statuses(tree, ff_status),
-            multiparts(tree, ff_multipart);
-        ws::for_each_message(tree, ff_sip, [&](const ws::Scope& m, guint) {
+        for (const ws::ObservedMessage& om : o->messages) {
+            if (om.status == core::sip::ParseStatus::not_sip) continue;
+            const core::sip::Message& m = om.message;
             // Only once a dialog-info subscription is being followed: the index is evidence for the
             // ringing check and costs memory on captures without BLF.
-            const guint64 status = tracker.tracked() ? ws::uint_value(statuses.first_in(m)) : 0;
-            if ((status == 180 || status == 183) && provisionals.size() < kMaxProvisionals)
-                provisionals[std::string(ws::string_value(call_ids.first_in(m)))] = {pinfo->num, static_cast<unsigned>(status)};
-            if (ws::string_value(methods.first_in(m)) != "SUBSCRIBE" || to_tags.first_in(m)) return;
-            const std::string_view event = ws::string_value(events.first_in(m));
-            if (event.substr(0, 6) != "dialog") return;
-            tracker.subscribe(std::string(ws::string_value(call_ids.first_in(m))),
-                              std::string(ws::string_value(from_tags.first_in(m))), pinfo->num);
-        });
+            if (tracker.tracked() && !m.request && (m.status == 180 || m.status == 183) &&
+                provisionals.size() < kMaxProvisionals)
+                provisionals[m.call_id] = {pinfo->num, m.status};
+            if (!m.is("SUBSCRIBE") || !m.to.tag.empty()) continue;
+            if (!m.event || m.event->compare(0, 6, "dialog") != 0) continue;
+            tracker.subscribe(m);
+        }
         for (Pending& p : pending) {
             if (p.frame != pinfo->num) continue;
             Verdict* v = verdicts.find_mutable(p.frame, p.slot);
             if (!v || !v->info.decoded) continue;
-            const field_info* msg = messages.last_before(p.ds, p.offset);
-            if (!msg) continue;
-            const ws::Scope m{msg->ds_tvb, msg->start, msg->start + msg->length};
-            if (ws::string_value(methods.first_in(m)) != "NOTIFY") continue;
-            const core::NotifyKey key{std::string(ws::string_value(call_ids.first_in(m))),
-                                      std::string(ws::string_value(from_tags.first_in(m))),
-                                      std::string(ws::string_value(to_tags.first_in(m)))};
-            if (key.call_id.empty()) continue;
-            const guint32 cseq = static_cast<guint32>(ws::uint_value(cseqs.first_in(m)));
+            const ws::ObservedMessage* om = carrier(*o, p);
+            if (!om || om->status == core::sip::ParseStatus::not_sip || !om->message.is("NOTIFY")) continue;
+            const core::sip::Message& m = om->message;
+            if (m.call_id.empty()) continue;
             core::TrackedDocument doc = core::tracked_document(v->info);
             // A part of a multipart body (an RLS's resource list NOTIFY): its versions are the RLS's.
-            for (guint i = 0; i < multiparts.size() && !doc.in_list; ++i) {
-                const field_info* fi = multiparts.at(i);
-                doc.in_list = fi->ds_tvb == p.ds && fi->start <= p.offset && p.offset < fi->start + fi->length;
-            }
+            doc.in_list = m.content_type.compare(0, 10, "multipart/") == 0;
             for (core::TrackedDialog& d : doc.dialogs) {
                 const auto found = d.call_id.empty() ? provisionals.end() : provisionals.find(d.call_id);
                 if (found != provisionals.end()) std::tie(d.provisional_frame, d.provisional_code) = found->second;
             }
-            v->track = tracker.notify(key, cseq, doc, pinfo->num);
+            v->track = tracker.notify(m, doc);
         }
     });
     // Items are added outside the guard: epan may longjmp, and no C++ temporary may then be alive.

@@ -88,8 +88,15 @@ void exercise(std::string_view input, const XmlLimits& limits) {
 
     DialogInfoTracker tracker(4, 8);
     const TrackedDocument doc = tracked_document(d);
+    sip::Message notify;
+    notify.request = true;
+    notify.method = "NOTIFY";
+    notify.call_id = "c";
+    notify.from.tag = "f";
+    notify.to.tag = "t";
     for (std::uint32_t n = 1; n <= 2; ++n) {
-        const TrackResult r = tracker.notify({"c", "f", "t"}, n, doc, n);
+        notify.cseq = notify.frame = n;
+        const TrackResult r = tracker.notify(notify, doc);
         for (const TrackFinding& f : r.findings) {
             require_utf8(f.message, "finding is not valid UTF-8");
             require(!f.dialog || *f.dialog < doc.dialogs.size(), "finding names a dialog that is not there");

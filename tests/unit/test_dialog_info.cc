@@ -224,14 +224,46 @@ std::vector<TrackFindingKind> kinds(const TrackResult& r) {
     return out;
 }
 
-const NotifyKey kSub{"s-1", "n", "s"};
+// A NOTIFY's SIP dialog: Call-ID, From tag (the notifier's), To tag (the subscriber's).
+struct Key {
+    std::string call_id, from_tag, to_tag;
+};
+
+// The NOTIFY as the wsglue reader gives it: the tracker reads its Call-ID, tags, CSeq and frame.
+sip::Message notify_of(const Key& k, std::uint32_t cseq, std::uint32_t frame) {
+    sip::Message m;
+    m.request = true;
+    m.method = "NOTIFY";
+    m.call_id = k.call_id;
+    m.from.tag = k.from_tag;
+    m.to.tag = k.to_tag;
+    m.has_cseq = true;
+    m.cseq = cseq;
+    m.cseq_method = "NOTIFY";
+    m.frame = frame;
+    return m;
+}
+
+// An initial SUBSCRIBE (no To tag) for the dialog event.
+sip::Message subscribe_of(const std::string& call_id, const std::string& subscriber_tag, std::uint32_t frame) {
+    sip::Message m;
+    m.request = true;
+    m.method = "SUBSCRIBE";
+    m.call_id = call_id;
+    m.from.tag = subscriber_tag;
+    m.event = "dialog";
+    m.frame = frame;
+    return m;
+}
+
+const Key kSub{"s-1", "n", "s"};
 using K = TrackFindingKind;
 const auto recipient = DialogDirection::recipient;
 
 TEST(DialogInfoTracker, RingingNotReportedOncePerCall) {
     DialogInfoTracker t;
-    EXPECT_TRUE(t.notify(kSub, 1, doc(0, DocState::full, {}), 3).findings.empty());
-    const TrackResult r = t.notify(kSub, 2, doc(1, DocState::full, {dlg("a", recipient, DialogState::confirmed)}), 55);
+    EXPECT_TRUE(t.notify(notify_of(kSub, 1, 3), doc(0, DocState::full, {})).findings.empty());
+    const TrackResult r = t.notify(notify_of(kSub, 2, 55), doc(1, DocState::full, {dlg("a", recipient, DialogState::confirmed)}));
     ASSERT_EQ(kinds(r), std::vector<K>{K::ringing_not_reported});
     EXPECT_EQ(r.findings[0].dialog, 0u);
     EXPECT_EQ(r.findings[0].related_frame, 3u);
@@ -239,84 +271,84 @@ TEST(DialogInfoTracker, RingingNotReportedOncePerCall) {
               "Incoming call never reported ringing: dialog \"a\" of sip:208@h is confirmed, never trying, proceeding or "
               "early (call-id c1; previous NOTIFY: frame 3)");
     // Terminated later: not reported again.
-    EXPECT_TRUE(t.notify(kSub, 3, doc(2, DocState::full, {dlg("a", recipient, DialogState::terminated)}), 64).findings.empty());
+    EXPECT_TRUE(t.notify(notify_of(kSub, 3, 64), doc(2, DocState::full, {dlg("a", recipient, DialogState::terminated)})).findings.empty());
     // The same call relayed by an RLS in another subscription, under another dialog id: not again.
-    const NotifyKey rls{"f8", "rls", "207"};
-    t.notify(rls, 0, doc(12, DocState::full, {}), 11);
-    EXPECT_TRUE(t.notify(rls, 1, doc(13, DocState::full, {dlg("inst;a", recipient, DialogState::confirmed)}), 58)
+    const Key rls{"f8", "rls", "207"};
+    t.notify(notify_of(rls, 0, 11), doc(12, DocState::full, {}));
+    EXPECT_TRUE(t.notify(notify_of(rls, 1, 58), doc(13, DocState::full, {dlg("inst;a", recipient, DialogState::confirmed)}))
                     .findings.empty());
 }
 
 TEST(DialogInfoTracker, RingingReportedIsHealthy) {
     DialogInfoTracker t;
-    t.notify(kSub, 1, doc(0, DocState::full, {}), 3);
-    t.notify(kSub, 2, doc(1, DocState::full, {dlg("a", recipient, DialogState::early)}), 53);
-    EXPECT_TRUE(t.notify(kSub, 3, doc(2, DocState::full, {dlg("a", recipient, DialogState::confirmed)}), 62).findings.empty());
+    t.notify(notify_of(kSub, 1, 3), doc(0, DocState::full, {}));
+    t.notify(notify_of(kSub, 2, 53), doc(1, DocState::full, {dlg("a", recipient, DialogState::early)}));
+    EXPECT_TRUE(t.notify(notify_of(kSub, 3, 62), doc(2, DocState::full, {dlg("a", recipient, DialogState::confirmed)})).findings.empty());
 }
 
 TEST(DialogInfoTracker, RelayThatCoalescedEarlyIsNotBlamed) {
     // The phone reported the call early; the RLS, publishing 250 ms later, relayed only confirmed.
     DialogInfoTracker t;
-    const NotifyKey rls{"f8", "rls", "207"};
-    t.notify(kSub, 1, doc(0, DocState::full, {}), 3);
-    t.notify(rls, 0, doc(12, DocState::full, {}), 11);
-    t.notify(kSub, 2, doc(1, DocState::full, {dlg("a", recipient, DialogState::early)}), 53);
-    t.notify(kSub, 3, doc(2, DocState::full, {dlg("a", recipient, DialogState::confirmed)}), 55);
-    EXPECT_TRUE(t.notify(rls, 1, doc(13, DocState::full, {dlg("inst;a", recipient, DialogState::confirmed)}), 58)
+    const Key rls{"f8", "rls", "207"};
+    t.notify(notify_of(kSub, 1, 3), doc(0, DocState::full, {}));
+    t.notify(notify_of(rls, 0, 11), doc(12, DocState::full, {}));
+    t.notify(notify_of(kSub, 2, 53), doc(1, DocState::full, {dlg("a", recipient, DialogState::early)}));
+    t.notify(notify_of(kSub, 3, 55), doc(2, DocState::full, {dlg("a", recipient, DialogState::confirmed)}));
+    EXPECT_TRUE(t.notify(notify_of(rls, 1, 58), doc(13, DocState::full, {dlg("inst;a", recipient, DialogState::confirmed)}))
                     .findings.empty());
 }
 
 TEST(DialogInfoTracker, DialogInFirstDocumentPredatesTheSubscription) {
     DialogInfoTracker t;
-    EXPECT_TRUE(t.notify(kSub, 1, doc(0, DocState::full, {dlg("a", recipient, DialogState::confirmed)}), 3).findings.empty());
+    EXPECT_TRUE(t.notify(notify_of(kSub, 1, 3), doc(0, DocState::full, {dlg("a", recipient, DialogState::confirmed)})).findings.empty());
 }
 
 TEST(DialogInfoTracker, OutgoingCallNeverChecked) {
     DialogInfoTracker t;
-    t.notify(kSub, 1, doc(0, DocState::full, {}), 3);
-    EXPECT_TRUE(t.notify(kSub, 2, doc(1, DocState::full, {dlg("a", DialogDirection::initiator, DialogState::confirmed)}), 9)
+    t.notify(notify_of(kSub, 1, 3), doc(0, DocState::full, {}));
+    EXPECT_TRUE(t.notify(notify_of(kSub, 2, 9), doc(1, DocState::full, {dlg("a", DialogDirection::initiator, DialogState::confirmed)}))
                     .findings.empty());
 }
 
 TEST(DialogInfoTracker, VersionsSkippedAndBackwards) {
     DialogInfoTracker t;
-    t.notify(kSub, 1, doc(1, DocState::full, {}), 3);
-    TrackResult r = t.notify(kSub, 2, doc(4, DocState::partial, {}), 5);
+    t.notify(notify_of(kSub, 1, 3), doc(1, DocState::full, {}));
+    TrackResult r = t.notify(notify_of(kSub, 2, 5), doc(4, DocState::partial, {}));
     ASSERT_EQ(kinds(r), std::vector<K>{K::version_skipped});
     EXPECT_EQ(r.findings[0].message,
               "Version 4 of sip:208@h follows version 1 (frame 3): 2 NOTIFYs of this subscription missing (lost, or not "
               "captured)");
-    r = t.notify(kSub, 3, doc(3, DocState::partial, {}), 7);
+    r = t.notify(notify_of(kSub, 3, 7), doc(3, DocState::partial, {}));
     EXPECT_EQ(kinds(r), std::vector<K>{K::version_backwards});
     // The discarded document does not move the version: 5 follows 4.
-    EXPECT_TRUE(t.notify(kSub, 4, doc(5, DocState::partial, {}), 9).findings.empty());
+    EXPECT_TRUE(t.notify(notify_of(kSub, 4, 9), doc(5, DocState::partial, {})).findings.empty());
     // A full state may restart the numbering.
-    EXPECT_TRUE(t.notify(kSub, 5, doc(0, DocState::full, {}), 11).findings.empty());
+    EXPECT_TRUE(t.notify(notify_of(kSub, 5, 11), doc(0, DocState::full, {})).findings.empty());
 }
 
 TEST(DialogInfoTracker, RetransmissionNotCountedTwice) {
     DialogInfoTracker t;
-    t.notify(kSub, 1, doc(1, DocState::full, {}), 3);
-    t.notify(kSub, 2, doc(2, DocState::partial, {}), 5);
-    const TrackResult r = t.notify(kSub, 2, doc(2, DocState::partial, {}), 6);
+    t.notify(notify_of(kSub, 1, 3), doc(1, DocState::full, {}));
+    t.notify(notify_of(kSub, 2, 5), doc(2, DocState::partial, {}));
+    const TrackResult r = t.notify(notify_of(kSub, 2, 6), doc(2, DocState::partial, {}));
     EXPECT_TRUE(r.retransmission);
     EXPECT_TRUE(r.findings.empty());
 }
 
 TEST(DialogInfoTracker, PartialBeforeFullOnlyWhenTheStartIsSeen) {
     DialogInfoTracker t;
-    EXPECT_TRUE(t.notify(kSub, 1, doc(5, DocState::partial, {}), 3).findings.empty());  // capture began mid-way
-    const NotifyKey fresh{"s-2", "n2", "s2"};
-    t.subscribe("s-2", "s2", 10);
-    EXPECT_EQ(kinds(t.notify(fresh, 1, doc(0, DocState::partial, {}), 12)), std::vector<K>{K::partial_before_full});
+    EXPECT_TRUE(t.notify(notify_of(kSub, 1, 3), doc(5, DocState::partial, {})).findings.empty());  // capture began mid-way
+    const Key fresh{"s-2", "n2", "s2"};
+    t.subscribe(subscribe_of("s-2", "s2", 10));
+    EXPECT_EQ(kinds(t.notify(notify_of(fresh, 1, 12), doc(0, DocState::partial, {}))), std::vector<K>{K::partial_before_full});
 }
 
 TEST(DialogInfoTracker, TerminatedIdReused) {
     DialogInfoTracker t;
-    t.notify(kSub, 1, doc(1, DocState::full, {}), 3);
-    t.notify(kSub, 2, doc(2, DocState::partial, {dlg("a", recipient, DialogState::early)}), 5);
-    t.notify(kSub, 3, doc(3, DocState::partial, {dlg("a", recipient, DialogState::terminated)}), 7);
-    const TrackResult r = t.notify(kSub, 4, doc(4, DocState::partial, {dlg("a", recipient, DialogState::early)}), 9);
+    t.notify(notify_of(kSub, 1, 3), doc(1, DocState::full, {}));
+    t.notify(notify_of(kSub, 2, 5), doc(2, DocState::partial, {dlg("a", recipient, DialogState::early)}));
+    t.notify(notify_of(kSub, 3, 7), doc(3, DocState::partial, {dlg("a", recipient, DialogState::terminated)}));
+    const TrackResult r = t.notify(notify_of(kSub, 4, 9), doc(4, DocState::partial, {dlg("a", recipient, DialogState::early)}));
     ASSERT_EQ(kinds(r), std::vector<K>{K::dialog_id_reused});
     EXPECT_EQ(r.findings[0].related_frame, 7u);
 }
@@ -325,17 +357,17 @@ TEST(DialogInfoTracker, PlaceholderNeverReused) {
     DialogInfoTracker t;
     TrackedDialog p = dlg(";", DialogDirection::absent, DialogState::terminated);
     p.placeholder = true;
-    for (std::uint32_t v = 0; v < 3; ++v) EXPECT_TRUE(t.notify(kSub, v, doc(v, DocState::full, {p}), v + 1).findings.empty());
+    for (std::uint32_t v = 0; v < 3; ++v) EXPECT_TRUE(t.notify(notify_of(kSub, v, v + 1), doc(v, DocState::full, {p})).findings.empty());
 }
 
 TEST(DialogInfoTracker, BoundedWithOneNote) {
     DialogInfoTracker t(2);
-    t.notify({"a", "1", "2"}, 1, doc(0, DocState::full, {}), 1);
-    t.notify({"b", "1", "2"}, 1, doc(0, DocState::full, {}), 2);
-    const TrackResult r = t.notify({"c", "1", "2"}, 1, doc(0, DocState::full, {}), 3);
+    t.notify(notify_of(Key{"a", "1", "2"}, 1, 1), doc(0, DocState::full, {}));
+    t.notify(notify_of(Key{"b", "1", "2"}, 1, 2), doc(0, DocState::full, {}));
+    const TrackResult r = t.notify(notify_of(Key{"c", "1", "2"}, 1, 3), doc(0, DocState::full, {}));
     EXPECT_FALSE(r.tracked);
     EXPECT_EQ(kinds(r), std::vector<K>{K::tracker_full});
-    EXPECT_TRUE(t.notify({"d", "1", "2"}, 1, doc(0, DocState::full, {}), 4).findings.empty());
+    EXPECT_TRUE(t.notify(notify_of(Key{"d", "1", "2"}, 1, 4), doc(0, DocState::full, {})).findings.empty());
     EXPECT_EQ(t.tracked(), 2u);
 }
 
@@ -345,13 +377,13 @@ TEST(DialogInfoTracker, UdpRetransmissionAfterALaterNotifyIsNotApplied) {
     // NOTIFY 5 (early) is retransmitted after NOTIFY 6 (terminated) because its 200 OK was lost: the
     // subscriber rejects the older CSeq (RFC 3261 section 12.2.2); no reused id, no skipped version.
     DialogInfoTracker t;
-    t.notify(kSub, 4, doc(4, DocState::full, {}), 1);
-    t.notify(kSub, 5, doc(5, DocState::full, {dlg("a", recipient, DialogState::early)}), 3);
-    t.notify(kSub, 6, doc(6, DocState::full, {dlg("a", recipient, DialogState::terminated)}), 5);
-    const TrackResult r = t.notify(kSub, 5, doc(5, DocState::full, {dlg("a", recipient, DialogState::early)}), 6);
+    t.notify(notify_of(kSub, 4, 1), doc(4, DocState::full, {}));
+    t.notify(notify_of(kSub, 5, 3), doc(5, DocState::full, {dlg("a", recipient, DialogState::early)}));
+    t.notify(notify_of(kSub, 6, 5), doc(6, DocState::full, {dlg("a", recipient, DialogState::terminated)}));
+    const TrackResult r = t.notify(notify_of(kSub, 5, 6), doc(5, DocState::full, {dlg("a", recipient, DialogState::early)}));
     EXPECT_TRUE(r.retransmission);
     EXPECT_TRUE(r.findings.empty());
-    const TrackResult next = t.notify(kSub, 7, doc(7, DocState::full, {}), 8);
+    const TrackResult next = t.notify(notify_of(kSub, 7, 8), doc(7, DocState::full, {}));
     EXPECT_TRUE(next.findings.empty());
     EXPECT_EQ(next.previous_version, 6u);
     EXPECT_EQ(next.previous_frame, 5u);
@@ -361,20 +393,20 @@ TEST(DialogInfoTracker, PickupOrTransferWithReplacesNeverRings) {
     // An INVITE with Replaces is answered without alerting (RFC 3891 section 3): the caller whose call
     // another phone picked up gets a recipient dialog that is confirmed at once.
     DialogInfoTracker t;
-    t.notify(kSub, 1, doc(0, DocState::full, {}), 3);
+    t.notify(notify_of(kSub, 1, 3), doc(0, DocState::full, {}));
     TrackedDialog d = dlg("b", recipient, DialogState::confirmed, "pickup");
     d.replaces = true;
-    EXPECT_TRUE(t.notify(kSub, 2, doc(1, DocState::full, {d}), 9).findings.empty());
+    EXPECT_TRUE(t.notify(notify_of(kSub, 2, 9), doc(1, DocState::full, {d})).findings.empty());
 }
 
 TEST(DialogInfoTracker, CallRejectedWithoutAlertingIsNotBlamed) {
     DialogInfoTracker t;
-    t.notify(kSub, 1, doc(0, DocState::full, {}), 3);
+    t.notify(notify_of(kSub, 1, 3), doc(0, DocState::full, {}));
     TrackedDialog dnd = dlg("c", recipient, DialogState::terminated, "dnd");
     dnd.rejected = true;
-    EXPECT_TRUE(t.notify(kSub, 2, doc(1, DocState::full, {dnd}), 9).findings.empty());
+    EXPECT_TRUE(t.notify(notify_of(kSub, 2, 9), doc(1, DocState::full, {dnd})).findings.empty());
     // A call cancelled by the caller had to ring: still reported.
-    EXPECT_EQ(kinds(t.notify(kSub, 3, doc(2, DocState::full, {dlg("d", recipient, DialogState::terminated, "cancel")}), 11)),
+    EXPECT_EQ(kinds(t.notify(notify_of(kSub, 3, 11), doc(2, DocState::full, {dlg("d", recipient, DialogState::terminated, "cancel")}))),
               std::vector<K>{K::ringing_not_reported});
 }
 
@@ -399,22 +431,22 @@ TEST(DialogInfoTracker, RejectedFromEventOrCode) {
 TEST(DialogInfoTracker, ForkedCallRingingUnderAnotherDialogId) {
     // A notifier that sees the forks reports each early dialog; the answered one has its own id and tags.
     DialogInfoTracker t;
-    t.notify(kSub, 1, doc(0, DocState::full, {}), 3);
+    t.notify(notify_of(kSub, 1, 3), doc(0, DocState::full, {}));
     TrackedDialog fork = dlg("fork1", recipient, DialogState::early, "forked");
     fork.local_tag = "t1";
-    t.notify(kSub, 2, doc(1, DocState::full, {fork}), 5);
+    t.notify(notify_of(kSub, 2, 5), doc(1, DocState::full, {fork}));
     TrackedDialog answered = dlg("fork2", recipient, DialogState::confirmed, "forked");
     answered.local_tag = "t2";
-    EXPECT_TRUE(t.notify(kSub, 3, doc(2, DocState::full, {answered}), 7).findings.empty());
+    EXPECT_TRUE(t.notify(notify_of(kSub, 3, 7), doc(2, DocState::full, {answered})).findings.empty());
 }
 
 TEST(DialogInfoTracker, DialogFirstSeenAfterLostVersionsIsNotBlamed) {
     // Versions 1 and 2 are missing: one of them may have reported the call early.
     DialogInfoTracker t;
-    t.notify(kSub, 1, doc(0, DocState::full, {}), 3);
-    EXPECT_EQ(kinds(t.notify(kSub, 4, doc(3, DocState::full, {dlg("e", recipient, DialogState::confirmed)}), 9)),
+    t.notify(notify_of(kSub, 1, 3), doc(0, DocState::full, {}));
+    EXPECT_EQ(kinds(t.notify(notify_of(kSub, 4, 9), doc(3, DocState::full, {dlg("e", recipient, DialogState::confirmed)}))),
               std::vector<K>{K::version_skipped});
-    EXPECT_TRUE(t.notify(kSub, 5, doc(4, DocState::full, {dlg("e", recipient, DialogState::terminated)}), 11)
+    EXPECT_TRUE(t.notify(notify_of(kSub, 5, 11), doc(4, DocState::full, {dlg("e", recipient, DialogState::terminated)}))
                     .findings.empty());
 }
 
@@ -423,10 +455,10 @@ TEST(DialogInfoTracker, ResourceListPartsNumberedByTheRls) {
     DialogInfoTracker t;
     TrackedDocument first = doc(40, DocState::full, {});
     first.in_list = true;
-    t.notify(kSub, 0, first, 7);
+    t.notify(notify_of(kSub, 0, 7), first);
     TrackedDocument later = doc(45, DocState::full, {});
     later.in_list = true;
-    const TrackResult r = t.notify(kSub, 1, later, 17);
+    const TrackResult r = t.notify(notify_of(kSub, 1, 17), later);
     EXPECT_TRUE(r.findings.empty());
     EXPECT_EQ(r.previous_version, 40u);
 }

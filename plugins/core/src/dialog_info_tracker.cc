@@ -57,13 +57,14 @@ TrackedDocument tracked_document(const DialogInfo& info) {
     return doc;
 }
 
-void DialogInfoTracker::subscribe(const std::string& call_id, const std::string& subscriber_tag, std::uint32_t) {
-    if (starts_.size() < max_tracked_) starts_.insert({call_id, subscriber_tag});
+void DialogInfoTracker::subscribe(const sip::Message& subscribe) {
+    if (starts_.size() < max_tracked_) starts_.insert({subscribe.call_id, subscribe.from.tag});
 }
 
-TrackResult DialogInfoTracker::notify(const NotifyKey& key, std::uint32_t cseq, const TrackedDocument& doc,
-                                      std::uint32_t frame) {
+TrackResult DialogInfoTracker::notify(const sip::Message& notify, const TrackedDocument& doc) {
     TrackResult result;
+    const SubKey key{notify.call_id, notify.from.tag, notify.to.tag};
+    const std::uint32_t cseq = notify.cseq, frame = notify.frame;
     auto k = std::make_pair(key, doc.entity);
     auto it = subs_.find(k);
     if (it == subs_.end()) {

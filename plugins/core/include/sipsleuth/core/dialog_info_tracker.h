@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Checks across the NOTIFYs of one dialog-event subscription (RFC 4235 section 4.4 and RFC 6665):
-// per subscription (SIP dialog: Call-ID, notifier tag, subscriber tag) and per entity (an RLS NOTIFY
+// per subscription (its SIP dialog, from the NOTIFY's core::sip::Message: Call-ID, From tag (the
+// notifier's), To tag (the subscriber's), RFC 6665 section 4.4.1) and per entity (an RLS NOTIFY
 // carries one dialog-info document per resource), it follows the document version and the state of
 // every dialog, and reports versions skipped (NOTIFYs lost), versions going backwards without a full
 // state, partial state before any full state, a terminated dialog id reused, and an incoming dialog
@@ -18,16 +19,9 @@
 #include <vector>
 
 #include "sipsleuth/core/dialog_info.h"
+#include "sipsleuth/core/sip/message.h"
 
 namespace sipsleuth::core {
-
-/// One NOTIFY's SIP dialog. from_tag is the notifier's, to_tag the subscriber's.
-struct NotifyKey {
-    std::string call_id, from_tag, to_tag;
-    bool operator<(const NotifyKey& o) const {
-        return std::tie(call_id, from_tag, to_tag) < std::tie(o.call_id, o.from_tag, o.to_tag);
-    }
-};
 
 /// What the tracker needs of one dialog of a document.
 struct TrackedDialog {
@@ -95,13 +89,21 @@ public:
         : max_tracked_(max_tracked), max_dialogs_(max_dialogs) {}
 
     /// An initial SUBSCRIBE (no To tag) for the dialog event: the subscription's start is in the capture.
-    void subscribe(const std::string& call_id, const std::string& subscriber_tag, std::uint32_t frame);
-    /// One document of a NOTIFY in frame with CSeq number cseq. Call in frame order, once per document.
-    TrackResult notify(const NotifyKey& key, std::uint32_t cseq, const TrackedDocument& doc, std::uint32_t frame);
+    void subscribe(const sip::Message& subscribe);
+    /// One document of a NOTIFY (its Call-ID, tags, CSeq number and frame). Call in frame order, once per
+    /// document.
+    TrackResult notify(const sip::Message& notify, const TrackedDocument& doc);
 
     std::size_t tracked() const { return subs_.size(); }
 
 private:
+    /// A subscription: the NOTIFY's SIP dialog (from_tag the notifier's, to_tag the subscriber's).
+    struct SubKey {
+        std::string call_id, from_tag, to_tag;
+        bool operator<(const SubKey& o) const {
+            return std::tie(call_id, from_tag, to_tag) < std::tie(o.call_id, o.from_tag, o.to_tag);
+        }
+    };
     struct DialogState_ {
         DialogDirection direction = DialogDirection::absent;
         bool ringing_seen = false;  // trying, proceeding or early
@@ -124,7 +126,7 @@ private:
 
     std::size_t max_tracked_, max_dialogs_;
     bool reported_full_ = false;
-    std::map<std::pair<NotifyKey, std::string>, Sub> subs_;
+    std::map<std::pair<SubKey, std::string>, Sub> subs_;
     std::set<std::pair<std::string, std::string>> starts_;  // (Call-ID, subscriber tag)
     std::set<std::string> ringing_reported_;                // one finding per call, across subscriptions
     std::set<std::string> ringing_calls_;                   // calls some subscription saw ringing
