@@ -5,7 +5,9 @@
 // part alike, and then adds what Wireshark shows there without it (SIP's text lines, the media item).
 // Parsing is the core's (core/cisco_alarm.h); this file maps the result onto fields and expert info,
 // checks the REFER's Refer-To cid: against the body's Content-ID, and links LastProtocolEvent Call-IDs
-// to the frames of that call. The generic XML tree is still added for well-formed bodies.
+// to the frames of that call. The generic XML tree is still added for well-formed bodies. SIP comes from
+// the suite's one reader (wsglue/sip_observer.h): the enclosing message's headers parsed once by the
+// core, each frame's messages for the Call-ID index; no SIP field is read here.
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -18,6 +20,7 @@
 #include "sipsleuth/wsglue/fields.h"
 #include "sipsleuth/wsglue/registry.h"
 #include "sipsleuth/wsglue/sip_headers.h"
+#include "sipsleuth/wsglue/sip_observer.h"
 #include "sipsleuth/wsglue/xml_body_checks.h"
 #include "sipsleuth/wsglue/store.h"
 #include "sipsleuth/wsglue/tvb.h"
@@ -172,17 +175,19 @@ ws::UintPref pref_max_calls{proto, "max_call_ids", "Call-IDs indexed for frame l
 ws::UintPref pref_max_links{proto, "max_frame_links", "Frame links per event",
                             "Most frame links shown under one LastProtocolEvent.", 20};
 
-// Foreign fields, read from the frame's tree (primed by the post-dissector below).
-ws::ForeignField ff_sip{"sip"};
-ws::ForeignField ff_call_id{"sip.Call-ID"};
-ws::ForeignField ff_method{"sip.Method"};
-ws::ForeignField ff_refer_to{"sip.Refer-To"};
+// Foreign fields, read from the frame's tree (primed by the post-dissector below, with the SipObserver's,
+// which enclosing_sip_message reads): a multipart part's Content-ID, and the SIP message's (this
+// plugin's own decoder of the header, which Wireshark 4.0's SIP dissector does not know).
 ws::ForeignField ff_content_id{"ciscoalarm.content_id"};
 ws::ForeignField ff_part{"mime_multipart.part"};
 ws::ForeignField ff_part_content_id{"mime_multipart.header.content-id"};
 
 int dissect_call_index(tvbuff_t*, packet_info*, proto_tree*, void*);
-ws::PostDissector call_indexer{proto, dissect_call_index, {&ff_sip, &ff_call_id, &ff_method, &ff_refer_to, &ff_content_id, &ff_part, &ff_part_content_id}};
+ws::PostDissector call_indexer{proto, dissect_call_index, {&ff_content_id, &ff_part, &ff_part_content_id}};
+[[maybe_unused]] const bool observer_wanted = [] {
+    call_indexer.want(ws::SipObserver::instance().fields());
+    return true;
+}();
 
 dissector_handle_t xml_handle;
 // What Wireshark shows for an alarm body without the plugin, kept after the alarm's tree; the decoder
@@ -233,9 +238,9 @@ Verdict analyse(tvbuff_t* tvb, proto_tree* tree, const http_message_info_t* info
 
     if (!read_headers) return v;
     // The REFER's Refer-To and Content-ID sit in the headers of the SIP message holding this body.
-    const ws::Scope message = ws::enclosing_message(tree, ff_sip, tvb, 0);
-    const std::string_view method = ws::string_value(ws::Occurrences(tree, ff_method).first_in(message));
-    const std::string_view refer_to = ws::string_value(ws::Occurrences(tree, ff_refer_to).first_in(message));
+    const std::optional<core::sip::Message> sip = ws::enclosing_sip_message(tree, tvb, 0);
+    if (!sip || !sip->is("REFER")) return v;
+    const ws::Scope message = ws::enclosing_message(tree, ws::SipObserver::instance().sip_field(), tvb, 0);
     // A multipart part's own Content-ID (in the part's headers) wins over the SIP message's.
     std::string_view content_id;
     if (info && info->content_id) {
@@ -247,7 +252,7 @@ Verdict analyse(tvbuff_t* tvb, proto_tree* tree, const http_message_info_t* info
             content_id = ws::string_value(ws::Occurrences(tree, ff_part_content_id).first_in(part));
         if (content_id.empty()) content_id = ws::string_value(ws::Occurrences(tree, ff_content_id).first_in(message));
     }
-    if (method == "REFER") v.cid = core::check_refer_to_cid(refer_to, content_id);
+    v.cid = core::check_refer_to_cid(sip->refer_to, content_id);
     return v;
 }
 
@@ -477,21 +482,21 @@ int dissect_content_id(tvbuff_t* tvb, packet_info*, proto_tree* tree, void*) {
 }
 
 // Post-dissector: remembers which frames carry each SIP Call-ID, on the first pass only.
-int dissect_call_index(tvbuff_t*, packet_info* pinfo, proto_tree* tree, void*) {
+int dissect_call_index(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
     if (PINFO_FD_VISITED(pinfo)) return 0;
-    const ws::Occurrences ids(tree, ff_call_id);
-    if (ids.size() == 0) return 0;
+    const ws::Observation* o = ws::SipObserver::instance().observe(tvb, pinfo, tree);
+    if (!o || o->messages.empty()) return 0;
     ws::guard(proto, pinfo, nullptr, [&] {
-        for (guint i = 0; i < ids.size(); ++i) {
-            const std::string_view id = ws::string_value(ids.at(i));
-            if (id.empty()) continue;
-            auto it = call_index.frames.find(std::string(id));
+        for (const ws::ObservedMessage& om : o->messages) {
+            const std::string& id = om.message.call_id;
+            if (om.status == core::sip::ParseStatus::not_sip || id.empty()) continue;
+            auto it = call_index.frames.find(id);
             if (it == call_index.frames.end()) {
                 if (call_index.frames.size() >= pref_max_calls.value()) {
                     call_index.full = true;
                     continue;
                 }
-                it = call_index.frames.emplace(std::string(id), std::vector<guint32>{}).first;
+                it = call_index.frames.emplace(id, std::vector<guint32>{}).first;
             }
             if (it->second.empty() || it->second.back() != pinfo->num) it->second.push_back(pinfo->num);
         }

@@ -374,6 +374,20 @@ TEST(SipParse, EpidParameterWithoutValueIsSeen) {
     EXPECT_EQ(m.to.epid, "");
 }
 
+// ciscoalarm checks a REFER's Refer-To cid: against its body's Content-ID (captures/ciscoalarm_refer*.pcap):
+// the first Refer-To, full or compact (RFC 3515: r), as sent; a reused Message keeps none.
+TEST(SipParse, ReferToFullAndCompact) {
+    const std::string head = "REFER sip:b@x SIP/2.0\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\nFrom: <sip:a@x>;tag=1\n"
+                             "To: <sip:b@x>\nCall-ID: r\nCSeq: 1 REFER\n";
+    Message m;
+    ASSERT_EQ(parse(crlf(head + "Refer-To: <cid:alarm@10.0.0.1>\nrefer-to: <sip:second>\n\n"), m), ParseStatus::ok);
+    EXPECT_EQ(m.refer_to, "<cid:alarm@10.0.0.1>");
+    ASSERT_EQ(parse(crlf(head + "r: cid:x\n\n"), m), ParseStatus::ok);
+    EXPECT_EQ(m.refer_to, "cid:x");
+    ASSERT_EQ(parse(crlf(head + "\n"), m), ParseStatus::ok);
+    EXPECT_EQ(m.refer_to, "");
+}
+
 TEST(SipParse, GarbageNeverThrowsAndProblemsAreBounded) {
     std::string bytes = "INVITE sip:x SIP/2.0\r\n";
     for (int i = 0; i < 100; ++i) bytes += "no colon here\r\nVia: ;;;\r\nContact: <\r\nCSeq: x\r\n";

@@ -280,10 +280,11 @@ enum class Header : std::uint8_t {
     user_agent,
     server,
     record_route,
+    refer_to,
 };
 
 // Header names are case-insensitive (RFC 3261 section 7.3.1); compact forms from RFC 3261 section 20
-// and RFC 6665 section 8.4 (o = Event, u = Allow-Events).
+// and RFC 6665 section 8.4 (o = Event, u = Allow-Events), RFC 3515 (r = Refer-To).
 Header lookup(std::string_view n) {
     if (n.size() == 1) {
         switch (lower(n[0])) {
@@ -295,7 +296,8 @@ Header lookup(std::string_view n) {
         case 'l': return Header::content_length;
         case 'c': return Header::content_type;
         case 'o': return Header::event;
-        default: return Header::other;  // e k s x u r b y a j d n: not in Message
+        case 'r': return Header::refer_to;
+        default: return Header::other;  // e k s x u b y a j d n: not in Message
         }
     }
     const auto is = [&](std::string_view lower_name) { return named(n, lower_name); };
@@ -311,6 +313,7 @@ Header lookup(std::string_view n) {
         case 'e': return is("expires") ? Header::expires : Header::other;
         default: return Header::other;
         }
+    case 8: return is("refer-to") ? Header::refer_to : Header::other;
     case 10:
         return is("user-agent") ? Header::user_agent : is("flow-timer") ? Header::flow_timer : Header::other;
     case 12:
@@ -575,6 +578,9 @@ void Parser::header(Header h, std::string_view v) {
         return;
     case Header::user_agent: assign(m_.user_agent, v, folded_); return;
     case Header::server: assign(m_.server, v, folded_); return;
+    case Header::refer_to:
+        if (m_.refer_to.empty()) assign(m_.refer_to, v, folded_);
+        return;
     }
 }
 
@@ -619,6 +625,7 @@ void reset(Message& m) {
     m.subscription_state.reset();
     m.user_agent.clear();
     m.server.clear();
+    m.refer_to.clear();
     m.content_type.clear();
     m.content_length = 0;
     m.body_offset = 0;

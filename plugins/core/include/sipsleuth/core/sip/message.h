@@ -111,6 +111,7 @@ struct Message {
     std::optional<std::string> event;               ///< Event header value as sent
     std::optional<std::string> subscription_state;  ///< Subscription-State header value as sent
     std::string user_agent, server;
+    std::string refer_to;      ///< the first Refer-To value as sent (RFC 3515), empty when absent
     std::string content_type;  ///< media type, lower case, without parameters; empty when absent
     std::uint32_t content_length = 0;
     /// The body's place in the message bytes given to parse(); length 0 when there is none.
