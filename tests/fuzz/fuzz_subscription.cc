@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target for subscription.h: the input is a script of SIP messages and TCP packets (one per
-// line: an opcode byte, three small numbers, then a header value) fed to the tracker in order, with tiny
-// bounds so the tables fill. Aborts when a report holds invalid UTF-8, names a subscription that does not
+// line: an opcode byte, three small numbers, then a header value) fed, as siptrack does, through the
+// transaction and dialog layers to the tracker in order, with tiny bounds so the tables fill. Aborts when a report holds invalid UTF-8, names a subscription that does not
 // exist, or a write-back points at a frame not seen yet.
 #include <cstddef>
 #include <cstdint>
@@ -34,8 +34,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     limits.max_subscriptions = 8;
     limits.max_flows = 4;
     SubscriptionTracker t(limits);
+    sip::TransactionLimits txn_limits;
+    txn_limits.max_transactions = 8;
+    sip::DialogLimits dialog_limits;
+    dialog_limits.max_dialogs = 8;
+    sip::TransactionLayer txns(txn_limits);
+    sip::DialogLayer dialogs(dialog_limits);
     std::uint32_t frame = 0;
-    double now = 0;
+    Nanos now = 0;
     std::size_t pos = 0;
     while (pos < input.size()) {
         std::size_t end = input.find('\n', pos);
@@ -46,10 +52,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto n = [&](std::size_t i) { return static_cast<std::uint8_t>(line[i]); };
         const std::string value(line.substr(4));
         ++frame;
-        now += n(3) % 64;
+        now += static_cast<Nanos>(n(3) % 64) * kSecond;
         TrackerOutput out;
         t.advance(now, frame, out);
-        FlowPacket p;
+        sip::Frame f;
+        f.number = frame;
+        f.time = now;
+        FlowPacket& p = f.flow;
         p.transport = n(1) & 0x80 ? Transport::udp : Transport::tcp;
         p.stream = n(1) % 6;
         const bool from_a = n(2) & 1;
@@ -58,15 +67,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         p.dst = from_a ? b : a;
         p.fin = n(2) & 4;
         p.rst = n(2) & 8;
-        t.packet(p, frame, now, out);
-        SipMessage m;
+        t.packet(f, out);
+        sip::Message m;
         m.frame = frame;
         m.time = now;
-        m.flow = p;
+        m.flow = FlowRef{p.transport, p.stream, p.src, p.dst};
         m.call_id = std::string(1, static_cast<char>('a' + n(2) % 3));
-        m.from_tag = n(2) & 16 ? "x" : "y";
-        m.to_tag = n(2) & 32 ? "" : (n(2) & 16 ? "y" : "x");
+        m.from.tag = n(2) & 16 ? "x" : "y";
+        m.to.tag = n(2) & 32 ? "" : (n(2) & 16 ? "y" : "x");
+        m.has_cseq = true;
         m.cseq = n(3) % 4;
+        m.via.present = true;
+        m.via.host = (n(0) & 0x40 ? p.dst : p.src).address;
+        m.via.branch = "z9hG4bK" + std::to_string(n(0) >> 3);
         switch (n(0) % 6) {
         case 0: m.request = true; m.method = "SUBSCRIBE"; m.event = value; m.expires = n(3) % 3 ? 60u : 0u; break;
         case 1: m.request = true; m.method = "NOTIFY"; m.event = "dialog"; m.subscription_state = value; break;
@@ -76,7 +89,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         default: check(t, MessageReport{}, out, frame); continue;
         }
         if (m.request) m.cseq_method = m.method;
-        const MessageReport r = t.message(m, out);
+        const sip::TxnVerdict tv = txns.on_message(m);
+        const sip::DialogVerdict dv = dialogs.on_message(m, tv);
+        const MessageReport r = t.message(m, tv, dv, out);
         check(t, r, out, frame);
         for (std::uint32_t id = 1; id <= t.size(); ++id) require(t.summary(id).has_value(), "summary missing");
     }

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,43 +19,81 @@ const Endpoint kRls{"10.1.1.68", 5060};
 constexpr const char* kSubscriber = "sip:207@victoria.pingtel.com";
 constexpr const char* kList = "sip:~~rl~C~207@victoria.pingtel.com";
 
+// Capture times in microseconds, as a pcap has them.
+constexpr Nanos us(std::int64_t n) { return n * 1000; }
+constexpr Nanos ms(std::int64_t n) { return n * kMilli; }
+constexpr Nanos sec(std::int64_t n) { return n * kSecond; }
+
+// Feeds the tracker as siptrack does: each frame to the tracker, each message first to the suite's
+// transaction and dialog layers. A request gets a top Via of its sender (a branch per method, Call-ID,
+// CSeq and sender); a response the Via of the request it answers.
 class Capture {
 public:
     explicit Capture(SubscriptionTracker::Limits limits = {}) : tracker(limits) {}
 
     // A TCP segment without SIP (ACK, FIN, RST).
-    void segment(double time, std::uint32_t stream, Endpoint src, Endpoint dst, bool rst = false, bool fin = false) {
+    void segment(Nanos time, std::uint32_t stream, Endpoint src, Endpoint dst, bool rst = false, bool fin = false) {
         out = {};
-        FlowPacket p{Transport::tcp, stream, src, dst, false, fin, rst};
-        tracker.advance(time, ++frame, out);
-        tracker.packet(p, frame, time, out);
+        sip::Frame f;
+        f.number = ++frame;
+        f.time = time;
+        f.flow = FlowPacket{Transport::tcp, stream, src, dst, false, fin, rst};
+        tracker.advance(time, frame, out);
+        tracker.packet(f, out);
     }
-    MessageReport sip(SipMessage m, double time, std::uint32_t stream, Endpoint src, Endpoint dst,
+    MessageReport sip(sip::Message m, Nanos time, std::uint32_t stream, Endpoint src, Endpoint dst,
                       Transport t = Transport::tcp) {
         out = {};
         m.frame = ++frame;
         m.time = time;
-        m.flow = FlowPacket{t, stream, src, dst, false, false, false};
+        m.flow = FlowRef{t, stream, src, dst};
+        m.has_cseq = true;
+        if (m.request) {
+            m.via.present = true;
+            m.via.transport = t == Transport::tcp ? "TCP" : "UDP";
+            m.via.host = src.address;
+            m.via.port = src.port;
+            m.via.branch = "z9hG4bK-" + m.method + "-" + m.call_id + "-" + std::to_string(m.cseq) + "-" +
+                           src.address + ":" + std::to_string(src.port);
+            vias[txn_key(m, dst)] = m.via;
+        } else if (auto v = vias.find(txn_key(m, src)); v != vias.end()) {
+            m.via = v->second;
+        }
+        sip::Frame f;
+        f.number = frame;
+        f.time = time;
+        f.flow = FlowPacket{t, stream, src, dst, false, false, false};
         tracker.advance(time, frame, out);
-        tracker.packet(m.flow, frame, time, out);
-        return tracker.message(m, out);
+        tracker.packet(f, out);
+        const sip::TxnVerdict tv = txns.on_message(m);
+        const sip::DialogVerdict dv = dialogs.on_message(m, tv);
+        return tracker.message(m, tv, dv, out);
     }
 
     SubscriptionTracker tracker;
+    sip::TransactionLayer txns;
+    sip::DialogLayer dialogs;
     TrackerOutput out;
     std::uint32_t frame = 0;
+
+private:
+    static std::string txn_key(const sip::Message& m, const Endpoint& server) {
+        return m.call_id + "|" + std::to_string(m.cseq) + "|" + m.cseq_method + "|" + server.address + ":" +
+               std::to_string(server.port);
+    }
+    std::map<std::string, sip::Via> vias;
 };
 
-SipMessage subscribe(const std::string& call_id, std::uint32_t cseq, std::optional<std::uint32_t> expires,
-                     const std::string& to_tag = "", const std::string& event = "dialog") {
-    SipMessage m;
+sip::Message subscribe(const std::string& call_id, std::uint32_t cseq, std::optional<std::uint32_t> expires,
+                       const std::string& to_tag = "", const std::string& event = "dialog") {
+    sip::Message m;
     m.request = true;
     m.method = "SUBSCRIBE";
     m.call_id = call_id;
-    m.from_tag = "sub-" + call_id;
-    m.to_tag = to_tag;
-    m.from_uri = kSubscriber;
-    m.to_uri = kList;
+    m.from.tag = "sub-" + call_id;
+    m.to.tag = to_tag;
+    m.from.uri = kSubscriber;
+    m.to.uri = kList;
     m.cseq = cseq;
     m.cseq_method = "SUBSCRIBE";
     m.event = event;
@@ -62,16 +101,16 @@ SipMessage subscribe(const std::string& call_id, std::uint32_t cseq, std::option
     return m;
 }
 
-SipMessage notify(const std::string& call_id, std::uint32_t cseq, std::optional<std::string> state,
-                  const std::string& event = "dialog") {
-    SipMessage m;
+sip::Message notify(const std::string& call_id, std::uint32_t cseq, std::optional<std::string> state,
+                    const std::string& event = "dialog") {
+    sip::Message m;
     m.request = true;
     m.method = "NOTIFY";
     m.call_id = call_id;
-    m.from_tag = "rls";
-    m.to_tag = "sub-" + call_id;
-    m.from_uri = kList;
-    m.to_uri = kSubscriber;
+    m.from.tag = "rls";
+    m.to.tag = "sub-" + call_id;
+    m.from.uri = kList;
+    m.to.uri = kSubscriber;
     m.cseq = cseq;
     m.cseq_method = "NOTIFY";
     m.event = event;
@@ -79,23 +118,25 @@ SipMessage notify(const std::string& call_id, std::uint32_t cseq, std::optional<
     return m;
 }
 
-SipMessage response(const SipMessage& req, std::uint32_t status, std::optional<std::uint32_t> expires = {}) {
-    SipMessage m;
+sip::Message response(const sip::Message& req, std::uint32_t status, std::optional<std::uint32_t> expires = {}) {
+    sip::Message m;
     m.status = status;
     m.call_id = req.call_id;
-    m.from_tag = req.from_tag;
-    m.to_tag = req.to_tag.empty() ? "rls" : req.to_tag;
+    m.from = req.from;
+    m.to = req.to;
+    if (m.to.tag.empty()) m.to.tag = "rls";
     m.cseq = req.cseq;
     m.cseq_method = req.cseq_method;
     m.expires = expires;
     return m;
 }
 
-SipMessage request(const std::string& method, const std::string& from_uri = kSubscriber) {
-    SipMessage m;
+sip::Message request(const std::string& method, const std::string& from_uri = kSubscriber) {
+    sip::Message m;
     m.request = true;
     m.method = method;
-    m.from_uri = from_uri;
+    m.from.uri = from_uri;
+    m.from.tag = "reg";
     m.call_id = "reg";
     m.cseq = 1;
     m.cseq_method = method;
@@ -109,29 +150,35 @@ std::vector<SubFinding> kinds(const std::vector<SubNote>& notes) {
 }
 
 TEST(SecondsText, Units) {
-    EXPECT_EQ(seconds_text(0.00082), "0.8 ms");
-    EXPECT_EQ(seconds_text(32), "32.0 s");
-    EXPECT_EQ(seconds_text(1799.997), "1800.0 s (30.0 min)");
+    EXPECT_EQ(seconds_text(us(820)), "0.8 ms");
+    EXPECT_EQ(seconds_text(sec(32)), "32.0 s");
+    EXPECT_EQ(seconds_text(ms(1799997)), "1800.0 s (30.0 min)");
+    // Rounded from integer nanoseconds, halves away from zero; negative durations keep their sign.
+    EXPECT_EQ(seconds_text(us(850)), "0.9 ms");
+    EXPECT_EQ(seconds_text(us(849)), "0.8 ms");
+    EXPECT_EQ(seconds_text(-ms(29500)), "-29.5 s");
+    EXPECT_EQ(seconds_text(-us(40)), "0.0 ms");
+    EXPECT_EQ(seconds_text(ms(999970)), "1000.0 s (16.7 min)");
 }
 
 TEST(FieldCase000, PolycomReproNotifyOnStaleFlowResetAndRecovered) {
     Capture c;
     const auto s1 = subscribe("A", 1, 3600);
-    MessageReport r = c.sip(s1, 0.2, 0, kPhone1033, kRls);  // frame 1
+    MessageReport r = c.sip(s1, ms(200), 0, kPhone1033, kRls);  // frame 1
     EXPECT_EQ(r.subscription, 1u);
     EXPECT_EQ(r.kind, "initial");
     EXPECT_EQ(kinds(r.notes), std::vector<SubFinding>{SubFinding::created});
-    r = c.sip(response(s1, 202, 3600), 0.205, 0, kRls, kPhone1033);  // 2
+    r = c.sip(response(s1, 202, 3600), ms(205), 0, kRls, kPhone1033);  // 2
     EXPECT_EQ(*r.request_in, 1u);
     ASSERT_EQ(c.out.write_backs.size(), 1u);
     EXPECT_EQ(c.out.write_backs[0].frame, 1u);
     EXPECT_EQ(*c.out.write_backs[0].response_in, 2u);
-    EXPECT_NEAR(*r.response_time, 0.005, 1e-9);
-    EXPECT_NEAR(*r.expiry, 3600.205, 1e-9);
+    EXPECT_EQ(*r.response_time, ms(5));
+    EXPECT_EQ(*r.expiry, ms(3600205));
     const auto n1 = notify("A", 1, "active;expires=3600");
-    r = c.sip(n1, 0.25, 0, kRls, kPhone1033);  // 3
+    r = c.sip(n1, ms(250), 0, kRls, kPhone1033);  // 3
     EXPECT_EQ(r.notify_count, 1u);
-    EXPECT_NEAR(*r.first_notify_delay, 0.05, 1e-9);
+    EXPECT_EQ(*r.first_notify_delay, ms(50));
     EXPECT_EQ(r.state, "active");
     EXPECT_EQ(describe(r.flow), "tcp.stream 0 10.1.1.68:5060 -> 10.1.1.171:1033");
     EXPECT_EQ(describe(*r.subscription_flow), "tcp.stream 0 10.1.1.171:1033 -> 10.1.1.68:5060");
@@ -141,19 +188,19 @@ TEST(FieldCase000, PolycomReproNotifyOnStaleFlowResetAndRecovered) {
     EXPECT_EQ(c.tracker.facts(1)->notifier_address, "10.1.1.68");
     EXPECT_EQ(c.tracker.facts(2), nullptr);
     EXPECT_TRUE(r.notes.empty());
-    c.sip(response(n1, 200), 0.255, 0, kPhone1033, kRls);  // 4
+    c.sip(response(n1, 200), ms(255), 0, kPhone1033, kRls);  // 4
     const auto unsub = subscribe("A", 2, 0, "rls");
-    r = c.sip(unsub, 125.0, 0, kPhone1033, kRls);  // 5
+    r = c.sip(unsub, ms(125000), 0, kPhone1033, kRls);  // 5
     EXPECT_EQ(r.kind, "unsubscribe");
-    c.sip(response(unsub, 202, 0), 125.005, 0, kRls, kPhone1033);  // 6
+    c.sip(response(unsub, 202, 0), ms(125005), 0, kRls, kPhone1033);  // 6
     const auto n2 = notify("A", 2, "terminated;reason=timeout");
-    r = c.sip(n2, 125.026, 0, kRls, kPhone1033);  // 7
+    r = c.sip(n2, ms(125026), 0, kRls, kPhone1033);  // 7
     EXPECT_EQ(r.state, "terminated");
     EXPECT_EQ(r.reason, "timeout");
     EXPECT_EQ(kinds(r.notes), std::vector<SubFinding>{SubFinding::terminated});
-    c.sip(response(n2, 200), 125.031, 0, kPhone1033, kRls);  // 8
+    c.sip(response(n2, 200), ms(125031), 0, kPhone1033, kRls);  // 8
     // Reboot: REGISTER on a new connection.
-    r = c.sip(request("REGISTER"), 165.011, 1, kPhone1034, kRls);  // 9
+    r = c.sip(request("REGISTER"), ms(165011), 1, kPhone1034, kRls);  // 9
     ASSERT_EQ(r.notes.size(), 1u);
     EXPECT_EQ(r.notes[0].kind, SubFinding::unsubscribe_without_close);
     EXPECT_EQ(r.notes[0].message,
@@ -165,12 +212,12 @@ TEST(FieldCase000, PolycomReproNotifyOnStaleFlowResetAndRecovered) {
     ASSERT_EQ(c.out.write_backs.size(), 1u);
     EXPECT_EQ(c.out.write_backs[0].frame, 5u);
     const auto s2 = subscribe("B", 1, 3600);
-    r = c.sip(s2, 165.317, 1, kPhone1034, kRls);  // 10
+    r = c.sip(s2, ms(165317), 1, kPhone1034, kRls);  // 10
     EXPECT_EQ(r.subscription, 2u);
-    c.sip(response(s2, 202, 3600), 165.322, 1, kRls, kPhone1034);  // 11
+    c.sip(response(s2, 202, 3600), ms(165322), 1, kRls, kPhone1034);  // 11
     // The CSeq 0 NOTIFY down the old connection.
     const auto stale = notify("B", 0, "active;expires=3600");
-    r = c.sip(stale, 165.343, 0, kRls, kPhone1033);  // 12
+    r = c.sip(stale, ms(165343), 0, kRls, kPhone1033);  // 12
     ASSERT_EQ(r.notes.size(), 1u);
     EXPECT_EQ(r.notes[0].kind, SubFinding::notify_on_stale_flow);
     EXPECT_EQ(r.notes[0].message,
@@ -178,7 +225,7 @@ TEST(FieldCase000, PolycomReproNotifyOnStaleFlowResetAndRecovered) {
               "(40.3 s earlier), requests on tcp.stream 1 since frame 9; use tcp.stream 1 10.1.1.68:5060 -> "
               "10.1.1.171:1034 (SUBSCRIBE frame 10)");
     EXPECT_LT(r.notes[0].message.size(), 236u);  // Wireshark cuts expert messages longer than that
-    c.segment(165.3438, 0, kPhone1033, kRls, true);  // 13: RST
+    c.segment(us(165343800), 0, kPhone1033, kRls, true);  // 13: RST
     ASSERT_EQ(c.out.frame_notes.size(), 1u);
     EXPECT_EQ(c.out.frame_notes[0].kind, SubFinding::notify_reset);
     EXPECT_EQ(c.out.frame_notes[0].message,
@@ -188,16 +235,16 @@ TEST(FieldCase000, PolycomReproNotifyOnStaleFlowResetAndRecovered) {
     EXPECT_EQ(c.out.write_backs[0].frame, 12u);
     EXPECT_EQ(c.out.write_backs[0].note->message,
               "The subscriber reset this NOTIFY's connection (RST in frame 13, 0.8 ms later): the NOTIFY is lost");
-    c.segment(225.5, 1, kRls, kPhone1034, false, true);  // 14: FIN; Timer F of frame 12 ran out, reset already
+    c.segment(ms(225500), 1, kRls, kPhone1034, false, true);  // 14: FIN; Timer F of frame 12 ran out, reset already
     EXPECT_TRUE(c.out.frame_notes.empty());
     const auto refresh = subscribe("B", 2, 3600, "rls");
-    r = c.sip(refresh, 1965.011, 2, kPhone1035, kRls);  // 15
+    r = c.sip(refresh, ms(1965011), 2, kPhone1035, kRls);  // 15
     EXPECT_EQ(r.kind, "refresh");
-    c.sip(response(refresh, 202, 3600), 1965.016, 2, kRls, kPhone1035);  // 16
+    c.sip(response(refresh, 202, 3600), ms(1965016), 2, kRls, kPhone1035);  // 16
     const auto good = notify("B", 1, "active;expires=3600");
-    r = c.sip(good, 1965.34, 2, kRls, kPhone1035);  // 17
+    r = c.sip(good, ms(1965340), 2, kRls, kPhone1035);  // 17
     EXPECT_TRUE(r.notes.empty());
-    r = c.sip(response(good, 200), 1965.345, 2, kPhone1035, kRls);  // 18
+    r = c.sip(response(good, 200), ms(1965345), 2, kPhone1035, kRls);  // 18
     ASSERT_EQ(r.notes.size(), 1u);
     EXPECT_EQ(r.notes[0].kind, SubFinding::subscription_recovered);
     EXPECT_EQ(r.notes[0].message,
@@ -210,20 +257,20 @@ TEST(FieldCase000, PolycomReproNotifyOnStaleFlowResetAndRecovered) {
     EXPECT_EQ(sum->answered, 1u);
     EXPECT_EQ(sum->findings,
               (std::vector<std::string>{"notify_on_stale_flow", "notify_reset", "subscription_recovered"}));
-    EXPECT_NEAR(sum->outage, 1799.997, 1e-6);
+    EXPECT_EQ(sum->outage, ms(1799997));
     EXPECT_EQ(sum->state, "active");
 }
 
 TEST(FieldCase000, Pcom310UnansweredThen481ThenRecovery) {
     Capture c;
     const auto s1 = subscribe("A", 1, 3600);
-    c.sip(s1, 10.207, 1, kPhone1033, kRls);  // 1
-    c.sip(response(s1, 202, 3600), 10.212, 1, kRls, kPhone1033);  // 2
+    c.sip(s1, ms(10207), 1, kPhone1033, kRls);  // 1
+    c.sip(response(s1, 202, 3600), ms(10212), 1, kRls, kPhone1033);  // 2
     const auto n1 = notify("A", 1, "active;expires=3600");
-    c.sip(n1, 10.243, 1, kRls, kPhone1033);  // 3
-    c.segment(10.244, 1, kPhone1033, kRls);  // 4: TCP ACK only
+    c.sip(n1, ms(10243), 1, kRls, kPhone1033);  // 3
+    c.segment(ms(10244), 1, kPhone1033, kRls);  // 4: TCP ACK only
     EXPECT_TRUE(c.out.frame_notes.empty());
-    c.segment(60.0, 7, {"10.1.1.124", 1026}, kRls);  // 5: another connection, after Timer F
+    c.segment(ms(60000), 7, {"10.1.1.124", 1026}, kRls);  // 5: another connection, after Timer F
     ASSERT_EQ(c.out.frame_notes.size(), 1u);
     EXPECT_EQ(c.out.frame_notes[0].kind, SubFinding::notify_unanswered);
     EXPECT_EQ(c.out.frame_notes[0].message,
@@ -234,8 +281,8 @@ TEST(FieldCase000, Pcom310UnansweredThen481ThenRecovery) {
     EXPECT_EQ(c.out.write_backs[0].note->message,
               "No response to this NOTIFY within 32.0 s (Timer F, known at frame 5): subscription 1 is broken");
     const auto refresh = subscribe("A", 2, 3600, "rls");
-    c.sip(refresh, 1810.0, 1, kPhone1033, kRls);  // 6
-    MessageReport r = c.sip(response(refresh, 481), 1810.005, 1, kRls, kPhone1033);  // 7
+    c.sip(refresh, ms(1810000), 1, kPhone1033, kRls);  // 6
+    MessageReport r = c.sip(response(refresh, 481), ms(1810005), 1, kRls, kPhone1033);  // 7
     ASSERT_EQ(r.notes.size(), 1u);
     EXPECT_EQ(r.notes[0].kind, SubFinding::subscription_481);
     EXPECT_EQ(r.notes[0].message,
@@ -243,12 +290,12 @@ TEST(FieldCase000, Pcom310UnansweredThen481ThenRecovery) {
               "frame 3 went unanswered");
     EXPECT_EQ(r.state, "terminated");
     const auto s2 = subscribe("B", 1, 3600);
-    r = c.sip(s2, 1810.056, 1, kPhone1033, kRls);  // 8
+    r = c.sip(s2, ms(1810056), 1, kPhone1033, kRls);  // 8
     EXPECT_EQ(r.subscription, 2u);
-    c.sip(response(s2, 202, 3600), 1810.061, 1, kRls, kPhone1033);  // 9
+    c.sip(response(s2, 202, 3600), ms(1810061), 1, kRls, kPhone1033);  // 9
     const auto n2 = notify("B", 1, "active;expires=3600");
-    c.sip(n2, 1810.092, 1, kRls, kPhone1033);  // 10
-    r = c.sip(response(n2, 200), 1810.097, 1, kPhone1033, kRls);  // 11
+    c.sip(n2, ms(1810092), 1, kRls, kPhone1033);  // 10
+    r = c.sip(response(n2, 200), ms(1810097), 1, kPhone1033, kRls);  // 11
     ASSERT_EQ(r.notes.size(), 1u);
     EXPECT_EQ(r.notes[0].message,
               "Subscription 2 recovered: NOTIFY frame 10 accepted 1799.8 s (30.0 min) after NOTIFY frame 3 went "
@@ -260,16 +307,16 @@ TEST(FieldCase000, Pcom310UnansweredThen481ThenRecovery) {
 TEST(Healthy, LongConnectionWithRefreshesIsQuiet) {
     Capture c;
     for (std::uint32_t k = 0; k < 7; ++k) {
-        const double t = 1.0 + 1800.0 * k;
+        const Nanos t = sec(1) + sec(1800) * k;
         const auto s = subscribe("H", k + 1, 3600, k ? "rls" : "");
         MessageReport r = c.sip(s, t, 0, kPhone1033, kRls);
         EXPECT_EQ(r.kind, k ? "refresh" : "initial");
-        c.sip(response(s, 202, 3600), t + 0.005, 0, kRls, kPhone1033);
+        c.sip(response(s, 202, 3600), t + ms(5), 0, kRls, kPhone1033);
         const auto n = notify("H", k + 1, "active;expires=3600");
-        r = c.sip(n, t + 0.03, 0, kRls, kPhone1033);
+        r = c.sip(n, t + ms(30), 0, kRls, kPhone1033);
         EXPECT_TRUE(r.notes.empty()) << r.notes[0].message;
         EXPECT_EQ(r.notify_count, k + 1);
-        r = c.sip(response(n, 200), t + 0.035, 0, kPhone1033, kRls);
+        r = c.sip(response(n, 200), t + ms(35), 0, kPhone1033, kRls);
         EXPECT_TRUE(r.notes.empty());
     }
     EXPECT_TRUE(c.tracker.summary(1)->findings.empty());
@@ -278,15 +325,15 @@ TEST(Healthy, LongConnectionWithRefreshesIsQuiet) {
 TEST(Healthy, NotifierOpensFreshConnectionAfterProperClose) {
     Capture c;
     const auto s = subscribe("F", 1, 3600);
-    c.sip(s, 0.0, 0, kPhone1033, kRls);
-    c.sip(response(s, 202, 3600), 0.005, 0, kRls, kPhone1033);
-    c.segment(60.0, 0, kPhone1033, kRls, false, true);  // FIN from the phone
-    c.segment(60.001, 0, kRls, kPhone1033, false, true);
+    c.sip(s, ms(0), 0, kPhone1033, kRls);
+    c.sip(response(s, 202, 3600), ms(5), 0, kRls, kPhone1033);
+    c.segment(ms(60000), 0, kPhone1033, kRls, false, true);  // FIN from the phone
+    c.segment(ms(60001), 0, kRls, kPhone1033, false, true);
     const Endpoint contact{"10.1.1.171", 5060}, rls_out{"10.1.1.68", 40122};
     const auto n = notify("F", 1, "active;expires=3400");
-    MessageReport r = c.sip(n, 200.0, 1, rls_out, contact);
+    MessageReport r = c.sip(n, ms(200000), 1, rls_out, contact);
     EXPECT_TRUE(r.notes.empty()) << r.notes[0].message;
-    r = c.sip(response(n, 200), 200.005, 1, contact, rls_out);
+    r = c.sip(response(n, 200), ms(200005), 1, contact, rls_out);
     EXPECT_TRUE(r.notes.empty());
 }
 
@@ -295,22 +342,22 @@ TEST(Healthy, NotifierOpensFreshConnectionAfterProperClose) {
 TEST(Healthy, SecondConnectionForAnotherLineOrCallIsNotStale) {
     Capture c;
     const auto s = subscribe("T", 1, 3600);
-    c.sip(s, 0.0, 0, kPhone1033, kRls);
-    c.sip(response(s, 202, 3600), 0.005, 0, kRls, kPhone1033);
+    c.sip(s, ms(0), 0, kPhone1033, kRls);
+    c.sip(response(s, 202, 3600), ms(5), 0, kRls, kPhone1033);
     const auto n1 = notify("T", 1, "active;expires=3600");
-    c.sip(n1, 0.03, 0, kRls, kPhone1033);
-    c.sip(response(n1, 200), 0.035, 0, kPhone1033, kRls);
-    c.sip(request("REGISTER", "sip:217@victoria.pingtel.com"), 60.0, 1, kPhone1034, kRls);  // line 2
-    SipMessage invite = request("INVITE");
+    c.sip(n1, ms(30), 0, kRls, kPhone1033);
+    c.sip(response(n1, 200), ms(35), 0, kPhone1033, kRls);
+    c.sip(request("REGISTER", "sip:217@victoria.pingtel.com"), ms(60000), 1, kPhone1034, kRls);  // line 2
+    sip::Message invite = request("INVITE");
     invite.call_id = "call";
-    c.sip(invite, 90.0, 2, kPhone1035, kRls);  // a call on its own connection
+    c.sip(invite, ms(90000), 2, kPhone1035, kRls);  // a call on its own connection
     const auto n2 = notify("T", 2, "active;expires=3500");
-    MessageReport r = c.sip(n2, 100.0, 0, kRls, kPhone1033);
+    MessageReport r = c.sip(n2, ms(100000), 0, kRls, kPhone1033);
     EXPECT_TRUE(r.notes.empty()) << r.notes[0].message;
     // The same user's REGISTER on a newer connection is the reboot of field case 000.
-    c.sip(request("REGISTER", "<sip:207@Victoria.pingtel.com;transport=tcp>"), 120.0, 3, {"10.1.1.171", 1036}, kRls);
+    c.sip(request("REGISTER", "<sip:207@Victoria.pingtel.com;transport=tcp>"), ms(120000), 3, {"10.1.1.171", 1036}, kRls);
     const auto n3 = notify("T", 3, "active;expires=3400");
-    r = c.sip(n3, 130.0, 0, kRls, kPhone1033);
+    r = c.sip(n3, ms(130000), 0, kRls, kPhone1033);
     ASSERT_EQ(r.notes.size(), 1u);
     EXPECT_EQ(r.notes[0].kind, SubFinding::notify_on_stale_flow);
 }
@@ -321,16 +368,16 @@ TEST(Healthy, OneDirectionCaptureNamesNoUnansweredNotify) {
     Capture c;
     const Endpoint contact{"10.1.1.171", 5060}, rls_out{"10.1.1.68", 40122};
     const auto n = notify("O", 1, "active;expires=3600");
-    c.sip(n, 0.0, 0, rls_out, contact);
-    c.segment(40.0, 0, rls_out, contact);  // past Timer F
+    c.sip(n, ms(0), 0, rls_out, contact);
+    c.segment(ms(40000), 0, rls_out, contact);  // past Timer F
     EXPECT_TRUE(c.out.frame_notes.empty());
     TrackerOutput end;
     c.tracker.finish(end);
     EXPECT_TRUE(end.write_backs.empty());
     // One packet from the subscriber on that flow (an ACK) is enough to call the next one unanswered.
-    c.segment(41.0, 0, contact, rls_out);
-    c.sip(notify("O", 2, "active;expires=3500"), 42.0, 0, rls_out, contact);
-    c.segment(80.0, 0, rls_out, contact);
+    c.segment(ms(41000), 0, contact, rls_out);
+    c.sip(notify("O", 2, "active;expires=3500"), ms(42000), 0, rls_out, contact);
+    c.segment(ms(80000), 0, rls_out, contact);
     ASSERT_EQ(c.out.frame_notes.size(), 1u);
     EXPECT_EQ(c.out.frame_notes[0].kind, SubFinding::notify_unanswered);
 }
@@ -338,28 +385,28 @@ TEST(Healthy, OneDirectionCaptureNamesNoUnansweredNotify) {
 TEST(Findings, NotifyOnClosedConnectionOffFlowExpiredAfterTermination) {
     Capture c;
     const auto s = subscribe("X", 1, 60);
-    c.sip(s, 0.0, 0, kPhone1033, kRls);  // 1
-    c.sip(response(s, 202, 60), 0.005, 0, kRls, kPhone1033);  // 2
-    c.sip(request("REGISTER"), 10.0, 1, kPhone1034, kRls);  // 3: second live connection
-    MessageReport r = c.sip(notify("X", 1, "active;expires=50"), 10.5, 1, kRls, kPhone1034);  // 4
+    c.sip(s, ms(0), 0, kPhone1033, kRls);  // 1
+    c.sip(response(s, 202, 60), ms(5), 0, kRls, kPhone1033);  // 2
+    c.sip(request("REGISTER"), ms(10000), 1, kPhone1034, kRls);  // 3: second live connection
+    MessageReport r = c.sip(notify("X", 1, "active;expires=50"), ms(10500), 1, kRls, kPhone1034);  // 4
     ASSERT_EQ(r.notes.size(), 1u);
     EXPECT_EQ(r.notes[0].kind, SubFinding::notify_off_subscription_flow);
     EXPECT_EQ(r.notes[0].message,
               "NOTIFY on tcp.stream 1 10.1.1.68:5060 -> 10.1.1.171:1034, not on tcp.stream 0 10.1.1.171:1033 -> "
               "10.1.1.68:5060 of SUBSCRIBE frame 1, still open");
-    r = c.sip(notify("X", 2, "active;expires=50"), 90.0, 1, kRls, kPhone1034);  // 5: past 10.5 + 50
+    r = c.sip(notify("X", 2, "active;expires=50"), ms(90000), 1, kRls, kPhone1034);  // 5: past 10.5 + 50
     EXPECT_EQ(kinds(r.notes), (std::vector<SubFinding>{SubFinding::subscription_expired,
                                                        SubFinding::notify_off_subscription_flow}));
     EXPECT_EQ(r.notes[0].message, "Subscription 1 expired 29.5 s before this NOTIFY; no refresh since SUBSCRIBE frame 1");
-    r = c.sip(notify("X", 3, "terminated;reason=deactivated"), 91.0, 1, kRls, kPhone1034);  // 6
-    r = c.sip(notify("X", 4, "active"), 92.0, 1, kRls, kPhone1034);  // 7
+    r = c.sip(notify("X", 3, "terminated;reason=deactivated"), ms(91000), 1, kRls, kPhone1034);  // 6
+    r = c.sip(notify("X", 4, "active"), ms(92000), 1, kRls, kPhone1034);  // 7
     ASSERT_FALSE(r.notes.empty());
     EXPECT_EQ(r.notes[0].kind, SubFinding::notify_after_termination);
     EXPECT_EQ(r.notes[0].message,
               "NOTIFY for subscription 1 after it was terminated in frame 6 (deactivated), 1.0 s earlier");
     // The phone closes connection 0: the next NOTIFY there is on a stale flow.
-    c.segment(93.0, 0, kPhone1033, kRls, false, true);  // 8
-    r = c.sip(notify("X", 5, "terminated"), 94.0, 0, kRls, kPhone1033);  // 9
+    c.segment(ms(93000), 0, kPhone1033, kRls, false, true);  // 8
+    r = c.sip(notify("X", 5, "terminated"), ms(94000), 0, kRls, kPhone1033);  // 9
     ASSERT_EQ(r.notes.size(), 2u);
     EXPECT_EQ(r.notes[0].kind, SubFinding::notify_on_stale_flow);
     EXPECT_EQ(r.notes[0].message,
@@ -371,15 +418,15 @@ TEST(Findings, NotifyOnClosedConnectionOffFlowExpiredAfterTermination) {
 TEST(Findings, Notify481AndUnansweredAtCaptureEnd) {
     Capture c;
     const auto s = subscribe("Y", 1, 600, "", "presence");
-    c.sip(s, 0.0, 0, kPhone1033, kRls, Transport::udp);
+    c.sip(s, ms(0), 0, kPhone1033, kRls, Transport::udp);
     const auto n = notify("Y", 1, "active;expires=600", "presence");
-    c.sip(n, 0.01, 0, kRls, kPhone1033, Transport::udp);
-    MessageReport r = c.sip(response(n, 481), 0.02, 0, kPhone1033, kRls, Transport::udp);
+    c.sip(n, ms(10), 0, kRls, kPhone1033, Transport::udp);
+    MessageReport r = c.sip(response(n, 481), ms(20), 0, kPhone1033, kRls, Transport::udp);
     ASSERT_EQ(r.notes.size(), 1u);
     EXPECT_EQ(r.notes[0].message,
               "481 to NOTIFY frame 2: the subscriber no longer knows subscription 1 (no NOTIFY of it was ever accepted)");
     const auto last = notify("Y", 2, "active;expires=600", "presence");
-    c.sip(last, 5.0, 0, kRls, kPhone1033, Transport::udp);  // 4
+    c.sip(last, ms(5000), 0, kRls, kPhone1033, Transport::udp);  // 4
     TrackerOutput out;
     c.tracker.finish(out);
     ASSERT_EQ(out.write_backs.size(), 1u);
@@ -390,35 +437,35 @@ TEST(Findings, Notify481AndUnansweredAtCaptureEnd) {
 
 TEST(Refer, ImplicitSubscriptionsMatchByCSeqId) {
     Capture c;
-    SipMessage refer = request("REFER");
+    sip::Message refer = request("REFER");
     refer.call_id = "R";
-    refer.from_tag = "sub-R";
-    refer.to_tag = "rls";
+    refer.from.tag = "sub-R";
+    refer.to.tag = "rls";
     refer.cseq = 21;
-    MessageReport r = c.sip(refer, 0.0, 0, kPhone1033, kRls, Transport::udp);
+    MessageReport r = c.sip(refer, ms(0), 0, kPhone1033, kRls, Transport::udp);
     EXPECT_EQ(r.subscription, 1u);
     EXPECT_EQ(r.event, "refer");
     EXPECT_EQ(r.event_id, "21");
     EXPECT_EQ(r.kind, "REFER");
     refer.cseq = 22;
-    r = c.sip(refer, 1.0, 0, kPhone1033, kRls, Transport::udp);
+    r = c.sip(refer, ms(1000), 0, kPhone1033, kRls, Transport::udp);
     EXPECT_EQ(r.subscription, 2u);
-    r = c.sip(notify("R", 1, "active;expires=60", "refer"), 1.5, 0, kRls, kPhone1033, Transport::udp);
+    r = c.sip(notify("R", 1, "active;expires=60", "refer"), ms(1500), 0, kRls, kPhone1033, Transport::udp);
     EXPECT_EQ(r.subscription, 1u);  // no id: the dialog's first REFER
-    r = c.sip(notify("R", 2, "active;expires=60", "refer;id=22"), 1.6, 0, kRls, kPhone1033, Transport::udp);
+    r = c.sip(notify("R", 2, "active;expires=60", "refer;id=22"), ms(1600), 0, kRls, kPhone1033, Transport::udp);
     EXPECT_EQ(r.subscription, 2u);
 }
 
 TEST(Retransmission, UdpNotifySentTwiceCountsOnce) {
     Capture c;
     const auto n = notify("U", 1, "active;expires=600", "presence");
-    MessageReport r = c.sip(n, 0.0, 0, kRls, kPhone1033, Transport::udp);
+    MessageReport r = c.sip(n, ms(0), 0, kRls, kPhone1033, Transport::udp);
     EXPECT_EQ(r.notify_count, 1u);
-    r = c.sip(n, 0.5, 0, kRls, kPhone1033, Transport::udp);
+    r = c.sip(n, ms(500), 0, kRls, kPhone1033, Transport::udp);
     EXPECT_EQ(*r.retransmission_of, 1u);
     EXPECT_EQ(r.kind, "retransmission");
     EXPECT_EQ(r.notify_count, 1u);
-    r = c.sip(response(n, 200), 0.6, 0, kPhone1033, kRls, Transport::udp);
+    r = c.sip(response(n, 200), ms(600), 0, kPhone1033, kRls, Transport::udp);
     EXPECT_EQ(*r.request_in, 1u);
 }
 
@@ -439,15 +486,15 @@ TEST(BadInput, EventAndSubscriptionStateHeaders) {
     };
     for (std::size_t i = 0; i < cases.size(); ++i) {
         Capture c;
-        SipMessage n = notify("Z" + std::to_string(i), 1, cases[i].state);
+        sip::Message n = notify("Z" + std::to_string(i), 1, cases[i].state);
         n.event = cases[i].event;
-        const MessageReport r = c.sip(n, 0.0, 0, kRls, kPhone1033, Transport::udp);
+        const MessageReport r = c.sip(n, ms(0), 0, kRls, kPhone1033, Transport::udp);
         EXPECT_EQ(kinds(r.notes), cases[i].expected) << i;
     }
     Capture c;
-    SipMessage n = notify("Q", 1, "active");
+    sip::Message n = notify("Q", 1, "active");
     n.event = std::string("\xff\xfe garbage", 10);
-    const MessageReport r = c.sip(n, 0.0, 0, kRls, kPhone1033, Transport::udp);
+    const MessageReport r = c.sip(n, ms(0), 0, kRls, kPhone1033, Transport::udp);
     ASSERT_EQ(r.notes.size(), 1u);
     EXPECT_EQ(r.notes[0].message,
               "Event header \"\xEF\xBF\xBD\xEF\xBF\xBD garbage\" is not an event package with parameters: not followed");
@@ -457,11 +504,11 @@ TEST(Bounds, SubscriptionTableFullSaysSoOnce) {
     SubscriptionTracker::Limits limits;
     limits.max_subscriptions = 1;
     Capture c(limits);
-    EXPECT_EQ(c.sip(subscribe("1", 1, 60), 0.0, 0, kPhone1033, kRls).subscription, 1u);
-    MessageReport r = c.sip(subscribe("2", 1, 60), 1.0, 0, kPhone1033, kRls);
+    EXPECT_EQ(c.sip(subscribe("1", 1, 60), ms(0), 0, kPhone1033, kRls).subscription, 1u);
+    MessageReport r = c.sip(subscribe("2", 1, 60), ms(1000), 0, kPhone1033, kRls);
     EXPECT_EQ(r.subscription, 0u);
     EXPECT_EQ(kinds(r.notes), std::vector<SubFinding>{SubFinding::table_full});
-    r = c.sip(subscribe("3", 1, 60), 2.0, 0, kPhone1033, kRls);
+    r = c.sip(subscribe("3", 1, 60), ms(2000), 0, kPhone1033, kRls);
     EXPECT_TRUE(r.notes.empty());
     EXPECT_EQ(c.tracker.size(), 1u);
 }
@@ -472,19 +519,104 @@ TEST(Bounds, SubscriptionTableFullSaysSoOnce) {
 namespace sipsleuth::core {
 namespace {
 
+// Issue 15 (heplify erspan_sip_ipv4_udp, siplayer_notify_corrupt_totag.pcap): a PBX's second node sends a
+// NOTIFY with the subscription's Call-ID and the notifier's From tag but a corrupt To tag; the SBC answers
+// 481. No subscription is made of it (RFC 6665 section 4.4.1: no dialog has its tags), it gets a note,
+// and its 481 is no subscription's: nothing is broken, so nothing recovers later.
+TEST(Dialog, NotifyWithCorruptToTagCreatesNoSubscription) {
+    Capture c;
+    const Endpoint node2{"10.1.1.69", 5060};
+    const auto s = subscribe("D", 1, 1800, "", "user-profile");
+    c.sip(s, ms(0), 0, kPhone1033, kRls, Transport::udp);                                   // 1
+    c.sip(response(s, 202, 1800), us(1216), 0, kRls, kPhone1033, Transport::udp);           // 2
+    const auto n = notify("D", 7, "active;expires=1800", "user-profile");
+    MessageReport r = c.sip(n, us(26080), 0, kRls, kPhone1033, Transport::udp);             // 3
+    EXPECT_EQ(*r.first_notify_delay, us(26080));  // 0.026080000, exact
+    c.sip(response(n, 200), us(55044), 0, kPhone1033, kRls, Transport::udp);                // 4
+    auto bad = notify("D", 1007, "active;expires=1800", "user-profile");
+    bad.to.tag = "sub-D~\x0cpO";
+    r = c.sip(bad, us(1196319), 1, node2, kPhone1033, Transport::udp);                       // 5
+    EXPECT_EQ(r.subscription, 0u);
+    ASSERT_EQ(kinds(r.notes), std::vector<SubFinding>{SubFinding::notify_unknown_dialog});
+    EXPECT_EQ(r.notes[0].message,
+              "NOTIFY matches no subscription dialog (RFC 6665 section 4.4.1): To tag \"sub-D~\\x0cpO\" is not "
+              "subscription 1's subscriber tag, though Call-ID and From tag are its; not followed");
+    r = c.sip(response(bad, 481), us(1198949), 1, kPhone1033, node2, Transport::udp);        // 6
+    EXPECT_EQ(r.subscription, 0u);
+    EXPECT_TRUE(r.notes.empty());
+    EXPECT_EQ(c.tracker.size(), 1u);
+    // The next subscription of the same subscriber and resource recovers from nothing.
+    const auto s2 = subscribe("E", 1, 1800, "", "user-profile");
+    c.sip(s2, sec(10), 0, kPhone1033, kRls, Transport::udp);
+    const auto n2 = notify("E", 1, "active;expires=1800", "user-profile");
+    c.sip(n2, sec(10) + ms(7), 0, kRls, kPhone1033, Transport::udp);
+    r = c.sip(response(n2, 200), sec(10) + ms(55), 0, kPhone1033, kRls, Transport::udp);
+    EXPECT_EQ(r.subscription, 2u);
+    EXPECT_TRUE(r.notes.empty());
+    EXPECT_EQ(c.tracker.summary(1)->findings, std::vector<std::string>{});
+    // Without any subscription of its Call-ID and From tag, a NOTIFY is one whose SUBSCRIBE the capture
+    // missed: it is followed.
+    r = c.sip(notify("F", 1, "active;expires=600", "user-profile"), sec(11), 0, kRls, kPhone1033, Transport::udp);
+    EXPECT_EQ(r.subscription, 3u);
+    EXPECT_TRUE(r.notes.empty());
+}
+
+// Issue 15: an SBC keeps the Call-ID and CSeq 1 on both legs. Each response answers its own leg's
+// SUBSCRIBE (the transaction layer: top Via branch), with its own response time.
+TEST(Dialog, SbcLegsWithOneCallIdAndCSeqStayApart) {
+    Capture c;
+    const Endpoint sbc_in{"192.168.1.222", 5260}, pbx{"192.168.1.191", 5060};
+    const auto access = subscribe("L", 1, 1800, "", "user-profile");
+    EXPECT_EQ(c.sip(access, ms(0), 0, kPhone1033, kRls, Transport::udp).subscription, 1u);         // 1
+    auto core = subscribe("L", 1, 1800, "", "user-profile");
+    core.from.tag = "sbc-L";
+    EXPECT_EQ(c.sip(core, us(2938), 1, sbc_in, pbx, Transport::udp).subscription, 2u);              // 2
+    MessageReport r = c.sip(response(core, 202, 1800), us(4154), 1, pbx, sbc_in, Transport::udp);  // 3
+    EXPECT_EQ(r.subscription, 2u);
+    EXPECT_EQ(*r.request_in, 2u);
+    EXPECT_EQ(*r.response_time, us(1216));
+    r = c.sip(response(access, 202, 1800), us(4904), 0, kRls, kPhone1033, Transport::udp);          // 4
+    EXPECT_EQ(r.subscription, 1u);
+    EXPECT_EQ(*r.request_in, 1u);
+    EXPECT_EQ(*r.response_time, us(4904));
+    EXPECT_EQ(*r.expiry, sec(1800) + us(4904));
+}
+
+// RFC 6665 section 4.4.9: a SUBSCRIBE forked to two notifiers makes two dialogs, so two subscriptions:
+// the second notifier's NOTIFYs are counted apart.
+TEST(Dialog, ForkedSubscribeNotifiedByTwoNotifiersIsTwoSubscriptions) {
+    Capture c;
+    const Endpoint rls2{"10.1.1.69", 5060};
+    const auto s = subscribe("G", 1, 600, "", "presence");
+    c.sip(s, ms(0), 0, kPhone1033, kRls, Transport::udp);
+    c.sip(response(s, 202, 600), ms(5), 0, kRls, kPhone1033, Transport::udp);
+    MessageReport r = c.sip(notify("G", 1, "active;expires=600", "presence"), ms(10), 0, kRls, kPhone1033,
+                            Transport::udp);
+    EXPECT_EQ(r.subscription, 1u);
+    auto other = notify("G", 1, "active;expires=600", "presence");
+    other.from.tag = "rls2";
+    r = c.sip(other, ms(12), 1, rls2, kPhone1033, Transport::udp);
+    EXPECT_EQ(r.subscription, 2u);
+    EXPECT_EQ(r.notify_count, 1u);
+    EXPECT_TRUE(r.notes.empty());
+    r = c.sip(notify("G", 2, "active;expires=600", "presence"), ms(20), 0, kRls, kPhone1033, Transport::udp);
+    EXPECT_EQ(r.subscription, 1u);
+    EXPECT_EQ(r.notify_count, 2u);
+}
+
 // Found capture wswiki__Asterisk_ZFONE_XLITE.pcap: SUBSCRIBE, 401, SUBSCRIBE again (CSeq 2, no To tag)
 // with credentials, 404. The second SUBSCRIBE is not a refresh and the 401 ends nothing.
 TEST(Challenge, SubscribeAgainAfter401IsInitialAndNotTerminated) {
     Capture c;
     const auto first = subscribe("C", 1, 3600, "", "message-summary");
-    c.sip(first, 0.0, 0, kPhone1033, kRls, Transport::udp);
-    MessageReport r = c.sip(response(first, 401), 0.01, 0, kRls, kPhone1033, Transport::udp);
+    c.sip(first, ms(0), 0, kPhone1033, kRls, Transport::udp);
+    MessageReport r = c.sip(response(first, 401), ms(10), 0, kRls, kPhone1033, Transport::udp);
     EXPECT_EQ(r.state, "");
     const auto again = subscribe("C", 2, 3600, "", "message-summary");
-    r = c.sip(again, 0.02, 0, kPhone1033, kRls, Transport::udp);
+    r = c.sip(again, ms(20), 0, kPhone1033, kRls, Transport::udp);
     EXPECT_EQ(r.kind, "initial");
     EXPECT_TRUE(r.notes.empty());
-    r = c.sip(response(again, 404), 0.03, 0, kRls, kPhone1033, Transport::udp);
+    r = c.sip(response(again, 404), ms(30), 0, kRls, kPhone1033, Transport::udp);
     EXPECT_EQ(r.state, "terminated");
     EXPECT_EQ(r.reason, "rejected with 404");
 }
@@ -499,13 +631,13 @@ TEST(Scale, TwentyThousandNotifiesEachResetOnItsOwnConnection) {
     for (std::uint32_t i = 0; i < kSubs; ++i) {
         const Endpoint phone{"10.1.1.171", static_cast<std::uint16_t>(1024 + i)};
         const std::string id = "S" + std::to_string(i);
-        const double t = i * 0.001;  // all 20 s: every transaction still waits for its Timer F
+        const Nanos t = i * ms(1);  // all 20 s: every transaction still waits for its Timer F
         const auto s = subscribe(id, 1, 3600);
         c.sip(s, t, i, phone, kRls);
-        c.sip(response(s, 200, 3600), t + 0.0001, i, kRls, phone);
-        const MessageReport r = c.sip(notify(id, 1, "active;expires=3600"), t + 0.0002, i, kRls, phone);
+        c.sip(response(s, 200, 3600), t + us(100), i, kRls, phone);
+        const MessageReport r = c.sip(notify(id, 1, "active;expires=3600"), t + us(200), i, kRls, phone);
         ASSERT_TRUE(r.notes.empty()) << i;
-        c.segment(t + 0.0003, i, phone, kRls, true);
+        c.segment(t + us(300), i, phone, kRls, true);
         ASSERT_EQ(c.out.frame_notes.size(), 1u) << i;
         ASSERT_EQ(c.out.frame_subscriptions, std::vector<std::uint32_t>{i + 1});
         ASSERT_EQ(c.out.write_backs.size(), 1u);
@@ -525,31 +657,35 @@ TEST(Scale, TwentyThousandNotifiesEachResetOnItsOwnConnection) {
     EXPECT_LE(c.tracker.work_done(), 4u * kSubs);
 }
 
-// The notes of one RST come in the deadline queue's order, as a scan of the queue met them: a NOTIFY
-// whose key (Call-ID, CSeq) was first queued from another notifier comes at that first place.
+// The notes of one RST come in the deadline queue's order, as a scan of the queue met them. The NOTIFY
+// of frame 6 has frame 1's Call-ID and CSeq but comes from another notifier: a transaction of its own
+// (RFC 3261 section 17.2.3: top Via sent-by and branch), queued after frames 3 and 4. (Before the
+// transaction layer, transactions were keyed by Call-ID and CSeq: frame 6 took frame 1's place in the
+// queue and was named first.)
 TEST(Scale, OneRstNamesItsNotifiesInQueueOrder) {
     Capture c;
     const Endpoint kRls2{"10.1.1.69", 5060};
-    c.sip(notify("K", 1, "active;expires=600"), 0.0, 2, kRls2, kPhone1034);  // 1: subscription 1
-    c.sip(notify("A", 1, "active;expires=600"), 0.1, 1, kRls, kPhone1033);   // 2: subscription 2
-    c.sip(notify("B", 1, "active;expires=600"), 0.2, 1, kRls, kPhone1033);   // 3: subscription 3
-    c.sip(notify("C", 1, "active;expires=600"), 0.3, 1, kRls, kPhone1033);   // 4: subscription 4
-    c.sip(response(notify("A", 1, "active"), 200), 0.4, 1, kPhone1033, kRls);
-    // 6: the same transaction key as frame 1, from another notifier: a new transaction on stream 1.
-    const MessageReport again = c.sip(notify("K", 1, "active;expires=600"), 0.5, 1, kRls, kPhone1033);
+    c.sip(notify("K", 1, "active;expires=600"), ms(0), 2, kRls2, kPhone1034);  // 1: subscription 1
+    c.sip(notify("A", 1, "active;expires=600"), ms(100), 1, kRls, kPhone1033);   // 2: subscription 2
+    c.sip(notify("B", 1, "active;expires=600"), ms(200), 1, kRls, kPhone1033);   // 3: subscription 3
+    c.sip(notify("C", 1, "active;expires=600"), ms(300), 1, kRls, kPhone1033);   // 4: subscription 4
+    c.sip(response(notify("A", 1, "active"), 200), ms(400), 1, kPhone1033, kRls);
+    // 6: frame 1's Call-ID and CSeq from another notifier: a new transaction on stream 1.
+    const MessageReport again = c.sip(notify("K", 1, "active;expires=600"), ms(500), 1, kRls, kPhone1033);
     EXPECT_EQ(again.subscription, 1u);
     EXPECT_FALSE(again.retransmission_of);
-    c.segment(0.6, 1, kPhone1033, kRls, true);  // 7
-    EXPECT_EQ(c.out.frame_subscriptions, (std::vector<std::uint32_t>{1, 3, 4}));
+    c.segment(ms(600), 1, kPhone1033, kRls, true);  // 7
+    EXPECT_EQ(c.out.frame_subscriptions, (std::vector<std::uint32_t>{3, 4, 1}));
     ASSERT_EQ(c.out.write_backs.size(), 3u);
-    EXPECT_EQ(c.out.write_backs[0].frame, 6u);
-    EXPECT_EQ(c.out.write_backs[1].frame, 3u);
-    EXPECT_EQ(c.out.write_backs[2].frame, 4u);
-    EXPECT_EQ(c.out.frame_notes[1].message,
+    EXPECT_EQ(c.out.write_backs[0].frame, 3u);
+    EXPECT_EQ(c.out.write_backs[1].frame, 4u);
+    EXPECT_EQ(c.out.write_backs[2].frame, 6u);
+    EXPECT_EQ(c.out.frame_notes[0].message,
               "RST from the subscriber tcp.stream 1 10.1.1.171:1033 -> 10.1.1.68:5060 400.0 ms after NOTIFY frame 3 "
               "(subscription 3): the NOTIFY is lost");
-    // Reset once: a second RST names nothing, nor does the end (frame 1's transaction was replaced).
-    c.segment(0.7, 1, kPhone1033, kRls, true);
+    // Reset once: a second RST names nothing, nor does the end (frame 1's NOTIFY went to 10.1.1.171:1034 on
+    // stream 2, from which the capture shows nothing: no evidence it went unanswered).
+    c.segment(ms(700), 1, kPhone1033, kRls, true);
     EXPECT_TRUE(c.out.frame_notes.empty());
     TrackerOutput end;
     c.tracker.finish(end);
@@ -559,18 +695,18 @@ TEST(Scale, OneRstNamesItsNotifiesInQueueOrder) {
 // A REFER dialog with thousands of REFERs: a NOTIFY without id finds the first one by index.
 TEST(Scale, ReferNotifyWithoutIdFindsTheFirstReferByIndex) {
     Capture c;
-    SipMessage refer = request("REFER");
+    sip::Message refer = request("REFER");
     refer.call_id = "R";
-    refer.from_tag = "sub-R";
-    refer.to_tag = "rls";
+    refer.from.tag = "sub-R";
+    refer.to.tag = "rls";
     for (std::uint32_t n = 1; n <= 5000; ++n) {
         refer.cseq = n;
-        c.sip(refer, n * 0.001, 0, kPhone1033, kRls, Transport::udp);
+        c.sip(refer, n * ms(1), 0, kPhone1033, kRls, Transport::udp);
     }
     const std::uint64_t before = c.tracker.work_done();
     for (std::uint32_t n = 1; n <= 5000; ++n) {
         const MessageReport r =
-            c.sip(notify("R", n, "active;expires=60", "refer"), 6.0 + n * 0.001, 0, kRls, kPhone1033, Transport::udp);
+            c.sip(notify("R", n, "active;expires=60", "refer"), sec(6) + n * ms(1), 0, kRls, kPhone1033, Transport::udp);
         ASSERT_EQ(r.subscription, 1u);
     }
     EXPECT_LE(c.tracker.work_done() - before, 2u * 5000);
@@ -582,15 +718,15 @@ TEST(Scale, UnsubscribesLeftOpenAreSettledOnce) {
     Capture c;
     for (std::uint32_t i = 0; i < 3000; ++i) {
         const std::string id = "U" + std::to_string(i);
-        c.sip(subscribe(id, 1, 0), i * 0.001, 0, kPhone1033, kRls);
+        c.sip(subscribe(id, 1, 0), i * ms(1), 0, kPhone1033, kRls);
     }
-    for (std::uint32_t i = 0; i < 3000; ++i) c.sip(request("OPTIONS"), 4.0 + i * 0.001, 0, kPhone1033, kRls);
-    const MessageReport r = c.sip(request("REGISTER"), 10.0, 1, kPhone1034, kRls);  // a new connection
+    for (std::uint32_t i = 0; i < 3000; ++i) c.sip(request("OPTIONS"), sec(4) + i * ms(1), 0, kPhone1033, kRls);
+    const MessageReport r = c.sip(request("REGISTER"), ms(10000), 1, kPhone1034, kRls);  // a new connection
     ASSERT_EQ(r.notes.size(), 3000u);
     EXPECT_EQ(r.notes[2999].message,
               "New connection tcp.stream 1 from the subscriber 7.0 s after its un-SUBSCRIBE (frame 3000) on tcp.stream "
               "0 10.1.1.171:1033 -> 10.1.1.68:5060, which it never closed");
-    EXPECT_TRUE(c.sip(request("REGISTER"), 11.0, 2, kPhone1035, kRls).notes.empty());
+    EXPECT_TRUE(c.sip(request("REGISTER"), ms(11000), 2, kPhone1035, kRls).notes.empty());
     EXPECT_LE(c.tracker.work_done(), 4u * 3000);
 }
 

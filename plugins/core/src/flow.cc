@@ -99,7 +99,7 @@ void FlowTable::update_live(Entry& e) {
         e.live_indexed = false;
         return;
     }
-    const double neg_last = -std::max(f.last_time[0], f.last_time[1]);
+    const Nanos neg_last = -std::max(f.last_time[0], f.last_time[1]);
     if (e.live_indexed) {
         if (e.live_pos->neg_last == neg_last) return;
         auto node = set.extract(e.live_pos);
@@ -111,9 +111,10 @@ void FlowTable::update_live(Entry& e) {
     }
 }
 
-Flow* FlowTable::record(const FlowPacket& p, std::uint32_t frame, double time, bool create, bool sip_request,
+Flow* FlowTable::record(Transport t, std::uint32_t stream, const Endpoint& src, const Endpoint& dst, bool fin,
+                        bool rst, std::uint32_t frame, Nanos time, bool create, bool sip_request,
                         const std::string& user) {
-    auto found = flows_.find(key(p.transport, p.stream));
+    auto found = flows_.find(key(t, stream));
     Entry* e = found == flows_.end() ? nullptr : &found->second;
     if (!e) {
         if (!create) return nullptr;
@@ -122,29 +123,29 @@ Flow* FlowTable::record(const FlowPacket& p, std::uint32_t frame, double time, b
             return nullptr;
         }
         Entry fresh;
-        fresh.flow.transport = p.transport;
-        fresh.flow.stream = p.stream;
-        fresh.flow.ends[0] = p.src;
-        fresh.flow.ends[1] = p.dst;
+        fresh.flow.transport = t;
+        fresh.flow.stream = stream;
+        fresh.flow.ends[0] = src;
+        fresh.flow.ends[1] = dst;
         fresh.flow.first_frame = frame;
         fresh.flow.first_time = time;
         fresh.seq = next_seq_++;
-        const std::uint64_t k = key(p.transport, p.stream);
+        const std::uint64_t k = key(t, stream);
         e = &flows_.emplace(k, std::move(fresh)).first->second;
-        e->pair = &by_hosts_[pair_key(p.src.address, p.dst.address)];
+        e->pair = &by_hosts_[pair_key(src.address, dst.address)];
         e->pair->flows.push_back(k);
     }
     Flow* f = &e->flow;
-    int side = f->side_of(p.src);
+    int side = f->side_of(src);
     if (side < 0) side = 0;  // Wireshark put it on this stream: trust the index
     f->last_frame[side] = frame;
     f->last_time[side] = time;
     f->seen[side] = true;
-    if (p.fin && !f->fin_frame[side]) {
+    if (fin && !f->fin_frame[side]) {
         f->fin_frame[side] = frame;
         if (!f->rst_frame[side]) f->closed_time[side] = time;
     }
-    if (p.rst && !f->rst_frame[side]) {
+    if (rst && !f->rst_frame[side]) {
         f->rst_frame[side] = frame;
         if (!f->fin_frame[side]) f->closed_time[side] = time;
     }
@@ -169,18 +170,18 @@ Flow* FlowTable::record(const FlowPacket& p, std::uint32_t frame, double time, b
     return f;
 }
 
-const Flow* FlowTable::newer_flow_from(Transport t, const std::string& from, const std::string& to, double after,
+const Flow* FlowTable::newer_flow_from(Transport t, const std::string& from, const std::string& to, Nanos after,
                                        const Flow* except) const {
     auto it = by_hosts_.find(pair_key(from, to));
     if (it == by_hosts_.end()) return nullptr;
     const Flow* best = nullptr;
-    double best_time = 0;
+    Nanos best_time = 0;
     for (std::uint64_t k : it->second.flows) {
         const Flow& f = flows_.at(k).flow;
         if (&f == except || f.transport != t) continue;
         for (int side = 0; side < 2; ++side) {
             if (f.ends[side].address != from || f.ends[1 - side].address != to || !f.first_request_frame[side]) continue;
-            const double when = f.first_request_time[side];
+            const Nanos when = f.first_request_time[side];
             if (when >= after && (!best || when > best_time)) {
                 best = &f;
                 best_time = when;
@@ -191,7 +192,7 @@ const Flow* FlowTable::newer_flow_from(Transport t, const std::string& from, con
 }
 
 const Flow* FlowTable::newer_flow_of_user(Transport t, const std::string& from, const std::string& to,
-                                          const std::string& user, double after, const Flow* except,
+                                          const std::string& user, Nanos after, const Flow* except,
                                           std::uint32_t* frame) const {
     // The latest such request on a flow other than except, first in scan order among equal times.
     auto it = users_.find(user_key(t, from, to, user));

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// See subscription.h. RFC 6665 section 4.4.1 identifies a subscription by dialog and Event (package
-// and id); the dialog's subscriber tag is the SUBSCRIBE's From tag and the NOTIFY's To tag, so a
-// NOTIFY that overtakes the 2xx of its SUBSCRIBE (section 4.1.2.4) still finds it. Timer F (RFC 3261
-// section 17.1.2.2, 64*T1) bounds each NOTIFY transaction; transactions live in a map plus a deadline
-// queue, so a packet costs one comparison when nothing is due. "Families" (subscriber, resource,
-// package) carry a failure across Call-IDs: in field case 000 the subscription that recovers is a new
-// one, 30 minutes after the one that broke.
+// See subscription.h. RFC 6665 section 4.4.1 identifies a subscription by dialog (Call-ID, both tags)
+// and Event (package and id); the dialog's subscriber tag is the SUBSCRIBE's From tag and the NOTIFY's
+// To tag. The notifier's tag is bound by the first 2xx or NOTIFY, so a NOTIFY that overtakes the 2xx
+// of its SUBSCRIBE (section 4.1.2.4) still finds it, and a NOTIFY of a second notifier (a forked
+// SUBSCRIBE, section 4.4.9) is a subscription of its own. A NOTIFY whose To tag is no subscriber's but
+// whose Call-ID and From tag are a known notifier's (a PBX node writing a corrupt To tag) creates
+// nothing: the dialog layer knows no dialog of its tags either. Which request a response answers and
+// which request is a retransmission come from the transaction layer (RFC 3261 section 17: top Via
+// branch and sent-by), so two legs of an SBC with the same Call-ID and CSeq stay apart. Timer F
+// (RFC 3261 section 17.1.2.2, 64*T1) bounds each NOTIFY transaction; transactions live in a map plus a
+// deadline queue, so a packet costs one comparison when nothing is due. "Families" (subscriber,
+// resource, package) carry a failure across Call-IDs: in field case 000 the subscription that recovers
+// is a new one, 30 minutes after the one that broke.
 #include "sipsleuth/core/subscription.h"
 
 #include <algorithm>
@@ -27,11 +33,25 @@ std::string lower(std::string_view s) {
 
 std::string frame_text(std::uint32_t frame) { return "frame " + std::to_string(frame); }
 
-// Header values quoted in messages: valid UTF-8, at most 80 bytes.
-std::string quoted(std::string_view value) {
+// Header values quoted in messages: valid UTF-8, at most 80 bytes (or max_bytes), control characters as \xNN (a
+// corrupt To tag may hold a form feed, which would break the line of an expert message).
+std::string quoted(std::string_view value, std::size_t max_bytes = 80) {
     bool cut = false;
-    std::string s = sanitize_utf8(value, 80, &cut);
-    return "\"" + s + (cut ? "...\"" : "\"");
+    const std::string s = sanitize_utf8(value, max_bytes, &cut);
+    std::string out = "\"";
+    for (const char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+            static const char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out += hex[u >> 4];
+            out += hex[u & 15];
+        } else {
+            out += c;
+        }
+    }
+    out += cut ? "...\"" : "\"";
+    return out;
 }
 
 const char* state_name(int state) {
@@ -104,33 +124,54 @@ const char* finding_name(SubFinding f) {
     case SubFinding::bad_subscription_state: return "bad_subscription_state";
     case SubFinding::notify_without_state: return "notify_without_state";
     case SubFinding::missing_event: return "missing_event";
+    case SubFinding::notify_unknown_dialog: return "notify_unknown_dialog";
     case SubFinding::table_full: return "subscription_table_full";
     case SubFinding::flow_table_full: return "flow_table_full";
     }
     return "";
 }
 
-std::string seconds_text(double seconds) {
-    char buf[64];
-    const double a = seconds < 0 ? -seconds : seconds;
-    if (a < 1.0) std::snprintf(buf, sizeof buf, "%.1f ms", seconds * 1000.0);
-    else if (a < 60.0) std::snprintf(buf, sizeof buf, "%.1f s", seconds);
-    else std::snprintf(buf, sizeof buf, "%.1f s (%.1f min)", seconds, seconds / 60.0);
-    return buf;
+namespace {
+// "q.d" for a count of tenths, rounded from `n` units of `unit` (halves away from zero).
+void append_tenths(std::string& out, Nanos n, Nanos tenth) {
+    const bool negative = n < 0;
+    const std::uint64_t a = negative ? static_cast<std::uint64_t>(-(n + 1)) + 1 : static_cast<std::uint64_t>(n);
+    const std::uint64_t t = static_cast<std::uint64_t>(tenth);
+    const std::uint64_t q = (a + t / 2) / t;
+    if (negative && q) out += '-';
+    out += std::to_string(q / 10);
+    out += '.';
+    out += static_cast<char>('0' + q % 10);
+}
+}  // namespace
+
+std::string seconds_text(Nanos d) {
+    const Nanos a = d < 0 ? -d : d;
+    std::string out;
+    if (a < kSecond) {
+        append_tenths(out, d, kMilli / 10);
+        out += " ms";
+    } else if (a < 60 * kSecond) {
+        append_tenths(out, d, kSecond / 10);
+        out += " s";
+    } else {
+        append_tenths(out, d, kSecond / 10);
+        out += " s (";
+        append_tenths(out, d, 6 * kSecond);
+        out += " min)";
+    }
+    return out;
 }
 
-std::string SubscriptionTracker::txn_key(const std::string& call_id, std::uint32_t cseq, const std::string& method) {
-    return call_id + '\n' + std::to_string(cseq) + '\n' + method;
-}
-
-SubscriptionTracker::Transaction* SubscriptionTracker::find_txn(const std::string& key) {
-    auto it = txns_.find(key);
+SubscriptionTracker::Transaction* SubscriptionTracker::find_txn(sip::TxnId id) {
+    if (id == 0) return nullptr;
+    auto it = txns_.find(id);
     return it == txns_.end() || !it->second.live ? nullptr : &it->second.txn;
 }
 
 void SubscriptionTracker::index_notify(Slot& slot) {
     const Transaction& t = slot.txn;
-    if (slot.indexed || t.method != "NOTIFY" || !t.sub || t.answered || t.reset) return;
+    if (slot.indexed || t.method != Method::notify || !t.sub || t.answered || t.reset) return;
     std::vector<NotifiesTo>& flow = notify_index_[flow_key(t.flow.transport, t.flow.stream)];
     auto to = std::find_if(flow.begin(), flow.end(), [&](const NotifiesTo& n) { return n.dst == t.flow.dst; });
     if (to == flow.end()) to = flow.insert(flow.end(), NotifiesTo{t.flow.dst, {}});
@@ -154,8 +195,8 @@ void SubscriptionTracker::unindex_notify(Slot& slot) {
     if (flow.empty()) notify_index_.erase(it);
 }
 
-void SubscriptionTracker::add_txn(const std::string& key, const Transaction& t) {
-    Slots::value_type& node = *txns_.try_emplace(key).first;
+void SubscriptionTracker::add_txn(sip::TxnId id, const Transaction& t) {
+    Slots::value_type& node = *txns_.try_emplace(id).first;
     Slot& slot = node.second;
     if (slot.live) unindex_notify(slot);
     else ++live_txns_;
@@ -190,20 +231,72 @@ void SubscriptionTracker::end_txn(Slots::value_type* node) {
     if (!slot.queued) txns_.erase(txns_.find(node->first));
 }
 
-SubscriptionTracker::Subscription* SubscriptionTracker::find_sub(const std::string& call_id, const std::string& tag,
-                                                                 const std::string& event, const std::string& id,
-                                                                 bool refer_any_id) {
-    auto it = index_.find(call_id + '\n' + tag + '\n' + event + '\n' + id);
-    if (it != index_.end()) return &subs_[it->second - 1];
-    if (!refer_any_id) return nullptr;
+const std::string& SubscriptionTracker::key(std::string_view a, std::string_view b, std::string_view c,
+                                            std::string_view d, std::string_view e) {
+    key_.assign(a).push_back('\n');
+    key_.append(b).push_back('\n');
+    key_.append(c).push_back('\n');
+    key_.append(d).push_back('\n');
+    key_.append(e);
+    return key_;
+}
+
+SubscriptionTracker::Subscription* SubscriptionTracker::find_dialog(std::string_view call_id,
+                                                                    std::string_view subscriber_tag,
+                                                                    std::string_view notifier_tag,
+                                                                    std::string_view event, std::string_view id) {
+    auto it = by_dialog_.find(key(call_id, subscriber_tag, notifier_tag, event, id));
+    return it == by_dialog_.end() ? nullptr : &subs_[it->second - 1];
+}
+
+SubscriptionTracker::Subscription* SubscriptionTracker::find_subscriber(std::string_view call_id,
+                                                                        std::string_view subscriber_tag,
+                                                                        std::string_view event, std::string_view id) {
+    auto it = by_subscriber_.find(key(call_id, subscriber_tag, event, id));
+    return it == by_subscriber_.end() ? nullptr : &subs_[it->second - 1];
+}
+
+void SubscriptionTracker::bind_notifier(Subscription& s, std::string_view tag) {
+    if (!s.notifier_tag.empty() || tag.empty()) return;
+    auto it = by_dialog_.find(key(s.call_id, s.subscriber_tag, "", s.event, s.event_id));
+    if (it != by_dialog_.end() && it->second == s.id) by_dialog_.erase(it);
+    s.notifier_tag = std::string(tag);
+    by_dialog_[key(s.call_id, s.subscriber_tag, s.notifier_tag, s.event, s.event_id)] = s.id;
+    by_notifier_[key(s.call_id, s.notifier_tag)] = s.id;
+}
+
+SubscriptionTracker::Subscription* SubscriptionTracker::find_for_notify(const sip::Message& m, const std::string& event,
+                                                                        const std::string& id) {
+    const std::string& subscriber = m.to.tag;
+    if (Subscription* s = find_dialog(m.call_id, subscriber, m.from.tag, event, id)) return s;
+    // The notifier's tag not known yet: the NOTIFY overtook the 2xx (RFC 6665 section 4.1.2.4).
+    if (Subscription* s = find_dialog(m.call_id, subscriber, "", event, id)) {
+        bind_notifier(*s, m.from.tag);
+        return s;
+    }
+    if (event != "refer" || !id.empty()) return nullptr;
     // RFC 3515 section 2.4.6: the NOTIFYs of the first REFER of a dialog may omit id; take the oldest
     // refer subscription of the dialog.
     ++work_;
-    auto first = first_refer_.find(call_id + '\n' + tag);
-    return first == first_refer_.end() ? nullptr : &subs_[first->second - 1];
+    auto first = first_refer_.find(key(m.call_id, subscriber));
+    if (first == first_refer_.end()) return nullptr;
+    Subscription& s = subs_[first->second - 1];
+    bind_notifier(s, m.from.tag);
+    return s.notifier_tag == m.from.tag ? &s : nullptr;
 }
 
-SubscriptionTracker::Subscription* SubscriptionTracker::create_sub(const SipMessage& m, const std::string& event,
+bool SubscriptionTracker::unknown_dialog(const sip::Message& m, const sip::DialogVerdict& dialog, MessageReport& r) {
+    if (dialog.id != 0 || m.from.tag.empty()) return false;  // the dialog layer knows a dialog of these tags
+    auto it = by_notifier_.find(key(m.call_id, m.from.tag));
+    if (it == by_notifier_.end()) return false;
+    r.notes.push_back({SubFinding::notify_unknown_dialog,
+                       "NOTIFY matches no subscription dialog (RFC 6665 section 4.4.1): To tag " +
+                           quoted(m.to.tag, 48) + " is not subscription " + std::to_string(it->second) +
+                           "'s subscriber tag, though Call-ID and From tag are its; not followed"});
+    return true;
+}
+
+SubscriptionTracker::Subscription* SubscriptionTracker::create_sub(const sip::Message& m, const std::string& event,
                                                                    const std::string& id, bool from_notify,
                                                                    MessageReport& r) {
     if (subs_.size() >= limits_.max_subscriptions) {
@@ -221,27 +314,24 @@ SubscriptionTracker::Subscription* SubscriptionTracker::create_sub(const SipMess
     s.call_id = m.call_id;
     s.event = event;
     s.event_id = id;
-    s.refer = m.request && m.method == "REFER";
+    s.refer = m.is("REFER");
     s.created_time = m.time;
-    if (from_notify) {
-        s.subscriber_tag = m.to_tag;
-        s.notifier_tag = m.from_tag;
-        s.facts.subscriber = m.to_uri;
-        s.facts.notifier = m.from_uri;
-        s.facts.subscriber_address = m.flow.dst.address;
-        s.facts.notifier_address = m.flow.src.address;
-    } else {
-        s.subscriber_tag = m.from_tag;
-        s.facts.subscriber = m.from_uri;
-        s.facts.notifier = m.to_uri;
-        s.facts.subscriber_address = m.flow.src.address;
-        s.facts.notifier_address = m.flow.dst.address;
-    }
+    const sip::Party& subscriber = from_notify ? m.to : m.from;
+    const sip::Party& notifier = from_notify ? m.from : m.to;
+    s.subscriber_tag = subscriber.tag;
+    s.facts.subscriber = subscriber.uri;
+    s.facts.notifier = notifier.uri;
+    s.facts.subscriber_address = from_notify ? m.flow.dst.address : m.flow.src.address;
+    s.facts.notifier_address = from_notify ? m.flow.src.address : m.flow.dst.address;
     s.family = &families_[s.facts.subscriber + '\n' + s.facts.notifier + '\n' + s.event];
-    index_[s.call_id + '\n' + s.subscriber_tag + '\n' + event + '\n' + id] = s.id;
-    if (s.refer) first_refer_.emplace(s.call_id + '\n' + s.subscriber_tag, s.id);
+    by_dialog_[key(s.call_id, s.subscriber_tag, "", event, id)] = s.id;
+    by_subscriber_[key(s.call_id, s.subscriber_tag, event, id)] = s.id;
+    if (s.refer) first_refer_.emplace(key(s.call_id, s.subscriber_tag), s.id);
     subs_.push_back(std::move(s));
-    return &subs_.back();
+    Subscription& added = subs_.back();
+    // A NOTIFY, or a SUBSCRIBE or REFER inside a dialog, names the notifier's tag at once.
+    bind_notifier(added, notifier.tag);
+    return &added;
 }
 
 void SubscriptionTracker::add_finding(Subscription& s, SubFinding kind) {
@@ -249,7 +339,7 @@ void SubscriptionTracker::add_finding(Subscription& s, SubFinding kind) {
     if (std::find(s.findings.begin(), s.findings.end(), name) == s.findings.end()) s.findings.push_back(name);
 }
 
-void SubscriptionTracker::break_family(Subscription& s, std::uint32_t frame, double time, std::string why) {
+void SubscriptionTracker::break_family(Subscription& s, std::uint32_t frame, Nanos time, std::string why) {
     Family& f = *s.family;
     if (f.broken) return;
     f.broken = true;
@@ -258,13 +348,13 @@ void SubscriptionTracker::break_family(Subscription& s, std::uint32_t frame, dou
     f.why = std::move(why);
 }
 
-void SubscriptionTracker::fill(const Subscription& s, const SipMessage& m, MessageReport& r) const {
+void SubscriptionTracker::fill(const Subscription& s, const sip::Message& m, MessageReport& r) const {
     r.subscription = s.id;
     r.event = s.event;
     r.event_id = s.event_id;
     r.state = state_name(static_cast<int>(s.state));
     r.reason = s.reason;
-    r.flow = FlowRef{m.flow.transport, m.flow.stream, m.flow.src, m.flow.dst};
+    r.flow = m.flow;
     r.subscription_flow = s.subscribe_flow;
     r.expiry = s.expiry;
     if (s.expiry) r.time_left = *s.expiry - m.time;
@@ -281,13 +371,13 @@ bool SubscriptionTracker::subscriber_heard(const FlowRef& notify_flow) const {
     return side < 0 || f->seen[side];
 }
 
-void SubscriptionTracker::advance(double time, std::uint32_t frame, TrackerOutput& out) {
+void SubscriptionTracker::advance(Nanos time, std::uint32_t frame, TrackerOutput& out) {
     while (!pending_.empty() && pending_.front().deadline <= time) {
         Pending p;
         pop_pending(p);
         if (!p.slot || !p.slot->second.live || p.slot->second.txn.deadline != p.deadline) continue;
         Transaction& t = p.slot->second.txn;
-        if (t.method == "NOTIFY" && !t.answered && !t.reset && t.sub && subscriber_heard(t.flow)) {
+        if (t.method == Method::notify && !t.answered && !t.reset && t.sub && subscriber_heard(t.flow)) {
             Subscription& s = subs_[t.sub - 1];
             const std::string timer = seconds_text(limits_.timer_f);
             out.frame_notes.push_back({SubFinding::notify_unanswered,
@@ -312,7 +402,7 @@ void SubscriptionTracker::finish(TrackerOutput& out) {
     for (const Pending& p : pending_) {
         if (!p.slot->second.live || p.slot->second.txn.deadline != p.deadline) continue;
         Transaction& t = p.slot->second.txn;
-        if (t.method == "NOTIFY" && !t.answered && !t.reset && t.sub && subscriber_heard(t.flow)) {
+        if (t.method == Method::notify && !t.answered && !t.reset && t.sub && subscriber_heard(t.flow)) {
             Subscription& s = subs_[t.sub - 1];
             out.write_backs.push_back({t.frame, t.index,
                                        SubNote{SubFinding::notify_unanswered,
@@ -330,9 +420,11 @@ void SubscriptionTracker::finish(TrackerOutput& out) {
     notify_index_.clear();
 }
 
-bool SubscriptionTracker::packet(const FlowPacket& p, std::uint32_t frame, double time, TrackerOutput& out) {
-    Flow* f = flows_.find(p.transport, p.stream);
-    if (!f) return false;
+bool SubscriptionTracker::packet(const sip::Frame& frame_in, TrackerOutput& out) {
+    const FlowPacket& p = frame_in.flow;
+    const std::uint32_t frame = frame_in.number;
+    const Nanos time = frame_in.time;
+    if (!flows_.find(p.transport, p.stream)) return false;
     flows_.record(p, frame, time, false, false);
     if (!p.rst) return true;
     // Only the open NOTIFYs this flow carried to the RST's sender, reported in deadline-queue order
@@ -372,7 +464,7 @@ bool SubscriptionTracker::packet(const FlowPacket& p, std::uint32_t frame, doubl
     return true;
 }
 
-void SubscriptionTracker::check_unsubscribes(const SipMessage& m, MessageReport& r, TrackerOutput& out) {
+void SubscriptionTracker::check_unsubscribes(const sip::Message& m, MessageReport& r, TrackerOutput& out) {
     if (m.flow.transport != Transport::tcp || unsubscribe_count_ == 0) return;
     auto pair = unsubscribes_.find(m.flow.src.address + '|' + m.flow.dst.address);
     if (pair == unsubscribes_.end()) return;
@@ -400,7 +492,7 @@ void SubscriptionTracker::check_unsubscribes(const SipMessage& m, MessageReport&
         const int side = f ? f->side_of(u.flow.src) : -1;
         if (f && side >= 0 && !f->closed_by(side)) {
             const std::string later = seconds_text(m.time - u.time);
-            const std::string now = describe(FlowRef{m.flow.transport, m.flow.stream, m.flow.src, m.flow.dst});
+            const std::string now = describe(m.flow);
             r.notes.push_back({SubFinding::unsubscribe_without_close,
                                "New connection tcp.stream " + std::to_string(m.flow.stream) + " from the subscriber " +
                                    later + " after its un-SUBSCRIBE (" + frame_text(u.frame) + ") on " +
@@ -429,12 +521,13 @@ void SubscriptionTracker::check_unsubscribes(const SipMessage& m, MessageReport&
     }
 }
 
-MessageReport SubscriptionTracker::message(const SipMessage& m, TrackerOutput& out) {
+MessageReport SubscriptionTracker::message(const sip::Message& m, const sip::TxnVerdict& txn,
+                                           const sip::DialogVerdict& dialog, TrackerOutput& out) {
     MessageReport r;
     // Only a REGISTER or SUBSCRIBE names its user as evidence for the stale-flow finding: an INVITE on a
     // new connection, or another line's REGISTER, does not mean the phone abandoned the old one.
-    const bool speaks_for_user = m.request && (m.method == "REGISTER" || m.method == "SUBSCRIBE");
-    if (!flows_.record(m.flow, m.frame, m.time, true, m.request, speaks_for_user ? user_of(m.from_uri) : std::string()) &&
+    const bool speaks_for_user = m.is("REGISTER") || m.is("SUBSCRIBE");
+    if (!flows_.record(m.flow, m.frame, m.time, true, m.request, speaks_for_user ? user_of(m.from.uri) : std::string()) &&
         flows_.overflowed() && !flows_full_reported_) {
         flows_full_reported_ = true;
         r.notes.push_back({SubFinding::flow_table_full,
@@ -443,15 +536,35 @@ MessageReport SubscriptionTracker::message(const SipMessage& m, TrackerOutput& o
     }
     if (m.request) {
         check_unsubscribes(m, r, out);
-        if (m.method == "SUBSCRIBE" || m.method == "REFER") on_subscribe(m, r, out);
-        else if (m.method == "NOTIFY") on_notify(m, r, out);
+        if (m.method == "SUBSCRIBE" || m.method == "REFER") on_subscribe(m, txn, r);
+        else if (m.method == "NOTIFY") on_notify(m, txn, dialog, r);
     } else if (m.cseq_method == "SUBSCRIBE" || m.cseq_method == "REFER" || m.cseq_method == "NOTIFY") {
-        on_response(m, r, out);
+        on_response(m, txn, r, out);
     }
     return r;
 }
 
-void SubscriptionTracker::on_subscribe(const SipMessage& m, MessageReport& r, TrackerOutput&) {
+bool SubscriptionTracker::seen_before(const sip::Message& m, const sip::TxnVerdict& txn,
+                                      const char* retransmission_kind, MessageReport& r) {
+    if (!txn.retransmission && !txn.reflected) return false;
+    // RFC 3261 section 17: the same request of the same transaction again. In the same direction it is a
+    // retransmission; in the other (reflected back, or captured on another path) only a copy. Neither
+    // starts anything new.
+    if (txn.retransmission) r.retransmission_of = txn.first.frame;
+    if (const Transaction* t = find_txn(txn.id); t && t->sub) fill(subs_[t->sub - 1], m, r);
+    r.kind = txn.retransmission ? retransmission_kind : "copy";
+    return true;
+}
+
+void SubscriptionTracker::record_flow_use(Subscription& s, const FlowRef& flow) {
+    if (s.flows_used.size() >= 8) return;
+    std::string used = std::string(flow.transport == Transport::tcp ? "tcp.stream " : "udp.stream ") +
+                       std::to_string(flow.stream);
+    if (std::find(s.flows_used.begin(), s.flows_used.end(), used) == s.flows_used.end())
+        s.flows_used.push_back(std::move(used));
+}
+
+void SubscriptionTracker::on_subscribe(const sip::Message& m, const sip::TxnVerdict& txn, MessageReport& r) {
     const bool refer = m.method == "REFER";
     std::string event, id;
     if (refer) {
@@ -472,14 +585,17 @@ void SubscriptionTracker::on_subscribe(const SipMessage& m, MessageReport& r, Tr
         event = lower(tp->token);
         if (const HeaderParam* p = find_param(tp->params, "id"); p && p->value) id = sanitize_utf8(*p->value, 128);
     }
-    const std::string key = txn_key(m.call_id, m.cseq, m.method);
-    if (const Transaction* t = find_txn(key); t && t->flow.src == m.flow.src) {
-        r.retransmission_of = t->frame;
-        if (t->sub) fill(subs_[t->sub - 1], m, r);
-        r.kind = refer ? "REFER" : "retransmission";
-        return;
+    if (seen_before(m, txn, refer ? "REFER" : "retransmission", r)) return;
+    // In the dialog (To tag): the subscription of both tags, or of the subscriber's tag while the
+    // notifier's is not known. Without a To tag: the same SUBSCRIBE sent again after a 401/407 challenge
+    // or a rejection finds the subscription of its From tag.
+    Subscription* s = nullptr;
+    if (!m.to.tag.empty()) {
+        s = find_dialog(m.call_id, m.from.tag, m.to.tag, event, id);
+        if (!s && (s = find_dialog(m.call_id, m.from.tag, "", event, id))) bind_notifier(*s, m.to.tag);
+    } else {
+        s = find_subscriber(m.call_id, m.from.tag, event, id);
     }
-    Subscription* s = find_sub(m.call_id, m.from_tag, event, id, false);
     const bool unsubscribe = !refer && m.expires && *m.expires == 0;
     bool refresh = false;
     if (!s) {
@@ -489,9 +605,7 @@ void SubscriptionTracker::on_subscribe(const SipMessage& m, MessageReport& r, Tr
         r.notes.push_back({SubFinding::created, "Subscription " + std::to_string(s->id) + " (" + event +
                                                     (id.empty() ? "" : ";id=" + id) + ") created by " + m.method});
     } else {
-        // In the dialog (To tag) it refreshes; without one it is the same SUBSCRIBE sent again after a
-        // 401/407 challenge or a rejection.
-        refresh = !m.to_tag.empty();
+        refresh = !m.to.tag.empty();
         r.kind = unsubscribe ? "unsubscribe" : refresh ? "refresh" : "initial";
         if (s->expiry && m.time > *s->expiry + limits_.expiry_grace && s->state != State::terminated &&
             !s->expiry_reported) {
@@ -509,41 +623,39 @@ void SubscriptionTracker::on_subscribe(const SipMessage& m, MessageReport& r, Tr
             s->reason.clear();
         }
     }
-    s->subscribe_flow = FlowRef{m.flow.transport, m.flow.stream, m.flow.src, m.flow.dst};
+    s->subscribe_flow = m.flow;
     s->subscribe_frame = m.frame;
-    const std::string used = std::string(m.flow.transport == Transport::tcp ? "tcp.stream " : "udp.stream ") +
-                             std::to_string(m.flow.stream);
-    if (std::find(s->flows_used.begin(), s->flows_used.end(), used) == s->flows_used.end() && s->flows_used.size() < 8)
-        s->flows_used.push_back(used);
+    record_flow_use(*s, m.flow);
     Transaction t;
     t.frame = m.frame;
     t.index = m.index;
     t.time = m.time;
     t.deadline = m.time + limits_.timer_f;
     t.sub = s->id;
-    t.method = m.method;
-    t.flow = *s->subscribe_flow;
+    t.method = refer ? Method::refer : Method::subscribe;
+    t.flow = m.flow;
     t.refresh = refresh;
     t.expires = m.expires;
-    // Bounded: beyond, no response link or timer. The queue is bounded too: a transaction key seen
-    // again from another source replaces its entry in txns_ but queues one more deadline.
-    if (live_txns_ < limits_.max_subscriptions && pending_.size() < limits_.max_subscriptions) add_txn(key, t);
+    // Bounded: beyond, no response link or timer. A request without transaction (no top Via or CSeq, or
+    // the transaction layer's table full) has nothing its responses could be matched to.
+    if (txn.id != 0 && live_txns_ < limits_.max_subscriptions && pending_.size() < limits_.max_subscriptions)
+        add_txn(txn.id, t);
     if (unsubscribe && m.flow.transport == Transport::tcp && unsubscribe_count_ < limits_.max_subscriptions) {
         Unsubscribes& list = unsubscribes_[m.flow.src.address + '|' + m.flow.dst.address];
         if (list.items.size() > list.head && list.items.back().frame > m.frame) list.sorted = false;
-        list.items.push_back({m.frame, m.index, m.time, *s->subscribe_flow});
+        list.items.push_back({m.frame, m.index, m.time, m.flow});
         ++unsubscribe_count_;
     }
     fill(*s, m, r);
 }
 
-void SubscriptionTracker::check_flow(const SipMessage& m, Subscription& s, MessageReport& r) {
+void SubscriptionTracker::check_flow(const sip::Message& m, Subscription& s, MessageReport& r) {
     if (m.flow.transport != Transport::tcp) return;
     const Flow* f = flows_.find(Transport::tcp, m.flow.stream);
     if (!f) return;
     const int side = f->side_of(m.flow.dst);
     if (side < 0) return;
-    const FlowRef here{m.flow.transport, m.flow.stream, m.flow.src, m.flow.dst};
+    const FlowRef& here = m.flow;
     std::string why;
     const Flow* newer = nullptr;
     if (f->rst_frame[side]) {
@@ -553,7 +665,7 @@ void SubscriptionTracker::check_flow(const SipMessage& m, Subscription& s, Messa
         why = "NOTIFY on " + describe(here) + ", closed by the subscriber (FIN " + frame_text(*f->fin_frame[side]) +
               ", " + seconds_text(m.time - f->closed_time[side]) + " earlier)";
     } else {
-        const double last = f->seen[side] ? f->last_time[side] : f->first_time;
+        const Nanos last = f->seen[side] ? f->last_time[side] : f->first_time;
         // Abandoned: the same user (not merely the same host: a phone may keep a connection per line, or
         // one for REGISTER besides this one) sent a REGISTER or SUBSCRIBE on a newer connection after its
         // last traffic here.
@@ -601,7 +713,8 @@ void SubscriptionTracker::check_flow(const SipMessage& m, Subscription& s, Messa
     }
 }
 
-void SubscriptionTracker::on_notify(const SipMessage& m, MessageReport& r, TrackerOutput&) {
+void SubscriptionTracker::on_notify(const sip::Message& m, const sip::TxnVerdict& txn,
+                                    const sip::DialogVerdict& dialog, MessageReport& r) {
     r.kind = "NOTIFY";
     if (!m.event) {
         r.notes.push_back({SubFinding::missing_event, "NOTIFY without Event header (RFC 6665 section 8.2.1): not followed"});
@@ -624,17 +737,15 @@ void SubscriptionTracker::on_notify(const SipMessage& m, MessageReport& r, Track
         r.notes.push_back({SubFinding::bad_subscription_state,
                            "Subscription-State header " + quoted(*m.subscription_state) + " cannot be parsed"});
     }
-    const std::string key = txn_key(m.call_id, m.cseq, m.method);
-    if (const Transaction* t = find_txn(key); t && t->flow.src == m.flow.src) {
-        r.retransmission_of = t->frame;
-        r.kind = "retransmission";
-        if (t->sub) fill(subs_[t->sub - 1], m, r);
-        return;
+    if (seen_before(m, txn, "retransmission", r)) return;
+    Subscription* s = find_for_notify(m, event, id);
+    if (!s) {
+        // A NOTIFY of a second notifier to a known subscriber's tag is a forked subscription (RFC 6665
+        // section 4.4.9). A To tag no subscriber has, from a known notifier, is no subscription at all.
+        if (!find_subscriber(m.call_id, m.to.tag, event, id) && unknown_dialog(m, dialog, r)) return;
+        s = create_sub(m, event, id, true, r);
     }
-    Subscription* s = find_sub(m.call_id, m.to_tag, event, id, event == "refer" && id.empty());
-    if (!s) s = create_sub(m, event, id, true, r);
     if (!s) return;
-    if (s->notifier_tag.empty()) s->notifier_tag = m.from_tag;
     const bool ends = st && st->state == 3;
     if (s->state == State::terminated && !ends) {
         r.notes.push_back({SubFinding::notify_after_termination,
@@ -658,15 +769,12 @@ void SubscriptionTracker::on_notify(const SipMessage& m, MessageReport& r, Track
         s->first_notify_seen = true;
         if (s->subscribe_frame) r.first_notify_delay = m.time - s->created_time;
     }
-    const std::string used = std::string(m.flow.transport == Transport::tcp ? "tcp.stream " : "udp.stream ") +
-                             std::to_string(m.flow.stream);
-    if (std::find(s->flows_used.begin(), s->flows_used.end(), used) == s->flows_used.end() && s->flows_used.size() < 8)
-        s->flows_used.push_back(used);
+    record_flow_use(*s, m.flow);
     if (st) {
         if (st->state) s->state = static_cast<State>(st->state);
         s->reason = st->reason;
         if (st->expires && !ends) {
-            s->expiry = m.time + *st->expires;
+            s->expiry = m.time + static_cast<Nanos>(*st->expires) * kSecond;
             s->expiry_reported = false;
         }
         if (ends) {
@@ -682,18 +790,22 @@ void SubscriptionTracker::on_notify(const SipMessage& m, MessageReport& r, Track
     t.time = m.time;
     t.deadline = m.time + limits_.timer_f;
     t.sub = s->id;
-    t.method = m.method;
-    t.flow = FlowRef{m.flow.transport, m.flow.stream, m.flow.src, m.flow.dst};
+    t.method = Method::notify;
+    t.flow = m.flow;
     t.notify_terminated = ends;
-    if (live_txns_ < limits_.max_subscriptions && pending_.size() < limits_.max_subscriptions) add_txn(key, t);
+    if (txn.id != 0 && live_txns_ < limits_.max_subscriptions && pending_.size() < limits_.max_subscriptions)
+        add_txn(txn.id, t);
     fill(*s, m, r);
     r.notify_count = s->notifies;
 }
 
-void SubscriptionTracker::on_response(const SipMessage& m, MessageReport& r, TrackerOutput& out) {
-    auto it = txns_.find(txn_key(m.call_id, m.cseq, m.cseq_method));
-    if (it == txns_.end() || !it->second.live) return;
-    Transaction& t = it->second.txn;
+void SubscriptionTracker::on_response(const sip::Message& m, const sip::TxnVerdict& txn, MessageReport& r,
+                                      TrackerOutput& out) {
+    // The transaction layer matched the response to its request (top Via branch and sent-by, CSeq
+    // method): on an SBC whose two legs share Call-ID and CSeq, each leg's response finds its own.
+    Transaction* found = find_txn(txn.id);
+    if (!found) return;
+    Transaction& t = *found;
     r.kind = "response";
     r.request_in = t.frame;
     Subscription* s = t.sub ? &subs_[t.sub - 1] : nullptr;
@@ -702,21 +814,25 @@ void SubscriptionTracker::on_response(const SipMessage& m, MessageReport& r, Tra
         return;
     }
     t.answered = true;
-    unindex_notify(it->second);
+    unindex_notify(txns_.find(txn.id)->second);
     r.response_time = m.time - t.time;
     out.write_backs.push_back({t.frame, t.index, std::nullopt, m.frame, m.time - t.time});
     if (!s) return;
     Family& fam = *s->family;
     const std::string sid = std::to_string(s->id);
     if (m.status == 481) {
-        const std::string what = (t.method == "NOTIFY" ? "NOTIFY " : t.refresh ? "SUBSCRIBE refresh " : t.method + " ") +
+        const std::string what = (t.method == Method::notify ? "NOTIFY "
+                                  : t.refresh               ? "SUBSCRIBE refresh "
+                                  : t.method == Method::refer ? "REFER "
+                                                              : "SUBSCRIBE ") +
                                  frame_text(t.frame);
         std::string message = "481 to " + what + ": ";
         if (fam.broken)
             message += "subscription " + sid + " had been broken for " + seconds_text(m.time - fam.since_time) +
                        ", since " + fam.why;
         else
-            message += (t.method == "NOTIFY" ? "the subscriber" : "the notifier") + std::string(" no longer knows subscription ") + sid +
+            message += (t.method == Method::notify ? "the subscriber" : "the notifier") +
+                       std::string(" no longer knows subscription ") + sid +
                        (s->last_accepted_frame ? " (last NOTIFY accepted: " + frame_text(s->last_accepted_frame) + ")"
                                                : std::string(" (no NOTIFY of it was ever accepted)"));
         r.notes.push_back({SubFinding::subscription_481, message});
@@ -726,12 +842,12 @@ void SubscriptionTracker::on_response(const SipMessage& m, MessageReport& r, Tra
         s->reason = "481";
         s->terminated_frame = m.frame;
         s->terminated_time = m.time;
-    } else if (t.method == "NOTIFY") {
+    } else if (t.method == Method::notify) {
         if (is_2xx(m.status)) {
             ++s->answered;
             s->last_accepted_frame = t.frame;
             if (fam.broken && !t.notify_terminated) {
-                const double outage = t.time - fam.since_time;
+                const Nanos outage = t.time - fam.since_time;
                 s->outage += outage;
                 const std::string text = "Subscription " + sid + " recovered: NOTIFY " + frame_text(t.frame) +
                                          " accepted " + seconds_text(outage) + " after " + fam.why;
@@ -743,8 +859,8 @@ void SubscriptionTracker::on_response(const SipMessage& m, MessageReport& r, Tra
             }
         }
     } else if (is_2xx(m.status)) {
-        if (s->notifier_tag.empty()) s->notifier_tag = m.to_tag;
-        if (const auto e = m.expires ? m.expires : t.expires) s->expiry = m.time + *e;
+        bind_notifier(*s, m.to.tag);
+        if (const auto e = m.expires ? m.expires : t.expires) s->expiry = m.time + static_cast<Nanos>(*e) * kSecond;
         s->expiry_reported = false;
     } else if (m.status >= 300 && !t.refresh && m.status != 401 && m.status != 407) {
         // A challenge is not a refusal: the SUBSCRIBE comes again with credentials.

@@ -15,6 +15,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sipsleuth/core/time.h"
+
 namespace sipsleuth::core {
 
 enum class Transport : std::uint8_t { tcp, udp };
@@ -52,22 +54,22 @@ struct Flow {
     std::uint32_t stream = 0;
     Endpoint ends[2];
     std::uint32_t first_frame = 0;
-    double first_time = 0;
+    Nanos first_time = 0;
     /// Per side: last packet (any, pure ACKs included), FIN, RST, SIP requests sent.
     std::uint32_t last_frame[2] = {0, 0};
-    double last_time[2] = {0, 0};
+    Nanos last_time[2] = {0, 0};
     bool seen[2] = {false, false};
     std::optional<std::uint32_t> fin_frame[2], rst_frame[2];
-    double closed_time[2] = {0, 0};
+    Nanos closed_time[2] = {0, 0};
     std::optional<std::uint32_t> first_request_frame[2];
-    double first_request_time[2] = {0, 0};
+    Nanos first_request_time[2] = {0, 0};
     /// Per side: the first REGISTER or SUBSCRIBE of each user (normalised From URI) sent on the flow, at
     /// most kMaxUsers: a phone with several lines or a registration connection besides its subscription
     /// connection is not a phone that abandoned a connection (the stale-flow finding asks for the same user).
     struct UserRequest {
         std::string user;
         std::uint32_t frame = 0;
-        double time = 0;
+        Nanos time = 0;
     };
     static constexpr std::size_t kMaxUsers = 8;
     std::vector<UserRequest> users[2];
@@ -102,16 +104,23 @@ public:
     /// Records a packet on its flow, creating the flow when `create` (a SIP message) and there is
     /// room; `sip_request` marks a SIP request sent by the packet's source, `user` (non-empty for a
     /// REGISTER or SUBSCRIBE: its normalised From URI) the user it speaks for. nullptr when untracked.
-    Flow* record(const FlowPacket& p, std::uint32_t frame, double time, bool create, bool sip_request,
-                 const std::string& user = std::string());
+    Flow* record(const FlowPacket& p, std::uint32_t frame, Nanos time, bool create, bool sip_request,
+                 const std::string& user = std::string()) {
+        return record(p.transport, p.stream, p.src, p.dst, p.fin, p.rst, frame, time, create, sip_request, user);
+    }
+    /// The same for a SIP message's flow and direction (no flags: its packet was recorded first).
+    Flow* record(const FlowRef& f, std::uint32_t frame, Nanos time, bool create, bool sip_request,
+                 const std::string& user = std::string()) {
+        return record(f.transport, f.stream, f.src, f.dst, false, false, frame, time, create, sip_request, user);
+    }
     /// The newest flow other than `except`, of transport t, whose first SIP request came from host
     /// `from` to host `to` at or after `after`; nullptr when none. Scans the host pair's flows (tests only).
-    const Flow* newer_flow_from(Transport t, const std::string& from, const std::string& to, double after,
+    const Flow* newer_flow_from(Transport t, const std::string& from, const std::string& to, Nanos after,
                                 const Flow* except) const;
     /// Like newer_flow_from, but only a REGISTER or SUBSCRIBE of `user` (as passed to record) counts;
     /// `*frame` is that request's frame.
     const Flow* newer_flow_of_user(Transport t, const std::string& from, const std::string& to, const std::string& user,
-                                   double after, const Flow* except, std::uint32_t* frame) const;
+                                   Nanos after, const Flow* except, std::uint32_t* frame) const;
     /// The most recently active live flow (no FIN/RST) between hosts `a` and `b`, other than except.
     const Flow* live_flow_between(Transport t, const std::string& a, const std::string& b, const Flow* except) const;
     std::size_t size() const { return flows_.size(); }
@@ -124,12 +133,14 @@ private:
     static std::uint64_t key(Transport t, std::uint32_t stream) {
         return (static_cast<std::uint64_t>(t) << 32) | stream;
     }
+    Flow* record(Transport t, std::uint32_t stream, const Endpoint& src, const Endpoint& dst, bool fin, bool rst,
+                 std::uint32_t frame, Nanos time, bool create, bool sip_request, const std::string& user);
     static std::string pair_key(const std::string& a, const std::string& b) { return a < b ? a + '|' + b : b + '|' + a; }
 
     /// A live (neither FIN nor RST) flow by its latest traffic: newest first, then oldest flow first
     /// (the order of a scan that keeps the first of equal times).
     struct LiveKey {
-        double neg_last;
+        Nanos neg_last;
         std::uint32_t seq;
         const Flow* flow;
         bool operator<(const LiveKey& o) const { return neg_last != o.neg_last ? neg_last < o.neg_last : seq < o.seq; }
@@ -149,7 +160,7 @@ private:
     /// One REGISTER or SUBSCRIBE user's first request on a flow, as a candidate answer of
     /// newer_flow_of_user; better: later, then the order of a scan (flow creation, side, user).
     struct UserCandidate {
-        double time = 0;
+        Nanos time = 0;
         std::uint32_t seq = 0, frame = 0;
         std::uint8_t side = 0, user = 0;
         const Flow* flow = nullptr;

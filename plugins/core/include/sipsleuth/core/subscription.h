@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Follows SIP subscriptions (RFC 6665: SUBSCRIBE/NOTIFY dialogs identified by Call-ID, the
-// subscriber's tag, the Event package and its id parameter; RFC 3515 section 2.4.4: the implicit
+// Follows SIP subscriptions (RFC 6665 section 4.4.1: a subscription is a dialog, identified by Call-ID
+// and both tags, plus the Event package and its id parameter; RFC 3515 section 2.4.4: the implicit
 // subscription of a REFER, whose NOTIFYs carry Event: refer;id=<REFER CSeq>) across TCP connections and
 // UDP flows, and names why NOTIFYs are lost (field case 000: a sipX RLS writing a NOTIFY down the
 // connection a rebooted Polycom abandoned, the RST that kills it, the 481 half an hour later). The
-// tracker is fed messages and packets in capture order, once (Wireshark's first pass), and returns
-// what to show on each message plus findings about earlier messages learnt now (write-backs).
-// Pure C++: no Wireshark type; bounded by Limits.
+// tracker is fed the suite's one SIP model (sip::Frame, sip::Message) with the verdicts of the
+// transaction and dialog layer (which request a response answers, which request is a retransmission,
+// whether a NOTIFY's tags name a dialog at all), in capture order, once (Wireshark's first pass), and
+// returns what to show on each message plus findings about earlier messages learnt now (write-backs).
+// Times are integer nanoseconds. Pure C++: no Wireshark type; bounded by Limits.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +22,10 @@
 #include <vector>
 
 #include "sipsleuth/core/flow.h"
+#include "sipsleuth/core/sip/dialog.h"
+#include "sipsleuth/core/sip/message.h"
+#include "sipsleuth/core/sip/transaction.h"
+#include "sipsleuth/core/time.h"
 
 namespace sipsleuth::core {
 
@@ -41,6 +47,7 @@ enum class SubFinding : std::uint8_t {
     bad_subscription_state,    ///< error: Subscription-State that cannot be parsed
     notify_without_state,      ///< warning: NOTIFY without Subscription-State (RFC 6665 8.2.3)
     missing_event,             ///< warning: SUBSCRIBE or NOTIFY without Event (RFC 6665 8.2.1)
+    notify_unknown_dialog,     ///< warning: NOTIFY whose tags name no subscription dialog of a known notifier
     table_full,                ///< note: subscription table full, this one is not tracked
     flow_table_full,           ///< note: flow table full, this flow is not tracked
 };
@@ -48,26 +55,10 @@ enum class SubFinding : std::uint8_t {
 /// The finding's name as in its expert field, without the `siptrack.` prefix.
 const char* finding_name(SubFinding f);
 
-/// A finding with its message (frames, flows, seconds).
+/// A finding with its message (frames, flows, durations).
 struct SubNote {
     SubFinding kind;
     std::string message;
-};
-
-/// One SIP message as Wireshark's SIP dissector decoded it (compact header forms included).
-struct SipMessage {
-    std::uint32_t frame = 0;
-    std::uint32_t index = 0;  ///< which SIP message of the frame (TCP coalescing), from 0
-    double time = 0;          ///< seconds (absolute, capture clock)
-    FlowPacket flow;
-    bool request = false;
-    std::string method;       ///< request method
-    std::uint32_t status = 0; ///< response status code
-    std::string call_id, from_tag, to_tag, from_uri, to_uri, request_uri;
-    std::uint32_t cseq = 0;
-    std::string cseq_method;
-    std::optional<std::string> event, subscription_state;
-    std::optional<std::uint32_t> expires;  ///< Expires header
 };
 
 /// What siptrack shows on one message that belongs to a subscription (or the problems of one that
@@ -75,16 +66,16 @@ struct SipMessage {
 struct MessageReport {
     std::uint32_t subscription = 0;  ///< 1, 2, ... in order of appearance; 0: none
     std::string event, event_id;
-    std::string kind;                ///< initial, refresh, unsubscribe, REFER, NOTIFY, response
+    std::string kind;                ///< initial, refresh, unsubscribe, REFER, NOTIFY, retransmission, copy, response
     std::string state, reason;       ///< the subscription's state after this message
     FlowRef flow;                    ///< the flow this message travels on (describe() for its name)
     std::optional<FlowRef> subscription_flow;  ///< the flow of the latest SUBSCRIBE (or REFER)
-    std::optional<double> expiry;     ///< absolute seconds
-    std::optional<double> time_left;  ///< expiry - message time
-    std::uint32_t notify_count = 0;   ///< on a NOTIFY: its ordinal; elsewhere: NOTIFYs so far
-    std::optional<double> first_notify_delay;
+    std::optional<Nanos> expiry;     ///< absolute (capture clock)
+    std::optional<Nanos> time_left;  ///< expiry - message time
+    std::uint32_t notify_count = 0;  ///< on a NOTIFY: its ordinal; elsewhere: NOTIFYs so far
+    std::optional<Nanos> first_notify_delay;
     std::optional<std::uint32_t> request_in, response_in, retransmission_of;
-    std::optional<double> response_time;
+    std::optional<Nanos> response_time;
     std::vector<SubNote> notes;
 };
 
@@ -94,7 +85,7 @@ struct WriteBack {
     std::uint32_t frame = 0, index = 0;
     std::optional<SubNote> note;
     std::optional<std::uint32_t> response_in;
-    std::optional<double> response_time;
+    std::optional<Nanos> response_time;
 };
 
 /// Findings of the current frame that belong to no SIP message of it (an RST, a timer that ran out)
@@ -119,7 +110,7 @@ struct SubscriptionSummary {
     std::vector<std::string> flows;  ///< every flow its messages used, in order (at most 8)
     std::uint32_t notifies = 0, answered = 0;
     std::vector<std::string> findings;  ///< names of warnings and errors, once each
-    double outage = 0;                  ///< seconds between failures and recoveries
+    Nanos outage = 0;                   ///< time between failures and recoveries
 };
 
 class SubscriptionTracker {
@@ -127,8 +118,8 @@ public:
     struct Limits {
         std::size_t max_subscriptions = 100000;
         std::size_t max_flows = 100000;
-        double timer_f = 32.0;     ///< RFC 3261 Timer F: 64 * T1
-        double expiry_grace = 0.0; ///< seconds past the expiry before a refresh counts as late
+        Nanos timer_f = 32 * kSecond;  ///< RFC 3261 Timer F: 64 * T1
+        Nanos expiry_grace = 0;        ///< past the expiry before a refresh counts as late
     };
     explicit SubscriptionTracker(Limits limits) : limits_(limits), flows_(limits.max_flows) {}
     /// Not copyable: subscriptions point into the tracker's own tables.
@@ -137,15 +128,17 @@ public:
 
     /// Timers: every packet, first, with its time: NOTIFYs whose Timer F ran out become unanswered.
     /// Cheap when nothing is due.
-    void advance(double time, std::uint32_t frame, TrackerOutput& out);
+    void advance(Nanos time, std::uint32_t frame, TrackerOutput& out);
     /// Whether advance() has anything to do at `time`.
-    bool due(double time) const { return !pending_.empty() && pending_.front().deadline <= time; }
-    /// A TCP or UDP packet (before its SIP messages, if any): updates a tracked flow (last traffic,
-    /// FIN, RST) and names the NOTIFYs an RST kills. Returns false when the flow is not tracked.
-    bool packet(const FlowPacket& p, std::uint32_t frame, double time, TrackerOutput& out);
-    /// One SIP message. Messages that are not SUBSCRIBE, NOTIFY, REFER or their responses only update
+    bool due(Nanos time) const { return !pending_.empty() && pending_.front().deadline <= time; }
+    /// A TCP segment or UDP datagram (before its SIP messages, if any): updates a tracked flow (last
+    /// traffic, FIN, RST) and names the NOTIFYs an RST kills. Returns false when the flow is not tracked.
+    bool packet(const sip::Frame& f, TrackerOutput& out);
+    /// One SIP message (frame, index, time and flow filled) with the transaction and dialog layers'
+    /// verdicts on it. Messages that are not SUBSCRIBE, NOTIFY, REFER or their responses only update
     /// flows (a REGISTER on a new connection matters to the stale-flow finding).
-    MessageReport message(const SipMessage& m, TrackerOutput& out);
+    MessageReport message(const sip::Message& m, const sip::TxnVerdict& txn, const sip::DialogVerdict& dialog,
+                          TrackerOutput& out);
     /// The capture ended: NOTIFYs still waiting become unanswered (write-backs only).
     void finish(TrackerOutput& out);
 
@@ -163,84 +156,104 @@ public:
 
 private:
     enum class State : std::uint8_t { init, pending, active, terminated };
+    enum class Method : std::uint8_t { subscribe, refer, notify };
     struct Family {
         bool broken = false;
         std::uint32_t since_frame = 0;
-        double since_time = 0;
+        Nanos since_time = 0;
         std::string why;  ///< "NOTIFY frame 27 was never answered"
     };
     struct Subscription {
         std::uint32_t id = 0;
+        /// RFC 6665 section 4.4.1: the dialog (Call-ID, subscriber's and notifier's tags) and the Event.
+        /// The notifier's tag is empty until a 2xx or a NOTIFY names it.
         std::string call_id, subscriber_tag, notifier_tag, event, event_id;
         bool refer = false;
         SubscriptionFacts facts;
         Family* family = nullptr;  ///< node of families_ (stable: unordered_map nodes never move)
         std::optional<FlowRef> subscribe_flow;
         std::uint32_t subscribe_frame = 0;
-        double created_time = 0;
-        std::optional<double> expiry;
+        Nanos created_time = 0;
+        std::optional<Nanos> expiry;
         bool expiry_reported = false;
         State state = State::init;
         std::string reason;
         std::uint32_t terminated_frame = 0;
-        double terminated_time = 0;
+        Nanos terminated_time = 0;
         std::uint32_t notifies = 0, answered = 0;
         bool first_notify_seen = false;
         std::uint32_t last_accepted_frame = 0;
         std::vector<std::string> flows_used, findings;
-        double outage = 0;
+        Nanos outage = 0;
     };
+    /// What the tracker keeps of one SUBSCRIBE, REFER or NOTIFY transaction of a subscription (the
+    /// transaction layer says which messages belong to it).
     struct Transaction {
-        std::uint32_t frame = 0, index = 0;
-        double time = 0, deadline = 0;
+        std::uint32_t frame = 0, index = 0;  ///< the request's first copy
+        Nanos time = 0, deadline = 0;
         std::uint32_t sub = 0;
-        std::string method;
+        Method method = Method::subscribe;
         FlowRef flow;
         bool answered = false, reset = false, notify_terminated = false, refresh = false;
         std::optional<std::uint32_t> expires;  ///< a SUBSCRIBE's Expires, for a 2xx without one
     };
-    /// A transaction key's entry: its live transaction (if any) and its place in the deadline queue.
-    /// A key stays while pending_ still names it, so "the key's oldest queued deadline" (the order in
-    /// which an RST reports NOTIFYs) is known without scanning the queue.
+    /// A transaction's entry: its live record (if any) and its place in the deadline queue.
     struct Slot {
         Transaction txn;
         bool live = false;
         bool indexed = false;          ///< in notify_index_ (a NOTIFY an RST may still reset)
-        std::uint32_t queued = 0;      ///< entries of pending_ naming this key
+        std::uint32_t queued = 0;      ///< entries of pending_ naming this transaction
         std::uint64_t first = 0, last = 0;  ///< sequence numbers of the oldest and newest of them
         std::size_t index_pos = 0;     ///< position in its flow's notify_index_ vector
     };
-    using Slots = std::unordered_map<std::string, Slot>;
+    using Slots = std::unordered_map<sip::TxnId, Slot>;
     struct Pending {
-        double deadline;
+        Nanos deadline;
         Slots::value_type* slot;  ///< node of txns_ (stable: nodes never move)
-        std::uint64_t next = 0;   ///< sequence number of the next entry naming the same key
+        std::uint64_t next = 0;   ///< sequence number of the next entry naming the same transaction
     };
     struct Unsubscribe {
         std::uint32_t frame, index;
-        double time;
+        Nanos time;
         FlowRef flow;
     };
 
-    Subscription* find_sub(const std::string& call_id, const std::string& tag, const std::string& event,
-                           const std::string& id, bool refer_any_id);
-    Subscription* create_sub(const SipMessage& m, const std::string& event, const std::string& id, bool from_notify,
+    /// The subscription of the dialog (call_id, subscriber tag, notifier tag) and event, or nullptr.
+    Subscription* find_dialog(std::string_view call_id, std::string_view subscriber_tag, std::string_view notifier_tag,
+                              std::string_view event, std::string_view id);
+    /// The latest subscription of a subscriber's tag and event, whatever its notifier's tag, or nullptr.
+    Subscription* find_subscriber(std::string_view call_id, std::string_view subscriber_tag, std::string_view event,
+                                  std::string_view id);
+    Subscription* find_for_notify(const sip::Message& m, const std::string& event, const std::string& id);
+    Subscription* create_sub(const sip::Message& m, const std::string& event, const std::string& id, bool from_notify,
                              MessageReport& r);
-    void fill(const Subscription& s, const SipMessage& m, MessageReport& r) const;
+    /// Names the notifier's tag of a subscription that had none (a 2xx or the first NOTIFY).
+    void bind_notifier(Subscription& s, std::string_view tag);
+    /// A NOTIFY matching no subscription: true (and a note) when its Call-ID and From tag are a known
+    /// notifier's while no dialog has its tags: a corrupt or foreign To tag, not a new subscription.
+    bool unknown_dialog(const sip::Message& m, const sip::DialogVerdict& dialog, MessageReport& r);
+    const std::string& key(std::string_view a, std::string_view b, std::string_view c = {}, std::string_view d = {},
+                           std::string_view e = {});
+    void fill(const Subscription& s, const sip::Message& m, MessageReport& r) const;
     void add_finding(Subscription& s, SubFinding kind);
-    void break_family(Subscription& s, std::uint32_t frame, double time, std::string why);
-    void on_subscribe(const SipMessage& m, MessageReport& r, TrackerOutput& out);
-    void on_notify(const SipMessage& m, MessageReport& r, TrackerOutput& out);
-    void on_response(const SipMessage& m, MessageReport& r, TrackerOutput& out);
-    void check_flow(const SipMessage& m, Subscription& s, MessageReport& r);
-    void check_unsubscribes(const SipMessage& m, MessageReport& r, TrackerOutput& out);
+    void break_family(Subscription& s, std::uint32_t frame, Nanos time, std::string why);
+    void on_subscribe(const sip::Message& m, const sip::TxnVerdict& txn, MessageReport& r);
+    void on_notify(const sip::Message& m, const sip::TxnVerdict& txn, const sip::DialogVerdict& dialog,
+                   MessageReport& r);
+    void on_response(const sip::Message& m, const sip::TxnVerdict& txn, MessageReport& r, TrackerOutput& out);
+    /// A request the transaction layer saw before: a retransmission (same direction) or a copy seen in
+    /// the other direction. Fills r and returns true; false for a request seen the first time.
+    bool seen_before(const sip::Message& m, const sip::TxnVerdict& txn, const char* retransmission_kind,
+                     MessageReport& r);
+    void record_flow_use(Subscription& s, const FlowRef& flow);
+    void check_flow(const sip::Message& m, Subscription& s, MessageReport& r);
+    void check_unsubscribes(const sip::Message& m, MessageReport& r, TrackerOutput& out);
     /// Whether the NOTIFY's destination sent anything on its flow (else the capture shows one direction).
     bool subscriber_heard(const FlowRef& notify_flow) const;
-    static std::string txn_key(const std::string& call_id, std::uint32_t cseq, const std::string& method);
-    /// The live transaction of key, or nullptr.
-    Transaction* find_txn(const std::string& key);
-    /// Starts transaction t under key (replacing a live one) and queues its deadline.
-    void add_txn(const std::string& key, const Transaction& t);
+    /// The live transaction of id, or nullptr.
+    Transaction* find_txn(sip::TxnId id);
+    /// Starts transaction t under id and queues its deadline.
+    void add_txn(sip::TxnId id, const Transaction& t);
     /// Removes the oldest deadline entry; returns its slot (erased already when nothing names it).
     void pop_pending(Pending& popped);
     void end_txn(Slots::value_type* node);
@@ -253,8 +266,15 @@ private:
     Limits limits_;
     FlowTable flows_;
     std::vector<Subscription> subs_;
-    std::unordered_map<std::string, std::uint32_t> index_;  ///< call-id \n tag \n event \n id -> id
-    /// call-id \n subscriber tag -> the dialog's first refer subscription (a NOTIFY without id).
+    std::string key_;  ///< scratch key for look-ups, reused: no allocation per message
+    /// call-id, subscriber tag, notifier tag (empty while unknown), event, id -> subscription.
+    std::unordered_map<std::string, std::uint32_t> by_dialog_;
+    /// call-id, subscriber tag, event, id -> the latest subscription (a SUBSCRIBE sent again after a
+    /// 401, a NOTIFY of another notifier of a forked SUBSCRIBE).
+    std::unordered_map<std::string, std::uint32_t> by_subscriber_;
+    /// call-id, notifier tag -> the latest subscription of that notifier (for unknown_dialog()).
+    std::unordered_map<std::string, std::uint32_t> by_notifier_;
+    /// call-id, subscriber tag -> the dialog's first refer subscription (a NOTIFY without id).
     std::unordered_map<std::string, std::uint32_t> first_refer_;
     std::unordered_map<std::string, Family> families_;
     Slots txns_;
@@ -282,7 +302,8 @@ private:
     std::uint64_t work_ = 0;
 };
 
-/// "1800.0 s (30.0 min)" for durations of a minute or more, "0.8 s" otherwise.
-std::string seconds_text(double seconds);
+/// "1800.0 s (30.0 min)" for durations of a minute or more, "0.8 s" from a second, "0.8 ms" below;
+/// rounded to the digit shown, halves away from zero.
+std::string seconds_text(Nanos duration);
 
 }  // namespace sipsleuth::core
