@@ -2,27 +2,27 @@
 // siptrack: the SIP subscription and keepalive tracking post-dissector. This file owns the protocol and
 // the post-dissector, and the subscription analysis (field case 000: a Polycom BLF subscription whose
 // NOTIFY the sipX RLS sends down the connection the rebooted phone abandoned; the RST that kills it; the
-// 481 and the recovery half an hour later). It reads Wireshark's SIP fields message by message (TCP
-// segments carrying several messages, messages reassembled over several segments, compact header
-// forms: all decoded by the SIP dissector into the same fields), the TCP stream index and flags, and
-// feeds the core tracker (core/subscription.h) on the first pass. Verdicts are stored per frame;
-// findings learnt later (a reset, an unanswered NOTIFY, a response link) are written back onto the
-// message they concern, so `tshark -2` and the GUI show them there too. The keepalive analysis
-// (keepalive.cc) runs on every packet from the same post-dissector.
+// 481 and the recovery half an hour later). It reads nothing of SIP or TCP itself: the suite's one SIP
+// reader (wsglue::SipObserver) gives each frame once, on the first pass, as core values (the frame's
+// flow, TCP flags and integer-nanosecond time; each SIP message parsed from its own bytes, so TCP
+// segments carrying several messages, reassembled messages and compact header forms all come out
+// right) with the transaction and dialog layer's verdicts, and this file feeds them to the core tracker
+// (core/subscription.h). siptrack owns the layer's preferences (siptrack.max_transactions,
+// siptrack.max_dialogs). Verdicts are stored per frame, in a store bounded by
+// siptrack.max_stored_frames; findings learnt later (a reset, an unanswered NOTIFY, a response link)
+// are written back onto the message they concern, so `tshark -2` and the GUI show them there too. The
+// keepalive analysis (keepalive.cc) runs on every packet from the same post-dissector.
 #include <array>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <epan/address_types.h>
-#include <epan/to_str.h>
-
 #include "siptrack.h"
 #include "sipsleuth/core/subscription.h"
+#include "sipsleuth/wsglue/sip_observer.h"
 #include "sipsleuth/wsglue/stat_table.h"
 #include "sipsleuth/wsglue/store.h"
-#include "sipsleuth/wsglue/tvb.h"
 
 namespace core = sipsleuth::core;
 namespace ws = sipsleuth::wsglue;
@@ -43,7 +43,8 @@ ws::Field hf_message{proto, "siptrack.message", "Subscription message", FT_NONE,
 ws::Field hf_subscription{proto, "siptrack.subscription", "Subscription", FT_UINT32, BASE_DEC, nullptr,
                           "Number of the subscription, stable over the capture (1 for the first seen)."};
 ws::Field hf_kind{proto, "siptrack.kind", "Message kind", FT_STRING, BASE_NONE, nullptr,
-                  "initial, refresh, unsubscribe, REFER, NOTIFY, retransmission or response."};
+                  "initial, refresh, unsubscribe, REFER, NOTIFY, retransmission (the same request again in the same "
+                  "direction), copy (the same request seen in the other direction) or response."};
 ws::Field hf_event{proto, "siptrack.event", "Event package", FT_STRING, BASE_NONE, nullptr,
                    "The Event header's package (dialog, presence, message-summary, refer...), lower case."};
 ws::Field hf_event_id{proto, "siptrack.event.id", "Event id", FT_STRING, BASE_NONE, nullptr,
@@ -110,8 +111,14 @@ ws::Expert ei_bad_state{proto, "siptrack.bad_subscription_state", PI_PROTOCOL, P
                         "Malformed Subscription-State header"};
 ws::Expert ei_no_state{proto, "siptrack.notify_without_state", PI_PROTOCOL, PI_WARN, "NOTIFY without Subscription-State"};
 ws::Expert ei_no_event{proto, "siptrack.missing_event", PI_PROTOCOL, PI_WARN, "SUBSCRIBE or NOTIFY without Event"};
+// Protocol: RFC 6665 section 4.4.1 names a subscription by its dialog, and no dialog has these tags;
+// a warning, not an error: the notifier's other NOTIFYs still reach the subscriber.
+ws::Expert ei_unknown_dialog{proto, "siptrack.notify_unknown_dialog", PI_PROTOCOL, PI_WARN,
+                             "NOTIFY matches no subscription dialog"};
 ws::Expert ei_table_full{proto, "siptrack.subscription_table_full", PI_UNDECODED, PI_NOTE, "Subscription table full"};
 ws::Expert ei_flows_full{proto, "siptrack.flow_table_full", PI_UNDECODED, PI_NOTE, "Flow table full"};
+ws::Expert ei_store_full{proto, "siptrack.subscription_store_full", PI_UNDECODED, PI_NOTE,
+                         "Subscription verdict store full"};
 
 ws::UintPref pref_max_subscriptions{proto, "max_subscriptions", "Most subscriptions tracked",
                                     "Subscriptions beyond this number are not followed (an expert note says when).",
@@ -125,31 +132,20 @@ ws::UintPref pref_timer_f{proto, "notify_timeout", "NOTIFY transaction timeout (
 ws::UintPref pref_expiry_grace{proto, "expiry_grace", "Expiry grace (s)",
                                "A refresh or NOTIFY this many seconds after the subscription's expiry is still on time.",
                                0};
-
-// Foreign fields read on the first pass (primed by the post-dissector).
-ws::ForeignField ff_sip{"sip"};
-ws::ForeignField ff_method{"sip.Method"};
-ws::ForeignField ff_status{"sip.Status-Code"};
-ws::ForeignField ff_call_id{"sip.Call-ID"};
-ws::ForeignField ff_from_tag{"sip.from.tag"};
-ws::ForeignField ff_to_tag{"sip.to.tag"};
-ws::ForeignField ff_from_addr{"sip.from.addr"};
-ws::ForeignField ff_to_addr{"sip.to.addr"};
-ws::ForeignField ff_cseq{"sip.CSeq.seq"};
-ws::ForeignField ff_cseq_method{"sip.CSeq.method"};
-ws::ForeignField ff_event{"sip.Event"};
-ws::ForeignField ff_state{"sip.Subscription-State"};
-ws::ForeignField ff_expires{"sip.Expires"};
-ws::ForeignField ff_tcp_stream{"tcp.stream"};
-ws::ForeignField ff_tcp_seq{"tcp.seq"};
-ws::ForeignField ff_udp_stream{"udp.stream"};
+ws::UintPref pref_max_frames{proto, "max_stored_frames", "Most frames with subscription verdicts kept",
+                             "Frames whose subscription verdicts are kept for revisits (tshark -2, the GUI); past this, "
+                             "a frame's subscription findings are shown on the first pass only (an expert note says when).",
+                             1000000};
 
 int dissect_siptrack(tvbuff_t*, packet_info*, proto_tree*, void*);
-ws::PostDissector post{proto,
-                       dissect_siptrack,
-                       {&ff_sip, &ff_method, &ff_status, &ff_call_id, &ff_from_tag, &ff_to_tag, &ff_from_addr,
-                        &ff_to_addr, &ff_cseq, &ff_cseq_method, &ff_event, &ff_state, &ff_expires, &ff_tcp_stream,
-                        &ff_tcp_seq, &ff_udp_stream}};
+// No foreign field of its own: the SipObserver's (and the keepalive analysis's, added in handoff).
+ws::PostDissector post{proto, dissect_siptrack, {}};
+// siptrack owns the SIP layer's preferences and resets it with its own init and cleanup routines.
+[[maybe_unused]] const bool observer_attached = [] {
+    ws::SipObserver::instance().attach(proto);
+    post.want(ws::SipObserver::instance().fields());
+    return true;
+}();
 
 // What one frame shows: a report per SIP message (in frame order) and findings of the frame itself.
 struct Verdict {
@@ -157,10 +153,17 @@ struct Verdict {
     std::vector<core::SubNote> frame_notes;
     std::vector<std::uint32_t> frame_subscriptions;
 };
-ws::FrameStore<Verdict> verdicts{proto};
+ws::FrameStore<Verdict> verdicts{proto, pref_max_frames};
 // Which frames have a verdict: most frames have none, and a bit test is far cheaper than a hash look-up
-// that misses (measured: the miss was the plugin's largest cost on the benchmark capture).
-std::vector<bool> has_verdict;
+// that misses (measured: the miss was the plugin's largest cost on the benchmark capture). Frames whose
+// verdict the full store refused get the note on every pass.
+std::vector<bool> has_verdict, refused;
+
+void mark(std::vector<bool>& bits, std::uint32_t frame) {
+    if (bits.size() <= frame) bits.resize(frame + 1 + frame / 2);
+    bits[frame] = true;
+}
+bool marked(const std::vector<bool>& bits, std::uint32_t frame) { return frame < bits.size() && bits[frame]; }
 
 std::unique_ptr<core::SubscriptionTracker> tracker;
 bool finished = false;
@@ -169,15 +172,17 @@ bool finished = false;
         core::SubscriptionTracker::Limits limits;
         limits.max_subscriptions = pref_max_subscriptions.value();
         limits.max_flows = pref_max_flows.value();
-        limits.timer_f = pref_timer_f.value();
-        limits.expiry_grace = pref_expiry_grace.value();
+        limits.timer_f = static_cast<core::Nanos>(pref_timer_f.value()) * core::kSecond;
+        limits.expiry_grace = static_cast<core::Nanos>(pref_expiry_grace.value()) * core::kSecond;
         tracker = std::make_unique<core::SubscriptionTracker>(limits);
         finished = false;
         has_verdict.clear();
+        refused.clear();
     });
     proto.on_cleanup([] {
         tracker.reset();
         has_verdict = {};
+        refused = {};
     });
     return true;
 }();
@@ -201,7 +206,8 @@ bool fetch_row(guint key, std::vector<ws::StatTable::Cell>& cells) {
     cells.emplace_back(guint{s->notifies});
     cells.emplace_back(guint{s->answered});
     cells.emplace_back(join(s->findings, ", "));
-    cells.emplace_back(s->outage);
+    // Seconds for the table's float column (display only; the tracker keeps integer nanoseconds).
+    cells.emplace_back(static_cast<double>(s->outage) / static_cast<double>(core::kSecond));
     return true;
 }
 
@@ -239,23 +245,20 @@ expert_field* expert_for(core::SubFinding f) {
     case F::bad_subscription_state: return ei_bad_state.get();
     case F::notify_without_state: return ei_no_state.get();
     case F::missing_event: return ei_no_event.get();
+    case F::notify_unknown_dialog: return ei_unknown_dialog.get();
     case F::table_full: return ei_table_full.get();
     case F::flow_table_full: return ei_flows_full.get();
     }
     return ei_created.get();
 }
 
-double seconds(const nstime_t& t) { return static_cast<double>(t.secs) + static_cast<double>(t.nsecs) / 1e9; }
-
-nstime_t to_nstime(double s) {
+// Integer nanoseconds as epan's time: both parts carry the sign (-1.5 s is {-1, -500000000}).
+nstime_t to_nstime(core::Nanos n) {
     nstime_t t;
-    const double whole = s < 0 ? -static_cast<double>(static_cast<gint64>(-s)) : static_cast<double>(static_cast<gint64>(s));
-    t.secs = static_cast<time_t>(whole);
-    t.nsecs = static_cast<int>((s - whole) * 1e9 + (s < 0 ? -0.5 : 0.5));
+    t.secs = static_cast<time_t>(n / core::kSecond);
+    t.nsecs = static_cast<int>(n % core::kSecond);
     return t;
 }
-
-std::string str(field_info* fi) { return std::string(ws::string_value(fi)); }
 
 // Applies write-backs to the frames they concern (already rendered on this pass; shown on revisits).
 void apply(const core::TrackerOutput& out) {
@@ -269,96 +272,41 @@ void apply(const core::TrackerOutput& out) {
     }
 }
 
-// The first pass: feed the tracker and store this frame's verdict.
-void analyse(proto_tree* tree, packet_info* pinfo) {
-    const double now = seconds(pinfo->abs_ts);
+// The first pass: feed the tracker with the frame's observation and keep this frame's verdict. Returns
+// false when the verdict has findings but the full store refused it (`v` then holds it for this pass).
+bool analyse(const ws::Observation& o, Verdict& v) {
+    const core::sip::Frame& frame = o.frame;
     core::TrackerOutput out;
-    if (tracker->due(now)) tracker->advance(now, pinfo->num, out);
-
-    const ws::Occurrences sips(tree, ff_sip);
-    const ws::Occurrences tcp_streams(tree, ff_tcp_stream);
-    core::FlowPacket flow;
-    bool have_flow = false;
-    if (tcp_streams.size() > 0) {
-        // The innermost TCP header (the last) carries the SIP of this frame.
-        flow.transport = core::Transport::tcp;
-        flow.stream = static_cast<std::uint32_t>(ws::uint_value(tcp_streams.at(tcp_streams.size() - 1)));
-        have_flow = sips.size() > 0 || tracker->flows().contains(core::Transport::tcp, flow.stream);
-        if (have_flow) {
-            const ws::Occurrences seqs(tree, ff_tcp_seq);
-            const TcpHeader h = tcp_header(seqs.size() ? seqs.at(seqs.size() - 1) : nullptr);
-            flow.fin = h.flags & 0x01;
-            flow.syn = h.flags & 0x02;
-            flow.rst = h.flags & 0x04;
-        }
-    } else if (sips.size() > 0) {
-        const ws::Occurrences udp_streams(tree, ff_udp_stream);
-        if (udp_streams.size() > 0) {
-            flow.transport = core::Transport::udp;
-            flow.stream = static_cast<std::uint32_t>(ws::uint_value(udp_streams.at(udp_streams.size() - 1)));
-            have_flow = true;
-        }
-    }
-    if (have_flow) {
-        flow.src = {address_to_str(pinfo->pool, &pinfo->net_src), static_cast<std::uint16_t>(pinfo->srcport)};
-        flow.dst = {address_to_str(pinfo->pool, &pinfo->net_dst), static_cast<std::uint16_t>(pinfo->destport)};
-        tracker->packet(flow, pinfo->num, now, out);
-    }
-
-    Verdict v;
+    if (tracker->due(frame.time)) tracker->advance(frame.time, frame.number, out);
+    // A TCP segment matters on a tracked connection (its FIN, RST, last traffic) or with SIP; a UDP
+    // datagram only with SIP.
+    if (o.has_flow && (!o.messages.empty() || (frame.flow.transport == core::Transport::tcp &&
+                                               tracker->flows().contains(core::Transport::tcp, frame.flow.stream))))
+        tracker->packet(frame, out);
     v.frame_notes = std::move(out.frame_notes);
     v.frame_subscriptions = std::move(out.frame_subscriptions);
     bool keep = !v.frame_notes.empty();
-    if (have_flow && sips.size() > 0) {
-        const ws::Occurrences method(tree, ff_method), status(tree, ff_status), call_id(tree, ff_call_id),
-            from_tag(tree, ff_from_tag), to_tag(tree, ff_to_tag), from_addr(tree, ff_from_addr),
-            to_addr(tree, ff_to_addr), cseq(tree, ff_cseq), cseq_method(tree, ff_cseq_method), event(tree, ff_event),
-            state(tree, ff_state), expires(tree, ff_expires);
-        // Message scopes. On tshark -2's first pass the SIP dissector leaves the first of several messages
-        // of a segment spanning to the segment's end (seen on siptrack_sub_compact.pcap, frame 7): each
-        // scope ends where the next message of the same data source starts.
-        std::vector<ws::Scope> scopes;
-        ws::for_each_message(tree, ff_sip, [&](const ws::Scope& scope, guint) { scopes.push_back(scope); });
-        for (std::size_t i = 0; i + 1 < scopes.size(); ++i) {
-            const ws::Scope& next = scopes[i + 1];
-            if (next.ds == scopes[i].ds && next.begin > scopes[i].begin && next.begin < scopes[i].end)
-                scopes[i].end = next.begin;
-        }
-        for (guint index = 0; index < scopes.size(); ++index) {
-            const ws::Scope& scope = scopes[index];
-            core::SipMessage m;
-            m.frame = pinfo->num;
-            m.index = index;
-            m.time = now;
-            m.flow = flow;
-            if (field_info* fi = method.first_in(scope)) {
-                m.request = true;
-                m.method = str(fi);
-            } else if (field_info* st = status.first_in(scope)) {
-                m.status = static_cast<std::uint32_t>(ws::uint_value(st));
-            }
-            m.call_id = str(call_id.first_in(scope));
-            m.from_tag = str(from_tag.first_in(scope));
-            m.to_tag = str(to_tag.first_in(scope));
-            m.from_uri = str(from_addr.first_in(scope));
-            m.to_uri = str(to_addr.first_in(scope));
-            m.cseq = static_cast<std::uint32_t>(ws::uint_value(cseq.first_in(scope)));
-            m.cseq_method = str(cseq_method.first_in(scope));
-            if (field_info* fi = event.first_in(scope)) m.event = str(fi);
-            if (field_info* fi = state.first_in(scope)) m.subscription_state = str(fi);
-            if (field_info* fi = expires.first_in(scope)) m.expires = static_cast<std::uint32_t>(ws::uint_value(fi));
-            core::TrackerOutput late;
-            core::MessageReport r = (m.request || m.status) ? tracker->message(m, late) : core::MessageReport{};
-            if (r.subscription || !r.notes.empty()) keep = true;
-            v.messages.push_back(std::move(r));
-            out.write_backs.insert(out.write_backs.end(), late.write_backs.begin(), late.write_backs.end());
-        }
+    v.messages.resize(o.messages.size());
+    for (const ws::ObservedMessage& om : o.messages) {
+        const core::sip::Message& m = om.message;
+        if (m.index >= v.messages.size() || (!m.request && !m.status)) continue;
+        core::TrackerOutput late;
+        core::MessageReport& r = v.messages[m.index] = tracker->message(m, om.transaction, om.dialog, late);
+        if (r.subscription || !r.notes.empty()) keep = true;
+        out.write_backs.insert(out.write_backs.end(), late.write_backs.begin(), late.write_backs.end());
     }
-    if (keep && verdicts.put(pinfo->num, 0, std::move(v))) {
-        if (has_verdict.size() <= pinfo->num) has_verdict.resize(pinfo->num + 1 + pinfo->num / 2);
-        has_verdict[pinfo->num] = true;
+    bool kept = true;
+    if (keep) {
+        // put() takes the verdict even when it refuses it: ask first.
+        if (!verdicts.full() && verdicts.put(frame.number, 0, std::move(v))) {
+            mark(has_verdict, frame.number);
+        } else {
+            mark(refused, frame.number);
+            kept = false;
+        }
     }
     apply(out);
+    return kept;
 }
 
 proto_item* add_generated(proto_item* item) {
@@ -370,8 +318,8 @@ void add_string(proto_tree* t, int hf, tvbuff_t* tvb, const std::string& value) 
     if (!value.empty()) add_generated(proto_tree_add_string(t, hf, tvb, 0, 0, value.c_str()));
 }
 
-void add_time(proto_tree* t, int hf, tvbuff_t* tvb, double s) {
-    const nstime_t ns = to_nstime(s);
+void add_time(proto_tree* t, int hf, tvbuff_t* tvb, core::Nanos d) {
+    const nstime_t ns = to_nstime(d);
     add_generated(proto_tree_add_time(t, hf, tvb, 0, 0, &ns));
 }
 
@@ -385,8 +333,20 @@ void add_notes(packet_info* pinfo, proto_item* item, const std::vector<core::Sub
     for (const core::SubNote& n : notes) expert_add_info_format(pinfo, item, expert_for(n.kind), "%s", n.message.c_str());
 }
 
-void render(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, const Verdict& v) {
+// The note on a frame whose verdict the full store refused: its findings show on the first pass only.
+void note_refused(packet_info* pinfo, proto_item* top) {
+    expert_add_info_format(pinfo, top, ei_store_full.get(),
+                           "Subscription verdict store full (%u frames, preference siptrack.max_stored_frames): this "
+                           "frame's subscription findings are not kept for revisits",
+                           pref_max_frames.value());
+}
+
+// Renders v (nullptr: the refused frame of a revisit, its note only).
+void render(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, const Verdict* verdict, bool was_refused) {
     proto_item* top = add_generated(proto_tree_add_item(tree, proto.id(), tvb, 0, 0, ENC_NA));
+    if (was_refused) note_refused(pinfo, top);
+    if (!verdict) return;
+    const Verdict& v = *verdict;
     proto_tree* st = proto_item_add_subtree(top, ett_siptrack);
     for (std::uint32_t id : v.frame_subscriptions) {
         add_generated(proto_tree_add_uint(st, hf_subscription, tvb, 0, 0, id));
@@ -438,12 +398,14 @@ void render(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, const Verdict& 
 }
 
 int dissect_siptrack(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
-    ws::guard(proto, pinfo, nullptr,
-              [&] { keepalive::dissect(tvb, pinfo, tree, ws::SipObserver::instance().observe(tvb, pinfo, tree)); });
+    // The frame's observation: non-null on the first pass only (with a tree: the wanted fields primed).
+    const ws::Observation* o = ws::SipObserver::instance().observe(tvb, pinfo, tree);
+    ws::guard(proto, pinfo, nullptr, [&] { keepalive::dissect(tvb, pinfo, tree, o); });
     if (!tracker) return 0;
+    Verdict fresh;  // a verdict the full store refused: rendered on this pass only
+    bool fresh_refused = false;
     if (!PINFO_FD_VISITED(pinfo)) {
-        // Foreign fields exist only in a tree (the wanted fields make tshark build one on this pass).
-        if (tree) ws::guard(proto, pinfo, nullptr, [&] { analyse(tree, pinfo); });
+        if (o) ws::guard(proto, pinfo, nullptr, [&] { fresh_refused = !analyse(*o, fresh); });
     } else if (!finished) {
         // The first revisit: the first pass has seen every frame, so NOTIFYs still waiting were never
         // answered before the capture ended.
@@ -456,9 +418,17 @@ int dissect_siptrack(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)
     }
     // Rendered even without a tree: `tshark -2 -q -z expert` builds none on its second pass, and expert
     // infos and table rows are still tapped from a null item.
-    if (pinfo->num >= has_verdict.size() || !has_verdict[pinfo->num]) return 0;
+    if (fresh_refused) {
+        ws::guard(proto, pinfo, nullptr, [&] { render(tree, tvb, pinfo, &fresh, true); });
+        return 0;
+    }
+    if (marked(refused, pinfo->num)) {
+        ws::guard(proto, pinfo, nullptr, [&] { render(tree, tvb, pinfo, nullptr, true); });
+        return 0;
+    }
+    if (!marked(has_verdict, pinfo->num)) return 0;
     const Verdict* v = verdicts.find(pinfo->num);
-    if (v) ws::guard(proto, pinfo, nullptr, [&] { render(tree, tvb, pinfo, *v); });
+    if (v) ws::guard(proto, pinfo, nullptr, [&] { render(tree, tvb, pinfo, v, false); });
     return 0;
 }
 
