@@ -241,10 +241,10 @@ def cache_key(argv, plugin_dir):
     """What an instruction count depends on: the command line with the capture named by file name and
     size (the generated names carry the size and the generators' hash), the plugin files (name, size,
     mtime) and tshark's binary."""
-    def sign(path):
+    def sign(path, mtime=True):
         st = os.stat(path)
-        return [os.path.basename(path), st.st_size, st.st_mtime_ns]
-    args = [sign(a) if a.endswith(".pcap") and os.path.exists(a) else a for a in argv]
+        return [os.path.basename(path), st.st_size] + ([st.st_mtime_ns] if mtime else [])
+    args = [sign(a, False) if a.endswith(".pcap") and os.path.exists(a) else a for a in argv]
     plugins = [sign(f) for f in sorted(glob.glob(os.path.join(plugin_dir, "4.0", "epan", "*.so")))]
     return json.dumps([args, plugins, sign(wsrun.TSHARK)])
 
