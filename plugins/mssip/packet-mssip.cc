@@ -4,23 +4,25 @@
 // transactions). Two entry points:
 // - a `sip.hdr` dissector for ms-diagnostics and ms-diagnostics-public, which SIP in Wireshark 4.0 calls
 //   unrecognised: stateless, decoded on every pass (core/ms_diagnostics.h);
-// - a post-dissector that reads each SIP message's headers (several per TCP segment are read one by
-//   one), takes the epids (core/ms_epid.h), follows each call's endpoints and transactions
-//   (core/call_fork.h) on the first pass, and renders the stored verdict on every pass. What only a
-//   later packet tells (how many endpoints in the end, who answered, which branches lost) is read from
-//   the tracker's final state on revisits (tshark -2, the GUI).
+// - a post-dissector that takes each SIP message of the frame from the suite's one SIP reader
+//   (wsglue/sip_observer.h: the parsed message with its transaction and dialog verdicts), takes the
+//   epids (core/ms_epid.h), follows each call's endpoints and transactions (core/call_fork.h) on the
+//   first pass, and renders the stored verdict on every pass. What only a later packet tells (how many
+//   endpoints in the end, who answered, which branches lost) is read from the tracker's final state on
+//   revisits (tshark -2, the GUI). It reads no SIP field of its own: only the observer's and, for an
+//   error response's diagnostics, the items of its own ms-diagnostics decoder.
 #include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "sipsleuth/core/call_fork.h"
-#include "sipsleuth/core/call_headers.h"
 #include "sipsleuth/core/ms_diagnostics.h"
 #include "sipsleuth/core/ms_epid.h"
 #include "sipsleuth/wsglue/fields.h"
 #include "sipsleuth/wsglue/registry.h"
 #include "sipsleuth/wsglue/sip_headers.h"
+#include "sipsleuth/wsglue/sip_observer.h"
 #include "sipsleuth/wsglue/store.h"
 #include "sipsleuth/wsglue/tvb.h"
 #include "sipsleuth/wsglue/values.h"
@@ -102,34 +104,23 @@ ws::UintPref pref_max_calls{proto, "max_calls", "Calls tracked",
                             "Most calls (initial INVITEs) followed for endpoints and transactions; later calls are "
                             "reported and not tracked.", 20000};
 
-// Foreign fields (and two of ours, read back per message), primed by the post-dissector. Only cheap
-// ones: From, To, Contact, Via, User-Agent and Server are read from the message bytes
-// (core/call_headers.h), as wanting them makes SIP build and format those items on every message.
-ws::ForeignField ff_sip{"sip"};
-ws::ForeignField ff_call_id{"sip.Call-ID"};
-ws::ForeignField ff_from_tag{"sip.from.tag"};
-ws::ForeignField ff_to_tag{"sip.to.tag"};
-ws::ForeignField ff_method{"sip.Method"};
-ws::ForeignField ff_status{"sip.Status-Code"};
-ws::ForeignField ff_cseq{"sip.CSeq.seq"};
-ws::ForeignField ff_cseq_method{"sip.CSeq.method"};
+// Two of our own fields, read back per message: the ms-diagnostics decoder's items of an error
+// response. SIP itself is read by the suite's SipObserver, whose fields the post-dissector wants too.
 ws::ForeignField ff_diag_code{"mssip.diag.code"};
 ws::ForeignField ff_diag_reason{"mssip.diag.reason"};
 
 int dissect_calls(tvbuff_t*, packet_info*, proto_tree*, void*);
-ws::PostDissector post{proto, dissect_calls,
-                       {&ff_sip, &ff_call_id, &ff_from_tag, &ff_to_tag, &ff_method, &ff_status, &ff_cseq,
-                        &ff_cseq_method, &ff_diag_code, &ff_diag_reason}};
+ws::PostDissector post{proto, dissect_calls, {&ff_diag_code, &ff_diag_reason}};
 
 std::unique_ptr<core::CallForkTracker> tracker;
 [[maybe_unused]] const bool tracker_hooks = [] {
+    post.want(ws::SipObserver::instance().fields());
     proto.on_init([] { tracker = std::make_unique<core::CallForkTracker>(pref_max_calls.value()); });
     proto.on_cleanup([] { tracker.reset(); });
     return true;
 }();
 
-constexpr std::size_t kMaxText = 1024;     // bytes of a foreign string value kept
-constexpr std::size_t kMaxHeaders = 16384;  // bytes of a SIP message scanned for its headers
+constexpr std::size_t kMaxText = 1024;  // bytes of a reason phrase or diagnostics reason kept
 
 // An ms-diagnostics code on an error response.
 struct DiagError {
@@ -157,95 +148,50 @@ ws::FrameStore<FrameVerdict> verdicts{proto, 1000000};
 // while epan, which may longjmp, adds items).
 FrameVerdict unstored;
 
-// A foreign string field of this message; valid while the packet is dissected.
-std::string_view view(proto_tree* tree, const ws::ForeignField& f, const ws::Scope& scope) {
-    return ws::string_value(ws::Occurrences(tree, f).first_in(scope));
-}
-
 std::string text(std::string_view v) { return core::sanitize_utf8(v, kMaxText); }
 
-MessageVerdict analyse_message(proto_tree* tree, packet_info* pinfo, const ws::Scope& scope, std::uint32_t slot) {
-    MessageVerdict mv;
-    mv.slot = slot;
-    // Fast path: a message of no tracked call, no initial INVITE, without epid and without a diagnosed
-    // error response (REGISTER, SUBSCRIBE, NOTIFY, OPTIONS of other agents) costs a few look-ups, a
-    // copy of its headers and one pass over them looking for "epid".
-    const std::string_view call_id = view(tree, ff_call_id, scope), method = view(tree, ff_method, scope);
-    const std::string_view ws_from_tag = view(tree, ff_from_tag, scope), ws_to_tag = view(tree, ff_to_tag, scope);
-    std::uint32_t status = 0;
-    if (field_info* st = ws::Occurrences(tree, ff_status).first_in(scope))
-        status = static_cast<std::uint32_t>(ws::uint_value(st));
+// The ms-diagnostics codes our sip.hdr decoder found in this message's bytes, each with the reason of
+// the same header (the first reason after the code and before the next code).
+void read_diagnostics(proto_tree* tree, const ws::Scope& scope, std::vector<DiagError>& out) {
     const ws::Occurrences codes(tree, ff_diag_code);
-    // Errors only (4xx-6xx): a 3xx redirect (ms-diagnostics 13006 "Request forwarded") is no failure.
-    const bool diagnosed = status >= 400 && codes.first_in(scope);
-    // Calls are keyed by the Call-ID as stored (made printable and capped), so look it up the same way.
-    const bool call = tracker && !call_id.empty() &&
-                      ((method == "INVITE" && ws_to_tag.empty()) || tracker->tracks(text(call_id)));
-    // The message's first bytes (its headers), copied out of the reassembled or frame data source.
-    const ws::Bytes bytes = scope.ds && scope.end > scope.begin
-                                ? ws::copy_bytes(scope.ds, scope.begin,
-                                                 std::min<std::size_t>(kMaxHeaders, scope.end - scope.begin))
-                                : ws::Bytes{};
-    std::string_view raw = bytes.view();
-    if (const std::size_t end = raw.find("\r\n\r\n"); end != std::string_view::npos)
-        raw = raw.substr(0, end);
-    else if (bytes.truncated)  // headers cut by kMaxHeaders or the snap length: drop the cut line, so
-        raw = raw.substr(0, raw.rfind('\n') + 1);  // a header cut in the middle is never called malformed
-    if (!diagnosed && !call && !core::mentions_epid(raw)) return mv;
-    const core::CallHeaders h = core::scan_call_headers(raw);
-
-    core::SipMessageFacts m;
-    m.frame = pinfo->num;
-    m.slot = slot;
-    m.call_id = text(call_id);
-    m.method = text(method);
-    m.is_request = !m.method.empty();
-    m.status = status;
-    if (m.status) m.reason_phrase = text(h.reason_phrase);
-    if (field_info* cs = ws::Occurrences(tree, ff_cseq).first_in(scope)) {
-        m.has_cseq = true;
-        m.cseq = static_cast<std::uint32_t>(ws::uint_value(cs));
-    }
-    m.cseq_method = text(view(tree, ff_cseq_method, scope));
-    m.agent = text(h.user_agent.empty() ? h.server : h.user_agent);
-    m.via_branch = text(h.via_branch);
-
-    // Headers are parsed only when they mention an epid, or when Wireshark found no tag in them.
-    core::EpidResult f, t, c;
-    if (core::mentions_epid(h.from) || ws_from_tag.empty()) f = core::from_to_epid(h.from, "From");
-    if (core::mentions_epid(h.to) || ws_to_tag.empty()) t = core::from_to_epid(h.to, "To");
-    if (core::mentions_epid(h.contact)) c = core::contact_epid(h.contact);
-    m.from_tag = ws_from_tag.empty() ? f.tag : text(ws_from_tag);
-    m.to_tag = ws_to_tag.empty() ? t.tag : text(ws_to_tag);
-    m.from_epid = mv.from_epid = f.epid;
-    m.to_epid = mv.to_epid = t.epid;
-    m.contact_epid = mv.contact_epid = c.epid;
-    for (const core::EpidResult* r : {&f, &t, &c})
-        if (!r->problem.empty()) mv.problems.push_back(r->problem);
-
-    mv.status = m.status;
-    mv.reason_phrase = m.reason_phrase;
-    if (diagnosed) {
-        const ws::Occurrences reasons(tree, ff_diag_reason);
-        for (guint i = 0; i < codes.size(); ++i) {
-            if (!scope.contains(codes.at(i))) continue;
-            DiagError e;
-            e.code = static_cast<std::uint32_t>(ws::uint_value(codes.at(i)));
-            e.label = core::ms_diagnostics_label(e.code);
-            // The reason of the same header: the first reason after this code and before the next code.
-            const int from_at = codes.at(i)->start;
-            const int until = i + 1 < codes.size() && scope.contains(codes.at(i + 1)) ? codes.at(i + 1)->start : scope.end;
-            for (guint j = 0; j < reasons.size(); ++j) {
-                field_info* r = reasons.at(j);
-                if (scope.contains(r) && r->start > from_at && r->start < until) {
-                    e.reason = text(ws::string_value(r));
-                    break;
-                }
+    if (!codes.first_in(scope)) return;
+    const ws::Occurrences reasons(tree, ff_diag_reason);
+    for (guint i = 0; i < codes.size(); ++i) {
+        if (!scope.contains(codes.at(i))) continue;
+        DiagError e;
+        e.code = static_cast<std::uint32_t>(ws::uint_value(codes.at(i)));
+        e.label = core::ms_diagnostics_label(e.code);
+        const int from_at = codes.at(i)->start;
+        const int until = i + 1 < codes.size() && scope.contains(codes.at(i + 1)) ? codes.at(i + 1)->start : scope.end;
+        for (guint j = 0; j < reasons.size(); ++j) {
+            field_info* r = reasons.at(j);
+            if (scope.contains(r) && r->start > from_at && r->start < until) {
+                e.reason = text(ws::string_value(r));
+                break;
             }
-            mv.diag_errors.push_back(std::move(e));
+        }
+        out.push_back(std::move(e));
+    }
+}
+
+MessageVerdict analyse_message(proto_tree* tree, const ws::ObservedMessage& om) {
+    const core::sip::Message& m = om.message;
+    MessageVerdict mv;
+    mv.slot = m.index;
+    // Errors only (4xx-6xx): a 3xx redirect (ms-diagnostics 13006 "Request forwarded") is no failure.
+    if (!m.request && m.status >= 400) {
+        read_diagnostics(tree, ws::Scope{om.ds, om.offset, om.offset + om.length}, mv.diag_errors);
+        if (!mv.diag_errors.empty()) {
+            mv.status = m.status;
+            mv.reason_phrase = text(m.reason);
         }
     }
-    if (call) mv.view = tracker->observe(m);
+    core::MessageEpids epids = core::message_epids(m, om.status == core::sip::ParseStatus::truncated, om.bytes);
+    mv.from_epid = std::move(epids.from);
+    mv.to_epid = std::move(epids.to);
+    mv.contact_epid = std::move(epids.contact);
+    mv.problems = std::move(epids.problems);
+    if (tracker) mv.view = tracker->observe(m, om.transaction, om.dialog);
     return mv;
 }
 
@@ -331,17 +277,18 @@ void render_message(proto_tree* tree, tvbuff_t* tvb, const MessageVerdict& mv, p
     if (mv.view.in_call) render_call(t, mv, pinfo, top);
 }
 
-// Post-dissector: first pass analyses each SIP message of the frame; every pass renders.
+// Post-dissector: the first pass analyses each SIP message the observer read; every pass renders.
 int dissect_calls(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
     const FrameVerdict* fv = nullptr;
     if (!PINFO_FD_VISITED(pinfo)) {
-        if (ws::Occurrences(tree, ff_sip).size() == 0) return 0;
+        const ws::Observation* o = ws::SipObserver::instance().observe(tvb, pinfo, tree);
+        if (!o || o->messages.empty()) return 0;
         ws::guard(proto, pinfo, nullptr, [&] {
             FrameVerdict fresh;
-            ws::for_each_message(tree, ff_sip, [&](const ws::Scope& scope, guint index) {
-                MessageVerdict mv = analyse_message(tree, pinfo, scope, index);
+            for (const ws::ObservedMessage& om : o->messages) {
+                MessageVerdict mv = analyse_message(tree, om);
                 if (worth_keeping(mv)) fresh.messages.push_back(std::move(mv));
-            });
+            }
             if (fresh.messages.empty()) return;
             if (!verdicts.full()) {
                 fv = verdicts.put(pinfo->num, 0, std::move(fresh));

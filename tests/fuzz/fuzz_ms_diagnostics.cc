@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target for mssip's core: ms_diagnostics.h and ms_epid.h (the input taken as an ms-diagnostics
-// value, with the default and a tiny value cap, and as From/To and Contact values), call_headers.h (the
-// input as a SIP message) and call_fork.h (the input read as a stream of SIP message facts, 6 bytes
-// each, over a few Call-IDs, tags and branches).
+// value, with the default and a tiny value cap, as From/To and Contact values, and as a SIP message parsed
+// by sip::parse()), call_headers.h (the input as a SIP message) and call_fork.h (the input read as a
+// stream of SIP messages, 6 bytes each, over a few Call-IDs, tags, branches and Contacts, fed through the
+// suite's TransactionLayer and DialogLayer as the plugin feeds it).
 // Aborts when a span leaves the input, a string meant for the tree is not UTF-8, a cap is not kept, or
 // the tracker's numbering breaks its invariants.
 #include <cstddef>
@@ -14,6 +15,9 @@
 #include "sipsleuth/core/call_headers.h"
 #include "sipsleuth/core/ms_diagnostics.h"
 #include "sipsleuth/core/ms_epid.h"
+#include "sipsleuth/core/sip/dialog.h"
+#include "sipsleuth/core/sip/message.h"
+#include "sipsleuth/core/sip/transaction.h"
 
 using namespace sipsleuth::core;
 using fuzz::require;
@@ -37,29 +41,46 @@ void check(std::string_view input, std::size_t cap) {
     ms_diagnostics_label(d.code);
 }
 
-// Each 6-byte record is one message: kind/method, status, CSeq, From tag, To tag, branch and Call-ID.
+// Each 6-byte record is one message: kind/method, status, CSeq, From tag, To tag, branch, Contact and
+// Call-ID.
 void track(std::string_view input) {
     static const char* const methods[] = {"INVITE", "ACK", "CANCEL", "PRACK", "BYE", "UPDATE", "REGISTER", "INFO"};
     static const std::uint32_t statuses[] = {100, 101, 180, 183, 200, 202, 401, 407, 486, 487, 500, 603};
     static const char* const tags[] = {"", "caller", "a", "b", "c", "d"};
+    sip::TransactionLayer txns;
+    sip::DialogLayer dialogs;
     CallForkTracker t(3);
     for (std::size_t i = 0; i + 6 <= input.size(); i += 6) {
         const auto* r = reinterpret_cast<const unsigned char*>(input.data() + i);
-        SipMessageFacts m;
+        sip::Message m;
         m.frame = static_cast<std::uint32_t>(i / 6 + 1);
-        m.is_request = r[0] & 1;
-        m.method = m.is_request ? methods[(r[0] >> 1) % 8] : "";
-        m.status = m.is_request ? 0 : statuses[r[1] % 12];
+        m.time = static_cast<Nanos>(m.frame) * kMilli;
+        m.request = r[0] & 1;
+        m.method = m.request ? methods[(r[0] >> 1) % 8] : "";
+        m.status = m.request ? 0 : statuses[r[1] % 12];
         m.has_cseq = (r[0] & 0x80) == 0;
         m.cseq = r[2] % 5;
         m.cseq_method = methods[(r[0] >> 4) % 8];
-        if (m.is_request && (r[0] & 0x40)) m.cseq_method = m.method;
-        m.from_tag = tags[r[3] % 6];
-        m.to_tag = tags[(r[3] / 6) % 6];
-        m.via_branch = std::string(1, static_cast<char>('0' + r[4] % 4));
+        if (m.request && (r[0] & 0x40)) m.cseq_method = m.method;
+        m.from.tag = tags[r[3] % 6];
+        m.to.tag = tags[(r[3] / 6) % 6];
+        m.via.present = true;
+        m.via.transport = "UDP";
+        m.via.host = "h";
+        m.via.branch = "z9hG4bK" + std::string(1, static_cast<char>('0' + r[4] % 4));
+        m.via_count = 1;
+        if (r[4] & 0x10) {
+            m.contacts.emplace_back();
+            m.contacts.back().uri = std::string("sip:ua@") + static_cast<char>('0' + (r[4] >> 5) % 3);
+        }
         m.call_id = std::string(1, static_cast<char>('A' + r[5] % 5));
-        m.agent = "ua";
-        const ForkView v = t.observe(m);
+        m.user_agent = "ua";
+        m.flow.transport = Transport::udp;
+        m.flow.src = {m.request ? "1" : "2", 5060};
+        m.flow.dst = {m.request ? "2" : "1", 5060};
+        const sip::TxnVerdict tv = txns.on_message(m);
+        const sip::DialogVerdict dv = dialogs.on_message(m, tv);
+        const ForkView v = t.observe(m, tv, dv);
         if (!v.in_call) continue;
         const Call& c = t.call(v.call);
         require(v.endpoint_count == c.endpoints.size(), "count differs from the call's endpoints");
@@ -85,6 +106,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fuzz::require_utf8(r.problem, "problem not UTF-8");
         require(r.epid.size() <= 256, "epid over the cap");
     }
+    sip::Message parsed;
+    const bool truncated = sip::parse(input, parsed) == sip::ParseStatus::truncated;
+    const MessageEpids e = message_epids(parsed, truncated, input);
+    for (const std::string* v : {&e.from, &e.to, &e.contact}) {
+        fuzz::require_utf8(*v, "epid not UTF-8");
+        require(v->size() <= 256, "epid over the cap");
+    }
+    for (const std::string& p : e.problems) fuzz::require_utf8(p, "problem not UTF-8");
     const CallHeaders h = scan_call_headers(input);
     require(h.from.size() <= input.size() * 2 + 1, "header value larger than its input");
     mentions_epid(input);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 
 namespace sipsleuth::core {
 namespace {
@@ -91,6 +92,76 @@ TEST(ContactEpid, GruuAsParameterOrInALaterEntryIsNoProblem) {
     EXPECT_EQ(list.epid, "");
     EXPECT_EQ(list.problem, "");
     EXPECT_EQ(contact_epid("<sip:a@b>;gruu=\"sip:a@b;opaque=user:epid:;gruu\"").problem, "");
+}
+
+// Whole messages as sip::parse() reads them (the plugin's input), with the bytes for what parse() could
+// not read: captures/mssip_bad_epid.pcap's broken 183s, field case 002's good one, and a cut message.
+MessageEpids epids_of(std::string_view text, std::string_view cut_after = {}) {
+    std::string bytes;
+    for (char c : text) {
+        if (c == '\n') bytes += '\r';
+        bytes += c;
+    }
+    if (!cut_after.empty()) bytes.resize(bytes.find(cut_after) + cut_after.size());
+    sip::Message m;
+    const bool truncated = sip::parse(bytes, m) == sip::ParseStatus::truncated;
+    return message_epids(m, truncated, bytes);
+}
+
+constexpr std::string_view kFrom = "From: \"Marino Filipovic\"<sip:marinof@uclab.org>;tag=0fae8454e3;epid=1488039028\n";
+
+TEST(MessageEpids, FieldCase002) {
+    const MessageEpids e = epids_of(std::string("SIP/2.0 183 Session Progress\n") + std::string(kFrom) +
+                                    "To: <sip:izabelaf@uclab.org>;epid=2798f0b3cc;tag=97a7d6045d\n"
+                                    "Contact: <sip:izabelaf@uclab.org;opaque=user:epid:uozeqPgOuFOVd0DaRpeFCgAA;gruu>\n\n");
+    EXPECT_EQ(e.from, "1488039028");
+    EXPECT_EQ(e.to, "2798f0b3cc");
+    EXPECT_EQ(e.contact, "uozeqPgOuFOVd0DaRpeFCgAA");
+    EXPECT_TRUE(e.problems.empty());
+}
+
+TEST(MessageEpids, BrokenHeadersOfBadEpidCapture) {
+    MessageEpids e = epids_of(std::string("SIP/2.0 183 Session Progress\n") + std::string(kFrom) +
+                              "To: <sip:izabelaf@uclab.org>;epid;tag=c34587eaa8\n"
+                              "Contact: <sip:izabelaf@uclab.org;opaque=user:epid:ATX04NzZClmCm9_s1BVjeAAA;gruu>\n\n");
+    EXPECT_EQ(e.to, "");
+    EXPECT_EQ(e.contact, "ATX04NzZClmCm9_s1BVjeAAA");
+    EXPECT_EQ(e.problems, std::vector<std::string>{"To header has an epid parameter without a value"});
+    e = epids_of(std::string("SIP/2.0 183 Session Progress\n") + std::string(kFrom) +
+                 "To: <sip:izabelaf@uclab.org>;epid=2798f0b3cc;tag=97a7d6045d\n"
+                 "Contact: <sip:izabelaf@uclab.org;opaque=user:epid:;gruu>\n\n");
+    EXPECT_EQ(e.to, "2798f0b3cc");
+    EXPECT_EQ(e.contact, "");
+    EXPECT_EQ(e.problems, std::vector<std::string>{"Contact GRUU has opaque=user:epid: without an epid"});
+    // parse() cannot read the To (no '>'): its value is read again from the bytes.
+    e = epids_of(std::string("SIP/2.0 183 Session Progress\n") + std::string(kFrom) +
+                 "To: <sip:izabelaf@uclab.org;epid=2798f0b3cc;tag=5f00ba11\n\n");
+    EXPECT_EQ(e.from, "1488039028");
+    EXPECT_EQ(e.to, "");
+    EXPECT_EQ(e.problems, std::vector<std::string>{"To header with an epid cannot be parsed as a SIP address"});
+    // Unreadable without an epid parameter: not ours to report.
+    e = epids_of(std::string("SIP/2.0 183 Session Progress\n") + std::string(kFrom) + "To: <sip:sepideh@uclab.org\n\n");
+    EXPECT_TRUE(e.problems.empty());
+}
+
+TEST(MessageEpids, RegistrarGruuParameter) {
+    const MessageEpids e = epids_of(
+        "SIP/2.0 200 OK\nFrom: <sip:alice@example.net>;tag=1\nTo: <sip:alice@example.net>;tag=2\n"
+        "Contact: <sip:10.20.0.11:5060;transport=udp>;expires=3600;"
+        "gruu=\"sip:alice@example.net;opaque=user:epid:Zk9x2Lw7QmSd3VbN1HcE4gAA;gruu\"\n\n");
+    EXPECT_EQ(e.contact, "Zk9x2Lw7QmSd3VbN1HcE4gAA");
+    EXPECT_TRUE(e.problems.empty());
+}
+
+// The snap length cut the message inside its To line ("...;epid"): the cut line is ignored, never
+// called malformed; the lines before it count.
+TEST(MessageEpids, LineCutByTheSnapLengthIsNoProblem) {
+    const std::string text = std::string("SIP/2.0 183 Session Progress\n") + std::string(kFrom) +
+                             "To: <sip:izabelaf@uclab.org>;epid=2798f0b3cc;tag=97a7d6045d\n\n";
+    const MessageEpids e = epids_of(text, "uclab.org>;epid");
+    EXPECT_EQ(e.from, "1488039028");
+    EXPECT_EQ(e.to, "");
+    EXPECT_TRUE(e.problems.empty());
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// See ms_epid.h. Parsing is sip_header.h's; this file decides what counts as a broken epid. A header
-// without any "epid" is never a problem: most SIP agents have none.
+// See ms_epid.h. Parsing is sip::parse()'s for whole messages and sip_header.h's for one header value;
+// this file decides what counts as a broken epid. A header without any "epid" is never a problem: most
+// SIP agents have none.
 #include "sipsleuth/core/ms_epid.h"
 
 #include <vector>
 
+#include "sipsleuth/core/call_headers.h"
 #include "sipsleuth/core/sip_header.h"
 #include "sipsleuth/core/text.h"
 
@@ -46,7 +48,57 @@ std::optional<std::string> param_gruu_epid(const std::vector<HeaderParam>& param
     return std::nullopt;
 }
 
+// parse() could not read this From or To header: its value is read again as sent.
+bool unreadable(const sip::Message& m, std::string_view header) {
+    for (const sip::HeaderProblem& p : m.problems)
+        if (p.header == header && (p.what == "not a name-addr" || p.what == "bad parameter")) return true;
+    return false;
+}
+
+// The header lines of a message, up to the empty line; without it (the message is cut), up to the last
+// whole line, so that a header cut in the middle is never called malformed.
+std::string_view header_block(std::string_view bytes) {
+    if (const std::size_t end = bytes.find("\r\n\r\n"); end != std::string_view::npos) return bytes.substr(0, end);
+    const std::size_t last = bytes.rfind('\n');
+    return last == std::string_view::npos ? std::string_view{} : bytes.substr(0, last + 1);
+}
+
+void take(EpidResult&& r, std::string& epid, std::vector<std::string>& problems) {
+    epid = std::move(r.epid);
+    if (!r.problem.empty()) problems.push_back(std::move(r.problem));
+}
+
+// The epid parameter of a From or To that parse() read.
+EpidResult party_epid(const sip::Party& p, std::string_view header) {
+    EpidResult r;
+    if (!p.has_epid) return r;
+    if (trim(p.epid).empty()) {
+        r.problem = std::string(header) + " header has an epid parameter without a value";
+        return r;
+    }
+    r.epid = printable(p.epid);
+    if (p.epid.size() > kMaxEpid)
+        r.problem = std::string(header) + " epid of " + std::to_string(p.epid.size()) + " bytes shown cut to " +
+                    std::to_string(r.epid.size()) + " bytes";
+    return r;
+}
+
 }  // namespace
+
+MessageEpids message_epids(const sip::Message& m, bool truncated, std::string_view bytes) {
+    MessageEpids out;
+    const bool scan_from = truncated || unreadable(m, "From");
+    const bool scan_to = truncated || unreadable(m, "To");
+    CallHeaders h;
+    if (scan_from || scan_to) h = scan_call_headers(header_block(bytes));
+    take(scan_from ? from_to_epid(h.from, "From") : party_epid(m.from, "From"), out.from, out.problems);
+    take(scan_to ? from_to_epid(h.to, "To") : party_epid(m.to, "To"), out.to, out.problems);
+    // The first Contact as sent: contact_epid() reads a GRUU in the URI or in a registrar's gruu parameter.
+    const std::string_view contact = truncated ? std::string_view(h.contact)
+                                     : m.contacts.empty() ? std::string_view{} : std::string_view(m.contacts.front().raw);
+    if (mentions_epid(contact)) take(contact_epid(contact), out.contact, out.problems);
+    return out;
+}
 
 bool mentions_epid(std::string_view bytes) {
     for (std::size_t i = 0; i + 4 <= bytes.size(); ++i) {

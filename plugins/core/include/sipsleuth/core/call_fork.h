@@ -6,7 +6,16 @@
 // epid, a 200 OK from the phone, and 200 OKs of several transactions (INVITE, PRACK, re-INVITE) told
 // apart only by CSeq. CallForkTracker follows each call (Call-ID and the caller's From tag, from the
 // initial INVITE on), numbers its remote endpoints in order of appearance, and names the transaction
-// of each message. It sees messages in capture order, once each (the first pass), and is bounded.
+// of each message.
+//
+// It reads the suite's one SIP model and the verdicts of the one transaction and dialog layer
+// (core/sip/transaction.h, core/sip/dialog.h), so it does not match anything itself: a response's
+// request is its transaction's (RFC 3261 section 17.1.3), and only a message the dialog layer puts in a
+// dialog can name an endpoint (a proxy's 200 OK to CANCEL, with the proxy's own To tag, is in none:
+// RFC 3261 section 16.10). A dialog of a new To tag is a new endpoint unless its creating response has
+// the same Contact and Record-Route as an endpoint's (sip::distinct_endpoints): a B2BUA that changes its
+// To tag between 180 and 200 stays one endpoint. It sees messages in capture order, once each (the
+// first pass), and is bounded.
 #pragma once
 
 #include <cstddef>
@@ -16,28 +25,18 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sipsleuth/core/sip/dialog.h"
+#include "sipsleuth/core/sip/message.h"
+#include "sipsleuth/core/sip/transaction.h"
+
 namespace sipsleuth::core {
 
-/// What the tracker needs of one SIP message (strings empty when the header is absent).
-struct SipMessageFacts {
-    std::uint32_t frame = 0;
-    std::uint32_t slot = 0;  ///< index of the message in its frame
-    std::string call_id, from_tag, to_tag;
-    bool is_request = false;
-    std::string method;        ///< request method
-    std::uint32_t status = 0;  ///< response status code
-    std::string reason_phrase;
-    bool has_cseq = false;
-    std::uint32_t cseq = 0;
-    std::string cseq_method;
-    std::string agent;  ///< User-Agent, else Server
-    std::string from_epid, to_epid, contact_epid;
-    std::string via_branch;  ///< branch of the top Via
-};
-
-/// One remote endpoint of a call (a distinct To tag of a response, RFC 3261 section 12.1).
+/// One remote endpoint of a call: a UAS with one dialog (RFC 3261 section 12.1), or several To tags
+/// whose creating responses show the same Contact and route (a B2BUA that changed its tag).
 struct CallEndpoint {
-    std::string tag, epid, gruu_epid, agent;
+    std::vector<std::string> tags;  ///< its To tags, the first first; at most kMaxTagsPerEndpoint
+    std::string epid, gruu_epid, agent;
+    sip::Dialog evidence;  ///< `created` holds the response that opened the endpoint (Contact, routes)
     std::uint32_t first_frame = 0;
     std::uint32_t last_frame = 0, last_slot = 0;  ///< last message the endpoint sent
     std::uint32_t final_status = 0;               ///< its final response to the initial INVITE, 0 if none
@@ -65,10 +64,11 @@ struct ForkView {
     std::uint32_t endpoint_count = 0;  ///< endpoints known at that time
     std::uint32_t answered_by = 0;     ///< answering endpoint known at that time, 0 if none yet
     std::string transaction;           ///< "initial INVITE (CSeq 1)", "re-INVITE (CSeq 3)", "PRACK (CSeq 2)"
-    std::uint32_t request_frame = 0;   ///< frame of the request a response answers, 0 if not seen
+    std::uint32_t request_frame = 0;   ///< a response: frame of its transaction's request, 0 if not seen
     bool reveals_fork = false;   ///< the first message showing a second endpoint
     bool answers_call = false;   ///< the first 2xx to the initial INVITE
     bool ends_branch = false;    ///< an endpoint's final non-2xx response to the initial INVITE
+    bool tag_changed = false;    ///< a new To tag of a known endpoint (same Contact and route)
     bool not_tracked_full = false;  ///< an initial INVITE not tracked: max_calls reached
 };
 
@@ -77,38 +77,48 @@ public:
     /// At most max_calls calls are followed; later initial INVITEs get not_tracked_full.
     explicit CallForkTracker(std::size_t max_calls = 20000) : max_calls_(max_calls) {}
 
-    /// Takes the next message in capture order and says what it is within its call.
-    ForkView observe(const SipMessageFacts& m);
+    /// Takes the next message in capture order with the transaction and dialog layers' verdicts on it
+    /// (TransactionLayer::on_message, then DialogLayer::on_message) and says what it is within its call.
+    ForkView observe(const sip::Message& m, const sip::TxnVerdict& txn, const sip::DialogVerdict& dialog);
     const Call& call(std::uint32_t index) const { return calls_[index].call; }
-    /// Whether a call with this Call-ID is followed (a cheap test before gathering a message's facts).
-    bool tracks(std::string_view call_id) const { return by_call_id_.count(std::string(call_id)) != 0; }
     std::size_t size() const { return calls_.size(); }
-    /// Via branches remembered for call index (bounded by kMaxBranches).
-    std::size_t branches(std::uint32_t index) const { return calls_[index].branch_endpoint.size(); }
+    /// Transactions remembered for call index with the endpoint they went to (bounded by kMaxTransactions).
+    std::size_t transactions(std::uint32_t index) const { return calls_[index].txn_endpoint.size(); }
 
-    static constexpr std::size_t kMaxEndpoints = 64;   ///< per call; later ones are not numbered
-    static constexpr std::size_t kMaxRequests = 512;   ///< per call, for response-to-request links
-    static constexpr std::size_t kMaxBranches = 512;   ///< per call, Via branches of responses (CANCEL links)
+    static constexpr std::size_t kMaxEndpoints = 64;        ///< per call; later ones are not numbered
+    static constexpr std::size_t kMaxTagsPerEndpoint = 8;   ///< To tags one endpoint may change to
+    static constexpr std::size_t kMaxTransactions = 512;    ///< per call, for CANCEL and ACK links
+    static constexpr std::size_t kMaxRequests = 512;        ///< per call, for responses without a branch
+    static constexpr std::size_t kMaxText = 1024;           ///< bytes of an agent or reason kept
 
 private:
+    /// A request of the call, for responses without a top Via branch (see name_transaction).
     struct Request {
-        std::uint32_t cseq;
-        std::string method, branch, label;
-        std::uint32_t frame;
+        std::uint32_t cseq = 0;
+        std::string method, branch;
+        std::uint32_t frame = 0;
+        bool initial = false;
     };
     struct State {
         Call call;
-        std::vector<Request> requests;
-        std::unordered_map<std::string, std::uint32_t> branch_endpoint;  ///< 0: several endpoints
+        std::vector<Request> requests;  ///< at most kMaxRequests
+        /// INVITE transactions of the call and the endpoint whose responses they carried (0: several):
+        /// a CANCEL, or an ACK to a non-2xx, without To tag names its endpoint through them.
+        std::unordered_map<sip::TxnId, std::uint32_t> txn_endpoint;
     };
-    std::uint32_t find_endpoint(const State& s, const std::string& tag) const;
-    static std::string label(const std::string& method, bool tagless_invite, std::uint32_t cseq);
+    State* find_call(const sip::Message& m, std::uint32_t& index, bool& from_caller);
+    std::uint32_t endpoint_of(State& s, const sip::Message& m, const sip::DialogVerdict& dialog,
+                              const std::string& remote_tag, bool sent_by_endpoint, ForkView& v);
+    void remember(State& s, std::uint32_t ep, const sip::Message& m, const sip::TxnVerdict& txn);
+    void name_transaction(State& s, const sip::Message& m, const sip::TxnVerdict& txn, bool initial_invite,
+                          ForkView& v);
+    static std::string label(std::string_view method, bool initial, std::uint32_t cseq);
 
     std::size_t max_calls_;
     std::vector<State> calls_;
-    std::unordered_map<std::string, std::vector<std::uint32_t>> by_call_id_;
     /// Call-ID \n caller tag -> call (unique: a call is made only when no call of the Call-ID has the tag).
     std::unordered_map<std::string, std::uint32_t> by_caller_;
+    std::string key_;  ///< scratch key, reused
 };
 
 }  // namespace sipsleuth::core

@@ -9,6 +9,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "sipsleuth/core/sip/message.h"
 
 namespace sipsleuth::core {
 
@@ -28,5 +31,19 @@ EpidResult from_to_epid(std::string_view value, std::string_view header);
 /// epid of a Contact value's GRUU (`opaque=user:epid:...`): in the URI, else in a gruu or pub-gruu
 /// parameter (a registrar's 200 OK, RFC 5627 section 5.1). Only an empty epid in the URI is a problem.
 EpidResult contact_epid(std::string_view value);
+
+/// The epids of one parsed message, printable and capped, and what was wrong with them.
+struct MessageEpids {
+    std::string from, to;  ///< epid parameters of From and To
+    std::string contact;   ///< the first Contact's GRUU epid
+    std::vector<std::string> problems;
+};
+
+/// Reads the epids of a message parsed by sip::parse() from its fields (From/To epid parameters, the
+/// first Contact as sent). `bytes`, the message as parsed, is scanned again only when parse() could not
+/// read From or To (then only a header with an epid parameter is a problem) or when the message is cut
+/// (`truncated`: the snap length), where a header line cut by the end of the bytes is ignored, never
+/// called malformed.
+MessageEpids message_epids(const sip::Message& m, bool truncated, std::string_view bytes);
 
 }  // namespace sipsleuth::core
