@@ -378,6 +378,22 @@ TEST(SipTransaction, SameBranchOtherSentByOrMethodIsAnotherTransaction) {
     EXPECT_EQ(layer.on_message(sip(c, 3, 2, up)).id, 3u);
 }
 
+TEST(SipTransaction, ResponseWithRewrittenSentByMatchesItsRequest) {
+    // An ALU phone answers with 5860 in the top Via it received as 5260 (heplify erspan capture): a client
+    // matches responses on branch and CSeq method only (RFC 3261 section 17.1.3).
+    TransactionLayer layer;
+    const FlowRef up = flow(Transport::udp, 0, kPhone, kProxy);
+    const FlowRef down = flow(Transport::udp, 0, kProxy, kPhone);
+    std::string ok = ok_to_phone();
+    ok.replace(ok.find("10.0.0.10:5060;"), 14, "10.0.0.10:5860");
+    const TxnVerdict req = layer.on_message(sip(register_from_phone(), 1, 0, up));
+    const TxnVerdict rsp = layer.on_message(sip(ok, 2, 20 * kMilli, down));
+    EXPECT_EQ(rsp.id, req.id);
+    EXPECT_FALSE(rsp.created);
+    EXPECT_EQ(rsp.request.frame, 1u);
+    EXPECT_EQ(layer.size(), 1u);
+}
+
 TEST(SipTransaction, MessagesWithoutViaOrCseqHaveNoTransaction) {
     TransactionLayer layer;
     const FlowRef up = flow(Transport::udp, 0, kPhone, kProxy);

@@ -59,8 +59,8 @@ MessageRef ref_of(const Message& m) { return {m.frame, m.index, m.time}; }
 
 bool is_tcp(const Message& m) { return m.flow.transport == Transport::tcp && m.seq_end != m.seq_begin; }
 
-// The matching key (RFC 3261 section 17.2.3: branch, sent-by, method; section 17.1.3 for responses:
-// branch and CSeq method, the sent-by being the request's own). Without the magic cookie, RFC 2543's
+// The matching key: for an RFC 3261 branch, branch and method (section 17.1.3, as a client matches; the
+// server rule of 17.2.3 adds sent-by, which UAs rewrite in responses). Without the magic cookie, RFC 2543's
 // fields: Call-ID, From tag, CSeq number, method and the top Via (the Request-URI is checked apart,
 // since responses do not carry it).
 void build_key(std::string& key, const Message& m, std::string_view method) {
@@ -70,6 +70,10 @@ void build_key(std::string& key, const Message& m, std::string_view method) {
         key.push_back('3');
         key.append(method).push_back(kSep);
         key.append(via.branch).push_back(kSep);
+        // Branch and method only, as a client matches a response (RFC 3261 section 17.1.3): the branch
+        // is unique per transaction, and real UAs rewrite their sent-by port in responses (an ALU phone
+        // answers with 5860 in the Via it received as 5260), which must not unlink the response.
+        return;
     } else {
         key.push_back('2');
         key.append(method).push_back(kSep);
@@ -207,6 +211,10 @@ void TransactionLayer::on_request(const Message& m, TxnVerdict& v) {
     build_key(key_, m, m.method);
     Entry* e = lookup(key_);
     if (e != nullptr && !e->txn.rfc3261 && e->txn.request_seen && e->request_uri != m.request_uri) e = nullptr;
+    // A request matches as a server matches it (17.2.3): the same branch from another sent-by is
+    // another transaction. Responses match without sent-by (17.1.3).
+    const std::uint64_t sent_by = hash_words(hash_words(kHashSeed, m.via.host), m.via.port);
+    if (e != nullptr && e->txn.rfc3261 && e->txn.request_seen && e->sent_by != sent_by) e = nullptr;
     if (e == nullptr) {
         e = create(key_, m, v);
         if (e == nullptr) return;
@@ -220,6 +228,7 @@ void TransactionLayer::on_request(const Message& m, TxnVerdict& v) {
         t.request_copies = 1;
         e->request_direction = dir;
         e->request_uri = m.request_uri;
+        e->sent_by = sent_by;
         if (is_tcp(m)) {
             e->tcp_request = true;
             e->tcp_stream = m.flow.stream;

@@ -151,6 +151,7 @@ private:
         Transaction txn;
         std::string key;
         std::string request_uri;       // RFC 2543: tells requests of one key apart
+        std::uint64_t sent_by = 0;     // RFC 3261: hash of the request's top Via sent-by (17.2.3)
         std::uint64_t request_direction = 0;
         std::uint32_t tcp_stream = 0, tcp_seq = 0;
         bool tcp_request = false;
