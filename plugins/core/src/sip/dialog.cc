@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // See dialog.h. A dialog's key is its Call-ID and its two tags in sorted order, so one look-up finds it
-// from either side; the key is built in a reused string (no allocation per message). The creating
+// from either side; the key is hashed once per message into a 128-bit fingerprint (flat_index.h) and
+// dialogs and origins are pooled, so a steady state allocates nothing per message. The creating
 // requests ("origins") are kept per transaction with the dialogs they created (their forks), and, for
 // SUBSCRIBE and REFER, by Call-ID and From tag so that a NOTIFY can create the subscription's dialog
 // when its To tag is that From tag (RFC 6665 section 4.4.1) and never merely because the Call-ID matches.
@@ -12,8 +13,6 @@
 
 namespace sipsleuth::core::sip {
 namespace {
-
-constexpr char kSep = '\x1f';
 
 bool creating_method(std::string_view method, DialogUsage& usage) {
     if (method == "INVITE") {
@@ -30,11 +29,13 @@ bool creating_method(std::string_view method, DialogUsage& usage) {
 
 // "type;id" of an Event header, the type lower case (RFC 6665 section 8.2.1: event types are
 // case-insensitive tokens, the id compared as sent); "" without the header.
-std::string event_key(const std::optional<std::string>& event) {
-    if (!event) return {};
+void event_key(const std::optional<std::string>& event, std::string& out) {
+    out.clear();
+    if (!event) return;
     const std::string_view v = *event;
     std::size_t semi = v.find(';');
-    std::string out(trim(v.substr(0, semi)));
+    const std::string_view type = trim(v.substr(0, semi));
+    out.assign(type.data(), type.size());
     for (char& c : out)
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
     while (semi != std::string_view::npos) {
@@ -47,29 +48,46 @@ std::string event_key(const std::optional<std::string>& event) {
         }
         semi = next;
     }
-    return out;
 }
 
-bool notify_matches(const std::string& origin_event, DialogUsage usage, const Message& notify) {
-    const std::string got = event_key(notify.event);
+bool notify_matches(const std::string& origin_event, DialogUsage usage, const Message& notify, std::string& got) {
+    event_key(notify.event, got);
     if (usage == DialogUsage::refer) return got.compare(0, 5, "refer") == 0;  // id is the REFER's CSeq
     return got == origin_event;
+}
+
+// The dialog key: Call-ID and the two tags in sorted order (found from either side).
+detail::Fingerprint dialog_key(std::string_view call_id, std::string_view a, std::string_view b) {
+    if (b < a) std::swap(a, b);
+    return detail::Hasher().add(call_id).add(a).add(b).done();
+}
+
+detail::Fingerprint tag_key(std::string_view call_id, std::string_view tag) {
+    return detail::Hasher().add(std::uint64_t{1}).add(call_id).add(tag).done();
+}
+
+template <class T>
+void assign(std::string& dst, const T& src) {
+    dst.assign(src.data(), src.size());
 }
 
 bool terminated_state(const std::optional<std::string>& state) {
     return state && state->size() >= 10 && iequals(std::string_view(*state).substr(0, 10), "terminated");
 }
 
-DialogEvidence evidence_of(const Message& m) {
-    DialogEvidence e;
+// Into a reused DialogEvidence, keeping its strings' capacity.
+void evidence_of(const Message& m, DialogEvidence& e) {
     e.message = {m.frame, m.index, m.time};
     e.status = m.request ? 0 : m.status;
-    if (!m.contacts.empty()) e.contact = m.contacts.front().uri;
-    e.record_route = m.record_route;
+    if (!m.contacts.empty())
+        assign(e.contact, m.contacts.front().uri);
+    else
+        e.contact.clear();
+    e.record_route.resize(m.record_route.size());
+    for (std::size_t i = 0; i < m.record_route.size(); ++i) assign(e.record_route[i], m.record_route[i]);
     e.via_count = m.via_count;
-    e.via_host = m.via.host;
+    assign(e.via_host, m.via.host);
     e.via_port = m.via.port;
-    return e;
 }
 
 }  // namespace
@@ -86,36 +104,40 @@ bool distinct_endpoints(const Dialog& a, const Dialog& b) {
 
 DialogLayer::DialogLayer(DialogLimits limits) : limits_(limits) {}
 
-const Dialog* DialogLayer::find(DialogId id) const {
-    auto it = dialogs_.find(id);
-    return it == dialogs_.end() ? nullptr : &it->second.dialog;
+DialogLayer::Entry* DialogLayer::entry(DialogId id) const {
+    const std::uint32_t slot = dialog_by_id_.find(detail::id_key(id));
+    return slot == 0 ? nullptr : &dialog_pool_[slot - 1];
 }
 
-const Dialog* DialogLayer::find(std::string_view call_id, std::string_view tag_a, std::string_view tag_b) const {
-    // lookup() changes only the scratch key and the work counter.
-    const Entry* e = const_cast<DialogLayer*>(this)->lookup(call_id, tag_a, tag_b);
+DialogLayer::Origin* DialogLayer::origin(TxnId txn) const {
+    const std::uint32_t slot = origin_by_txn_.find(detail::id_key(txn));
+    return slot == 0 ? nullptr : &origin_pool_[slot - 1];
+}
+
+const Dialog* DialogLayer::find(DialogId id) const {
+    const Entry* e = entry(id);
     return e == nullptr ? nullptr : &e->dialog;
 }
 
-std::vector<Dialog> DialogLayer::forks(TxnId origin) const {
+const Dialog* DialogLayer::find(std::string_view call_id, std::string_view tag_a, std::string_view tag_b) const {
+    ++work_;
+    const std::uint32_t slot = by_key_.find(dialog_key(call_id, tag_a, tag_b));
+    return slot == 0 ? nullptr : &dialog_pool_[slot - 1].dialog;
+}
+
+std::vector<Dialog> DialogLayer::forks(TxnId origin_txn) const {
     std::vector<Dialog> out;
-    auto it = origins_.find(origin);
-    if (it == origins_.end()) return out;
-    for (DialogId id : it->second.dialogs)
+    const Origin* o = origin(origin_txn);
+    if (o == nullptr) return out;
+    for (DialogId id : o->dialogs)
         if (const Dialog* d = find(id)) out.push_back(*d);
     return out;
 }
 
-DialogLayer::Entry* DialogLayer::lookup(std::string_view call_id, std::string_view a, std::string_view b) {
+DialogLayer::Entry* DialogLayer::lookup(const detail::Fingerprint& key) {
     ++work_;
-    if (b < a) std::swap(a, b);
-    key_.assign(call_id).push_back(kSep);
-    key_.append(a).push_back(kSep);
-    key_.append(b);
-    auto k = by_key_.find(key_);
-    if (k == by_key_.end()) return nullptr;
-    auto it = dialogs_.find(k->second);
-    return it == dialogs_.end() ? nullptr : &it->second;
+    const std::uint32_t slot = by_key_.find(key);
+    return slot == 0 ? nullptr : &dialog_pool_[slot - 1];
 }
 
 void DialogLayer::schedule(Entry& e, Nanos t) {
@@ -131,10 +153,10 @@ void DialogLayer::schedule(Entry& e, Nanos t) {
     e.forget_at = at;
     expiry_.push(static_cast<std::size_t>(d.state), at, d.id);
     expiry_.compact(
-        dialogs_.size(),
+        dialogs_live_,
         [&](DialogId id, Nanos when) {
-            auto it = dialogs_.find(id);
-            return it != dialogs_.end() && it->second.forget_at == when;
+            const Entry* x = entry(id);
+            return x != nullptr && x->forget_at == when;
         },
         work_);
 }
@@ -144,10 +166,10 @@ void DialogLayer::schedule(Origin& o, Nanos at, bool final) {
     o.forget_at = at;
     origin_expiry_.push(final ? 1 : 0, at, o.txn);
     origin_expiry_.compact(
-        origins_.size(),
+        origins_live_,
         [&](TxnId id, Nanos when) {
-            auto it = origins_.find(id);
-            return it != origins_.end() && it->second.forget_at == when;
+            const Origin* x = origin(id);
+            return x != nullptr && x->forget_at == when;
         },
         work_);
 }
@@ -156,41 +178,62 @@ void DialogLayer::expire(Nanos now) {
     expiry_.expire(
         now,
         [&](DialogId id, Nanos at) {
-            auto it = dialogs_.find(id);
-            if (it == dialogs_.end() || it->second.forget_at != at) return;
-            auto k = by_key_.find(it->second.key);
-            if (k != by_key_.end() && k->second == id) by_key_.erase(k);
-            dialogs_.erase(it);
+            Entry* e = entry(id);
+            if (e == nullptr || e->forget_at != at) return;
+            const auto slot = static_cast<std::uint32_t>(e - dialog_pool_.data());
+            by_key_.erase(e->key, slot + 1);
+            dialog_by_id_.erase(detail::id_key(id), slot + 1);
+            e->dialog.id = 0;
+            dialog_free_.push_back(slot);
+            --dialogs_live_;
         },
         work_);
     origin_expiry_.expire(
         now,
         [&](TxnId id, Nanos at) {
-            auto it = origins_.find(id);
-            if (it == origins_.end() || it->second.forget_at != at) return;
-            auto k = by_tag_.find(it->second.tag_key);
-            if (k != by_tag_.end() && k->second == id) by_tag_.erase(k);
-            origins_.erase(it);
+            Origin* o = origin(id);
+            if (o == nullptr || o->forget_at != at) return;
+            const auto slot = static_cast<std::uint32_t>(o - origin_pool_.data());
+            if (o->by_tag) by_tag_.erase(o->tag_key, id);
+            origin_by_txn_.erase(detail::id_key(id), slot + 1);
+            o->txn = 0;
+            origin_free_.push_back(slot);
+            --origins_live_;
         },
         work_);
 }
 
 DialogLayer::Entry* DialogLayer::create(const Message& m, Origin* origin, DialogUsage usage, std::string_view uac_tag,
-                                        std::string_view uas_tag, DialogVerdict& v) {
-    if (dialogs_.size() >= limits_.max_dialogs || (origin && origin->dialogs.size() >= limits_.max_forks)) {
+                                        std::string_view uas_tag, const detail::Fingerprint& key, DialogVerdict& v) {
+    if (dialogs_live_ >= limits_.max_dialogs || (origin && origin->dialogs.size() >= limits_.max_forks)) {
         overflowed_ = true;
         v.full = true;
         return nullptr;
     }
+    std::uint32_t slot;
+    if (!dialog_free_.empty()) {
+        slot = dialog_free_.back();
+        dialog_free_.pop_back();
+    } else {
+        slot = static_cast<std::uint32_t>(dialog_pool_.size());
+        dialog_pool_.emplace_back();  // `origin` points into the other pool: still valid
+    }
+    Entry& e = dialog_pool_[slot];
     const DialogId id = next_id_++;
-    Entry& e = dialogs_[id];
     Dialog& d = e.dialog;
     d.id = id;
     d.usage = usage;
-    d.call_id = m.call_id;
-    d.uac_tag = std::string(uac_tag);
-    d.uas_tag = std::string(uas_tag);
-    d.created = evidence_of(m);
+    d.state = DialogState::early;
+    assign(d.call_id, m.call_id);
+    assign(d.uac_tag, uac_tag);
+    assign(d.uas_tag, uas_tag);
+    d.origin = 0;
+    d.request = MessageRef();
+    evidence_of(m, d.created);
+    d.confirmed = MessageRef();
+    d.terminated = MessageRef();
+    d.last_activity = 0;
+    e.forget_at = 0;
     if (origin) {
         d.origin = origin->txn;
         d.request = origin->request;
@@ -198,9 +241,11 @@ DialogLayer::Entry* DialogLayer::create(const Message& m, Origin* origin, Dialog
         v.fork = static_cast<std::uint32_t>(origin->dialogs.size());
         v.forks = v.fork;
     }
-    lookup(m.call_id, uac_tag, uas_tag);  // builds key_
-    e.key = key_;
-    by_key_[key_] = id;
+    e.key = key;
+    ++dialogs_live_;
+    ++work_;
+    dialog_by_id_.put(detail::id_key(id), slot + 1);
+    by_key_.put(key, slot + 1);
     schedule(e, m.time);
     v.id = id;
     v.created = true;
@@ -215,11 +260,7 @@ DialogVerdict DialogLayer::on_message(const Message& m, const TxnVerdict& txn) {
     const MessageRef ref{m.frame, m.index, m.time};
     DialogUsage usage = DialogUsage::invite;
     const bool creating = creating_method(m.txn_method(), usage);
-    Origin* origin = nullptr;
-    if (txn.id != 0) {
-        auto it = origins_.find(txn.id);
-        if (it != origins_.end()) origin = &it->second;
-    }
+    Origin* origin = txn.id != 0 ? this->origin(txn.id) : nullptr;
 
     if (origin != nullptr && !m.request) {
         // Kept while its transaction may still bring forks: until 64*T1 after a final response.
@@ -231,33 +272,47 @@ DialogVerdict DialogLayer::on_message(const Message& m, const TxnVerdict& txn) {
     if (m.request && m.to.tag.empty()) {
         // An out-of-dialog request: a dialog-creating one is remembered as the origin of its forks.
         if (!creating || txn.id == 0 || origin != nullptr) return v;
-        if (origins_.size() >= limits_.max_origins) {
+        if (origins_live_ >= limits_.max_origins) {
             overflowed_ = true;
             v.full = true;
             return v;
         }
-        Origin& o = origins_[txn.id];
+        std::uint32_t slot;
+        if (!origin_free_.empty()) {
+            slot = origin_free_.back();
+            origin_free_.pop_back();
+        } else {
+            slot = static_cast<std::uint32_t>(origin_pool_.size());
+            origin_pool_.emplace_back();
+        }
+        Origin& o = origin_pool_[slot];
         o.txn = txn.id;
         o.usage = usage;
-        o.call_id = m.call_id;
-        o.uac_tag = m.from.tag;
-        o.event = event_key(m.event);
         o.request = txn.first.known() ? txn.first : ref;
-        if (usage != DialogUsage::invite) {
-            o.tag_key.assign(m.call_id).push_back(kSep);
-            o.tag_key.append(m.from.tag);
-            by_tag_[o.tag_key] = txn.id;
+        o.dialogs.clear();
+        o.forget_at = 0;
+        o.by_tag = usage != DialogUsage::invite;
+        if (o.by_tag) {
+            event_key(m.event, o.event);
+            o.tag_key = tag_key(m.call_id, m.from.tag);
+            by_tag_.put(o.tag_key, txn.id);
+        } else {
+            o.event.clear();
         }
+        ++origins_live_;
+        origin_by_txn_.put(detail::id_key(txn.id), slot + 1);
         schedule(o, m.time + limits_.early_linger, false);
         return v;
     }
     if (m.to.tag.empty()) return v;  // a response without To tag (100 Trying) is in no dialog
 
-    if (Entry* e = lookup(m.call_id, m.from.tag, m.to.tag)) {
+    const detail::Fingerprint key = dialog_key(m.call_id, m.from.tag, m.to.tag);
+    if (Entry* e = lookup(key)) {
         Dialog& d = e->dialog;
         v.id = d.id;
         v.origin = d.origin;
-        if (auto o = origins_.find(d.origin); o != origins_.end()) v.forks = static_cast<std::uint32_t>(o->second.dialogs.size());
+        if (const Origin* o = d.origin != 0 ? this->origin(d.origin) : nullptr)
+            v.forks = static_cast<std::uint32_t>(o->dialogs.size());
         const bool from_origin = txn.id != 0 && txn.id == d.origin;
         if (m.request) {
             if (m.method == "NOTIFY" && d.state == DialogState::early) {
@@ -301,20 +356,17 @@ DialogVerdict DialogLayer::on_message(const Message& m, const TxnVerdict& txn) {
         }
         // RFC 6665 section 4.4.1: a NOTIFY whose To tag is a pending SUBSCRIBE's From tag, with the same
         // Call-ID and Event, creates the subscription's dialog (the 2xx may come later, or never).
-        key_.assign(m.call_id).push_back(kSep);
-        key_.append(m.to.tag);
         ++work_;
-        auto k = by_tag_.find(key_);
         Origin* sub = nullptr;
-        if (k != by_tag_.end()) {
-            auto o = origins_.find(k->second);
-            if (o != origins_.end() && notify_matches(o->second.event, o->second.usage, m)) sub = &o->second;
+        if (const TxnId k = by_tag_.find(tag_key(m.call_id, m.to.tag)); k != 0) {
+            Origin* o = this->origin(k);
+            if (o != nullptr && notify_matches(o->event, o->usage, m, event_)) sub = o;
         }
         if (sub == nullptr) {
             v.unmatched = true;
             return v;
         }
-        Entry* e = create(m, sub, sub->usage, m.to.tag, m.from.tag, v);
+        Entry* e = create(m, sub, sub->usage, m.to.tag, m.from.tag, key, v);
         if (e == nullptr) return v;
         e->dialog.state = DialogState::confirmed;
         e->dialog.confirmed = ref;
@@ -338,17 +390,17 @@ DialogVerdict DialogLayer::on_message(const Message& m, const TxnVerdict& txn) {
         // A non-2xx final to the initial request ends its early dialogs (RFC 3261 section 12.3).
         if (origin == nullptr) return v;
         for (DialogId id : origin->dialogs) {
-            auto it = dialogs_.find(id);
-            if (it == dialogs_.end() || it->second.dialog.state != DialogState::early) continue;
-            it->second.dialog.state = DialogState::terminated;
-            it->second.dialog.terminated = ref;
-            schedule(it->second, m.time);
+            Entry* x = entry(id);
+            if (x == nullptr || x->dialog.state != DialogState::early) continue;
+            x->dialog.state = DialogState::terminated;
+            x->dialog.terminated = ref;
+            schedule(*x, m.time);
             v.terminated = true;
         }
         return v;
     }
     if (m.status <= 100) return v;
-    Entry* e = create(m, origin, usage, m.from.tag, m.to.tag, v);
+    Entry* e = create(m, origin, usage, m.from.tag, m.to.tag, key, v);
     if (e == nullptr) return v;
     if (m.status >= 200) {
         e->dialog.state = DialogState::confirmed;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// See transaction.h. Keys are built in one reused string (no allocation per message); directions are
-// compared as 64-bit hashes of (transport, source, destination); responses are told apart by status and
-// To tag (forked 2xx responses to one INVITE are distinct responses, not retransmissions).
+// See transaction.h. A matching key is hashed once per message into a 128-bit fingerprint (flat_index.h)
+// and looked up in an open-addressing table; entries are pooled and reused with their capacity, so a
+// steady state allocates nothing per message. Directions are compared as 64-bit hashes of (transport,
+// source, destination); responses are told apart by status and To tag (forked 2xx responses to one
+// INVITE are distinct responses, not retransmissions).
 #include "sipsleuth/core/sip/transaction.h"
 
 #include <algorithm>
@@ -13,7 +15,6 @@ namespace {
 constexpr std::size_t kMaxResponses = 16;  // distinct (status, To tag) responses tracked per transaction
 constexpr std::size_t kMaxTcpScan = 256;   // recent ranges of one stream direction a TCP retransmission is checked against
 constexpr std::size_t kMaxTcpHits = 16;
-constexpr char kSep = '\x1f';
 
 // A 64-bit mix of words (a multiply and a rotation per 8 bytes): directions and To tags are compared by
 // hash; a collision would merge two directions of one transaction, at odds below 2^-60.
@@ -63,58 +64,57 @@ bool is_tcp(const Message& m) { return m.flow.transport == Transport::tcp && m.s
 // server rule of 17.2.3 adds sent-by, which UAs rewrite in responses). Without the magic cookie, RFC 2543's
 // fields: Call-ID, From tag, CSeq number, method and the top Via (the Request-URI is checked apart,
 // since responses do not carry it).
-void build_key(std::string& key, const Message& m, std::string_view method) {
-    key.clear();
+// Hashed without the method, once per message; key() adds it.
+detail::Hasher key_base(const Message& m) {
+    detail::Hasher h;
     const Via& via = m.via;
     if (via.rfc3261_branch()) {
-        key.push_back('3');
-        key.append(method).push_back(kSep);
-        key.append(via.branch).push_back(kSep);
         // Branch and method only, as a client matches a response (RFC 3261 section 17.1.3): the branch
         // is unique per transaction, and real UAs rewrite their sent-by port in responses (an ALU phone
         // answers with 5860 in the Via it received as 5260), which must not unlink the response.
-        return;
-    } else {
-        key.push_back('2');
-        key.append(method).push_back(kSep);
-        key.append(m.call_id).push_back(kSep);
-        key.append(m.from.tag).push_back(kSep);
-        char digits[12];
-        int n = 0;
-        for (std::uint32_t c = m.cseq; n == 0 || c != 0; c /= 10) digits[n++] = static_cast<char>('0' + c % 10);
-        while (n > 0) key.push_back(digits[--n]);
-        key.push_back(kSep);
-        key.append(via.branch).push_back(kSep);
+        return h.add(std::uint64_t{3}).add(via.branch);
     }
-    key.append(via.host).push_back(kSep);
-    const std::uint16_t port = via.port;
-    key.push_back(static_cast<char>(port >> 8));
-    key.push_back(static_cast<char>(port & 0xff));
+    h.add(std::uint64_t{2}).add(m.call_id).add(m.from.tag).add(std::uint64_t{m.cseq}).add(via.branch);
+    return h.add(via.host).add(std::uint64_t{via.port});
 }
+
+detail::Fingerprint key(detail::Hasher base, std::string_view method) { return base.add(method).done(); }
 
 }  // namespace
 
 TransactionLayer::TransactionLayer(TransactionLimits limits) : limits_(limits) {}
 
+TransactionLayer::Entry* TransactionLayer::entry(TxnId id) const {
+    const std::uint32_t slot = by_id_.find(detail::id_key(id));
+    return slot == 0 ? nullptr : &pool_[slot - 1];
+}
+
 const Transaction* TransactionLayer::find(TxnId id) const {
-    auto it = txns_.find(id);
-    return it == txns_.end() ? nullptr : &it->second.txn;
+    const Entry* e = entry(id);
+    return e == nullptr ? nullptr : &e->txn;
 }
 
 Transaction* TransactionLayer::find(TxnId id) {
-    auto it = txns_.find(id);
-    return it == txns_.end() ? nullptr : &it->second.txn;
+    Entry* e = entry(id);
+    return e == nullptr ? nullptr : &e->txn;
+}
+
+void TransactionLayer::forget(Entry& e) {
+    const auto slot = static_cast<std::uint32_t>(&e - pool_.data());
+    by_key_.erase(e.key, slot + 1);
+    by_id_.erase(detail::id_key(e.txn.id), slot + 1);
+    e.txn.id = 0;
+    free_.push_back(slot);
+    --live_;
 }
 
 void TransactionLayer::expire(Nanos now) {
     expiry_.expire(
         now,
         [&](TxnId id, Nanos at) {
-            auto it = txns_.find(id);
-            if (it == txns_.end() || it->second.forget_at != at) return;  // forgotten, or touched since
-            auto k = by_key_.find(it->second.key);
-            if (k != by_key_.end() && k->second == id) by_key_.erase(k);
-            txns_.erase(it);
+            Entry* e = entry(id);
+            if (e == nullptr || e->forget_at != at) return;  // forgotten, or touched since
+            forget(*e);
         },
         work_);
     while (!tcp_order_.empty() && tcp_order_.front().first + limits_.linger <= now) {
@@ -129,27 +129,50 @@ void TransactionLayer::expire(Nanos now) {
     }
 }
 
-TransactionLayer::Entry* TransactionLayer::lookup(const std::string& key) {
+TransactionLayer::Entry* TransactionLayer::lookup(const detail::Fingerprint& key) {
     ++work_;
-    auto k = by_key_.find(key);
-    if (k == by_key_.end()) return nullptr;
-    auto it = txns_.find(k->second);
-    return it == txns_.end() ? nullptr : &it->second;
+    const std::uint32_t slot = by_key_.find(key);
+    return slot == 0 ? nullptr : &pool_[slot - 1];
 }
 
-TransactionLayer::Entry* TransactionLayer::create(const std::string& key, const Message& m, TxnVerdict& v) {
-    if (txns_.size() >= limits_.max_transactions) {
+TransactionLayer::Entry* TransactionLayer::create(const detail::Fingerprint& key, const Message& m, TxnVerdict& v) {
+    if (live_ >= limits_.max_transactions) {
         overflowed_ = true;
         v.full = true;
         return nullptr;
     }
+    std::uint32_t slot;
+    if (!free_.empty()) {
+        slot = free_.back();
+        free_.pop_back();
+    } else {
+        slot = static_cast<std::uint32_t>(pool_.size());
+        pool_.emplace_back();
+    }
+    Entry& e = pool_[slot];
+    // A reused entry keeps the capacity of its method, Request-URI and responses.
+    std::string method = std::move(e.txn.method);
+    e.txn = Transaction();
+    e.txn.method = std::move(method);
     const TxnId id = next_id_++;
-    Entry& e = txns_[id];
     e.txn.id = id;
-    e.txn.method = m.txn_method();
+    const std::string& txn_method = m.txn_method();
+    e.txn.method.assign(txn_method.data(), txn_method.size());
     e.txn.rfc3261 = m.via.rfc3261_branch();
     e.key = key;
-    by_key_[key] = id;  // RFC 2543: a newer request of the same key takes the key over
+    e.request_uri.clear();
+    e.request_direction = 0;
+    e.sent_by = 0;
+    e.tcp_stream = e.tcp_seq = 0;
+    e.tcp_request = false;
+    e.ack_direction = 0;
+    e.ack_copies = 0;
+    e.ack_last = 0;
+    e.responses.clear();
+    e.forget_at = 0;
+    ++live_;
+    by_id_.put(detail::id_key(id), slot + 1);
+    by_key_.put(key, slot + 1);  // RFC 2543: a newer request of the same key takes the key over
     touch(e, m.time);
     v.created = true;
     return &e;
@@ -163,10 +186,10 @@ void TransactionLayer::touch(Entry& e, Nanos t) {
     e.forget_at = at;
     expiry_.push(final ? 1 : 0, at, e.txn.id);
     expiry_.compact(
-        txns_.size(),
+        live_,
         [&](TxnId id, Nanos when) {
-            auto it = txns_.find(id);
-            return it != txns_.end() && it->second.forget_at == when;
+            const Entry* x = entry(id);
+            return x != nullptr && x->forget_at == when;
         },
         work_);
 }
@@ -174,11 +197,11 @@ void TransactionLayer::touch(Entry& e, Nanos t) {
 void TransactionLayer::on_request(const Message& m, TxnVerdict& v) {
     const MessageRef ref = ref_of(m);
     const std::uint64_t dir = direction(m.flow);
+    const detail::Hasher base = key_base(m);
     if (m.method == "ACK") {
         // RFC 3261 section 17.1.1.3: the ACK to a non-2xx final response is part of the INVITE
         // transaction (same branch); an ACK to a 2xx is a transaction of its own (below).
-        build_key(key_, m, "INVITE");
-        Entry* inv = lookup(key_);
+        Entry* inv = lookup(key(base, "INVITE"));
         if (inv != nullptr && inv->txn.final_status >= 300) {
             Transaction& t = inv->txn;
             v.id = t.id;
@@ -208,15 +231,15 @@ void TransactionLayer::on_request(const Message& m, TxnVerdict& v) {
             return;
         }
     }
-    build_key(key_, m, m.method);
-    Entry* e = lookup(key_);
+    const detail::Fingerprint k = key(base, m.method);
+    Entry* e = lookup(k);
     if (e != nullptr && !e->txn.rfc3261 && e->txn.request_seen && e->request_uri != m.request_uri) e = nullptr;
     // A request matches as a server matches it (17.2.3): the same branch from another sent-by is
     // another transaction. Responses match without sent-by (17.1.3).
     const std::uint64_t sent_by = hash_words(hash_words(kHashSeed, m.via.host), m.via.port);
     if (e != nullptr && e->txn.rfc3261 && e->txn.request_seen && e->sent_by != sent_by) e = nullptr;
     if (e == nullptr) {
-        e = create(key_, m, v);
+        e = create(k, m, v);
         if (e == nullptr) return;
     }
     Transaction& t = e->txn;
@@ -227,7 +250,7 @@ void TransactionLayer::on_request(const Message& m, TxnVerdict& v) {
         t.first_request = t.last_request = ref;
         t.request_copies = 1;
         e->request_direction = dir;
-        e->request_uri = m.request_uri;
+        if (!t.rfc3261) e->request_uri.assign(m.request_uri.data(), m.request_uri.size());
         e->sent_by = sent_by;
         if (is_tcp(m)) {
             e->tcp_request = true;
@@ -254,8 +277,7 @@ void TransactionLayer::on_request(const Message& m, TxnVerdict& v) {
     touch(*e, m.time);
     if (m.method == "CANCEL") {
         // RFC 3261 section 9.2: the CANCEL's top Via (branch included) is the INVITE's.
-        build_key(key_, m, "INVITE");
-        if (Entry* inv = lookup(key_); inv != nullptr && inv != e) {
+        if (Entry* inv = lookup(key(base, "INVITE")); inv != nullptr && inv != e) {
             t.cancels = inv->txn.id;
             if (inv->txn.cancelled_by == 0) inv->txn.cancelled_by = t.id;
         }
@@ -266,12 +288,12 @@ void TransactionLayer::on_request(const Message& m, TxnVerdict& v) {
 void TransactionLayer::on_response(const Message& m, TxnVerdict& v) {
     const MessageRef ref = ref_of(m);
     v.response = true;
-    build_key(key_, m, m.cseq_method);
-    Entry* e = lookup(key_);
+    const detail::Fingerprint k = key(key_base(m), m.cseq_method);
+    Entry* e = lookup(k);
     if (e == nullptr) {
         // A response whose request was not captured (or is forgotten): a transaction all the same, so
         // that its retransmissions are recognised.
-        e = create(key_, m, v);
+        e = create(k, m, v);
         if (e == nullptr) return;
     }
     Transaction& t = e->txn;

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "sipsleuth/core/sip/expiry.h"
+#include "sipsleuth/core/sip/flat_index.h"
 #include "sipsleuth/core/sip/message.h"
 #include "sipsleuth/core/sip/transaction.h"
 #include "sipsleuth/core/time.h"
@@ -112,32 +113,36 @@ public:
     const Dialog* find(DialogId id) const;
     /// The dialog of (Call-ID, tag, tag) in either orientation, or nullptr; valid as find()'s.
     const Dialog* find(std::string_view call_id, std::string_view tag_a, std::string_view tag_b) const;
-    std::size_t size() const { return dialogs_.size(); }
-    std::size_t origins() const { return origins_.size(); }
+    std::size_t size() const { return dialogs_live_; }
+    std::size_t origins() const { return origins_live_; }
     bool overflowed() const { return overflowed_; }
     std::uint64_t work_done() const { return work_; }
     const DialogLimits& limits() const { return limits_; }
 
 private:
+    // Both pooled: a forgotten item's slot is reused with the capacity of its strings and vectors.
     struct Origin {  // one out-of-dialog INVITE, SUBSCRIBE or REFER
-        TxnId txn = 0;
+        TxnId txn = 0;  // 0: a free slot
         DialogUsage usage = DialogUsage::invite;
-        std::string call_id, uac_tag, event;  // event: type and id, for NOTIFY matching
+        std::string event;  // SUBSCRIBE, REFER: the Event's type and id, for NOTIFY matching
         MessageRef request;
         std::vector<DialogId> dialogs;
-        std::string tag_key;  // key in by_tag_
+        bool by_tag = false;  // SUBSCRIBE, REFER: in by_tag_ under tag_key
+        detail::Fingerprint tag_key;
         Nanos forget_at = 0;
     };
     struct Entry {
-        Dialog dialog;
-        std::string key;
+        Dialog dialog;  // dialog.id 0: a free slot
+        detail::Fingerprint key;
         Nanos forget_at = 0;
     };
 
     void expire(Nanos now);
-    Entry* lookup(std::string_view call_id, std::string_view a, std::string_view b);
+    Entry* entry(DialogId id) const;
+    Origin* origin(TxnId txn) const;
+    Entry* lookup(const detail::Fingerprint& key);
     Entry* create(const Message& m, Origin* origin, DialogUsage usage, std::string_view uac_tag,
-                  std::string_view uas_tag, DialogVerdict& v);
+                  std::string_view uas_tag, const detail::Fingerprint& key, DialogVerdict& v);
     void schedule(Entry& e, Nanos t);
     void schedule(Origin& o, Nanos at, bool final);
 
@@ -145,11 +150,17 @@ private:
     DialogId next_id_ = 1;
     bool overflowed_ = false;
     mutable std::uint64_t work_ = 0;
-    mutable std::string key_;  // scratch key, reused
-    std::unordered_map<DialogId, Entry> dialogs_;
-    std::unordered_map<std::string, DialogId> by_key_;
-    std::unordered_map<TxnId, Origin> origins_;
-    std::unordered_map<std::string, TxnId> by_tag_;  // Call-ID and From tag -> latest SUBSCRIBE/REFER origin
+    std::string event_;  // scratch, reused
+    mutable std::vector<Entry> dialog_pool_;
+    std::vector<std::uint32_t> dialog_free_;
+    std::size_t dialogs_live_ = 0;
+    detail::FlatIndex dialog_by_id_;  // id -> slot + 1
+    detail::FlatIndex by_key_;        // Call-ID and the two tags -> slot + 1
+    mutable std::vector<Origin> origin_pool_;
+    std::vector<std::uint32_t> origin_free_;
+    std::size_t origins_live_ = 0;
+    detail::FlatIndex origin_by_txn_;  // transaction id -> slot + 1
+    detail::FlatIndex by_tag_;         // Call-ID and From tag -> latest SUBSCRIBE/REFER origin's transaction id
     detail::ExpiryQueues<3> expiry_;         // by DialogState
     detail::ExpiryQueues<2> origin_expiry_;  // without, with a final response
 };

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "sipsleuth/core/sip/expiry.h"
+#include "sipsleuth/core/sip/flat_index.h"
 #include "sipsleuth/core/sip/message.h"
 #include "sipsleuth/core/time.h"
 
@@ -130,7 +131,7 @@ public:
     const Transaction* find(TxnId id) const;
     Transaction* find(TxnId id);
     /// Transactions remembered now.
-    std::size_t size() const { return txns_.size(); }
+    std::size_t size() const { return live_; }
     /// True once a transaction could not be tracked because the table was full.
     bool overflowed() const { return overflowed_; }
     /// TCP ranges remembered now.
@@ -147,12 +148,13 @@ private:
         Nanos last_time = 0;
         std::uint32_t copies = 0;
     };
+    // Pooled: a forgotten transaction's entry is reused with its strings' and vector's capacity.
     struct Entry {
         Transaction txn;
-        std::string key;
-        std::string request_uri;       // RFC 2543: tells requests of one key apart
-        std::uint64_t sent_by = 0;     // RFC 3261: hash of the request's top Via sent-by (17.2.3)
+        detail::Fingerprint key;
+        std::string request_uri;       // RFC 2543 only: tells requests of one key apart
         std::uint64_t request_direction = 0;
+        std::uint64_t sent_by = 0;     // the request's top Via sent-by, hashed (RFC 3261 section 17.2.3)
         std::uint32_t tcp_stream = 0, tcp_seq = 0;
         bool tcp_request = false;
         std::uint64_t ack_direction = 0;
@@ -170,8 +172,10 @@ private:
     };
 
     void expire(Nanos now);
-    Entry* lookup(const std::string& key);
-    Entry* create(const std::string& key, const Message& m, TxnVerdict& v);
+    Entry* entry(TxnId id) const;
+    Entry* lookup(const detail::Fingerprint& key);
+    Entry* create(const detail::Fingerprint& key, const Message& m, TxnVerdict& v);
+    void forget(Entry& e);
     void touch(Entry& e, Nanos t);
     void on_request(const Message& m, TxnVerdict& v);
     void on_response(const Message& m, TxnVerdict& v);
@@ -181,9 +185,11 @@ private:
     TxnId next_id_ = 1;
     bool overflowed_ = false;
     std::uint64_t work_ = 0;
-    std::string key_;  // scratch key, reused: no allocation per message
-    std::unordered_map<TxnId, Entry> txns_;
-    std::unordered_map<std::string, TxnId> by_key_;
+    mutable std::vector<Entry> pool_;     // slots; a live one has txn.id != 0
+    std::vector<std::uint32_t> free_;     // free slots
+    std::size_t live_ = 0;
+    detail::FlatIndex by_id_;   // id -> slot + 1
+    detail::FlatIndex by_key_;  // matching key -> slot + 1
     detail::ExpiryQueues<2> expiry_;  // without, with a final response
     std::unordered_map<std::uint64_t, std::deque<TcpRange>> tcp_;  // by stream and direction
     std::deque<std::pair<Nanos, std::uint64_t>> tcp_order_;  // each range's time and key, oldest first

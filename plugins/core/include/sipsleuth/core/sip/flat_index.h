@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Internal to the transaction and dialog layers: the hashing and the tables they look keys up in, once
+// per SIP message. A key (a transaction's branch, sent-by and method; a dialog's Call-ID and tags) is
+// never stored as text: it is reduced to a 128-bit fingerprint by two independent 64-bit hashes, so a
+// look-up hashes the key's bytes once and compares two words. Two distinct keys merge only when both
+// hashes collide (odds below 2^-100 per pair). The tables are open addressing with linear probing and
+// backward-shift deletion (no tombstones), power-of-two sized at most half full: no allocation per
+// look-up, insertion or erasure once grown.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+namespace sipsleuth::core::sip::detail {
+
+/// Two 64-bit hashes of the same bytes.
+struct Fingerprint {
+    std::uint64_t a = 0, b = 0;
+    bool operator==(const Fingerprint& o) const { return a == o.a && b == o.b; }
+    bool operator!=(const Fingerprint& o) const { return !(*this == o); }
+};
+
+/// Builds a Fingerprint from strings and numbers (a multiply and a rotation per 8 bytes and hash). The
+/// length of every string is mixed in, so ("ab", "c") and ("a", "bc") differ.
+class Hasher {
+public:
+    Hasher() = default;
+    Hasher& add(std::string_view s) {
+        const char* p = s.data();
+        std::size_t n = s.size();
+        for (; n >= 8; n -= 8, p += 8) {
+            std::uint64_t w;
+            std::memcpy(&w, p, 8);
+            word(w);
+        }
+        std::uint64_t tail = static_cast<std::uint64_t>(s.size()) << 56;
+        if (n > 0) {
+            std::uint64_t w = 0;
+            std::memcpy(&w, p, n);  // n < 8 bytes, the length above them
+            tail ^= w;
+        }
+        word(tail);
+        return *this;
+    }
+    Hasher& add(std::uint64_t n) {
+        word(n);
+        return *this;
+    }
+    Fingerprint done() const {
+        // A final avalanche of each hash (the last word's bits reach the low bits used as table index).
+        return {fmix(a_ ^ 0x9E3779B97F4A7C15ull), fmix(b_ ^ 0xC2B2AE3D27D4EB4Full)};
+    }
+
+private:
+    static std::uint64_t rotl(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+    static std::uint64_t fmix(std::uint64_t k) {
+        k ^= k >> 33;
+        k *= 0xff51afd7ed558ccdull;
+        k ^= k >> 33;
+        k *= 0xc4ceb9fe1a85ec53ull;
+        k ^= k >> 33;
+        return k;
+    }
+    void word(std::uint64_t w) {
+        a_ = rotl((a_ ^ w) * 0x9E3779B97F4A7C15ull, 29);
+        b_ = rotl((b_ + w) * 0xD6E8FEB86659FD93ull, 31);
+    }
+    std::uint64_t a_ = 0xcbf29ce484222325ull, b_ = 0x84222325cbf29ce4ull;
+};
+
+/// A map from Fingerprint to a non-zero 32-bit value (an id or a slot + 1).
+class FlatIndex {
+public:
+    /// The value of `k`, or 0.
+    std::uint32_t find(const Fingerprint& k) const {
+        if (slots_.empty()) return 0;
+        for (std::size_t i = k.a & mask_;; i = (i + 1) & mask_) {
+            const Slot& s = slots_[i];
+            if (s.value == 0) return 0;
+            if (s.key == k) return s.value;
+        }
+    }
+    /// Sets the value of `k` (value != 0), replacing any.
+    void put(const Fingerprint& k, std::uint32_t value) {
+        if ((size_ + 1) * 2 > slots_.size()) grow();
+        for (std::size_t i = k.a & mask_;; i = (i + 1) & mask_) {
+            Slot& s = slots_[i];
+            if (s.value == 0) {
+                s.key = k;
+                s.value = value;
+                ++size_;
+                return;
+            }
+            if (s.key == k) {
+                s.value = value;
+                return;
+            }
+        }
+    }
+    /// Erases `k` when its value is `value` (another item may have taken the key over since).
+    void erase(const Fingerprint& k, std::uint32_t value) {
+        if (slots_.empty()) return;
+        std::size_t i = k.a & mask_;
+        for (;; i = (i + 1) & mask_) {
+            const Slot& s = slots_[i];
+            if (s.value == 0) return;
+            if (s.key == k) break;
+        }
+        if (slots_[i].value != value) return;
+        // Backward shift: later members of the probe run move into the hole when it lies on their path.
+        for (std::size_t j = i;;) {
+            j = (j + 1) & mask_;
+            if (slots_[j].value == 0) break;
+            const std::size_t home = slots_[j].key.a & mask_;
+            if (((j - home) & mask_) >= ((j - i) & mask_)) {
+                slots_[i] = slots_[j];
+                i = j;
+            }
+        }
+        slots_[i] = Slot();
+        --size_;
+    }
+    std::size_t size() const { return size_; }
+    void clear() {
+        slots_.clear();
+        size_ = 0;
+        mask_ = 0;
+    }
+
+private:
+    struct Slot {
+        Fingerprint key;
+        std::uint32_t value = 0;
+    };
+    void grow() {
+        std::vector<Slot> old;
+        old.swap(slots_);
+        slots_.assign(old.empty() ? 64 : old.size() * 2, Slot());
+        mask_ = slots_.size() - 1;
+        size_ = 0;
+        for (const Slot& s : old)
+            if (s.value != 0) put(s.key, s.value);
+    }
+
+    std::vector<Slot> slots_;
+    std::size_t mask_ = 0, size_ = 0;
+};
+
+/// A fingerprint of a 32-bit id (for id -> slot tables).
+inline Fingerprint id_key(std::uint32_t id) {
+    return {static_cast<std::uint64_t>(id) * 0x9E3779B97F4A7C15ull, id};
+}
+
+}  // namespace sipsleuth::core::sip::detail
