@@ -18,6 +18,15 @@ constexpr std::size_t kMaxProblems = 16;  // a garbage header block must not gro
 
 // Character classes by table: one load per byte on the hot paths.
 enum : std::uint8_t { kWs = 1, kToken = 2 };
+// Where an unquoted parameter value ends (';' or white space), and where a Via host ends (':' too).
+struct StopTable {
+    bool value_end[256] = {}, host_end[256] = {};
+    constexpr StopTable() {
+        for (unsigned char c : {';', ' ', '\t', '\r', '\n'}) value_end[c] = host_end[c] = true;
+        host_end[static_cast<unsigned char>(':')] = true;
+    }
+};
+constexpr StopTable kStops;
 struct CharTable {
     std::uint8_t c[256] = {};
     constexpr CharTable() {
@@ -39,13 +48,34 @@ inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 // memchr that accepts an empty range (a default string_view's data() is null, which memchr forbids).
 inline const void* find_byte(const char* p, char c, std::size_t n) { return n == 0 ? nullptr : std::memchr(p, c, n); }
 
+template <class W>
+inline W load(const char* p) {
+    W w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+}
+
+// `a` and `b` agree on [0, n) once bit 0x20 of each byte of `a` is set; n >= sizeof(W). Whole words,
+// the last one overlapping the one before (a literal's length is a constant: the branches fold).
+template <class W>
+inline bool same_words(const char* a, const char* b, std::size_t n) {
+    const W mask = static_cast<W>(0x2020202020202020ull);
+    std::size_t i = 0;
+    for (; i + sizeof(W) <= n; i += sizeof(W))
+        if ((load<W>(a + i) | mask) != load<W>(b + i)) return false;
+    return i == n || (load<W>(a + n - sizeof(W)) | mask) == load<W>(b + n - sizeof(W));
+}
+
 // ASCII case-insensitive comparison with a lower-case literal (header and parameter names): setting
-// bit 0x20 lower-cases letters and keeps '-', '.', '+' and digits as they are.
+// bit 0x20 lower-cases letters and keeps '-', '.', '+' and digits as they are. Compared a word at a
+// time.
 inline bool named(std::string_view n, std::string_view lower_literal) {
-    if (n.size() != lower_literal.size()) return false;
-    for (std::size_t i = 0; i < n.size(); ++i)
-        if ((n[i] | 0x20) != lower_literal[i]) return false;
-    return true;
+    const std::size_t len = lower_literal.size();
+    if (n.size() != len) return false;
+    if (len >= 8) return same_words<std::uint64_t>(n.data(), lower_literal.data(), len);
+    if (len >= 4) return same_words<std::uint32_t>(n.data(), lower_literal.data(), len);
+    if (len >= 2) return same_words<std::uint16_t>(n.data(), lower_literal.data(), len);
+    return len == 0 || (n[0] | 0x20) == lower_literal[0];
 }
 
 inline std::string_view ltrim(std::string_view s) {
@@ -62,12 +92,16 @@ inline std::string_view rtrim(std::string_view s) {
 
 inline std::string_view trimmed(std::string_view s) { return rtrim(ltrim(s)); }
 
-// Copies a value; a folded value (CRLF followed by white space inside it) becomes one line, each run of
-// white space holding a line end replaced by one space (RFC 3261 section 7.3.1).
-// `folded`: the header spans several lines (otherwise a value holds no line end: the split ends at '\n').
-void assign(std::string& dst, std::string_view v, bool folded) {
-    if (!folded || find_byte(v.data(), '\n', v.size()) == nullptr) {
-        dst.assign(v.data(), v.size());
+// clear() and append() rather than assign(): a Message's strings keep their capacity, and append's path
+// (capacity check, copy) is a third of assign's (aliasing checks).
+inline void copy(std::string& dst, std::string_view v) {
+    dst.clear();
+    if (!v.empty()) dst.append(v.data(), v.size());
+}
+
+void assign_folded(std::string& dst, std::string_view v) {
+    if (find_byte(v.data(), '\n', v.size()) == nullptr) {
+        copy(dst, v);
         return;
     }
     dst.clear();
@@ -87,14 +121,24 @@ void assign(std::string& dst, std::string_view v, bool folded) {
     }
 }
 
+// Copies a value; a folded value (CRLF followed by white space inside it) becomes one line, each run of
+// white space holding a line end replaced by one space (RFC 3261 section 7.3.1).
+// `folded`: the header spans several lines (otherwise a value holds no line end: the split ends at '\n').
+inline void assign(std::string& dst, std::string_view v, bool folded) {
+    if (folded)
+        assign_folded(dst, v);
+    else
+        copy(dst, v);
+}
+
 void assign_lower(std::string& dst, std::string_view v) {
-    dst.resize(v.size());
-    for (std::size_t i = 0; i < v.size(); ++i) dst[i] = lower(v[i]);
+    copy(dst, v);
+    for (char& c : dst) c = lower(c);
 }
 
 void assign_upper(std::string& dst, std::string_view v) {
-    dst.resize(v.size());
-    for (std::size_t i = 0; i < v.size(); ++i) dst[i] = upper(v[i]);
+    copy(dst, v);
+    for (char& c : dst) c = upper(c);
 }
 
 // The inside of a quoted-string (quotes removed by the caller), quoted-pairs undone.
@@ -198,7 +242,7 @@ bool for_each_param(std::string_view s, std::size_t i, Fn fn) {
                 i = end;
             } else {
                 const std::size_t at = i;
-                while (i < s.size() && s[i] != ';' && !is_ws(s[i])) ++i;
+                while (i < s.size() && !kStops.value_end[static_cast<unsigned char>(s[i])]) ++i;
                 value = s.substr(at, i - at);
             }
         }
@@ -413,7 +457,7 @@ void Parser::top_via(std::string_view v) {
         i = close + 1;
     } else {
         const std::size_t h = i;
-        while (i < v.size() && v[i] != ':' && v[i] != ';' && !is_ws(v[i])) ++i;
+        while (i < v.size() && !kStops.host_end[static_cast<unsigned char>(v[i])]) ++i;
         host = v.substr(h, i - h);
     }
     if (via.transport.empty() || host.empty()) problem("Via", "no sent-by");
@@ -563,9 +607,12 @@ void Parser::header(Header h, std::string_view v) {
         std::size_t e = 0;
         while (e < v.size() && v[e] != ';') ++e;
         const std::string_view type = rtrim(v.substr(0, e));
-        m_.content_type.clear();
-        for (char c : type)
-            if (!is_ws(c)) m_.content_type.push_back(lower(c));
+        std::string& out = m_.content_type;
+        copy(out, type);
+        std::size_t n = 0;
+        for (char c : out)
+            if (!is_ws(c)) out[n++] = lower(c);
+        out.resize(n);
         return;
     }
     case Header::expires: number(v, m_.expires, "Expires"); return;
@@ -641,9 +688,9 @@ std::size_t line_end(std::string_view b, std::size_t at) {
 
 // The start line (RFC 3261 section 7.1, 7.2). False when it is none.
 bool start_line(std::string_view line, Message& m) {
-    static constexpr std::string_view kVersion = "SIP/2.0";
+    static constexpr std::string_view kVersion = "sip/2.0";  // compared case-insensitively by named()
     line = rtrim(line);
-    if (line.size() >= 12 && iequals(line.substr(0, 7), kVersion) && line[7] == ' ') {
+    if (line.size() >= 12 && named(line.substr(0, 7), kVersion) && line[7] == ' ') {
         std::size_t i = 8;
         while (i < line.size() && line[i] == ' ') ++i;
         if (i + 3 > line.size() || !is_digit(line[i]) || !is_digit(line[i + 1]) || !is_digit(line[i + 2]) ||
@@ -660,7 +707,7 @@ bool start_line(std::string_view line, Message& m) {
     if (i == 0 || i >= line.size() || line[i] != ' ') return false;
     const std::string_view method = line.substr(0, i);
     const std::size_t last_sp = line.rfind(' ');
-    if (last_sp <= i || !iequals(line.substr(last_sp + 1), kVersion)) return false;
+    if (last_sp <= i || !named(line.substr(last_sp + 1), kVersion)) return false;
     const std::string_view uri = trimmed(line.substr(i + 1, last_sp - i - 1));
     if (uri.empty() || uri.find(' ') != std::string_view::npos) return false;
     m.request = true;
@@ -685,29 +732,39 @@ ParseStatus parse(std::string_view bytes, Message& out) {
     }
     Parser p(out);
     bool ended = false;
+    // Header lines by pointers (no bounds-checked substr on this path, which runs for every line).
+    const char* const base = bytes.data();
+    const char* const stop = base + bytes.size();
     at = eol + 1;
     while (at < bytes.size()) {
-        eol = line_end(bytes, at);
-        std::string_view line = bytes.substr(at, eol - at);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (line.empty()) {
+        const char* const first = base + at;
+        const char* nl = static_cast<const char*>(std::memchr(first, '\n', static_cast<std::size_t>(stop - first)));
+        const char* const line_stop = nl != nullptr ? nl : stop;
+        const char* content_stop = line_stop;
+        if (content_stop > first && content_stop[-1] == '\r') --content_stop;
+        if (content_stop == first) {
             ended = true;
-            at = eol + 1;
+            at = static_cast<std::size_t>(line_stop - base) + 1;
             break;
         }
         // A header continues on lines starting with white space (folding, RFC 3261 section 7.3.1).
-        std::size_t end = eol;
-        while (end + 1 < bytes.size() && (bytes[end + 1] == ' ' || bytes[end + 1] == '\t')) end = line_end(bytes, end + 1);
-        const std::string_view h = bytes.substr(at, end - at);
-        at = end + 1;
-        if (line[0] == ' ' || line[0] == '\t') continue;  // continuation of the start line: nothing to read
-        const void* colon = find_byte(h.data(), ':', h.size());
+        const char* end = line_stop;
+        while (end + 1 < stop && (end[1] == ' ' || end[1] == '\t')) {
+            const char* more = static_cast<const char*>(std::memchr(end + 1, '\n', static_cast<std::size_t>(stop - end - 1)));
+            end = more != nullptr ? more : stop;
+        }
+        at = static_cast<std::size_t>(end - base) + 1;
+        if (*first == ' ' || *first == '\t') continue;  // continuation of the start line: nothing to read
+        const auto* colon = static_cast<const char*>(std::memchr(first, ':', static_cast<std::size_t>(end - first)));
         if (colon == nullptr) {
             p.problem("", "header line without a colon");
             continue;
         }
-        const std::size_t c = static_cast<std::size_t>(static_cast<const char*>(colon) - h.data());
-        p.header(lookup(rtrim(h.substr(0, c))), trimmed(h.substr(c + 1)), end != eol);
+        const char* name_stop = colon;
+        while (name_stop > first && is_ws(name_stop[-1])) --name_stop;
+        const Header which = lookup(std::string_view(first, static_cast<std::size_t>(name_stop - first)));
+        if (which == Header::other) continue;  // a header no field of Message needs: not read further
+        p.header(which, trimmed(std::string_view(colon + 1, static_cast<std::size_t>(end - colon - 1))), end != line_stop);
     }
     p.finish();
     if (!ended) return ParseStatus::truncated;
