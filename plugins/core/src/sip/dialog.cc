@@ -8,18 +8,26 @@
 #include "sipsleuth/core/sip/dialog.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "sipsleuth/core/text.h"
 
 namespace sipsleuth::core::sip {
 namespace {
 
+// A method or CSeq method equal to a literal: a length check and an inline compare (operator== with a
+// C string calls strlen and compare() out of line, several times per message).
+template <std::size_t N>
+inline bool is(std::string_view s, const char (&lit)[N]) {
+    return s.size() == N - 1 && std::memcmp(s.data(), lit, N - 1) == 0;
+}
+
 bool creating_method(std::string_view method, DialogUsage& usage) {
-    if (method == "INVITE") {
+    if (is(method, "INVITE")) {
         usage = DialogUsage::invite;
-    } else if (method == "SUBSCRIBE") {
+    } else if (is(method, "SUBSCRIBE")) {
         usage = DialogUsage::subscribe;
-    } else if (method == "REFER") {
+    } else if (is(method, "REFER")) {
         usage = DialogUsage::refer;  // RFC 3515 section 2.4.4: an implicit subscription
     } else {
         return false;
@@ -315,12 +323,12 @@ DialogVerdict DialogLayer::on_message(const Message& m, const TxnVerdict& txn) {
             v.forks = static_cast<std::uint32_t>(o->dialogs.size());
         const bool from_origin = txn.id != 0 && txn.id == d.origin;
         if (m.request) {
-            if (m.method == "NOTIFY" && d.state == DialogState::early) {
+            if (is(m.method, "NOTIFY") && d.state == DialogState::early) {
                 d.state = DialogState::confirmed;
                 d.confirmed = ref;
                 v.confirmed = true;
             }
-            if (m.method == "NOTIFY" && terminated_state(m.subscription_state) && d.state != DialogState::terminated) {
+            if (is(m.method, "NOTIFY") && terminated_state(m.subscription_state) && d.state != DialogState::terminated) {
                 d.state = DialogState::terminated;
                 d.terminated = ref;
                 v.terminated = true;
@@ -329,9 +337,9 @@ DialogVerdict DialogLayer::on_message(const Message& m, const TxnVerdict& txn) {
             d.state = DialogState::confirmed;
             d.confirmed = ref;
             v.confirmed = true;
-        } else if (!from_origin && d.state != DialogState::terminated && m.cseq_method != "CANCEL" &&
-                   m.cseq_method != "ACK" &&
-                   ((m.cseq_method == "BYE" && m.status >= 200 && m.status < 300) || m.status == 481 || m.status == 408)) {
+        } else if (!from_origin && d.state != DialogState::terminated && !is(m.cseq_method, "CANCEL") &&
+                   !is(m.cseq_method, "ACK") &&
+                   ((is(m.cseq_method, "BYE") && m.status >= 200 && m.status < 300) || m.status == 481 || m.status == 408)) {
             // RFC 3261 section 15.1.2 (BYE) and 12.2.1.2 (481 or 408 to a request within the dialog).
             d.state = DialogState::terminated;
             d.terminated = ref;
@@ -350,7 +358,7 @@ DialogVerdict DialogLayer::on_message(const Message& m, const TxnVerdict& txn) {
     }
 
     if (m.request) {
-        if (m.method != "NOTIFY") {
+        if (!is(m.method, "NOTIFY")) {
             v.unmatched = true;
             return v;
         }
@@ -381,7 +389,7 @@ DialogVerdict DialogLayer::on_message(const Message& m, const TxnVerdict& txn) {
     }
 
     // A response with a To tag matching no dialog (or a non-2xx final of the creating transaction).
-    if (m.cseq_method == "CANCEL") return v;  // RFC 3261 section 16.10: the proxy's own To tag, no dialog
+    if (is(m.cseq_method, "CANCEL")) return v;  // RFC 3261 section 16.10: the proxy's own To tag, no dialog
     if (!creating || (txn.request_seen && txn.request_in_dialog && origin == nullptr)) {
         if (v.id == 0) v.unmatched = true;
         return v;

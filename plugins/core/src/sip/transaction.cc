@@ -12,6 +12,13 @@
 namespace sipsleuth::core::sip {
 namespace {
 
+// A method or CSeq method equal to a literal: a length check and an inline compare (operator== with a
+// C string calls strlen and compare() out of line, several times per message).
+template <std::size_t N>
+inline bool is(std::string_view s, const char (&lit)[N]) {
+    return s.size() == N - 1 && std::memcmp(s.data(), lit, N - 1) == 0;
+}
+
 constexpr std::size_t kMaxResponses = 16;  // distinct (status, To tag) responses tracked per transaction
 constexpr std::size_t kMaxTcpScan = 256;   // recent ranges of one stream direction a TCP retransmission is checked against
 constexpr std::size_t kMaxTcpHits = 16;
@@ -198,7 +205,7 @@ void TransactionLayer::on_request(const Message& m, TxnVerdict& v) {
     const MessageRef ref = ref_of(m);
     const std::uint64_t dir = direction(m.flow);
     const detail::Hasher base = key_base(m);
-    if (m.method == "ACK") {
+    if (is(m.method, "ACK")) {
         // RFC 3261 section 17.1.1.3: the ACK to a non-2xx final response is part of the INVITE
         // transaction (same branch); an ACK to a 2xx is a transaction of its own (below).
         Entry* inv = lookup(key(base, "INVITE"));
@@ -275,7 +282,7 @@ void TransactionLayer::on_request(const Message& m, TxnVerdict& v) {
     v.request_seen = true;
     v.request_in_dialog = t.request_in_dialog;
     touch(*e, m.time);
-    if (m.method == "CANCEL") {
+    if (is(m.method, "CANCEL")) {
         // RFC 3261 section 9.2: the CANCEL's top Via (branch included) is the INVITE's.
         if (Entry* inv = lookup(key(base, "INVITE")); inv != nullptr && inv != e) {
             t.cancels = inv->txn.id;
@@ -308,6 +315,7 @@ void TransactionLayer::on_response(const Message& m, TxnVerdict& v) {
         }
     if (same == nullptr) {
         if (e->responses.size() < kMaxResponses) {
+            if (e->responses.capacity() == 0) e->responses.reserve(4);  // 100, 180, 200: one allocation
             e->responses.push_back({m.status, tag, dir, ref, m.time, 1});
         }
         v.first = ref;
@@ -331,7 +339,7 @@ void TransactionLayer::on_response(const Message& m, TxnVerdict& v) {
     v.final_status = t.final_status;
     v.request_seen = t.request_seen;
     v.request_in_dialog = t.request_in_dialog;
-    if (t.method == "CANCEL") v.cancels = t.cancels;
+    if (is(t.method, "CANCEL")) v.cancels = t.cancels;
     touch(*e, m.time);
 }
 

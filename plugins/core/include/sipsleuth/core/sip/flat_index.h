@@ -24,25 +24,22 @@ struct Fingerprint {
 };
 
 /// Builds a Fingerprint from strings and numbers (a multiply and a rotation per 8 bytes and hash). The
-/// length of every string is mixed in, so ("ab", "c") and ("a", "bc") differ.
+/// length of every string is mixed in first, so ("ab", "c") and ("a", "bc") differ; a tail shorter than
+/// 8 bytes is read by overlapping loads (all its bytes, for a given length).
 class Hasher {
 public:
     Hasher() = default;
     Hasher& add(std::string_view s) {
         const char* p = s.data();
         std::size_t n = s.size();
-        for (; n >= 8; n -= 8, p += 8) {
-            std::uint64_t w;
-            std::memcpy(&w, p, 8);
-            word(w);
+        word(n);  // the length first: the tail below is read by overlapping loads
+        for (; n >= 8; n -= 8, p += 8) word(load<std::uint64_t>(p));
+        if (n >= 4) {
+            word(load<std::uint32_t>(p) | static_cast<std::uint64_t>(load<std::uint32_t>(p + n - 4)) << 32);
+        } else if (n > 0) {
+            const auto b = [&](std::size_t i) { return static_cast<std::uint64_t>(static_cast<unsigned char>(p[i])); };
+            word(b(0) | b(n / 2) << 8 | b(n - 1) << 16);
         }
-        std::uint64_t tail = static_cast<std::uint64_t>(s.size()) << 56;
-        if (n > 0) {
-            std::uint64_t w = 0;
-            std::memcpy(&w, p, n);  // n < 8 bytes, the length above them
-            tail ^= w;
-        }
-        word(tail);
         return *this;
     }
     Hasher& add(std::uint64_t n) {
@@ -55,6 +52,12 @@ public:
     }
 
 private:
+    template <class W>
+    static W load(const char* p) {
+        W w;
+        std::memcpy(&w, p, sizeof w);
+        return w;
+    }
     static std::uint64_t rotl(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
     static std::uint64_t fmix(std::uint64_t k) {
         k ^= k >> 33;
