@@ -12,6 +12,7 @@
 #include "sipsleuth/wsglue/sip_observer.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include <epan/to_str.h>
@@ -41,11 +42,40 @@ guint32 be32(const guint8* p) {
            (static_cast<guint32>(p[2]) << 8) | p[3];
 }
 
-std::string address_text(const address& a) {
+// An address as text into `out`. address_to_str_buf costs a few hundred instructions and a capture has
+// few distinct addresses, so the texts of the last ones are remembered (direct-mapped by their bytes;
+// address_to_str_buf never resolves names, so a text depends on the type and bytes only).
+void address_text(const address& a, std::string& out) {
+    struct Cached {
+        int type = -1;
+        int len = 0;
+        unsigned char bytes[16] = {};
+        std::string text;
+    };
+    static Cached cache[1024];  // a PBX trace has hundreds of phones
+    const bool cacheable = a.len > 0 && a.len <= 16 && a.data != nullptr;
+    Cached* c = nullptr;
+    if (cacheable) {
+        const auto* b = static_cast<const unsigned char*>(a.data);
+        std::uint32_t h = static_cast<std::uint32_t>(a.type) * 31u + static_cast<std::uint32_t>(a.len);
+        for (int i = 0; i < a.len; ++i) h = h * 131u + b[i];
+        h *= 0x9E3779B1u;
+        c = &cache[h >> 22];
+        if (c->type == a.type && c->len == a.len && std::memcmp(c->bytes, b, static_cast<std::size_t>(a.len)) == 0) {
+            out.assign(c->text);
+            return;
+        }
+    }
     char buf[64];  // an IPv6 address with scope is at most 46 + a few bytes
     buf[0] = '\0';
     address_to_str_buf(&a, buf, static_cast<int>(sizeof buf));
-    return std::string(buf);
+    out.assign(buf);
+    if (c != nullptr) {
+        c->type = a.type;
+        c->len = a.len;
+        std::memcpy(c->bytes, a.data, static_cast<std::size_t>(a.len));
+        c->text = out;
+    }
 }
 
 }  // namespace
@@ -179,8 +209,8 @@ bool SipObserver::read_flow(packet_info* pinfo, proto_tree* tree, Observation& o
     } else {
         return false;
     }
-    flow.src.address = address_text(pinfo->net_src);
-    flow.dst.address = address_text(pinfo->net_dst);
+    address_text(pinfo->net_src, flow.src.address);
+    address_text(pinfo->net_dst, flow.dst.address);
     return true;
 }
 
