@@ -119,6 +119,8 @@ ws::Expert ei_table_full{proto, "siptrack.subscription_table_full", PI_UNDECODED
 ws::Expert ei_flows_full{proto, "siptrack.flow_table_full", PI_UNDECODED, PI_NOTE, "Flow table full"};
 ws::Expert ei_store_full{proto, "siptrack.subscription_store_full", PI_UNDECODED, PI_NOTE,
                          "Subscription verdict store full"};
+ws::Expert ei_layer_full{proto, "siptrack.sip_layer_full", PI_UNDECODED, PI_NOTE,
+                         "SIP transaction or dialog table full"};
 
 ws::UintPref pref_max_subscriptions{proto, "max_subscriptions", "Most subscriptions tracked",
                                     "Subscriptions beyond this number are not followed (an expert note says when).",
@@ -167,6 +169,9 @@ bool marked(const std::vector<bool>& bits, std::uint32_t frame) { return frame <
 
 std::unique_ptr<core::SubscriptionTracker> tracker;
 bool finished = false;
+// The first frame on which the suite's SIP layer (owned by siptrack's preferences) refused a new
+// transaction or dialog: it carries the note, once per capture, on every pass.
+std::uint32_t layer_full_frame = 0;
 [[maybe_unused]] const bool tracker_hooks = [] {
     proto.on_init([] {
         core::SubscriptionTracker::Limits limits;
@@ -176,6 +181,7 @@ bool finished = false;
         limits.expiry_grace = static_cast<core::Nanos>(pref_expiry_grace.value()) * core::kSecond;
         tracker = std::make_unique<core::SubscriptionTracker>(limits);
         finished = false;
+        layer_full_frame = 0;
         has_verdict.clear();
         refused.clear();
     });
@@ -405,6 +411,9 @@ int dissect_siptrack(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)
     Verdict fresh;  // a verdict the full store refused: rendered on this pass only
     bool fresh_refused = false;
     if (!PINFO_FD_VISITED(pinfo)) {
+        if (o && layer_full_frame == 0)
+            for (const ws::ObservedMessage& om : o->messages)
+                if (om.transaction.full || om.dialog.full) layer_full_frame = pinfo->num;
         if (o) ws::guard(proto, pinfo, nullptr, [&] { fresh_refused = !analyse(*o, fresh); });
     } else if (!finished) {
         // The first revisit: the first pass has seen every frame, so NOTIFYs still waiting were never
@@ -418,6 +427,11 @@ int dissect_siptrack(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)
     }
     // Rendered even without a tree: `tshark -2 -q -z expert` builds none on its second pass, and expert
     // infos and table rows are still tapped from a null item.
+    if (layer_full_frame != 0 && pinfo->num == layer_full_frame)
+        expert_add_info_format(pinfo, add_generated(proto_tree_add_item(tree, proto.id(), tvb, 0, 0, ENC_NA)),
+                               ei_layer_full.get(),
+                               "SIP transaction or dialog table full (preferences siptrack.max_transactions, "
+                               "siptrack.max_dialogs): new transactions or dialogs from here on are not matched");
     if (fresh_refused) {
         ws::guard(proto, pinfo, nullptr, [&] { render(tree, tvb, pinfo, &fresh, true); });
         return 0;

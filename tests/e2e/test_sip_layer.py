@@ -216,6 +216,13 @@ def notify_experts(two_pass):
     for refresh, sub, last in ((11, 1, 6), (23, 3, 18), (35, 5, 32)):
         want[("Warns", f"481 to SUBSCRIBE refresh frame {refresh}: the notifier no longer knows subscription {sub} "
                        f"(last NOTIFY accepted: frame {last})")] = 1
+    # The two corrupt NOTIFYs are named as such (a warning of their own, on no subscription): a
+    # NOTIFY the subscriber cannot match is rejected with 481, and the notifier's fault is the tag.
+    for sub in (4, 6):
+        tag = "00E4EF38-be6184-0-16e4-5af571e2-1b277cac-5af571e..." if sub == 4 else \
+            "00E4EF38-beb6ce-0-16e4-5af571e2-a56e8081-5af571e..."
+        want[("Warns", f'NOTIFY matches no subscription dialog (RFC 6665 section 4.4.1): To tag "{tag}" is not '
+                       f"subscription {sub}'s subscriber tag, though Call-ID and From tag are its; not followed")] = 1
     # A recovery is shown on the 2xx and, on revisits, on the NOTIFY too.
     for sub, notify, outage, failure in ((3, 18, "5.0", 12), (4, 17, "8.0", 10), (5, 32, "5.0", 24),
                                          (7, 42, "5.0", 36)):
@@ -374,10 +381,27 @@ def test_real_times_exact_to_the_microsecond(ws):
     # The erspan capture has microsecond timestamps: every siptrack time prints with three trailing zeros.
     path = os.path.join(ws.stage, "public2", "heplify__erspan_sip_ipv4_udp.pcapng")
     fields = ["siptrack.first_notify_delay", "siptrack.response_time", "siptrack.expires", "siptrack.time_left"]
-    args = ["-r", path, "-2", "-Y", "siptrack", "-T", "fields", "-E", "occurrence=a"]
+    # Occurrences joined by "|": an absolute time ("May 11, 2018 ...") has a comma of its own.
+    args = ["-r", path, "-2", "-Y", "siptrack", "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=|"]
     for f in fields:
         args += ["-e", f]
     values = [v for line in ws.run(args, timeout=300).stdout.splitlines() for cell in line.split("\t")
-              for v in cell.split(",") if v]
+              for v in cell.split("|") if v]
     assert values, "no siptrack times"
     assert [v for v in values if not re.search(r"\.\d{6}000( UTC)?$", v)] == []
+
+
+# --- The SIP layer's own bounds ---------------------------------------------------------------------
+
+@BOTH
+def test_transaction_table_full_is_said_once(ws, two_pass):
+    # With room for 3 transactions, the lifecycle capture's fourth (frame 19) is refused: one note there,
+    # in both modes, and none with the default bound.
+    cap = "siptrack_sub_lifecycle.pcap"
+    note = ("SIP transaction or dialog table full (preferences siptrack.max_transactions, siptrack.max_dialogs): "
+            "new transactions or dialogs from here on are not matched")
+    rows = ws.fields(cap, ["frame.number", "_ws.expert.message"], dfilter="siptrack.sip_layer_full",
+                     two_pass=two_pass, extra=["-o", "siptrack.max_transactions:3"])
+    assert [r[0] for r in rows] == ["19"]
+    assert rows[0][1].startswith(note + ",")  # then the frame's other findings
+    assert ws.fields(cap, ["frame.number"], dfilter="siptrack.sip_layer_full", two_pass=two_pass) == []
