@@ -30,20 +30,10 @@ BOTH = pytest.mark.parametrize("two_pass", [False, True])
 
 
 def experts(ws, capture, protocol, two_pass=False):
-    """{(severity, summary): count} of one protocol's expert infos, chats included."""
-    args = ["-r", ws.capture(capture), "-q", "-z", "expert,chat"] + (["-2"] if two_pass else [])
-    proc = ws.run(args)
-    assert proc.returncode == 0, proc.stderr
-    found, severity = {}, None
-    for line in proc.stdout.splitlines():
-        head = re.match(r"^(Errors|Warns|Notes|Chats|Comments) \(\d+\)$", line)
-        if head:
-            severity = head.group(1)
-            continue
-        row = re.match(r"^\s+(\d+)\s+(\S+)\s+(\S+)\s+(.*)$", line)
-        if row and severity and row.group(3) == protocol:
-            key = (severity, row.group(4))
-            found[key] = found.get(key, 0) + int(row.group(1))
+    """{(severity, summary): count} of one protocol's expert infos, chats included (groups left out)."""
+    found = {}
+    for (severity, _group, summary), count in ws.experts(capture, protocol, two_pass).items():
+        found[(severity, summary)] = found.get((severity, summary), 0) + count
     return found
 
 
