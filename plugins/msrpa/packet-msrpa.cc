@@ -353,16 +353,7 @@ void analyse_sip(const ws::Observation& o, std::vector<core::Note>& notes, Verdi
     }
 }
 
-// The payload's captured bytes when the capture's snap length cut the segment (the observer gives no
-// payload then): the segment's tcp.len bytes end the frame, the captured ones end its captured bytes.
-ws::Bytes cut_payload(tvbuff_t* tvb, std::uint32_t len) {
-    const guint reported = tvb_reported_length(tvb);
-    if (len == 0 || len > reported) return {};
-    return ws::copy_bytes(tvb, static_cast<int>(reported - len), kMaxMsrp);
-}
-
-void analyse_tcp(tvbuff_t* tvb, proto_tree* tree, const ws::Observation& o, std::vector<core::Note>& notes,
-                 Verdict& v) {
+void analyse_tcp(proto_tree* tree, const ws::Observation& o, std::vector<core::Note>& notes, Verdict& v) {
     const core::sip::Frame& f = o.frame;
     if (!o.has_flow || !f.tcp) return;
     field_info* msrp = ws::Occurrences(tree, ff_msrp).first_in(ws::Scope{});
@@ -388,14 +379,14 @@ void analyse_tcp(tvbuff_t* tvb, proto_tree* tree, const ws::Observation& o, std:
             at += next.length;
             msgs.push_back(std::move(next));
         }
-    } else if (known && !retransmission && f.payload.empty() && f.tcp->len) {
+    } else if (known && !retransmission && f.payload_cut) {
         // A segment cut by the capture's snap length reaches no MSRP dissector: read what was captured.
-        const ws::Bytes bytes = cut_payload(tvb, f.tcp->len);
-        if (bytes.truncated && bytes.view().substr(0, 5) == "MSRP ") {
-            msgs.push_back(core::parse_msrp_message(bytes.view()));
+        const std::string_view captured = f.payload.substr(0, kMaxMsrp);
+        if (captured.substr(0, 5) == "MSRP ") {
+            msgs.push_back(core::parse_msrp_message(captured));
             v.msrp_problems.push_back({MsrpTrouble::partly_decoded,
-                                       "MSRP message truncated in the capture: " + std::to_string(bytes.data.size()) +
-                                           " of " + std::to_string(bytes.reported) + " bytes captured"});
+                                       "MSRP message truncated in the capture: " + std::to_string(f.payload.size()) +
+                                           " of " + std::to_string(f.tcp->len) + " bytes captured"});
         }
     }
     tracker->on_tcp(f, msgs, notes);
@@ -409,7 +400,7 @@ void analyse(tvbuff_t* tvb, proto_tree* tree, packet_info* pinfo) {
     Verdict v;
     if (!tracker->empty()) tracker->tick(pinfo->num, o->frame.time, notes);
     if (!o->messages.empty()) analyse_sip(*o, notes, v);
-    if (!tracker->empty() || ws::Occurrences(tree, ff_msrp).size()) analyse_tcp(tvb, tree, *o, notes, v);
+    if (!tracker->empty() || ws::Occurrences(tree, ff_msrp).size()) analyse_tcp(tree, *o, notes, v);
     if (notes.empty() && v.sdp_problems.empty() && v.msrp_problems.empty()) return;
     // Notes about this frame may also come from write-backs of later frames: keep one verdict per frame.
     Verdict* current = verdicts.find_mutable(pinfo->num);

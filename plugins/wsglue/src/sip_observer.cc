@@ -186,8 +186,14 @@ bool SipObserver::read_flow(packet_info* pinfo, proto_tree* tree, Observation& o
         flow.fin = tcp.fin;
         flow.rst = tcp.rst;
         const int header = (h[12] >> 4) * 4;
-        if (const guint8* p = bytes_at(stream->ds_tvb, stream->start + header, static_cast<int>(tcp.len)))
-            o.frame.payload = std::string_view(reinterpret_cast<const char*>(p), tcp.len);
+        // As much of the payload as was captured: a snap length may cut the segment.
+        const int at = stream->start + header;
+        const gint captured = tvb_captured_length_remaining(stream->ds_tvb, at);
+        const int n = std::min(std::max(captured, 0), static_cast<int>(tcp.len));
+        if (const guint8* p = bytes_at(stream->ds_tvb, at, n)) {
+            o.frame.payload = std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
+            o.frame.payload_cut = static_cast<std::uint32_t>(n) < tcp.len;
+        }
         o.frame.tcp = tcp;
         payload_ds_ = stream->ds_tvb;
         payload_offset_ = stream->start + header;

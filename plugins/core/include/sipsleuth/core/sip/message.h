@@ -38,9 +38,12 @@ struct Frame {
     /// Transport, tcp.stream or udp.stream index, source and destination (the direction), flags.
     FlowPacket flow;
     std::optional<TcpFacts> tcp;  ///< TCP segments only
-    /// The transport payload (TCP segment or UDP datagram data), valid only during the call that
-    /// receives the Frame: for what SIP does not frame (RFC 5626 CRLF keepalives).
+    /// The transport payload (TCP segment or UDP datagram data) as far as it was captured, valid only
+    /// during the call that receives the Frame: for what SIP does not frame (RFC 5626 CRLF keepalives,
+    /// MSRP that Wireshark's MSRP dissector did not reach).
     std::string_view payload;
+    /// The capture's snap length cut the TCP payload: `payload` is shorter than `tcp->len`.
+    bool payload_cut = false;
 };
 
 /// The top Via (RFC 3261 section 20.42): what transactions are matched on (section 17.1.3, 17.2.3).
