@@ -13,6 +13,7 @@
 // are written back onto the message they concern, so `tshark -2` and the GUI show them there too. The
 // keepalive analysis (keepalive.cc) runs on every packet from the same post-dissector.
 #include <array>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -82,6 +83,9 @@ ws::Field hf_response_time{proto, "siptrack.response_time", "Response time", FT_
 ws::Field hf_retransmission_of{proto, "siptrack.retransmission_of", "Retransmission of", FT_FRAMENUM, BASE_NONE,
                                FRAMENUM_TYPE(FT_FRAMENUM_DUP_ACK), "The frame of the first transmission of this request."};
 
+ws::Field hf_caused_by{proto, "siptrack.caused_by", "Caused by", FT_FRAMENUM, BASE_NONE, nullptr,
+                       "On a consequence: the frame of the finding that caused it (its root cause)."};
+
 ws::Subtree ett_siptrack{proto};
 ws::Subtree ett_message{proto};
 
@@ -148,6 +152,37 @@ ws::PostDissector post{proto, dissect_siptrack, {}};
     post.want(ws::SipObserver::instance().fields());
     return true;
 }();
+
+// The Info-column tags of the frame being dissected (info_tag). Keyed by frame number and pass: an
+// exception that skipped the previous frame's flush leaves tags that the next frame drops.
+struct InfoTags {
+    std::uint32_t frame = 0;
+    bool visited = false;
+    std::array<const char*, 8> labels{};
+    std::size_t count = 0;
+} info_tags;
+
+void reset_tags(packet_info* pinfo) {
+    if (info_tags.frame == pinfo->num && info_tags.visited == PINFO_FD_VISITED(pinfo)) return;
+    info_tags.frame = pinfo->num;
+    info_tags.visited = PINFO_FD_VISITED(pinfo);
+    info_tags.count = 0;
+}
+
+// Writes the frame's tags: " [SIPTrack: a, b]". SIP ends each message's text with " | " behind a fence,
+// and a later dissector's col_add_* would erase unfenced text: the tag is fenced the same way.
+void flush_tags(packet_info* pinfo) {
+    reset_tags(pinfo);
+    const std::size_t count = info_tags.count;
+    info_tags.count = 0;
+    if (count == 0) return;
+    for (std::size_t i = 0; i < count; ++i) {
+        col_append_str(pinfo->cinfo, COL_INFO, i == 0 ? " [SIPTrack: " : ", ");
+        col_append_str(pinfo->cinfo, COL_INFO, info_tags.labels[i]);
+    }
+    col_append_str(pinfo->cinfo, COL_INFO, "]");
+    col_set_fence(pinfo->cinfo, COL_INFO);
+}
 
 // What one frame shows: a report per SIP message (in frame order) and findings of the frame itself.
 struct Verdict {
@@ -258,6 +293,22 @@ expert_field* expert_for(core::SubFinding f) {
     return ei_created.get();
 }
 
+// A few words for the Info column (" [SIPTrack: ...]") on frames with a failure or its consequence.
+const char* info_label(core::SubFinding f) {
+    using F = core::SubFinding;
+    switch (f) {
+    case F::notify_on_stale_flow: return "NOTIFY on stale flow";
+    case F::notify_reset: return "NOTIFY reset";
+    case F::notify_unanswered: return "NOTIFY unanswered";
+    case F::subscription_481: return "481 subscription gone";
+    case F::subscription_recovered: return "subscription recovered";
+    case F::subscription_expired: return "subscription expired";
+    case F::notify_after_termination: return "NOTIFY after termination";
+    case F::notify_unknown_dialog: return "NOTIFY of no dialog";
+    default: return nullptr;
+    }
+}
+
 // Integer nanoseconds as epan's time: both parts carry the sign (-1.5 s is {-1, -500000000}).
 nstime_t to_nstime(core::Nanos n) {
     nstime_t t;
@@ -336,7 +387,10 @@ const char* flow_name(packet_info* pinfo, const core::FlowRef& flow) {
 }
 
 void add_notes(packet_info* pinfo, proto_item* item, const std::vector<core::SubNote>& notes) {
-    for (const core::SubNote& n : notes) expert_add_info_format(pinfo, item, expert_for(n.kind), "%s", n.message.c_str());
+    for (const core::SubNote& n : notes) {
+        info_tag(pinfo, info_label(n.kind));
+        expert_add_info_format(pinfo, item, expert_for(n.kind), "%s", n.message.c_str());
+    }
 }
 
 // The note on a frame whose verdict the full store refused: its findings show on the first pass only.
@@ -403,11 +457,9 @@ void render(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, const Verdict* 
     }
 }
 
-int dissect_siptrack(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
-    // The frame's observation: non-null on the first pass only (with a tree: the wanted fields primed).
-    const ws::Observation* o = ws::SipObserver::instance().observe(tvb, pinfo, tree);
-    ws::guard(proto, pinfo, nullptr, [&] { keepalive::dissect(tvb, pinfo, tree, o); });
-    if (!tracker) return 0;
+// The subscription analysis of one frame (o: its observation, first pass only).
+void dissect_subscriptions(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const ws::Observation* o) {
+    if (!tracker) return;
     Verdict fresh;  // a verdict the full store refused: rendered on this pass only
     bool fresh_refused = false;
     if (!PINFO_FD_VISITED(pinfo)) {
@@ -434,15 +486,25 @@ int dissect_siptrack(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)
                                "siptrack.max_dialogs): new transactions or dialogs from here on are not matched");
     if (fresh_refused) {
         ws::guard(proto, pinfo, nullptr, [&] { render(tree, tvb, pinfo, &fresh, true); });
-        return 0;
+        return;
     }
     if (marked(refused, pinfo->num)) {
         ws::guard(proto, pinfo, nullptr, [&] { render(tree, tvb, pinfo, nullptr, true); });
-        return 0;
+        return;
     }
-    if (!marked(has_verdict, pinfo->num)) return 0;
+    if (!marked(has_verdict, pinfo->num)) return;
     const Verdict* v = verdicts.find(pinfo->num);
     if (v) ws::guard(proto, pinfo, nullptr, [&] { render(tree, tvb, pinfo, v, false); });
+}
+
+int dissect_siptrack(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
+    // The frame's observation: non-null on the first pass only (with a tree: the wanted fields primed).
+    const ws::Observation* o = ws::SipObserver::instance().observe(tvb, pinfo, tree);
+    info_tags.count = 0;  // whatever an exception left behind on an earlier dissection
+    reset_tags(pinfo);
+    ws::guard(proto, pinfo, nullptr, [&] { keepalive::dissect(tvb, pinfo, tree, o); });
+    dissect_subscriptions(tvb, pinfo, tree, o);
+    flush_tags(pinfo);
     return 0;
 }
 
@@ -458,6 +520,23 @@ void proto_reg_handoff_siptrack() {
 }
 
 }  // namespace
+
+const ws::Field& caused_by_field() { return hf_caused_by; }
+
+proto_item* add_caused_by(proto_tree* tree, tvbuff_t* tvb, std::uint32_t cause_frame) {
+    if (cause_frame == 0) return nullptr;
+    return add_generated(proto_tree_add_uint(tree, hf_caused_by, tvb, 0, 0, cause_frame));
+}
+
+void info_tag(packet_info* pinfo, const char* label) {
+    reset_tags(pinfo);
+    if (!label) return;
+    auto& t = info_tags;
+    for (std::size_t i = 0; i < t.count; ++i)
+        if (std::strcmp(t.labels[i], label) == 0) return;
+    if (t.count < t.labels.size()) t.labels[t.count++] = label;
+}
+
 }  // namespace sipsleuth::siptrack
 
 SIPSLEUTH_PROTOCOL(sipsleuth::siptrack::proto_register_siptrack, sipsleuth::siptrack::proto_reg_handoff_siptrack)

@@ -6,6 +6,7 @@
 // fields it reads to the post-dissector in handoff, and returns at once on packets that are not its own.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "sipsleuth/wsglue/fields.h"
@@ -18,6 +19,18 @@ namespace sipsleuth::siptrack {
 /// function-local static, so fields declared as statics in any file of the plugin can reference it
 /// whatever the order of static initialisation.
 wsglue::Protocol& protocol();
+
+/// `siptrack.caused_by` (FT_FRAMENUM, "Caused by"): on a consequence, the frame of its cause (the stale-flow
+/// NOTIFY behind a reset, a lapsed REGISTER behind its retransmissions). Shared by every siptrack analysis.
+const wsglue::Field& caused_by_field();
+/// Adds a generated `siptrack.caused_by` -> `cause_frame` to `tree` (nothing when `cause_frame` is 0).
+proto_item* add_caused_by(proto_tree* tree, tvbuff_t* tvb, std::uint32_t cause_frame);
+
+/// Queues a short tag for this frame's Info column (`label`: a static string, or packet-scope memory).
+/// The post-dissector writes the frame's tags once, after every analysis has run, as
+/// " [SIPTrack: a, b]" (distinct labels in the order given), fenced like SIP's own text so that a later
+/// col_add_* cannot erase it.
+void info_tag(packet_info* pinfo, const char* label);
 
 /// TCP flags and raw numbers come from the header bytes (wsglue::tcp_header), not from wanted
 /// tcp.flags/tcp.ack fields: each wanted field is an item built on every TCP packet.

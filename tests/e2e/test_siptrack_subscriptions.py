@@ -450,3 +450,13 @@ def test_found_rlmi_offer_404_and_mwi(ws):
         ["13", "", "2", "presence", "initial", "", "", "sip:10008@192.168.10.2"],
         ["14", "404", "2", "presence", "response", "terminated", "rejected with 404", "sip:10008@192.168.10.2"],
     ]
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_repro_info_column_tag(ws, two_pass):
+    # The packet list shows the stale-flow NOTIFY: " [SIPTrack: ...]" after SIP's own text, on no other
+    # frame of the subscription's first NOTIFY exchange.
+    rows = ws.fields(REPRO, ["frame.number", "_ws.col.Info"], dfilter="frame.number in {12, 39}", two_pass=two_pass)
+    assert rows[0][0] == "12" and "[SIPTrack" not in rows[0][1]
+    assert rows[1][1].endswith(" [SIPTrack: NOTIFY on stale flow, NOTIFY reset]" if two_pass else
+                               " [SIPTrack: NOTIFY on stale flow]")
