@@ -250,6 +250,8 @@ def scenario_presence_rls(lab, work):
         lab.log("RLS confirmed the un-SUBSCRIBE")
     except TimeoutError:
         lab.log("RLS sent no terminating NOTIFY within 34 s")
+    register(p207)  # a packet after Timer F, so a single pass sees the deadline go by
+    lab.sleep(0.5)
 
 
 def scenario_reboot(lab, work):
@@ -311,10 +313,10 @@ def message(p, target, text):
 def scenario_register_lapse(lab, work):
     """Field case 004 on a real registrar: phone 210 asks Expires 3600, is granted 10 s, refreshes
     5 s after each grant (granted expiry minus 5, as a Cisco phone), then stops; the registrar
-    drops the contact (a MESSAGE from 211 gets 404); 210's late refresh (same Call-ID) comes back."""
+    drops the contact (a MESSAGE from 211 gets 404); 210's late refresh (same Call-ID) comes back
+    and the next MESSAGE reaches it."""
     p210 = Phone(lab, "210", "127.0.0.210", SERVER)
-    p211 = Phone(lab, "211", "127.0.0.211", SERVER)
-    register(p211, expires=10)
+    p211 = Phone(lab, "211", "127.0.0.211", SERVER)  # sends MESSAGEs only: no registration to lapse
     grants = []
     for _ in range(3):
         sent, resp = register(p210, expires=3600, headers=["Expires: 3600"])
@@ -326,7 +328,6 @@ def scenario_register_lapse(lab, work):
     lab.sleep(12.0)
     resp = message(p211, "sip:210@" + DOMAIN, "are you there?")
     lab.log("MESSAGE to 210 while lapsed: %s" % resp.start)
-    register(p211, expires=10)
     sent, resp = register(p210, expires=3600, headers=["Expires: 3600"])
     lab.log("late refresh: %s" % resp.start)
     resp = message(p211, "sip:210@" + DOMAIN, "welcome back")
@@ -342,8 +343,7 @@ def scenario_outbound_keepalive(lab, work):
     p212 = Phone(lab, "212", "127.0.0.212", SERVER,
                  instance="urn:uuid:00000000-0000-1000-8000-0000000002120")
     inst = '+sip.instance="<%s>"' % p212.instance
-    sent, resp = register(p212, expires=10, headers=["Supported: outbound, path"])
-    # the Contact of register() has no reg-id; register the flow properly
+    p212.reg_call_id = p212.rand(16) + "@" + p212.ip
     sent = p212.request("REGISTER", "sip:" + DOMAIN, p212.aor, call_id=p212.reg_call_id,
                         headers=["Contact: %s;reg-id=1;%s;expires=10" % (p212.contact(";ob"), inst),
                                  "Supported: outbound, path"])
@@ -351,7 +351,14 @@ def scenario_outbound_keepalive(lab, work):
     lab.log("outbound REGISTER: %s, Require %r, Flow-Timer %r" % (resp.start, resp.hdr("require"),
                                                                    resp.hdr("flow-timer")))
     flow_timer = int(resp.hdr("flow-timer") or 5)
-    for gap in (flow_timer - 1, flow_timer - 1, flow_timer + 3):
+
+    def refresh():
+        sent = p212.request("REGISTER", "sip:" + DOMAIN, p212.aor, call_id=p212.reg_call_id,
+                            headers=["Contact: %s;reg-id=1;%s;expires=10" % (p212.contact(";ob"), inst),
+                                     "Supported: outbound, path"])
+        p212.final(sent)
+
+    def ping(gap):
         lab.sleep(gap)
         p212.pongs.clear()
         p212.send_raw(b"\r\n\r\n")
@@ -359,12 +366,15 @@ def scenario_outbound_keepalive(lab, work):
         while not p212.pongs and time.time() < deadline:
             lab.pump(0.1)
         lab.log("ping after %d s: %s" % (gap, "pong" if p212.pongs else "no pong"))
-    sent = p212.request("REGISTER", "sip:" + DOMAIN, p212.aor, call_id=p212.reg_call_id,
-                        headers=["Contact: %s;reg-id=1;%s;expires=10" % (p212.contact(";ob"), inst),
-                                 "Supported: outbound, path"])
-    p212.final(sent)
-    lab.sleep(0.5)
 
+    ping(flow_timer - 1)         # t = 4
+    ping(flow_timer - 1)         # t = 8
+    lab.sleep(0.3)
+    refresh()                    # t = 8.3, before the 10 s expiry
+    ping(flow_timer + 3)         # t = 16.3: 8 s after the previous ping, over the Flow-Timer
+    lab.sleep(0.2)
+    refresh()                    # t = 16.5
+    lab.sleep(0.5)
 
 
 class MsrpClient:

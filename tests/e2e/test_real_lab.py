@@ -1,0 +1,276 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""A real SIP server: Kamailio 5.6 and scripted phones, recorded by captures/real/lab.py (see
+captures/real/README.md for what each capture shows and what the server did that our generators did
+not foresee).
+
+Every finding of our protocols is listed per frame, in one pass and with -2, and compared with what was
+checked by hand against the packets; anything else firing fails the test. Field values (subscriptions,
+flows, dialog and RLMI states, keepalive intervals) are asserted where they carry the story.
+test_lab_rerun reruns the lab (when network namespaces and Kamailio are available) and checks that a
+fresh run gives the same findings, kind and count, as the committed captures.
+"""
+import collections
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+LAB = os.path.join(ROOT, "captures", "real", "lab.py")
+
+PRESENCE = "real/real_presence_rls.pcap"
+REBOOT = "real/real_reboot.pcap"
+LAPSE = "real/real_register_lapse.pcap"
+OUTBOUND = "real/real_outbound_keepalive.pcap"
+MSRP = "real/real_msrp_relay.pcap"
+ALL = [PRESENCE, REBOOT, LAPSE, OUTBOUND, MSRP]
+OURS = ("siptrack.", "msrpa.", "dialoginfo.", "rlmi.", "mssip.", "ciscoalarm.")
+SEVERITY = {"8388608": "error", "6291456": "warning", "4194304": "note", "2097152": "chat"}
+
+
+def _pairs(kv):
+    return [tuple(x) for x in kv]
+
+
+def _walk(node, out):
+    """Expert items of our protocols anywhere in one frame's JSON tree (duplicate keys kept)."""
+    if isinstance(node, list) and all(isinstance(x, tuple) and len(x) == 2 for x in node):
+        for key, value in node:
+            if key == "_ws.expert" and isinstance(value, list):
+                severity = SEVERITY.get(dict(value).get("_ws.expert.severity"), "?")
+                out += [(k, severity) for k, _ in value if k.startswith(OURS)]
+            _walk(value, out)
+    elif isinstance(node, list):
+        for value in node:
+            _walk(value, out)
+
+
+def findings(ws, capture, two_pass, chats=False):
+    """{frame: sorted [(expert field, severity)]} of our protocols' expert items."""
+    args = ["-r", ws.capture(capture), "-T", "json"] + (["-2"] if two_pass else [])
+    proc = ws.run(args, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = {}
+    for packet in json.loads(proc.stdout, object_pairs_hook=_pairs):
+        layers = dict(dict(packet)["_source"])["layers"]
+        items = []
+        _walk(layers, items)
+        items = sorted(i for i in items if chats or i[1] != "chat")
+        if items:
+            out[int(dict(dict(layers)["frame"])["frame.number"])] = items
+    return out
+
+
+OFF = ("siptrack.notify_off_subscription_flow", "note")
+
+# Checked by hand against the packets (captures/real/README.md tells the story of each).
+EXPECTED = {
+    # Every NOTIFY to 207 comes on the connection Kamailio opened to 207's port 5060 (tcp.stream 3),
+    # not on the SUBSCRIBE's (tcp.stream 0, open throughout): the note is true on each. Frame 110 ends the
+    # direct subscription (Subscription-State terminated;reason=timeout, Kamailio's reason for Expires 0).
+    PRESENCE: {
+        (False, True): {**{f: [OFF] for f in (30, 37, 49, 55, 60, 66, 71, 77, 82, 90, 104)},
+                        110: [OFF, ("siptrack.subscription_terminated", "note")]},
+    },
+    # Field case 000: the new subscription's first NOTIFY (46) goes down the server's old connection
+    # (tcp.stream 2) that the reboot abandoned; the phone's kernel resets it (47). The one-pass order
+    # names the stale flow on the NOTIFY and the reset on the RST; -2 adds the reset to the NOTIFY and the
+    # un-SUBSCRIBE-without-close note to the un-SUBSCRIBE (34), and the recovery to the NOTIFY (55).
+    REBOOT: {
+        False: {21: [OFF], 31: [OFF], 40: [("siptrack.unsubscribe_without_close", "note")],
+                46: [("siptrack.notify_on_stale_flow", "warning")],
+                47: [("siptrack.notify_reset", "error")],
+                55: [OFF], 57: [("siptrack.subscription_recovered", "note")],
+                66: [OFF], 76: [OFF]},
+        True: {21: [OFF], 31: [OFF], 34: [("siptrack.unsubscribe_without_close", "note")],
+               40: [("siptrack.unsubscribe_without_close", "note")],
+               46: [("siptrack.notify_on_stale_flow", "warning"), ("siptrack.notify_reset", "error")],
+               47: [("siptrack.notify_reset", "error")],
+               55: [OFF, ("siptrack.subscription_recovered", "note")],
+               57: [("siptrack.subscription_recovered", "note")],
+               66: [OFF], 76: [OFF]},
+    },
+    # The refresh (21) comes 2.0 s after the 10 s grant of frame 12 ran out; the 404 of frame 19 proves
+    # Kamailio had already dropped the contact.
+    LAPSE: {(False, True): {21: [("siptrack.registration_lapsed", "warning")]}},
+    # The third ping (17) comes 8.3 s after the second, over the 5 s Flow-Timer. The two refreshes
+    # (14, 20) come 8.3 and 8.2 s into their 10 s grants: later than a Cisco phone's expiry minus 5 s,
+    # which is what register_late measures (a note, by its documented definition).
+    OUTBOUND: {(False, True): {14: [("siptrack.register_late", "note")],
+                               17: [("siptrack.crlf_ping_late", "note")],
+                               20: [("siptrack.register_late", "note")]}},
+    # Both a=setup:active on the 200 OK of each leg (37: 221 -> proxy, 39: proxy -> 220). Untrue here
+    # (test_msrp_relay_both_active_is_no_problem): every SEND is answered through the RFC 4976 relay.
+    MSRP: {(False, True): {37: [("msrpa.both_active", "warning")], 39: [("msrpa.both_active", "warning")]}},
+}
+
+
+def expected(capture, two_pass):
+    for key, value in EXPECTED[capture].items():
+        if key == two_pass or (isinstance(key, tuple) and two_pass in key):
+            return value
+    raise KeyError((capture, two_pass))
+
+
+@pytest.mark.parametrize("two_pass", [False, True], ids=["one-pass", "two-pass"])
+@pytest.mark.parametrize("capture", ALL)
+def test_findings(ws, capture, two_pass):
+    """Exactly these expert fields on exactly these frames, nothing else from our protocols.
+    (Chats are lifecycle; they are checked in the field tests below.)"""
+    got = findings(ws, capture, two_pass)
+    if capture == PRESENCE:
+        # siptrack.unsubscribe_unconfirmed (issue 11): Kamailio's RLS never confirms the un-SUBSCRIBE of
+        # frame 113 (no terminating NOTIFY in the 34 s that follow). True where it fires; checked in
+        # test_rls_unsubscribe_unconfirmed, so left out of the comparison here.
+        got = {f: [i for i in items if i[0] != "siptrack.unsubscribe_unconfirmed"] for f, items in got.items()}
+        got = {f: items for f, items in got.items() if items}
+    assert got == expected(capture, two_pass)
+
+
+@pytest.mark.parametrize("capture", ALL)
+def test_no_malformed(ws, plain, capture):
+    """No frame is malformed with our plugins that is not without them (none is, either way)."""
+    ours = ws.fields(capture, ["frame.number"], dfilter="_ws.malformed")
+    theirs = plain.fields(capture, ["frame.number"], dfilter="_ws.malformed")
+    assert ours == theirs == []
+
+
+def test_presence_rls_subscriptions(ws):
+    """207's RLS subscription is 1, its direct dialog subscription 2; the RLS's back-end subscriptions
+    (UDP, from itself to itself) are 3 and 4, and on 207's refresh (93) the RLS starts new ones (5, 6)
+    instead of refreshing 3 and 4."""
+    rows = ws.fields(PRESENCE, ["frame.number", "siptrack.subscription", "siptrack.kind", "ip.src"],
+                     dfilter="sip.Method == SUBSCRIBE")
+    assert rows == [["26", "1", "initial", "127.0.0.207"], ["33", "2", "initial", "127.0.0.207"],
+                    ["34", "3", "initial", "127.0.0.68"], ["35", "4", "initial", "127.0.0.68"],
+                    ["93", "1", "refresh", "127.0.0.207"], ["96", "5", "initial", "127.0.0.68"],
+                    ["99", "6", "initial", "127.0.0.68"], ["107", "2", "unsubscribe", "127.0.0.207"],
+                    ["113", "1", "unsubscribe", "127.0.0.207"]]
+
+
+def test_presence_rls_rlmi_and_dialog_states(ws):
+    """The RLS's RLMI NOTIFYs: version 1 full state lists both resources without instances, later ones
+    are partial with the changed resource's dialog-info; the direct subscription's NOTIFYs and the RLS's
+    parts carry 208's call as early, confirmed, terminated (direction recipient)."""
+    rows = ws.fields(PRESENCE, ["frame.number", "siptrack.subscription", "rlmi.version", "rlmi.full_state",
+                                "rlmi.resource.uri", "rlmi.instance.state", "dialoginfo.entity",
+                                "dialoginfo.dialog.state", "dialoginfo.dialog.direction"],
+                     dfilter="sip.Method == NOTIFY && ip.dst == 127.0.0.207", two_pass=True)
+    s208, s206 = "sip:208@127.0.0.68", "sip:206@127.0.0.68"
+    assert rows == [
+        ["30", "1", "1", "1", f"{s208},{s206}", "", "", "", ""],
+        ["37", "2", "", "", "", "", s208, "", ""],
+        ["49", "1", "2", "0", f"{s206},{s208}", "active,active", f"{s206},{s208}", "", ""],
+        ["55", "2", "", "", "", "", s208, "early", "recipient"],
+        ["60", "1", "3", "0", s208, "active", s208, "early", "recipient"],
+        ["66", "2", "", "", "", "", s208, "confirmed", "recipient"],
+        ["71", "1", "4", "0", s208, "active", s208, "confirmed", "recipient"],
+        ["77", "2", "", "", "", "", s208, "terminated", "recipient"],
+        ["82", "1", "5", "0", s208, "active", s208, "terminated", "recipient"],
+        ["90", "1", "6", "0", s206, "active", s206, "confirmed", "initiator"],
+        ["104", "1", "7", "0", f"{s206},{s208}", "active,active", f"{s206},{s208}", "confirmed,terminated",
+         "initiator,recipient"],
+        ["110", "2", "", "", "", "", s208, "terminated", "recipient"],
+    ]
+
+
+def test_rls_unsubscribe_unconfirmed(ws):
+    """Kamailio's RLS answers 207's un-SUBSCRIBE (113) 200 OK and never sends the terminating NOTIFY
+    (RFC 6665 section 4.2.2); the presence server confirmed the direct one at once (110)."""
+    proc = ws.run(["-r", ws.capture(PRESENCE), "-Y", "siptrack.unsubscribe_unconfirmed"])
+    if proc.returncode != 0 and "siptrack.unsubscribe_unconfirmed" in proc.stderr:
+        pytest.skip("siptrack.unsubscribe_unconfirmed is not built yet (issue 11)")
+    rows = ws.fields(PRESENCE, ["frame.number", "siptrack.subscription"],
+                     dfilter="siptrack.unsubscribe_unconfirmed")
+    assert [r[1] for r in rows] == ["1"], rows
+
+
+def test_reboot_stale_flow(ws):
+    """The new subscription (3, SUBSCRIBE 44 on tcp.stream 3) gets its first NOTIFY (46) on tcp.stream 2,
+    the connection Kamailio had opened to the phone before its reboot; the RST (47) is about
+    subscription 3; the next NOTIFY (55) opens tcp.stream 4 and is accepted."""
+    rows = ws.fields(REBOOT, ["frame.number", "siptrack.subscription", "siptrack.kind", "tcp.stream",
+                              "tcp.flags.reset"],
+                     dfilter=" || ".join(f"frame.number == {n}" for n in (34, 44, 46, 47, 55, 57)),
+                     two_pass=True)
+    assert rows == [["34", "1", "unsubscribe", "0", "0"], ["44", "3", "initial", "3", "0"],
+                    ["46", "3", "NOTIFY", "2", "0"], ["47", "3", "", "2", "1"],
+                    ["55", "3", "NOTIFY", "4", "0"], ["57", "3", "response", "4", "0"]]
+
+
+def test_register_lapse_fields(ws):
+    """Asked 3600, granted 10 (the Contact's expires); refreshes every 5 s; the last comes 12.0 s after
+    the previous one, a 2.0 s lapse."""
+    rows = ws.fields(LAPSE, ["frame.number", "siptrack.register.kind", "siptrack.register.expires_asked",
+                             "siptrack.register.expires_granted", "siptrack.register.lapse"],
+                     dfilter="sip.Method == REGISTER", two_pass=True)
+    assert [r[:4] for r in rows] == [["4", "registration", "3600", "10"], ["8", "refresh", "3600", "10"],
+                                     ["11", "refresh", "3600", "10"], ["21", "refresh", "3600", "10"]]
+    assert [r[4][:4] for r in rows] == ["", "", "", "2.00"]
+    codes = ws.fields(LAPSE, ["frame.number", "sip.Status-Code"], dfilter="sip.CSeq.method == MESSAGE && sip.Status-Code")
+    assert codes[0] == ["19", "404"]
+
+
+def test_outbound_crlf_fields(ws):
+    """Each ping has its pong; the Flow-Timer 5 of Kamailio's 200 OK is the one the pings are held to."""
+    rows = ws.fields(OUTBOUND, ["frame.number", "siptrack.crlf.type", "siptrack.crlf.flow_timer",
+                                "siptrack.crlf.pong_in", "siptrack.crlf.ping_in"], dfilter="siptrack.crlf",
+                     two_pass=True)
+    assert rows == [["8", "ping", "5", "9", ""], ["9", "pong", "", "", "8"], ["11", "ping", "5", "12", ""],
+                    ["12", "pong", "", "", "11"], ["17", "ping", "5", "18", ""], ["18", "pong", "", "", "17"]]
+
+
+def test_msrp_relay_sends_answered(ws):
+    """Every SEND has its 200 OK linked (the relay answers each hop), so nothing says unanswered."""
+    rows = ws.fields(MSRP, ["frame.number", "msrpa.response_in"], dfilter="msrp.method == SEND", two_pass=True)
+    assert len(rows) == 8 and all(r[1] for r in rows), rows
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "msrpa.both_active is untrue through an RFC 4976 relay: both a=path lists start with the relay "
+    "(msrp://127.0.0.68:2855/...), each client connects to its relay as RFC 4976 requires, and every SEND "
+    "is answered; the warning ('neither listens ... SENDs may never be answered') fires on frames 37 and 39"))
+def test_msrp_relay_both_active_is_no_problem(ws):
+    assert 37 not in findings(ws, MSRP, two_pass=False)
+
+
+# --- rerun the lab -------------------------------------------------------------------------------
+
+def _lab_unavailable():
+    for tool in ("kamailio", "dumpcap", "unshare", "ip"):
+        if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
+            return f"{tool} is not installed (./sipsleuth test installs the lab's packages)"
+    cmd = ["unshare", "--net"] + ([] if os.geteuid() == 0 else ["--map-root-user"]) + ["true"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return "cannot create a network namespace here (%s): %s" % (" ".join(cmd), proc.stderr.strip())
+    return None
+
+
+def _kinds(ws, capture):
+    counts = collections.Counter()
+    for items in findings(ws, capture, two_pass=True, chats=True).values():
+        counts.update(k for k, _ in items)
+    return counts
+
+
+def test_lab_rerun(ws, staged):
+    """A fresh run of the whole lab gives the same findings (expert field and count per scenario) as the
+    committed captures: the captures are what the recipe makes, not a lucky run."""
+    why = _lab_unavailable()
+    if why:
+        pytest.skip(why)
+    out = os.path.join(staged, "captures", "real-fresh")
+    os.makedirs(out, mode=0o755, exist_ok=True)
+    proc = subprocess.run([sys.executable, LAB, "--out", out], capture_output=True, text=True, timeout=400)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    for name in os.listdir(out):
+        os.chmod(os.path.join(out, name), 0o644)
+    for capture in ALL:
+        fresh = capture.replace("real/", "real-fresh/")
+        assert os.path.exists(ws.capture(fresh)), proc.stdout[-3000:]
+        assert _kinds(ws, fresh) == _kinds(ws, capture), capture
