@@ -35,9 +35,14 @@ SCREEN = (1400, 1050)
 WINDOW = (1360, 1030)   # main window, from the profile's recent_common
 UPPER_PANE = 260        # packet list height, from the profile's recent (no bytes pane)
 DIALOG = (1300, 520)    # Expert Information dialog
-# Packet list columns (title, format, width): the TCP stream shows which connection a NOTIFY took.
+# Packet list columns (title, format, width): the TCP stream shows which connection a message took;
+# a Shot may add its own custom columns before Protocol.
 COLUMNS = [("No.", "%m", 50), ("Time", "%t", 100), ("Source", "%s", 100), ("Destination", "%d", 100),
            ("TCP stream", "%Cus:tcp.stream:0:R", 80), ("Protocol", "%p", 70), ("Info", "%i", 1000)]
+
+
+def custom_column(title, field, width=90):
+    return (title, f"%Cus:{field}:0:R", width)
 NOBODY = 65534
 WELCOME = "The Wireshark Network Analyzer"   # the main window's title before a capture is open
 
@@ -52,11 +57,11 @@ class Shot:
     details: PNG of the main window with the frame selected (the first frame matching the display
     filter select, two passes) and the tree of the protocol expand opened, the packet list filtered
     with dfilter; expert: PNG of Analyze > Expert Information over the whole capture (no filter),
-    its most severe group opened."""
+    its most severe group opened; columns: custom columns added to the packet list."""
 
-    def __init__(self, capture, details, select, expand, dfilter, expert):
+    def __init__(self, capture, details, select, expand, dfilter, expert, columns=()):
         self.capture, self.details, self.select = capture, details, select
-        self.expand, self.dfilter, self.expert = expand, dfilter, expert
+        self.expand, self.dfilter, self.expert, self.columns = expand, dfilter, expert, columns
 
 
 SHOTS = [
@@ -64,7 +69,8 @@ SHOTS = [
     Shot("captures/siptrack_sub_polycom_repro.pcap",
          details="siptrack_stale_notify.png", select="siptrack.notify_on_stale_flow",
          expand="siptrack", dfilter="sip.Request-Line || tcp.flags.reset == 1",
-         expert="siptrack_expert_info.png"),
+         expert="siptrack_expert_info.png",
+         columns=[custom_column("Subscription", "siptrack.subscription", 100)]),
     # Field case 001: both ends a=setup:active, the MSRP session never binds.
     Shot("captures/msrpa_field_case_both_active.pcap",
          details="msrpa_both_active.png", select="msrpa.both_active", expand="msrpa",
@@ -131,8 +137,9 @@ def stage_plugins(plugin_dir, stage):
     return os.path.join(stage, "plugins")
 
 
-def write_profile(home):
+def write_profile(home, extra_columns=()):
     """A fresh Wireshark profile: window size and panes fixed, no bytes pane, nothing asked."""
+    columns = COLUMNS[:5] + list(extra_columns) + COLUMNS[5:]
     conf = os.path.join(home, ".config", "wireshark")
     os.makedirs(conf)
     with open(os.path.join(conf, "recent_common"), "w") as f:
@@ -145,10 +152,10 @@ def write_profile(home):
                 "gui.packet_list_show: TRUE\ngui.tree_view_show: TRUE\ngui.byte_view_show: FALSE\n"
                 "gui.packet_diagram_show: FALSE\ngui.statusbar_show: TRUE\n"
                 f"gui.geometry_main_upper_pane: {UPPER_PANE}\n"
-                "column.width:\n" + ",\n".join(f"\t{fmt}, {w}" for _t, fmt, w in COLUMNS) + "\n")
+                "column.width:\n" + ",\n".join(f"\t{fmt}, {w}" for _t, fmt, w in columns) + "\n")
     with open(os.path.join(conf, "preferences"), "w") as f:
         f.write("gui.ask_unsaved: FALSE\ngui.update.enabled: FALSE\ngui.column.format:\n"
-                + ",\n".join(f'\t"{title}", "{fmt}"' for title, fmt, _w in COLUMNS) + "\n")
+                + ",\n".join(f'\t"{title}", "{fmt}"' for title, fmt, _w in columns) + "\n")
     if os.geteuid() == 0:
         for base, _dirs, files in os.walk(home):
             os.chown(base, NOBODY, NOBODY)
@@ -185,14 +192,14 @@ def top_level_index(plugins, home, capture, frame, proto):
 class Wireshark:
     """One Wireshark GUI on one capture, as nobody when we are root."""
 
-    def __init__(self, xvfb, stage, plugins, capture, frame=None, dfilter=None):
+    def __init__(self, xvfb, stage, plugins, capture, frame=None, dfilter=None, columns=()):
         self.x = xvfb
         self.name = os.path.basename(capture)
         self.home = tempfile.mkdtemp(prefix="home-", dir=stage)
         os.chmod(self.home, 0o755)
         runtime = os.path.join(self.home, "runtime")
         os.mkdir(runtime, 0o700)
-        write_profile(self.home)
+        write_profile(self.home, columns)
         if os.geteuid() == 0:
             os.chown(runtime, NOBODY, NOBODY)
         self.probe = os.path.join(self.home, "probe.txt")
@@ -420,7 +427,8 @@ def make_shots(plugin_dir, out_dir, keep=False):
                 ws.expand_first_group(wid)
                 ws.shot(wid, os.path.join(out_dir, shot.expert))
 
-            photograph(Wireshark(xvfb, stage, plugins, cap, frame, shot.dfilter), details, failures)
+            photograph(Wireshark(xvfb, stage, plugins, cap, frame, shot.dfilter, shot.columns), details,
+                       failures)
             photograph(Wireshark(xvfb, stage, plugins, cap), expert, failures)
     finally:
         xvfb.stop()
