@@ -204,6 +204,57 @@ ws::Field hf_content_type{proto,
                           nullptr,
                           "On a message's last chunk: the Content-Type its first chunk gave."};
 
+// Incidents: the frame a consequence's cause is reported on, and the frames a finding names.
+ws::Field hf_caused_by{proto,
+                       "msrpa.caused_by",
+                       "Caused by the finding in frame",
+                       FT_FRAMENUM,
+                       BASE_NONE,
+                       nullptr,
+                       "This finding is a consequence of the root cause reported in that frame (both ends a=setup:active)."};
+ws::Field hf_link_offer{proto,
+                        "msrpa.session.sdp_offer",
+                        "SDP offer of the session",
+                        FT_FRAMENUM,
+                        BASE_NONE,
+                        nullptr,
+                        "The SDP offer of the MSRP session the finding before it is about."};
+ws::Field hf_link_answer{proto,
+                         "msrpa.session.sdp_answer",
+                         "SDP answer of the session",
+                         FT_FRAMENUM,
+                         BASE_NONE,
+                         nullptr,
+                         "The SDP answer of the MSRP session the finding before it is about."};
+ws::Field hf_link_send{proto,
+                       "msrpa.send_frame",
+                       "SEND in frame",
+                       FT_FRAMENUM,
+                       BASE_NONE,
+                       FRAMENUM_TYPE(FT_FRAMENUM_REQUEST),
+                       "A SEND the finding before it is about: the unanswered one, or one sent to the unbound session."};
+ws::Field hf_link_last_retrans{proto,
+                               "msrpa.send.last_retransmission",
+                               "Last TCP retransmission in frame",
+                               FT_FRAMENUM,
+                               BASE_NONE,
+                               nullptr,
+                               "The last TCP retransmission of the segment carrying this request."};
+ws::Field hf_link_first_use{proto,
+                            "msrpa.transaction_id.first_use",
+                            "Transaction id first used in frame",
+                            FT_FRAMENUM,
+                            BASE_NONE,
+                            nullptr,
+                            "The request that used this transaction id first on this connection."};
+ws::Field hf_link_last_chunk{proto,
+                             "msrpa.message.last_chunk",
+                             "Last chunk in frame",
+                             FT_FRAMENUM,
+                             BASE_NONE,
+                             nullptr,
+                             "The last chunk seen of a message that never completed."};
+
 ws::Subtree ett_msrpa{proto};
 
 ws::Expert ei_both_active{proto, "msrpa.both_active", PI_PROTOCOL, PI_WARN, "Both ends a=setup:active"};
@@ -221,6 +272,19 @@ ws::Expert ei_incomplete{proto, "msrpa.message_incomplete", PI_SEQUENCE, PI_WARN
 ws::Expert ei_bind_timeout{proto, "msrpa.bind_timeout", PI_SEQUENCE, PI_WARN, "MSRP session never bound"};
 ws::Expert ei_ended_unbound{proto, "msrpa.session_ended_unbound", PI_SEQUENCE, PI_WARN,
                             "Session ended before any SEND got a 200 OK"};
+// Consequences of both ends a=setup:active (msrpa.caused_by names the frame where that cause is reported):
+// notes, so the cause is the one warning of its incident (STYLE.md). Without a known cause the findings
+// above stand on their own, as warnings.
+ws::Expert ei_other_leg{proto, "msrpa.both_active.other_leg", PI_PROTOCOL, PI_NOTE,
+                        "Both ends a=setup:active, on another leg of a session already reported"};
+ws::Expert ei_caused_retransmitted{proto, "msrpa.both_active.send_retransmitted", PI_SEQUENCE, PI_NOTE,
+                                   "SEND retransmitted by TCP, as both ends are active"};
+ws::Expert ei_caused_unanswered{proto, "msrpa.both_active.send_unanswered", PI_SEQUENCE, PI_NOTE,
+                                "SEND never answered, as both ends are active"};
+ws::Expert ei_caused_bind_timeout{proto, "msrpa.both_active.bind_timeout", PI_SEQUENCE, PI_NOTE,
+                                  "MSRP session never bound, as both ends are active"};
+ws::Expert ei_caused_ended_unbound{proto, "msrpa.both_active.session_ended_unbound", PI_SEQUENCE, PI_NOTE,
+                                   "Session ended before any SEND got a 200 OK, as both ends are active"};
 ws::Expert ei_full{proto, "msrpa.tracking_full", PI_UNDECODED, PI_NOTE, "MSRP tracking limit reached"};
 // Groups (STYLE.md): Malformed only for bytes that cannot be parsed, which alone set _ws.malformed. The SDP
 // problems are in bodies SIP and SDP parsed (an a=path or a=setup value breaking RFC 4975 or 4145): Protocol.
@@ -281,7 +345,7 @@ MsrpTrouble trouble_of(const core::MsrpMessage& m, const core::MsrpProblem& p) {
     return MsrpTrouble::invalid;
 }
 void add_problems(const core::MsrpMessage& m, std::vector<MsrpProblem>& out) {
-    for (const core::MsrpProblem& p : m.problems) out.push_back({trouble_of(m, p), p.message});
+    for (const core::MsrpProblem& p : m.problems) out.push_back({trouble_of(m, p), core::fit_message(p.message)});
 }
 
 // What is shown on one frame: the tracker's notes for it and the parse problems found in it.
@@ -311,9 +375,13 @@ constexpr std::size_t kMaxMsrp = 256 * 1024;
 constexpr std::size_t kMaxPerSegment = 64;  // MSRP messages read from one segment
 
 
+expert_field* expert_of(core::NoteKind k, bool caused);
+
 // Notes for this frame go to its verdict; notes about earlier frames are written back onto theirs.
+// Expert messages are cut to fit the GUI's label here, once, not while epan may longjmp.
 void file_notes(std::uint32_t frame, std::vector<core::Note>& notes, Verdict& current) {
     for (core::Note& n : notes) {
+        if (expert_of(n.kind, n.cause != 0)) n.text = core::fit_message(n.text);
         Verdict* target = &current;
         if (n.frame != frame) {
             target = verdicts.find_mutable(n.frame);
@@ -346,7 +414,7 @@ void analyse_sip(const ws::Observation& o, std::vector<core::Note>& notes, Verdi
                 const std::string_view text = body.substr(at->offset, std::min<std::size_t>(at->length, kMaxBody + 1));
                 sdp = core::parse_sdp_msrp(text, core::SdpLimits{kMaxBody, 2000});
                 if (!sdp->media.empty() || core::ifind(text, "m=message") != std::string_view::npos)
-                    for (const core::SdpProblem& p : sdp->problems) v.sdp_problems.push_back(p.message);
+                    for (const core::SdpProblem& p : sdp->problems) v.sdp_problems.push_back(core::fit_message(p.message));
             }
         }
         tracker->on_sip(m, om.transaction, sdp ? &*sdp : nullptr, notes);
@@ -411,9 +479,23 @@ void analyse(tvbuff_t* tvb, proto_tree* tree, packet_info* pinfo) {
     file_notes(pinfo->num, notes, *current);
 }
 
-expert_field* expert_of(core::NoteKind k) {
+expert_field* expert_of(core::NoteKind k, bool caused) {
     using K = core::NoteKind;
+    if (caused) switch (k) {
+            case K::send_unanswered:
+                return ei_caused_unanswered.get();
+            case K::send_retransmitted:
+                return ei_caused_retransmitted.get();
+            case K::bind_timeout:
+                return ei_caused_bind_timeout.get();
+            case K::session_ended_unbound:
+                return ei_caused_ended_unbound.get();
+            default:
+                break;
+        }
     switch (k) {
+        case K::both_active_relayed:
+            return ei_other_leg.get();
         case K::both_active:
             return ei_both_active.get();
         case K::nobody_connects:
@@ -502,6 +584,7 @@ const char* info_label(core::NoteKind k) {
     using K = core::NoteKind;
     switch (k) {
         case K::both_active:
+        case K::both_active_relayed:
             return "both ends a=setup:active";
         case K::nobody_connects:
             return "nobody connects";
@@ -526,11 +609,45 @@ const char* info_label(core::NoteKind k) {
     }
 }
 
+int link_field(core::LinkKind k) {
+    using L = core::LinkKind;
+    switch (k) {
+        case L::sdp_offer:
+            return hf_link_offer;
+        case L::sdp_answer:
+            return hf_link_answer;
+        case L::send:
+            return hf_link_send;
+        case L::last_retransmission:
+            return hf_link_last_retrans;
+        case L::first_use:
+            return hf_link_first_use;
+        case L::last_chunk:
+            return hf_link_last_chunk;
+    }
+    return -1;
+}
+
+// The cause and the frames a finding names, as links right after it.
+void add_links(tvbuff_t* tvb, proto_tree* t, const core::Note& n) {
+    if (n.cause) proto_item_set_generated(proto_tree_add_uint(t, hf_caused_by, tvb, 0, 0, n.cause));
+    for (const core::Link& l : n.links) {
+        const int hf = link_field(l.kind);
+        if (hf >= 0 && l.frame) proto_item_set_generated(proto_tree_add_uint(t, hf, tvb, 0, 0, l.frame));
+    }
+}
+
 void render(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Verdict& v) {
     // Distinct labels, in note order, e.g. " [MSRPA: session never bound, SEND unanswered]".
     const char* labels[8];
     std::size_t count = 0;
+    // A TCP retransmission caused by both ends active is tagged by TCP already ("[TCP Retransmission]"):
+    // twenty of them would bury the frames where the incident is named.
+    const bool retransmission = std::any_of(v.notes.begin(), v.notes.end(), [](const core::Note& n) {
+        return n.kind == core::NoteKind::retransmission_of;
+    });
     for (const core::Note& n : v.notes) {
+        if (retransmission && n.cause && n.kind == core::NoteKind::send_retransmitted) continue;
         const char* label = info_label(n.kind);
         if (!label || count == 8 || std::find(labels, labels + count, label) != labels + count) continue;
         labels[count++] = label;
@@ -552,8 +669,9 @@ void render(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Verdict& 
     proto_item_set_generated(top);
     proto_tree* t = proto_item_add_subtree(top, ett_msrpa);
     for (const core::Note& n : v.notes) {
-        if (expert_field* ei = expert_of(n.kind)) {
+        if (expert_field* ei = expert_of(n.kind, n.cause != 0)) {
             proto_tree_add_expert_format(t, pinfo, ei, tvb, 0, 0, "%s", n.text.c_str());
+            add_links(tvb, t, n);
             continue;
         }
         const int hf = field_of(n.kind);

@@ -13,17 +13,22 @@ COMEDIA = "msrpa_comedia_chat.pcap"
 BAD = "msrpa_bad_input.pcap"
 PASSES = [False, True]
 
-BOTH_ACTIVE = ("Offer and answer both say a=setup:active (RFC 6135 alternative connection model): both ends "
-               "connect and neither listens, which works only through a relay that splices the two TCP "
-               "connections; SENDs may never be answered")
-BIND_TIMEOUT = ("MSRP session 8e943e31a8e49a6597f0 of 10.201.1.99:49838 (SDP in frame 7) received no SEND within "
-                "10 s of the answer (10.050 s elapsed): SENDs to it in frames 19, 20 were neither acknowledged nor "
-                "answered")
+# The incident of field case 001: both ends a=setup:active is its cause, reported once, as the one warning,
+# on Blink-2's answer (frame 7). The SBC's answer to Blink-1 (frame 8) is the other leg of the same MSRP
+# session (same a=path session ids): a note linked to frame 7. Every other finding is a consequence: a
+# note with msrpa.caused_by == 7 that says so.
+CAUSE = "; caused by both ends active (frame 7)"
+BOTH_ACTIVE = ("Offer and answer both say a=setup:active (RFC 6135 ACM): both ends connect and neither listens, "
+               "which works only through a relay that splices the two TCP connections")
+OTHER_LEG = ("Both ends a=setup:active on this leg too: the same MSRP session (a=path session ids) as the answer in "
+             "frame 7, where it is reported")
+BIND_TIMEOUT = ("MSRP session 8e943e31a8e49a6597f0 of 10.201.1.99:49838 (SDP in frame 7) got no SEND in 10 s "
+                "(10.050 s elapsed): 2 SENDs to it neither acknowledged nor answered" + CAUSE)
 
 
 def unanswered(tid, frame, seconds, acked):
-    return (f"SEND {tid} (frame {frame}) got no response: the connection was closed {seconds} s after it; TCP "
-            f"retransmitted it 5 times, the peer's TCP {'acknowledged' if acked else 'never acknowledged'} it")
+    return (f"SEND {tid} (frame {frame}) got no response: the connection was closed {seconds} s after it; "
+            f"retransmitted 5 times, {'acknowledged' if acked else 'never acknowledged'} by the peer's TCP" + CAUSE)
 
 
 UNANSWERED = {
@@ -33,8 +38,8 @@ UNANSWERED = {
     24: unanswered("6ed1199a610a6a7d", 24, "9.857", True),
 }
 ENDED = {
-    71: "BYE 11.020 s after the SDP answer (frame 7) and no SEND of this session got a 200 OK",
-    72: "BYE 11.018 s after the SDP answer (frame 8) and no SEND of this session got a 200 OK",
+    71: "BYE 11.020 s after the SDP answer (frame 7) and no SEND of this session got a 200 OK" + CAUSE,
+    72: "BYE 11.018 s after the SDP answer (frame 8) and no SEND of this session got a 200 OK" + CAUSE,
 }
 # The SENDs' TCP retransmissions: (frame, SEND frame, n-th retransmission, seconds after the SEND).
 RETRANSMISSIONS = [
@@ -117,10 +122,51 @@ def test_field_case_sdp_model(ws, two_pass):
 
 @pytest.mark.parametrize("two_pass", PASSES)
 def test_field_case_both_active_on_the_answers(ws, two_pass):
-    assert frames(ws, FIELD, "msrpa.both_active", two_pass) == [7, 8]
-    assert msrpa_messages(ws, FIELD, 8, two_pass) == [BOTH_ACTIVE]
+    # The cause on Blink-2's answer; the SBC's relayed answer to Blink-1 is a note linked to it.
+    assert frames(ws, FIELD, "msrpa.both_active", two_pass) == [7]
+    assert frames(ws, FIELD, "msrpa.both_active.other_leg", two_pass) == [8]
+    assert msrpa_messages(ws, FIELD, 8, two_pass) == [OTHER_LEG]
     expected = [BOTH_ACTIVE, BIND_TIMEOUT] if two_pass else [BOTH_ACTIVE]
     assert msrpa_messages(ws, FIELD, 7, two_pass) == expected
+    rows = ws.fields(FIELD, ["frame.number", "msrpa.caused_by", "msrpa.session.sdp_offer"],
+                     dfilter="frame.number == 7 || frame.number == 8", two_pass=two_pass)
+    # Frame 7's own caused_by is its bind timeout, written back onto it (-2).
+    assert rows == [["7", "7" if two_pass else "", "3"], ["8", "7", "1"]]
+
+
+@pytest.mark.parametrize("two_pass", PASSES)
+def test_field_case_incident_links(ws, two_pass):
+    # Every finding but the cause names it: msrpa.caused_by == 7 on each frame with a consequence, and the
+    # frames its message names are links.
+    rows = ws.fields(FIELD, ["frame.number", "msrpa.caused_by", "msrpa.session.sdp_answer", "msrpa.send_frame",
+                             "msrpa.send.last_retransmission"],
+                     dfilter="msrpa.caused_by", two_pass=two_pass, extra=["-E", "occurrence=a"])
+    consequence_frames = [f for f, _, _, _ in RETRANSMISSIONS] + [67, 68, 71, 72]
+    expected = {str(f): ["7", "", "", ""] for f in consequence_frames}
+    expected["8"] = ["7", "", "", ""]
+    expected["67"] = ["7,7,7", "7", "19,20,20,23", ""]  # bind timeout (SDP answer, its SENDs), 2 unanswered
+    expected["68"] = ["7,7", "", "19,24", ""]
+    expected["71"] = ["7", "7", "", ""]
+    expected["72"] = ["7", "8", "", ""]
+    if two_pass:
+        expected["7"] = ["7", "7", "19,20", ""]
+        for send, last in {19: "63", 20: "64", 23: "59", 24: "60"}.items():
+            expected[str(send)] = ["7,7", "", str(send), last]  # retransmitted (last one), unanswered
+    assert {r[0]: r[1:] for r in rows} == expected
+
+
+@pytest.mark.parametrize("two_pass", PASSES)
+def test_field_case_cause_first_and_only_warning(ws, two_pass):
+    # tshark -z expert: the cause is msrpa's only warning-or-above; the consequences are notes.
+    args = ["-r", ws.capture(FIELD), "-q", "-z", "expert"] + (["-2"] if two_pass else [])
+    out = ws.run(args).stdout
+    ours = [line for line in out.splitlines() if " MSRPA " in line]
+    assert ours[0].split(None, 3)[3] == BOTH_ACTIVE
+    found = ws.experts(FIELD, "MSRPA", two_pass=two_pass)
+    assert {k: n for k, n in found.items() if k[0] in ("Errors", "Warns")} == {
+        ("Warns", "Protocol", BOTH_ACTIVE): 1}
+    assert found[("Notes", "Protocol", OTHER_LEG)] == 1
+    assert all(k[2].endswith(CAUSE) for k in found if k[0] == "Notes" and k[1] == "Sequence")
 
 
 @pytest.mark.parametrize("two_pass", PASSES)
@@ -146,9 +192,11 @@ def test_field_case_sends_retransmitted(ws, two_pass):
     assert rows == [[str(f), str(send)] for f, send, _, _ in RETRANSMISSIONS]
     for frame, send, n, seconds in (RETRANSMISSIONS[0], RETRANSMISSIONS[-1]):
         assert msrpa_messages(ws, FIELD, frame, two_pass) == [
-            f"TCP retransmission {n} of SEND {TID[send]} (frame {send}), {seconds} s after it, still unanswered"]
+            f"TCP retransmission {n} of SEND {TID[send]} (frame {send}), {seconds} s after it, still unanswered"
+            + CAUSE]
     expected = sorted([19, 20, 23, 24] * two_pass + [f for f, _, _, _ in RETRANSMISSIONS])
-    assert frames(ws, FIELD, "msrpa.send_retransmitted", two_pass) == expected
+    assert frames(ws, FIELD, "msrpa.both_active.send_retransmitted", two_pass) == expected
+    assert frames(ws, FIELD, "msrpa.send_retransmitted", two_pass) == []
 
 
 @pytest.mark.parametrize("two_pass", PASSES)
@@ -160,14 +208,16 @@ def test_field_case_sends_unanswered(ws, two_pass):
     for send in (19, 20, 23, 24):
         last = {19: 63, 20: 64, 23: 59, 24: 60}[send]
         seconds = "6.683" if send in (19, 20) else "6.581"
-        expected = [f"SEND {TID[send]} was retransmitted by TCP 5 times, last in frame {last} ({seconds} s after it)",
-                    UNANSWERED[send]] if two_pass else []
+        expected = [f"SEND {TID[send]} was retransmitted by TCP 5 times, last in frame {last} ({seconds} s after it)"
+                    + CAUSE, UNANSWERED[send]] if two_pass else []
         assert msrpa_messages(ws, FIELD, send, two_pass) == expected
 
 
 @pytest.mark.parametrize("two_pass", PASSES)
 def test_field_case_bind_timeout_for_blink2(ws, two_pass):
-    assert frames(ws, FIELD, "msrpa.bind_timeout", two_pass) == ([7, 67] if two_pass else [67])
+    assert frames(ws, FIELD, "msrpa.both_active.bind_timeout", two_pass) == ([7, 67] if two_pass else [67])
+    assert frames(ws, FIELD, "msrpa.bind_timeout || msrpa.send_unanswered || msrpa.session_ended_unbound",
+                  two_pass) == []
     rows = ws.fields(FIELD, ["frame.number", "msrpa.bind.elapsed"], dfilter="msrpa.bind.elapsed", two_pass=two_pass)
     assert rows == [["67", "10.050000000"]]
 
@@ -181,19 +231,20 @@ def test_field_case_session_ended_unbound(ws, two_pass):
 @pytest.mark.parametrize("two_pass", PASSES)
 def test_field_case_expert_summary(ws, two_pass):
     found = ws.experts(FIELD, "MSRPA", two_pass=two_pass)
-    warn = {key: n for key, n in found.items() if key[0] == "Warns"}
-    assert sum(warn.values()) == (38 if two_pass else 29)
-    assert {key[0] for key in found} == {"Warns"}
-    assert warn[("Warns", "Protocol", BOTH_ACTIVE)] == 2
-    assert warn[("Warns", "Sequence", BIND_TIMEOUT)] == (2 if two_pass else 1)
+    # One warning (the cause); 28 notes in one pass (the other leg, 20 retransmissions, the bind timeout,
+    # 4 unanswered SENDs, 2 BYEs), 37 with -2 (each SEND's retransmission count and unanswered, the bind
+    # timeout on the answer).
+    assert sum(n for key, n in found.items() if key[0] == "Notes") == (37 if two_pass else 28)
+    assert {key[0] for key in found} == {"Warns", "Notes"}
+    assert found[("Notes", "Sequence", BIND_TIMEOUT)] == (2 if two_pass else 1)
 
 
 @pytest.mark.parametrize("two_pass", PASSES)
 def test_bind_timeout_preference(ws, two_pass):
     # The capture ends 11.07 s after Blink-2's answer: with 12 s allowed, the timeout is never reached.
-    assert frames(ws, FIELD, "msrpa.bind_timeout", two_pass, ["-o", "msrpa.bind_timeout:12"]) == []
-    assert frames(ws, FIELD, "msrpa.bind_timeout", two_pass, ["-o", "msrpa.bind_timeout:5"]) == (
-        [7, 59] if two_pass else [59])
+    wanted = "msrpa.both_active.bind_timeout"
+    assert frames(ws, FIELD, wanted, two_pass, ["-o", "msrpa.bind_timeout:12"]) == []
+    assert frames(ws, FIELD, wanted, two_pass, ["-o", "msrpa.bind_timeout:5"]) == ([7, 59] if two_pass else [59])
 
 
 @pytest.mark.parametrize("capture,model,setup", [(RFC4975, "1", ["absent", "absent"]),
@@ -278,7 +329,7 @@ def test_bad_input_flagged(ws, two_pass):
         (*group, m): 1 for errors in BAD_ERRORS.values() for group, m in errors}
     # The SENDs the peer never answered are named when the connection is reset (frame 21).
     assert [m.split(" got no response")[0] for m in msrpa_messages(ws, BAD, 21, two_pass)] == [
-        "SEND " + "t" * 64 + "... (frame 9)", "SEND a1b2c3d4 (frame 11)", "SEND b2c3d4e5 (frame 13)",
+        "SEND " + "t" * 32 + "... (frame 9)", "SEND a1b2c3d4 (frame 11)", "SEND b2c3d4e5 (frame 13)",
         "SEND e5f6a7b8 (frame 17)"]
 
 
@@ -313,12 +364,17 @@ def test_protocol_violations(ws, two_pass):
     assert msrpa_messages(ws, VIOLATIONS, 16, two_pass) == [
         "The answerer 198.51.100.20:50001 opened this connection, but the SDP (frames 8, 11) says the offerer "
         "connects",
-        'To-Path session id "notalicesid" is not the offer\'s a=path session id "iau39soe2843z" (SDP frames 8, 11)']
+        'To-Path session id "notalicesid" is not the offer\'s a=path session id "iau39soe2843z"']
     assert msrpa_messages(ws, VIOLATIONS, 20, two_pass) == [
         "Transaction id q8w7e6r5 was already used by the SEND in frame 16 on this connection"]
     assert frames(ws, VIOLATIONS, "msrpa.nobody_connects", two_pass) == [4]
     assert frames(ws, VIOLATIONS, "msrpa.unexpected_opener || msrpa.path_mismatch", two_pass) == [16]
     assert frames(ws, VIOLATIONS, "msrpa.duplicate_transaction_id", two_pass) == [20]
+    # The frames the messages name are links: the SDP of the session (opener, path), the first use of the id.
+    rows = ws.fields(VIOLATIONS, ["frame.number", "msrpa.session.sdp_offer", "msrpa.session.sdp_answer",
+                                  "msrpa.transaction_id.first_use", "msrpa.message.last_chunk", "msrpa.caused_by"],
+                     dfilter="frame.number in {16, 20, 32}", two_pass=two_pass, extra=["-E", "occurrence=a"])
+    assert rows == [["16", "8,8", "11,11", "", "", ""], ["20", "", "", "16", "", ""], ["32", "", "", "", "28", ""]]
     # Nothing else: the session where nobody connects is not reported again at its BYE, every SEND is
     # answered and Alice's session is bound by Bob's SENDs.
     found = ws.experts(VIOLATIONS, "MSRPA", two_pass=two_pass)
@@ -327,7 +383,7 @@ def test_protocol_violations(ws, two_pass):
                              ("Warns", "Protocol", "The answerer 198.51.100.20:50001 opened this connection, but the "
                                                    "SDP (frames 8, 11) says the offerer connects"),
                              ("Warns", "Protocol", 'To-Path session id "notalicesid" is not the offer\'s a=path '
-                                                   'session id "iau39soe2843z" (SDP frames 8, 11)'),
+                                                   'session id "iau39soe2843z"'),
                              ("Warns", "Protocol", "Transaction id q8w7e6r5 was already used by the SEND in frame 16 "
                                                    "on this connection"),
                              ("Warns", "Sequence", INCOMPLETE)]
@@ -356,14 +412,19 @@ def test_tracking_limit(ws, two_pass):
 
 @pytest.mark.parametrize("two_pass", PASSES)
 def test_info_column(ws, two_pass):
-    wanted = "frame.number == 7 || frame.number == 19 || frame.number == 67 || frame.number == 71"
-    rows = ws.fields(FIELD, ["frame.number", "_ws.col.Info"], dfilter=wanted, two_pass=two_pass)
-    tags = {int(r[0]): r[1][r[1].find(" [MSRPA"):] if "[MSRPA" in r[1] else "" for r in rows}
+    # The cause on both answers; the consequences where they become known and (-2) on each SEND; none on
+    # the 20 TCP retransmissions, which TCP tags already ("[TCP Retransmission]").
+    rows = ws.fields(FIELD, ["frame.number", "_ws.col.Info"], two_pass=two_pass)
+    tags = {int(r[0]): r[1][r[1].find(" [MSRPA"):] for r in rows if "[MSRPA" in r[1]}
+    sends = {f: " [MSRPA: SEND retransmitted, SEND unanswered]" for f in (19, 20, 23, 24)} if two_pass else {}
     assert tags == {
         7: " [MSRPA: both ends a=setup:active" + (", session never bound]" if two_pass else "]"),
-        19: " [MSRPA: SEND retransmitted, SEND unanswered]" if two_pass else "",
+        8: " [MSRPA: both ends a=setup:active]",
+        **sends,
         67: " [MSRPA: session never bound, SEND unanswered]",
+        68: " [MSRPA: SEND unanswered]",
         71: " [MSRPA: ended unbound]",
+        72: " [MSRPA: ended unbound]",
     }
     healthy = ws.fields(RFC4975, ["_ws.col.Info"], two_pass=two_pass)
     assert not [r for r in healthy if "MSRPA" in r[0]]

@@ -193,6 +193,10 @@ TEST(MsrpTracker, FieldCaseBothActiveOneLeg) {
     feed(t, sip(8, 3.0, nullptr, 200, &answer), out);
     ASSERT_EQ(of(out, NoteKind::both_active).size(), 1u);
     EXPECT_EQ(of(out, NoteKind::both_active)[0]->frame, 8u);
+    EXPECT_EQ(of(out, NoteKind::both_active)[0]->cause, 0u);  // the root cause of its incident
+    ASSERT_EQ(of(out, NoteKind::both_active)[0]->links.size(), 1u);
+    EXPECT_EQ(of(out, NoteKind::both_active)[0]->links[0].kind, LinkKind::sdp_offer);
+    EXPECT_EQ(of(out, NoteKind::both_active)[0]->links[0].frame, 1u);
     EXPECT_EQ(of(out, NoteKind::offer_in)[0]->number, 1u);
     EXPECT_EQ(of(out, NoteKind::answer_in)[0]->frame, 1u);  // written back onto the offer
     EXPECT_EQ(of(out, NoteKind::connection_model)[0]->number, 4u);
@@ -228,9 +232,15 @@ TEST(MsrpTracker, FieldCaseBothActiveOneLeg) {
     ASSERT_EQ(retrans.size(), 2u);
     EXPECT_EQ(retrans[0]->frame, 31u);
     EXPECT_EQ(retrans[0]->text,
-              "TCP retransmission 1 of SEND 745f0cb1fb640e52 (frame 19), 0.280 s after it, still unanswered");
+              "TCP retransmission 1 of SEND 745f0cb1fb640e52 (frame 19), 0.280 s after it, still unanswered; caused by "
+              "both ends active (frame 8)");
+    EXPECT_EQ(retrans[0]->cause, 8u);  // a consequence of both ends active
     EXPECT_EQ(retrans[1]->frame, 19u);
     EXPECT_TRUE(retrans[1]->upsert);
+    EXPECT_EQ(retrans[1]->cause, 8u);
+    ASSERT_EQ(retrans[1]->links.size(), 1u);
+    EXPECT_EQ(retrans[1]->links[0].kind, LinkKind::last_retransmission);
+    EXPECT_EQ(retrans[1]->links[0].frame, 31u);
     out.clear();
 
     t.tick(60, ns(12.9), out);
@@ -240,28 +250,145 @@ TEST(MsrpTracker, FieldCaseBothActiveOneLeg) {
     ASSERT_EQ(bind.size(), 2u);  // where it became known, and on the answer
     EXPECT_EQ(bind[0]->frame, 67u);
     EXPECT_EQ(bind[1]->frame, 8u);
-    EXPECT_EQ(
-        bind[0]->text,
-        "MSRP session 8e943e31a8e49a6597f0 of 10.207.1.100:15002 (SDP in frame 8) received no SEND within 10 s of the "
-        "answer (10.050 s elapsed): SENDs to it in frames 19 were neither acknowledged nor answered");
+    EXPECT_EQ(bind[0]->text,
+              "MSRP session 8e943e31a8e49a6597f0 of 10.207.1.100:15002 (SDP in frame 8) got no SEND in 10 s (10.050 s "
+              "elapsed): 1 SEND to it neither acknowledged nor answered; caused by both ends active (frame 8)");
+    EXPECT_EQ(bind[0]->cause, 8u);
+    EXPECT_EQ(bind[1]->cause, 8u);
+    ASSERT_EQ(bind[0]->links.size(), 2u);  // the SDP answer, and the SEND sent to the session
+    EXPECT_EQ(bind[0]->links[0].kind, LinkKind::sdp_answer);
+    EXPECT_EQ(bind[0]->links[0].frame, 8u);
+    EXPECT_EQ(bind[0]->links[1].kind, LinkKind::send);
+    EXPECT_EQ(bind[0]->links[1].frame, 19u);
     EXPECT_EQ(of(out, NoteKind::bind_elapsed)[0]->duration, 10050 * kMilli);
     out.clear();
 
     feed(t, sip(68, 14.02, "BYE", 0, nullptr), out);
     const auto ended = of(out, NoteKind::session_ended_unbound);
     ASSERT_EQ(ended.size(), 1u);
-    EXPECT_EQ(ended[0]->text, "BYE 11.020 s after the SDP answer (frame 8) and no SEND of this session got a 200 OK");
+    EXPECT_EQ(ended[0]->text,
+              "BYE 11.020 s after the SDP answer (frame 8) and no SEND of this session got a 200 OK; caused by both ends "
+              "active (frame 8)");
+    EXPECT_EQ(ended[0]->cause, 8u);
     const auto unanswered = of(out, NoteKind::send_unanswered);
     ASSERT_EQ(unanswered.size(), 4u);  // both SENDs, each on the BYE and written back
     EXPECT_EQ(unanswered[0]->frame, 68u);
     EXPECT_EQ(unanswered[1]->frame, 19u);
     EXPECT_EQ(unanswered[3]->frame, 24u);
     EXPECT_EQ(unanswered[2]->text,
-              "SEND 6ed1199a610a6a7d (frame 24) got no response: the session ended (BYE) 10.827 s after it; the peer's "
-              "TCP acknowledged it");
+              "SEND 6ed1199a610a6a7d (frame 24) got no response: the session ended (BYE) 10.827 s after it; "
+              "acknowledged by the peer's TCP; caused by both ends active (frame 8)");
     EXPECT_EQ(unanswered[0]->text,
-              "SEND 745f0cb1fb640e52 (frame 19) got no response: the session ended (BYE) 10.830 s after it; TCP "
-              "retransmitted it 1 time, the peer's TCP never acknowledged it");
+              "SEND 745f0cb1fb640e52 (frame 19) got no response: the session ended (BYE) 10.830 s after it; "
+              "retransmitted 1 time, never acknowledged by the peer's TCP; caused by both ends active (frame 8)");
+    for (const Note* n : unanswered) {
+        EXPECT_EQ(n->cause, 8u);
+        ASSERT_EQ(n->links.size(), 1u);
+        EXPECT_EQ(n->links[0].kind, LinkKind::send);
+    }
+    EXPECT_EQ(unanswered[0]->links[0].frame, 19u);
+    EXPECT_EQ(unanswered[2]->links[0].frame, 24u);
+}
+
+// Field case 001's SBC is a B2BUA: each leg has its own Call-ID and offer/answer, both say active, and
+// the relay keeps the a=path session ids, so the two legs are one MSRP session. The both-active of the
+// leg answered first is the incident's one cause; the other leg's is a note linked to it, and that leg's
+// consequences name the first answer as their cause.
+TEST(MsrpTracker, RelayedLegOfABothActiveSessionIsOneIncident) {
+    MsrpTracker t(MsrpTracker::Limits{});
+    std::vector<Note> out;
+    const SdpMsrp offer_a = media("10.201.1.152", 53502, "d3b7e1a04c9f2e6b8a15", "active");
+    const SdpMsrp offer_b = media("10.207.1.100", 15000, "d3b7e1a04c9f2e6b8a15", "active");
+    const SdpMsrp answer_b = media("10.201.1.99", 49838, "8e943e31a8e49a6597f0", "active");
+    const SdpMsrp answer_a = media("10.207.1.100", 15002, "8e943e31a8e49a6597f0", "active");
+    Sip invite_a = sip(1, 0.0, "INVITE", 0, &offer_a);
+    Sip invite_b = sip(3, 0.1, "INVITE", 0, &offer_b);
+    invite_b.m.call_id = "leg-b";
+    Sip ok_b = sip(7, 2.9, nullptr, 200, &answer_b);
+    ok_b.m.call_id = "leg-b";
+    Sip ok_a = sip(8, 3.0, nullptr, 200, &answer_a);
+    feed(t, invite_a, out);
+    feed(t, invite_b, out);
+    feed(t, ok_b, out);
+    feed(t, ok_a, out);
+    const auto cause = of(out, NoteKind::both_active);
+    ASSERT_EQ(cause.size(), 1u);
+    EXPECT_EQ(cause[0]->frame, 7u);
+    EXPECT_EQ(cause[0]->cause, 0u);
+    const auto relayed = of(out, NoteKind::both_active_relayed);
+    ASSERT_EQ(relayed.size(), 1u);
+    EXPECT_EQ(relayed[0]->frame, 8u);
+    EXPECT_EQ(relayed[0]->cause, 7u);
+    EXPECT_EQ(relayed[0]->text,
+              "Both ends a=setup:active on this leg too: the same MSRP session (a=path session ids) as the answer in "
+              "frame 7, where it is reported");
+    out.clear();
+    // Leg A's BYE: its session ended unbound, a consequence of the cause on frame 7.
+    feed(t, sip(72, 14.0, "BYE", 0, nullptr), out);
+    const auto ended = of(out, NoteKind::session_ended_unbound);
+    ASSERT_EQ(ended.size(), 1u);
+    EXPECT_EQ(ended[0]->cause, 7u);
+    ASSERT_EQ(ended[0]->links.size(), 1u);
+    EXPECT_EQ(ended[0]->links[0].kind, LinkKind::sdp_answer);
+    EXPECT_EQ(ended[0]->links[0].frame, 8u);
+}
+
+// A re-INVITE of the same dialog saying both active again is no other leg: it keeps its own warning.
+TEST(MsrpTracker, ReInviteBothActiveIsNotAnotherLeg) {
+    MsrpTracker t(MsrpTracker::Limits{});
+    std::vector<Note> out;
+    const SdpMsrp offer = media("10.201.1.152", 53502, "d3b7e1a04c9f2e6b8a15", "active");
+    const SdpMsrp answer = media("10.207.1.100", 15002, "8e943e31a8e49a6597f0", "active");
+    feed(t, sip(1, 0.0, "INVITE", 0, &offer), out);
+    feed(t, sip(2, 0.5, nullptr, 200, &answer), out);
+    Sip reinvite = sip(5, 5.0, "INVITE", 0, &offer);
+    reinvite.m.cseq = 3;
+    Sip ok = sip(6, 5.5, nullptr, 200, &answer);
+    ok.m.cseq = 3;
+    feed(t, reinvite, out);
+    feed(t, ok, out);
+    EXPECT_EQ(of(out, NoteKind::both_active).size(), 2u);
+    EXPECT_TRUE(of(out, NoteKind::both_active_relayed).empty());
+}
+
+// Expert messages fit the GUI's 240-byte label behind "Expert Info (Warning/Sequence): ".
+TEST(FitMessage, CutsAtTwoHundredBytesOnACharacterBoundary) {
+    EXPECT_EQ(fit_message("short"), "short");
+    const std::string exact(200, 'x');
+    EXPECT_EQ(fit_message(exact), exact);
+    const std::string cut = fit_message(std::string(201, 'x'));
+    EXPECT_EQ(cut.size(), 200u);
+    EXPECT_EQ(cut.substr(197), "...");
+    // U+00E9 is two bytes: never cut inside it.
+    std::string accents;
+    for (int i = 0; i < 150; ++i) accents += "\xc3\xa9";
+    const std::string a = fit_message(accents);
+    EXPECT_LE(a.size(), 200u);
+    EXPECT_EQ(a.substr(a.size() - 3), "...");
+    EXPECT_FALSE(first_invalid_utf8(a).has_value());
+}
+
+// Each expert message of the tracker fits in 200 bytes however long the ids it names: a 32-character
+// transaction id (RFC 4975's longest), a 64-character session id, an IPv6 relay.
+TEST(MsrpTracker, ExpertMessagesFitWithLongIds) {
+    MsrpTracker t(MsrpTracker::Limits{});
+    std::vector<Note> out;
+    const std::string sid(64, 's');
+    const SdpMsrp offer = media("2001:db8:1234:5678:9abc:def0:1234:5678", 65535, sid, "active");
+    const SdpMsrp answer = media("2001:db8:1234:5678:9abc:def0:1234:5679", 65534, sid + "2", "active");
+    feed(t, sip(1, 0.0, "INVITE", 0, &offer), out);
+    feed(t, sip(2, 0.5, nullptr, 200, &answer), out);
+    t.tick(4000000000u, ns(100000.0), out);
+    feed(t, sip(4000000001u, 100001.0, "BYE", 0, nullptr), out);
+    std::size_t experts = 0;
+    for (const Note& n : out) {
+        if (n.kind != NoteKind::both_active && n.kind != NoteKind::bind_timeout &&
+            n.kind != NoteKind::session_ended_unbound)
+            continue;
+        ++experts;
+        EXPECT_LE(n.text.size(), 200u) << n.text;
+    }
+    EXPECT_GE(experts, 3u);
 }
 
 // A proxy captured on both legs: the phone's INVITE and the proxy's forward share Call-ID, From tag and
@@ -344,7 +471,9 @@ TEST(MsrpTracker, UnansweredAfterTimeoutAndLimits) {
     EXPECT_EQ(
         unanswered[0]->text,
         "SEND 745f0cb1fb640e52 (frame 9) got no response: none within msrpa.send_timeout (30 s), checked 30.100 s "
-        "after it; the peer's TCP never acknowledged it");
+        "after it; never acknowledged by the peer's TCP");
+    // A healthy-looking session (RFC 4975, offerer connects): no known cause, the finding stands alone.
+    EXPECT_EQ(unanswered[0]->cause, 0u);
 }
 
 TEST(MsrpTracker, WrongOpenerPathMismatchDuplicateAndNobodyConnects) {
@@ -387,9 +516,13 @@ TEST(MsrpTracker, WrongOpenerPathMismatchDuplicateAndNobodyConnects) {
         of(out, NoteKind::unexpected_opener)[0]->text,
         "The answerer 10.207.1.100:40000 opened this connection, but the SDP (frames 4, 5) says the offerer connects");
     ASSERT_EQ(of(out, NoteKind::path_mismatch).size(), 1u);
-    EXPECT_EQ(
-        of(out, NoteKind::path_mismatch)[0]->text,
-        "To-Path session id \"other\" is not the offer's a=path session id \"d3b7e1a04c9f2e6b8a15\" (SDP frames 4, 5)");
+    EXPECT_EQ(of(out, NoteKind::path_mismatch)[0]->text,
+              "To-Path session id \"other\" is not the offer's a=path session id \"d3b7e1a04c9f2e6b8a15\"");
+    // The SDP frames are links (msrpa.session.sdp_offer, msrpa.session.sdp_answer).
+    ASSERT_EQ(of(out, NoteKind::path_mismatch)[0]->links.size(), 2u);
+    EXPECT_EQ(of(out, NoteKind::path_mismatch)[0]->links[0].frame, 4u);
+    EXPECT_EQ(of(out, NoteKind::path_mismatch)[0]->links[1].frame, 5u);
+    EXPECT_EQ(of(out, NoteKind::unexpected_opener)[0]->links.size(), 2u);
     EXPECT_EQ(of(out, NoteKind::conn_opened_by)[0]->text, "answerer 10.207.1.100:40000");
     data.number = 10;
     data.tcp->seq += static_cast<std::uint32_t>(wrong.length);
@@ -397,6 +530,9 @@ TEST(MsrpTracker, WrongOpenerPathMismatchDuplicateAndNobodyConnects) {
     ASSERT_EQ(of(out, NoteKind::duplicate_tid).size(), 1u);
     EXPECT_EQ(of(out, NoteKind::duplicate_tid)[0]->text,
               "Transaction id abcd1234 was already used by the SEND in frame 8 on this connection");
+    ASSERT_EQ(of(out, NoteKind::duplicate_tid)[0]->links.size(), 1u);
+    EXPECT_EQ(of(out, NoteKind::duplicate_tid)[0]->links[0].kind, LinkKind::first_use);
+    EXPECT_EQ(of(out, NoteKind::duplicate_tid)[0]->links[0].frame, 8u);
     EXPECT_EQ(of(out, NoteKind::path_mismatch).size(), 1u);  // only the first SEND is checked
 }
 
@@ -685,8 +821,8 @@ TEST(MsrpTracker, EachCloseLooksAtItsOwnConnectionOnly) {
         EXPECT_EQ(unanswered[1]->frame, frame);
         if (i == 0 || i == kConns - 1) {
             EXPECT_EQ(unanswered[0]->text, "SEND " + tid + " (frame " + std::to_string(frame) +
-                                               ") got no response: the connection was closed 0.002 s after it; the "
-                                               "peer's TCP never acknowledged it");
+                                               ") got no response: the connection was closed 0.002 s after it; never "
+                                               "acknowledged by the peer's TCP");
             EXPECT_EQ(incomplete[0]->text, "Message m" + std::to_string(i) +
                                                " ended incomplete: 1 chunk, 3 of 6 bytes (last chunk in frame " +
                                                std::to_string(frame) + "); the connection was closed");

@@ -192,16 +192,18 @@ TEST(ConnectionModel, EverySetupPair) {
     }
     EXPECT_STREQ(connection_models().name(4), "Both active (RFC 6135 alternative connection model)");
     EXPECT_EQ(connection_model(R::active, R::active).message,
-              "Offer and answer both say a=setup:active (RFC 6135 alternative connection model): both ends connect "
-              "and neither listens, which works only through a relay that splices the two TCP connections; SENDs may "
-              "never be answered");
+              "Offer and answer both say a=setup:active (RFC 6135 ACM): both ends connect and neither listens, which "
+              "works only through a relay that splices the two TCP connections");
     // Bug: an offer without a=setup was said to say a=setup:active.
     const ConnectionVerdict v = connection_model(R::absent, R::active);
     EXPECT_EQ(v.model, M::both_active);
     EXPECT_EQ(v.message,
               "The offer has no a=setup, so the offerer connects (RFC 4975 section 5.4), and the answer says "
-              "a=setup:active: both ends connect and neither listens, which works only through a relay that splices "
-              "the two TCP connections; SENDs may never be answered");
+              "a=setup:active: both ends connect and neither listens, which works only through a splicing relay");
+    // Every verdict fits the GUI's expert label (200 characters).
+    for (R o : {R::absent, R::active, R::passive, R::actpass, R::holdconn, R::unknown})
+        for (R a : {R::absent, R::active, R::passive, R::actpass, R::holdconn, R::unknown})
+            EXPECT_LE(connection_model(o, a).message.size(), 200u);
 }
 
 // The SDP of a SIP body: the body itself, or the application/sdp part of a multipart body (RFC 2046).

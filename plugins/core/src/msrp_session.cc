@@ -48,14 +48,15 @@ std::string whole_seconds(Nanos d) {
     return buf;
 }
 
-std::string times(std::uint32_t n) { return std::to_string(n) + (n == 1 ? " time" : " times"); }
+// A transaction id in a message: RFC 4975 allows 32 characters; a longer (invalid) one is cut.
+std::string tid_text(const std::string& tid) { return printable(tid, 32); }
 
-std::string frames_text(const std::vector<std::uint32_t>& frames) {
-    std::string out;
-    for (std::size_t i = 0; i < frames.size() && i < 8; ++i) out += (i ? ", " : "") + std::to_string(frames[i]);
-    if (frames.size() > 8) out += ", ...";
-    return out;
+// What a consequence says of its cause (the caused_by field links to the frame).
+std::string caused_by_text(std::uint32_t cause) {
+    return cause ? "; caused by both ends active (frame " + std::to_string(cause) + ")" : std::string();
 }
+
+std::string times(std::uint32_t n) { return std::to_string(n) + (n == 1 ? " time" : " times"); }
 
 std::optional<MsrpByteRange> parse_byte_range(std::string_view v) {
     const std::size_t dash = v.find('-'), slash = v.find('/');
@@ -77,6 +78,13 @@ std::optional<MsrpByteRange> parse_byte_range(std::string_view v) {
 }
 
 }  // namespace
+
+std::string fit_message(std::string_view text, std::size_t max) {
+    if (text.size() <= max) return std::string(text);
+    bool cut = false;
+    std::string out = sanitize_utf8(text, max > 3 ? max - 3 : 0, &cut);
+    return out + "...";
+}
 
 MsrpMessage parse_msrp_message(std::string_view bytes, const MsrpLimits& limits) {
     MsrpMessage m;
@@ -296,12 +304,14 @@ void MsrpTracker::incomplete_messages(const std::vector<OpenList<Chunks>*>& list
         Chunks& ch = *entry.second;
         if (!ch.open()) continue;  // listed twice (a connection's and its session's lists)
         ch.ended = true;
-        const std::string msg = "Message " + ch.message_id + " ended incomplete: " +
+        const std::string msg = "Message " + printable(ch.message_id, 32) + " ended incomplete: " +
                                 (ch.count == 1 ? std::string("1 chunk, ") : std::to_string(ch.count) + " chunks, ") +
                                 std::to_string(ch.bytes) + " of " + (ch.total ? std::to_string(*ch.total) : "*") +
                                 " bytes (last chunk in frame " + std::to_string(ch.last_frame) + "); " + why;
-        out.push_back({NoteKind::message_incomplete, frame, 0, 0, msg});
-        if (ch.last_frame != frame) out.push_back({NoteKind::message_incomplete, ch.last_frame, 0, 0, msg});
+        const std::vector<Link> links{{LinkKind::last_chunk, ch.last_frame}};
+        out.push_back({NoteKind::message_incomplete, frame, 0, 0, msg, false, 0, links});
+        if (ch.last_frame != frame)
+            out.push_back({NoteKind::message_incomplete, ch.last_frame, 0, 0, msg, false, 0, links});
     }
 }
 
@@ -365,16 +375,25 @@ void MsrpTracker::tick(std::uint32_t frame, Nanos time, std::vector<Note>& out) 
         Watch& w = it->second;
         const Nanos elapsed = time - w.answer_time;
         if (elapsed < limits_.bind_timeout) break;
-        std::string msg = "MSRP session " + w.sid + " of " + endpoint(w.host, w.port) + " (SDP in frame " +
-                          std::to_string(w.answer_frame) + ") received no SEND within " +
-                          whole_seconds(limits_.bind_timeout) + " s of the answer (" + seconds_text(elapsed) +
-                          " s elapsed): ";
-        msg += w.send_frames.empty()
-                   ? "none was sent to it"
-                   : "SENDs to it in frames " + frames_text(w.send_frames) + " were neither acknowledged nor answered";
-        out.push_back({NoteKind::bind_timeout, frame, 0, 0, msg});
+        // The SENDs sent to it are link fields (msrpa.link.send), not words: any number of them fits.
+        const std::uint32_t cause = sessions_[w.session].cause_frame;
+        std::string rest = " (SDP in frame " + std::to_string(w.answer_frame) + ") got no SEND in " +
+                           whole_seconds(limits_.bind_timeout) + " s (" + seconds_text(elapsed) + " s elapsed): ";
+        const std::size_t sends = w.send_frames.size();
+        rest += sends == 0   ? "none was sent to it"
+                : sends == 1 ? "1 SEND to it neither acknowledged nor answered"
+                             : std::to_string(sends) + " SENDs to it neither acknowledged nor answered";
+        rest += caused_by_text(cause);
+        // The side's host and port only when they fit (an IPv6 relay may not): the SDP answer has them.
+        const std::string head = "MSRP session " + printable(w.sid, 24);
+        const std::string where = " of " + endpoint(w.host, w.port);
+        const std::string msg = head.size() + where.size() + rest.size() <= 200 ? head + where + rest : head + rest;
+        std::vector<Link> links{{LinkKind::sdp_answer, w.answer_frame}};
+        for (std::uint32_t f : w.send_frames) links.push_back({LinkKind::send, f});
+        out.push_back({NoteKind::bind_timeout, frame, 0, 0, msg, false, cause, links});
         out.push_back({NoteKind::bind_elapsed, frame, 0, elapsed, ""});
-        if (w.answer_frame != frame) out.push_back({NoteKind::bind_timeout, w.answer_frame, 0, 0, msg});
+        if (w.answer_frame != frame)
+            out.push_back({NoteKind::bind_timeout, w.answer_frame, 0, 0, msg, false, cause, links});
         w.closed = true;
         open_watches_.pop_front();
     }
@@ -421,7 +440,9 @@ void MsrpTracker::on_bye(const sip::Message& m, std::vector<Note>& out) {
         const Session& s = sessions_[*first];
         out.push_back({NoteKind::session_ended_unbound, m.frame, 0, 0,
                        "BYE " + seconds_text(m.time - s.answer_time) + " s after the SDP answer (frame " +
-                           std::to_string(s.answer_frame) + ") and no SEND of this session got a 200 OK"});
+                           std::to_string(s.answer_frame) + ") and no SEND of this session got a 200 OK" +
+                           caused_by_text(s.cause_frame),
+                       false, s.cause_frame, {{LinkKind::sdp_answer, s.answer_frame}}});
     }
 }
 
@@ -496,7 +517,7 @@ void MsrpTracker::answer(Session& s, std::size_t index, const sip::Message& sip,
         {NoteKind::connection_model, s.offer_frame, static_cast<std::uint64_t>(s.verdict.model), 0, "", true});
     const ConnectionModel model = s.verdict.model;
     if (model == ConnectionModel::both_active)
-        out.push_back({NoteKind::both_active, sip.frame, 0, 0, s.verdict.message});
+        report_both_active(s, sip, out);
     else if (model == ConnectionModel::both_passive || model == ConnectionModel::holdconn)
         out.push_back({NoteKind::nobody_connects, sip.frame, 0, 0, s.verdict.message});
     if (first)
@@ -536,6 +557,34 @@ void MsrpTracker::answer(Session& s, std::size_t index, const sip::Message& sip,
         open_watches_.push_back(side.sid);
         s.watch_sids.push_back(side.sid);
     }
+}
+
+void MsrpTracker::report_both_active(Session& s, const sip::Message& sip, std::vector<Note>& out) const {
+    // A B2BUA relays the answer to the other leg with the MSRP session ids kept (field case 001's SBC):
+    // both legs are one MSRP session, one incident, reported where it was seen first; this leg's
+    // findings name that frame as their cause.
+    if (!s.cause_frame) {
+        for (const Side& side : s.side) {
+            if (side.sid.empty()) continue;
+            auto other = by_sid_.find(side.sid);
+            if (other == by_sid_.end()) continue;
+            const Session& o = sessions_[other->second];
+            if (&o == &s || !o.cause_frame || o.call_id == s.call_id) continue;
+            s.cause_frame = o.cause_frame;
+            s.relayed = true;
+            break;
+        }
+    }
+    if (s.relayed) {
+        out.push_back({NoteKind::both_active_relayed, sip.frame, 0, 0,
+                       "Both ends a=setup:active on this leg too: the same MSRP session (a=path session ids) as the "
+                       "answer in frame " + std::to_string(s.cause_frame) + ", where it is reported",
+                       false, s.cause_frame, {{LinkKind::sdp_offer, s.offer_frame}}});
+        return;
+    }
+    if (!s.cause_frame) s.cause_frame = sip.frame;
+    out.push_back({NoteKind::both_active, sip.frame, 0, 0, s.verdict.message, false, 0,
+                   {{LinkKind::sdp_offer, s.offer_frame}}});
 }
 
 void MsrpTracker::index_sides(std::size_t index, bool add) {
@@ -611,12 +660,15 @@ void MsrpTracker::delivered(Txn& t) {
 
 void MsrpTracker::unanswered(Txn& t, std::uint32_t frame, Nanos time, const std::string& why, std::vector<Note>& out) {
     t.reported = true;
-    std::string msg = "SEND " + t.tid + " (frame " + std::to_string(t.frame) + ") got no response: " + why + " " +
-                      seconds_text(time - t.time) + " s after it; ";
-    if (t.retransmissions) msg += "TCP retransmitted it " + times(t.retransmissions) + ", ";
-    msg += t.delivered ? "the peer's TCP acknowledged it" : "the peer's TCP never acknowledged it";
-    out.push_back({NoteKind::send_unanswered, frame, 0, 0, msg});
-    if (t.frame != frame) out.push_back({NoteKind::send_unanswered, t.frame, 0, 0, msg});
+    const std::uint32_t cause = t.session ? sessions_[*t.session].cause_frame : 0;
+    std::string msg = "SEND " + tid_text(t.tid) + " (frame " + std::to_string(t.frame) + ") got no response: " + why +
+                      " " + seconds_text(time - t.time) + " s after it; ";
+    if (t.retransmissions) msg += "retransmitted " + times(t.retransmissions) + ", ";
+    msg += t.delivered ? "acknowledged by the peer's TCP" : "never acknowledged by the peer's TCP";
+    msg += caused_by_text(cause);
+    const std::vector<Link> links{{LinkKind::send, t.frame}};
+    out.push_back({NoteKind::send_unanswered, frame, 0, 0, msg, false, cause, links});
+    if (t.frame != frame) out.push_back({NoteKind::send_unanswered, t.frame, 0, 0, msg, false, cause, links});
 }
 
 void MsrpTracker::on_tcp(const sip::Frame& f, const MsrpMessage* msg, std::vector<Note>& out) {
@@ -666,18 +718,20 @@ void MsrpTracker::retransmitted(const sip::Frame& f, bool from_client, std::vect
         if (t != txns_.end()) {
             Txn& txn = t->second;
             ++txn.retransmissions;
+            const std::uint32_t cause = txn.session ? sessions_[*txn.session].cause_frame : 0;
             out.push_back({NoteKind::retransmission_of, f.number, txn.frame, 0, ""});
             const std::string msg_here = "TCP retransmission " + std::to_string(txn.retransmissions) + " of " +
-                                         txn.method + " " + txn.tid + " (frame " + std::to_string(txn.frame) +
-                                         "), " + seconds_text(f.time - txn.time) + " s after it" +
-                                         (txn.answered ? "" : ", still unanswered");
-            out.push_back({NoteKind::send_retransmitted, f.number, 0, 0, msg_here});
+                                         printable(txn.method, 16) + " " + tid_text(txn.tid) + " (frame " +
+                                         std::to_string(txn.frame) + "), " + seconds_text(f.time - txn.time) +
+                                         " s after it" + (txn.answered ? "" : ", still unanswered") +
+                                         caused_by_text(cause);
+            out.push_back({NoteKind::send_retransmitted, f.number, 0, 0, msg_here, false, cause});
             out.push_back({NoteKind::send_retransmissions, txn.frame, txn.retransmissions, 0, "", true});
             out.push_back({NoteKind::send_retransmitted, txn.frame, 0, 0,
-                           txn.method + " " + txn.tid + " was retransmitted by TCP " + times(txn.retransmissions) +
-                               ", last in frame " + std::to_string(f.number) + " (" +
-                               seconds_text(f.time - txn.time) + " s after it)",
-                           true});
+                           printable(txn.method, 16) + " " + tid_text(txn.tid) + " was retransmitted by TCP " +
+                               times(txn.retransmissions) + ", last in frame " + std::to_string(f.number) + " (" +
+                               seconds_text(f.time - txn.time) + " s after it)" + caused_by_text(cause),
+                           true, cause, {{LinkKind::last_retransmission, f.number}}});
         }
     }
 }
@@ -748,6 +802,7 @@ void MsrpTracker::on_request(const sip::Frame& f, std::uint32_t seq, Conn& c, co
         const Session& s = sessions_[*c.session];
         const Party sender = from_client ? c.client_party : (c.client_party == offerer ? answerer : offerer);
         const Party receiver = sender == offerer ? answerer : offerer;
+        const std::vector<Link> sdp_links{{LinkKind::sdp_offer, s.offer_frame}, {LinkKind::sdp_answer, s.answer_frame}};
         if (c.syn_seen) {
             const bool may = c.client_party == offerer ? s.verdict.offerer_connects : s.verdict.answerer_connects;
             if (!may)
@@ -758,30 +813,33 @@ void MsrpTracker::on_request(const sip::Frame& f, std::uint32_t seq, Conn& c, co
                                    (s.verdict.offerer_connects    ? "the offerer"
                                     : s.verdict.answerer_connects ? "the answerer"
                                                                   : "nobody") +
-                                   " connects"});
+                                   " connects",
+                               false, 0, sdp_links});
         }
+        // Session ids in the message cut to 20 characters each: both mismatches fit in 200.
         std::string mismatch;
         const std::string& want_to = s.side[receiver].sid;
         const std::string& want_from = s.side[sender].sid;
         if (!want_to.empty() && msg.to_session_id() != want_to)
-            mismatch = "To-Path session id \"" + msg.to_session_id() + "\" is not the " +
-                       (receiver == offerer ? "offer" : "answer") + "'s a=path session id \"" + want_to + "\"";
+            mismatch = "To-Path session id \"" + printable(msg.to_session_id(), 20) + "\" is not the " +
+                       (receiver == offerer ? "offer" : "answer") + "'s a=path session id \"" + printable(want_to, 20) +
+                       "\"";
         if (!want_from.empty() && msg.from_session_id() != want_from)
             mismatch += (mismatch.empty() ? "" : "; ") + std::string("From-Path session id \"") +
-                        msg.from_session_id() + "\" is not the " + (sender == offerer ? "offer" : "answer") +
-                        "'s a=path session id \"" + want_from + "\"";
-        if (!mismatch.empty())
-            out.push_back({NoteKind::path_mismatch, f.number, 0, 0,
-                           mismatch + " (SDP frames " + std::to_string(s.offer_frame) + ", " +
-                               std::to_string(s.answer_frame) + ")"});
+                        printable(msg.from_session_id(), 20) + "\" is not the " +
+                        (sender == offerer ? "offer" : "answer") + "'s a=path session id \"" + printable(want_from, 20) +
+                        "\"";
+        if (!mismatch.empty()) out.push_back({NoteKind::path_mismatch, f.number, 0, 0, mismatch, false, 0, sdp_links});
     }
     if (msg.transaction_id.empty()) return;
     const std::string key = txn_key(f.flow.stream, from_client, msg.transaction_id);
     auto existing = txns_.find(key);
     if (existing != txns_.end()) {
         out.push_back({NoteKind::duplicate_tid, f.number, 0, 0,
-                       "Transaction id " + msg.transaction_id + " was already used by the " + existing->second.method +
-                           " in frame " + std::to_string(existing->second.frame) + " on this connection"});
+                       "Transaction id " + tid_text(msg.transaction_id) + " was already used by the " +
+                           printable(existing->second.method, 16) + " in frame " +
+                           std::to_string(existing->second.frame) + " on this connection",
+                       false, 0, {{LinkKind::first_use, existing->second.frame}}});
         return;
     }
     if (txns_.size() >= limits_.max_transactions) {

@@ -309,12 +309,13 @@ ConnectionVerdict connection_model(SetupRole offer, SetupRole answer) {
         v.model = ConnectionModel::both_active;
         v.offerer_connects = v.answerer_connects = true;
         // Only the offer may lack a=setup here (an absent answer is passive).
-        v.message = std::string(offer == SetupRole::active
-                                    ? "Offer and answer both say a=setup:active (RFC 6135 alternative connection model)"
-                                    : "The offer has no a=setup, so the offerer connects (RFC 4975 section 5.4), and "
-                                      "the answer says a=setup:active") +
-                    ": both ends connect and neither listens, which works only through a relay that splices the two "
-                    "TCP connections; SENDs may never be answered";
+        // At most 200 characters (the GUI's label): the relay's part goes to the guide.
+        v.message = offer == SetupRole::active
+                        ? "Offer and answer both say a=setup:active (RFC 6135 ACM): both ends connect and neither "
+                          "listens, which works only through a relay that splices the two TCP connections"
+                        : "The offer has no a=setup, so the offerer connects (RFC 4975 section 5.4), and the answer "
+                          "says a=setup:active: both ends connect and neither listens, which works only through a "
+                          "splicing relay";
     } else if (o == SetupRole::passive && a == SetupRole::passive) {
         v.model = ConnectionModel::both_passive;
         v.message = "Offer and answer both end up passive: both ends wait for a connection and nobody connects";

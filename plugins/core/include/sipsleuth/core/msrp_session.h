@@ -104,7 +104,8 @@ enum class NoteKind : std::uint8_t {
     offer_in,          ///< number: frame of the offer (on the answer)
     answer_in,         ///< number: frame of the answer (written back onto the offer)
     connection_model,  ///< number: ConnectionModel
-    both_active,       ///< expert (on the answer)
+    both_active,       ///< expert (on the answer): a cause
+    both_active_relayed,  ///< expert (on the answer): both active on another leg of a session already reported
     nobody_connects,   ///< expert (on the answer)
     // connection (each MSRP message)
     conn_sdp_answer,    ///< number: frame of the SDP answer of this connection's session
@@ -138,7 +139,23 @@ enum class NoteKind : std::uint8_t {
     tracking_full,  ///< expert
 };
 
+/// What a frame a finding names is to it; the plugin shows each as an FT_FRAMENUM field after the finding.
+enum class LinkKind : std::uint8_t {
+    sdp_offer,            ///< the SDP offer of the session the finding is about
+    sdp_answer,           ///< the SDP answer of that session
+    send,                 ///< a SEND the finding is about (unanswered; sent to an unbound session)
+    last_retransmission,  ///< the last TCP retransmission of the SEND
+    first_use,            ///< the request that used the transaction id first
+    last_chunk,           ///< the last chunk of an incomplete message
+};
+struct Link {
+    LinkKind kind;
+    std::uint32_t frame = 0;
+};
+
 /// A fact or finding for `frame`. upsert: replaces an earlier note of the same kind on that frame.
+/// cause: for a finding that is a consequence of a root cause reported elsewhere (both ends
+/// a=setup:active), the frame where that cause is reported; 0 when the finding stands on its own.
 struct Note {
     NoteKind kind;
     std::uint32_t frame = 0;
@@ -146,7 +163,13 @@ struct Note {
     Nanos duration = 0;  ///< response_time, bind_elapsed
     std::string text;
     bool upsert = false;
+    std::uint32_t cause = 0;
+    std::vector<Link> links{};
 };
+
+/// Expert messages fit the GUI's label (240 bytes, with "Expert Info (Warning/Sequence): " in front):
+/// text cut to at most max bytes, never inside a UTF-8 character, "..." ending a cut one.
+std::string fit_message(std::string_view text, std::size_t max = 200);
 
 /// Follows SDP sessions, their MSRP connections and transactions (see file comment).
 class MsrpTracker {
@@ -200,9 +223,14 @@ private:
     struct Session {
         std::string call_id, dialog;
         std::uint32_t offer_frame = 0, answer_frame = 0;
+        /// Where this session's both-active is reported as the cause of its incident: its own answer, or
+        /// the answer of another leg of the same MSRP session (a B2BUA's, same a=path session ids) that
+        /// was reported first; 0 when both ends are not active.
+        std::uint32_t cause_frame = 0;
         Nanos answer_time = 0;
         Side side[2];
         bool answered = false, any_200 = false, ended = false, watched = false;
+        bool relayed = false;  ///< cause_frame is another leg's answer
         ConnectionVerdict verdict{};
         OpenList<Txn> open_sends;     ///< SENDs awaiting a response
         OpenList<Chunks> open_chunks; ///< chunked messages without their last chunk
@@ -251,6 +279,9 @@ private:
 
     void sdp_notes(const SdpMsrpMedia& m, std::uint32_t frame, std::vector<Note>& out) const;
     void on_bye(const sip::Message& m, std::vector<Note>& out);
+    /// Both ends active on an answer: the cause of its incident, or a note linked to the other leg of the
+    /// same MSRP session where that cause was reported first.
+    void report_both_active(Session& s, const sip::Message& sip, std::vector<Note>& out) const;
     void answer(Session& s, std::size_t index, const sip::Message& m, const SdpMsrpMedia& media, std::vector<Note>& out);
     Conn* connection(const sip::Frame& f, std::vector<Note>& out);
     std::optional<std::size_t> find_session(const Endpoint& server, const std::string& client,
