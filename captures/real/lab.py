@@ -305,6 +305,52 @@ def scenario_reboot(lab, work):
     lab.sleep(1.0)
 
 
+def scenario_power_loss(lab, work):
+    """A power cut: phone 207, subscribed to 208's dialog state (presence server, no RLS), loses power
+    without un-SUBSCRIBE, FIN or RST; it boots, registers and subscribes again on a new connection
+    (new Call-ID) while its old subscription lives on at the server. Then 208 takes a call."""
+    p207 = Phone(lab, "207", "127.0.0.207", SERVER, user_agent="LabPhone/1.0 (boot 1)")
+    p208 = Phone(lab, "208", "127.0.0.208", SERVER)
+    for p in (p207, p208):
+        register(p)
+    pub208 = Publisher(p208)
+    pub208.publish([])
+    sub, resp = subscribe(p207, "sip:208@" + DOMAIN, expires=60)
+    p207.expect(lambda m: is_notify(m, sub.hdr("call-id")), 5, "NOTIFY")
+    lab.sleep(1.0)
+    p207.vanish()
+    lab.log("207 lost power: its sockets vanished without FIN or RST")
+    lab.sleep(2.0)
+    p207 = Phone(lab, "207", "127.0.0.207", SERVER, user_agent="LabPhone/1.0 (boot 2)")
+    p207.strict_notify = True  # it knows nothing of its old subscription
+    register(p207)
+    sub, resp = subscribe(p207, "sip:208@" + DOMAIN, expires=60)
+    cid = sub.hdr("call-id")
+    try:
+        p207.expect(lambda m: is_notify(m, cid), 3, "NOTIFY after boot")
+        lab.log("first NOTIFY after the boot arrived")
+    except TimeoutError:
+        lab.log("first NOTIFY after the boot never reached the phone")
+    lab.sleep(1.0)
+    pub208.publish([call_dialog("early", "recipient", "sip:206@" + DOMAIN)])
+    try:
+        p207.expect(lambda m: is_notify(m, cid), 4, "NOTIFY early")
+        lab.log("NOTIFY early arrived")
+    except TimeoutError:
+        lab.log("NOTIFY early never reached the phone")
+    lab.sleep(1.0)
+    pub208.publish([call_dialog("confirmed", "recipient", "sip:206@" + DOMAIN)])
+    try:
+        p207.expect(lambda m: is_notify(m, cid), 4, "NOTIFY confirmed")
+        lab.log("NOTIFY confirmed arrived")
+    except TimeoutError:
+        lab.log("NOTIFY confirmed never reached the phone")
+    lab.sleep(1.0)
+    stray = [m for m in p207.inbox if m.method == "NOTIFY" and m.hdr("call-id") != cid]
+    lab.log("NOTIFYs of the old subscription that reached the new phone (answered 481): %d" % len(stray))
+    lab.sleep(0.5)
+
+
 def message(p, target, text):
     sent = p.request("MESSAGE", target, target, body=text, content_type="text/plain")
     return p.final(sent)
@@ -526,6 +572,7 @@ def scenario_msrp_relay(lab, work):
 SCENARIOS = {
     "presence_rls": (scenario_presence_rls, "presence.cfg"),
     "reboot": (scenario_reboot, "presence.cfg"),
+    "power_loss": (scenario_power_loss, "presence.cfg"),
     "register_lapse": (scenario_register_lapse, "registrar.cfg"),
     "outbound_keepalive": (scenario_outbound_keepalive, "registrar.cfg"),
     "msrp_relay": (scenario_msrp_relay, "msrp.cfg"),
@@ -547,16 +594,17 @@ def run(name, out_dir, keep):
     log("== %s (%s, work %s)" % (name, cfg, work))
     kam = Kamailio(cfg, work, defines)
     cap = None
+    lab = Lab(log)
     ok = False
     try:
         cap = Capture(pcap)
-        lab = Lab(log)
         func(lab, work)
         ok = True
     finally:
         if cap:
             cap.stop()
         kam.stop()
+        lab.close()
         if not ok or keep:
             log("kamailio log: " + os.path.join(work, "kamailio.log"))
         else:

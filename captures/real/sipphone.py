@@ -106,6 +106,8 @@ class Phone:
         self.socks = {}             # socket -> receive buffer
         self.inbox = []
         self.answer = {}            # method -> status code to answer with (default 200)
+        self.strict_notify = False  # answer 481 to a NOTIFY of a Call-ID this phone never subscribed with
+        self.call_ids = set()       # Call-IDs of the requests this phone sent
         self.pongs = []
         self.listener = None
         self.udp = None
@@ -189,6 +191,7 @@ class Phone:
     def request(self, method, ruri, to, **kw):
         sock = kw.pop("sock", None)
         data = self.build(method, ruri, to, **kw)
+        self.call_ids.add(Msg(data, None, None).hdr("call-id"))
         self.send_raw(data, sock)
         return Msg(data, None, None)
 
@@ -255,6 +258,8 @@ class Phone:
         self.lab.log("%s <- %s" % (self.user, m.start))
         if m.method and m.method != "ACK":
             code = self.answer.get(m.method, 200)
+            if m.method == "NOTIFY" and self.strict_notify and m.hdr("call-id") not in self.call_ids:
+                code = 481
             if code:
                 reason = {200: "OK", 481: "Call/Transaction Does Not Exist", 486: "Busy Here"}.get(code, "Error")
                 self.respond(m, code, reason, to_tag=self.tag if not m.tag("to") else None,
@@ -309,6 +314,15 @@ class Lab:
         r, _, _ = select.select(list(socks), [], [], timeout)
         for s in r:
             socks[s].on_readable(s)
+
+    def close(self):
+        """Close every phone's sockets (after the capture: a later scenario reuses the addresses)."""
+        for p in self.phones:
+            for s in list(p.socks) + ([p.listener] if p.listener else []):
+                s.close()
+            p.socks.clear()
+            p.listener = p.conn = None
+        self.phones.clear()
 
     def sleep(self, seconds):
         end = time.time() + seconds
