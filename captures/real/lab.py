@@ -315,6 +315,7 @@ def scenario_power_loss(lab, work):
         register(p)
     pub208 = Publisher(p208)
     pub208.publish([])
+    lab.sleep(0.5)  # else the PUBLISH's own NOTIFY may or may not follow the SUBSCRIBE's first one
     sub, resp = subscribe(p207, "sip:208@" + DOMAIN, expires=60)
     p207.expect(lambda m: is_notify(m, sub.hdr("call-id")), 5, "NOTIFY")
     lab.sleep(1.0)
@@ -349,6 +350,35 @@ def scenario_power_loss(lab, work):
     stray = [m for m in p207.inbox if m.method == "NOTIFY" and m.hdr("call-id") != cid]
     lab.log("NOTIFYs of the old subscription that reached the new phone (answered 481): %d" % len(stray))
     lab.sleep(0.5)
+
+
+def scenario_notify_rejected(lab, work):
+    """Phone 209 subscribes to 208's dialog state, accepts the first NOTIFY, then answers the next
+    ones 488 Not Acceptable Here (a phone that dislikes the body); 208 changes state three times."""
+    p209 = Phone(lab, "209", "127.0.0.209", SERVER)
+    p208 = Phone(lab, "208", "127.0.0.208", SERVER)
+    for p in (p209, p208):
+        register(p)
+    pub208 = Publisher(p208)
+    pub208.publish([])
+    lab.sleep(0.5)  # else the PUBLISH's own NOTIFY may or may not follow the SUBSCRIBE's first one
+    sub, resp = subscribe(p209, "sip:208@" + DOMAIN, expires=60)
+    cid = sub.hdr("call-id")
+    p209.expect(lambda m: is_notify(m, cid), 5, "NOTIFY")
+    lab.sleep(1.0)
+    p209.answer["NOTIFY"] = 488
+    for state in ("early", "confirmed", "terminated"):
+        pub208.publish([call_dialog(state, "recipient", "sip:206@" + DOMAIN)])
+        try:
+            p209.expect(lambda m: is_notify(m, cid), 2, "NOTIFY " + state)
+            lab.log("NOTIFY %s answered 488" % state)
+        except TimeoutError:
+            lab.log("no NOTIFY %s: the server dropped the subscription" % state)
+        lab.sleep(1.0)
+    p209.answer["NOTIFY"] = 200
+    sent, resp = subscribe(p209, "sip:208@" + DOMAIN, call_id=cid, to_tag=resp.tag("to"), expires=60)
+    lab.log("refresh after the 488s: %s" % resp.start)
+    lab.sleep(1.0)
 
 
 def message(p, target, text):
@@ -573,6 +603,7 @@ SCENARIOS = {
     "presence_rls": (scenario_presence_rls, "presence.cfg"),
     "reboot": (scenario_reboot, "presence.cfg"),
     "power_loss": (scenario_power_loss, "presence.cfg"),
+    "notify_rejected": (scenario_notify_rejected, "presence.cfg"),
     "register_lapse": (scenario_register_lapse, "registrar.cfg"),
     "outbound_keepalive": (scenario_outbound_keepalive, "registrar.cfg"),
     "msrp_relay": (scenario_msrp_relay, "msrp.cfg"),

@@ -261,7 +261,8 @@ class Phone:
             if m.method == "NOTIFY" and self.strict_notify and m.hdr("call-id") not in self.call_ids:
                 code = 481
             if code:
-                reason = {200: "OK", 481: "Call/Transaction Does Not Exist", 486: "Busy Here"}.get(code, "Error")
+                reason = {200: "OK", 481: "Call/Transaction Does Not Exist", 486: "Busy Here",
+                          488: "Not Acceptable Here"}.get(code, "Error")
                 self.respond(m, code, reason, to_tag=self.tag if not m.tag("to") else None,
                              headers=["Contact: " + self.contact()] if m.method == "INVITE" else [])
 
