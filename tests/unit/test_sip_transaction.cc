@@ -180,6 +180,52 @@ TEST(SipTransaction, ResponseRetransmissionAndForkedResponses) {
     EXPECT_EQ(t->final_response, (MessageRef{4, 0, 3 * kSecond}));
 }
 
+// A forking proxy's many early responses: each distinct (status, To tag) is told apart and its copies
+// counted, past the first four (kept inline in the entry) as well; past sixteen distinct responses
+// (kMaxResponses) a new one is no longer remembered, so its copy is not called a retransmission.
+TEST(SipTransaction, ManyForkedResponsesEachCountTheirCopies) {
+    TransactionLayer layer;
+    const FlowRef up = flow(Transport::udp, 0, kPhone, kProxy);
+    const std::string invite =
+        "INVITE sip:200@example.com SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.10:5060;branch=z9hG4bKinv7\n"
+        "From: <sip:100@example.com>;tag=a1\nTo: <sip:200@example.com>\nCall-ID: call-7\nCSeq: 1 INVITE\n";
+    const auto response = [](int status, int fork) {
+        return "SIP/2.0 " + std::to_string(status) + " X\nVia: SIP/2.0/UDP 10.0.0.10:5060;branch=z9hG4bKinv7\n"
+               "From: <sip:100@example.com>;tag=a1\nTo: <sip:200@example.com>;tag=f" + std::to_string(fork) +
+               "\nCall-ID: call-7\nCSeq: 1 INVITE\n";
+    };
+    layer.on_message(sip(invite, 1, 0, up));
+    std::uint32_t frame = 2;
+    for (int fork = 1; fork <= 17; ++fork) {
+        const TxnVerdict v = layer.on_message(sip(response(180, fork), frame, frame * kMilli, reversed(up)));
+        EXPECT_FALSE(v.retransmission) << fork;
+        EXPECT_EQ(v.first, (MessageRef{frame, 0, frame * kMilli})) << fork;
+        ++frame;
+    }
+    // A copy of each: the first 16 are retransmissions of their own first copy, the 17th is not tracked.
+    for (int fork = 1; fork <= 17; ++fork) {
+        const TxnVerdict v = layer.on_message(sip(response(180, fork), frame, frame * kMilli, reversed(up)));
+        const std::uint32_t first = 1 + static_cast<std::uint32_t>(fork);
+        if (fork <= 16) {
+            EXPECT_TRUE(v.retransmission) << fork;
+            EXPECT_EQ(v.copy, 2u) << fork;
+            EXPECT_EQ(v.previous_time, first * kMilli) << fork;
+            EXPECT_EQ(v.first, (MessageRef{first, 0, first * kMilli})) << fork;
+        } else {
+            EXPECT_FALSE(v.retransmission);
+            EXPECT_EQ(v.first, (MessageRef{frame, 0, frame * kMilli}));
+        }
+        EXPECT_EQ(v.id, 1u);
+        ++frame;
+    }
+    // A 200 now: still the transaction's first final response, but past the bound its copy is not known.
+    const TxnVerdict ok = layer.on_message(sip(response(200, 6), frame, frame * kMilli, reversed(up)));
+    EXPECT_TRUE(ok.first_final);
+    EXPECT_FALSE(ok.retransmission);
+    const TxnVerdict ok2 = layer.on_message(sip(response(200, 6), frame + 1, (frame + 1) * kMilli, reversed(up)));
+    EXPECT_FALSE(ok2.retransmission);
+}
+
 TEST(SipTransaction, TcpRetransmissionsMapToTheirOwnDirection) {
     TransactionLayer layer;
     const FlowRef up = flow(Transport::tcp, 7, kPhone, kProxy);

@@ -157,7 +157,7 @@ TransactionLayer::Entry* TransactionLayer::create(const detail::Fingerprint& key
         pool_.emplace_back();
     }
     Entry& e = pool_[slot];
-    // A reused entry keeps the capacity of its method, Request-URI and responses.
+    // A reused entry keeps the capacity of its method and Request-URI.
     std::string method = std::move(e.txn.method);
     e.txn = Transaction();
     e.txn.method = std::move(method);
@@ -175,7 +175,8 @@ TransactionLayer::Entry* TransactionLayer::create(const detail::Fingerprint& key
     e.ack_direction = 0;
     e.ack_copies = 0;
     e.ack_last = 0;
-    e.responses.clear();
+    e.response_count = 0;
+    e.more_responses.clear();
     e.forget_at = 0;
     ++live_;
     by_id_.put(detail::id_key(id), slot + 1);
@@ -308,15 +309,21 @@ void TransactionLayer::on_response(const Message& m, TxnVerdict& v) {
     const std::uint64_t dir = direction(m.flow);
     const std::uint64_t tag = hash_words(kHashSeed, m.to.tag);
     Response* same = nullptr;
-    for (Response& r : e->responses)
+    for (std::size_t i = 0; i < e->response_count; ++i) {
+        Response& r = e->response(i);
         if (r.status == m.status && r.to_tag == tag) {
             same = &r;
             break;
         }
+    }
     if (same == nullptr) {
-        if (e->responses.size() < kMaxResponses) {
-            if (e->responses.capacity() == 0) e->responses.reserve(4);  // 100, 180, 200: one allocation
-            e->responses.push_back({m.status, tag, dir, ref, m.time, 1});
+        if (e->response_count < kMaxResponses) {
+            const Response r{m.status, tag, dir, ref, m.time, 1};
+            if (e->response_count < kInlineResponses)
+                e->responses[e->response_count] = r;
+            else
+                e->more_responses.push_back(r);
+            ++e->response_count;
         }
         v.first = ref;
     } else if (same->direction == dir) {

@@ -141,6 +141,7 @@ public:
     const TransactionLimits& limits() const { return limits_; }
 
 private:
+    static constexpr std::size_t kInlineResponses = 4;
     struct Response {  // one distinct response (status, To tag) and where it went
         std::uint32_t status = 0;
         std::uint64_t to_tag = 0, direction = 0;
@@ -160,8 +161,14 @@ private:
         std::uint64_t ack_direction = 0;
         std::uint32_t ack_copies = 0;
         Nanos ack_last = 0;
-        std::vector<Response> responses;  // at most kMaxResponses
+        // The distinct responses, at most kMaxResponses: the first kInlineResponses in the entry itself
+        // (an INVITE's 100, 180, 200), any further ones in `more_responses`. Inline, a transaction costs
+        // no heap block of its own: nothing to allocate when the pool grows, nothing to free at the end.
+        Response responses[kInlineResponses];
+        std::uint32_t response_count = 0;
+        std::vector<Response> more_responses;
         Nanos forget_at = 0;
+        Response& response(std::size_t i) { return i < kInlineResponses ? responses[i] : more_responses[i - kInlineResponses]; }
     };
     struct TcpRange {
         std::uint64_t key = 0;  // stream and direction
