@@ -6,10 +6,13 @@ captured with dumpcap on its loopback. See captures/real/README.md.
 
 Every address is 127.0.0.x on the loopback of a network namespace this script creates (unshare
 --net; unprivileged, unshare --net --map-root-user), so nothing leaves the namespace and nothing
-outside sees it. Server 127.0.0.68; phone 2NN at 127.0.0.2NN.
+outside sees it. Server 127.0.0.68; phone 2NN at 127.0.0.2NN. register_backoff adds a second namespace
+of ours for phone 210, joined by a veth pair (192.0.2.210 / 192.0.2.68, only inside the two).
 """
 
 import argparse
+import contextlib
+import ctypes
 import os
 import re
 import select
@@ -29,6 +32,74 @@ from sipphone import Phone, Lab  # noqa: E402
 SERVER = ("127.0.0.68", 5060)
 DOMAIN = "127.0.0.68"
 DBTEXT = "/usr/share/kamailio/dbtext/kamailio"
+
+
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+@contextlib.contextmanager
+def in_netns(path):
+    """Run the block (sockets made in it stay there) in the network namespace at path."""
+    own = os.open("/proc/self/ns/net", os.O_RDONLY)
+    other = os.open(path, os.O_RDONLY)
+    try:
+        if _libc.setns(other, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns " + path)
+        yield
+    finally:
+        _libc.setns(own, CLONE_NEWNET)
+        os.close(own)
+        os.close(other)
+
+
+def sh(*cmd):
+    subprocess.check_call(list(cmd))
+
+
+class Veth:
+    """Phone 210's own namespace, joined to the lab's by a veth pair: 192.0.2.210 (vph, there) and
+    192.0.2.68 (vsv, here). Policy routing can then drop what the phone sends (a rule that blackholes
+    its packets arriving on vsv, ahead of the local table); dumpcap on vsv still sees them, and the
+    phone's kernel retransmits them with its real back-off."""
+
+    def __init__(self):
+        self.holder = subprocess.Popen(["unshare", "--net", "sleep", "3600"])
+        self.ns = "/proc/%d/ns/net" % self.holder.pid
+        deadline = time.time() + 5
+        while os.readlink(self.ns) == os.readlink("/proc/self/ns/net"):
+            if time.time() > deadline:
+                raise RuntimeError("no phone namespace")
+            time.sleep(0.02)
+        sh("ip", "link", "add", "vsv", "type", "veth", "peer", "name", "vph", "netns", str(self.holder.pid))
+        sh("ip", "addr", "add", "192.0.2.68/24", "dev", "vsv")
+        sh("ip", "link", "set", "vsv", "up")
+        sh("nsenter", "--net=" + self.ns, "ip", "link", "set", "lo", "up")
+        sh("nsenter", "--net=" + self.ns, "ip", "addr", "add", "192.0.2.210/24", "dev", "vph")
+        sh("nsenter", "--net=" + self.ns, "ip", "link", "set", "vph", "up")
+        # established TCP would bypass the rules through early demux; the local table goes after ours
+        for name in ("ip_early_demux", "tcp_early_demux"):
+            with open("/proc/sys/net/ipv4/" + name, "w") as f:
+                f.write("0")
+        sh("ip", "rule", "add", "pref", "100", "lookup", "local")
+        sh("ip", "rule", "del", "pref", "0")
+        time.sleep(1.0)  # IPv6 autoconfiguration chatter before the capture starts
+
+    def cut(self):
+        sh("ip", "rule", "add", "from", "192.0.2.210", "iif", "vsv", "blackhole", "pref", "10")
+
+    def mend(self):
+        sh("ip", "rule", "del", "pref", "10")
+
+    def close(self):
+        subprocess.call(["ip", "link", "del", "vsv"])
+        subprocess.call(["ip", "rule", "add", "pref", "0", "lookup", "local"])
+        subprocess.call(["ip", "rule", "del", "pref", "100"])
+        for name in ("ip_early_demux", "tcp_early_demux"):
+            with open("/proc/sys/net/ipv4/" + name, "w") as f:
+                f.write("1")
+        self.holder.kill()
+        self.holder.wait()
 
 
 def log(text):
@@ -85,10 +156,11 @@ class Kamailio:
 
 
 class Capture:
-    def __init__(self, path):
+    def __init__(self, path, iface="lo", cfilter=None):
         self.path = path
         self.errf = open(path + ".dumpcap.log", "w+")
-        self.proc = subprocess.Popen(["dumpcap", "-q", "-i", "lo", "-P", "-s", "65535", "-w", path],
+        self.proc = subprocess.Popen(["dumpcap", "-q", "-i", iface, "-P", "-s", "65535", "-w", path]
+                                     + (["-f", cfilter] if cfilter else []),
                                      stdout=subprocess.DEVNULL, stderr=self.errf)
         deadline = time.time() + 10
         while True:
@@ -157,7 +229,7 @@ def rls_services(service, entries):
 def register(p, expires=60, headers=(), call_id=None, alias=False):
     call_id = call_id or getattr(p, "reg_call_id", None) or p.rand(16) + "@" + p.ip
     p.reg_call_id = call_id
-    sent = p.request("REGISTER", "sip:" + DOMAIN, p.aor, call_id=call_id, alias=alias,
+    sent = p.request("REGISTER", "sip:" + p.domain, p.aor, call_id=call_id, alias=alias,
                      headers=["Contact: %s;expires=%d" % (p.contact(), expires)] + list(headers))
     return sent, p.final(sent)
 
@@ -379,6 +451,34 @@ def scenario_notify_rejected(lab, work):
     sent, resp = subscribe(p209, "sip:208@" + DOMAIN, call_id=cid, to_tag=resp.tag("to"), expires=60)
     lab.log("refresh after the 488s: %s" % resp.start)
     lab.sleep(1.0)
+
+
+def scenario_register_backoff(lab, work, veth):
+    """Field case 004's drop: phone 210 (its own namespace, over a veth) is granted 10 s and refreshes
+    every 5 s; then the network loses what it sends. Its third refresh is retransmitted by its kernel
+    with the usual back-off (0.2, 0.4, 0.8 ... s); the registrar's 10 s run out; when the network comes
+    back 20 s later, the next retransmission arrives, 20 s past the expiry, and is accepted as a new
+    binding."""
+    server = ("192.0.2.68", 5060)
+    with in_netns(veth.ns):
+        p210 = Phone(lab, "210", "192.0.2.210", server, domain="192.0.2.68")
+        p210.connect()
+    register(p210, expires=3600, headers=["Expires: 3600"])
+    lab.sleep(5.0)
+    register(p210, expires=3600, headers=["Expires: 3600"])
+    lab.sleep(4.9)
+    veth.cut()
+    lab.log("network cut")
+    lab.sleep(0.1)
+    sent = p210.request("REGISTER", "sip:192.0.2.68", p210.aor, call_id=p210.reg_call_id,
+                        headers=["Contact: %s;expires=3600" % p210.contact(), "Expires: 3600"])
+    lab.sleep(20.0)
+    veth.mend()
+    lab.log("network back")
+    resp = p210.final(sent, timeout=20.0)
+    lab.log("the refresh got through: %s" % resp.start)
+    lab.sleep(0.5)
+
 
 
 def message(p, target, text):
@@ -605,9 +705,12 @@ SCENARIOS = {
     "power_loss": (scenario_power_loss, "presence.cfg"),
     "notify_rejected": (scenario_notify_rejected, "presence.cfg"),
     "register_lapse": (scenario_register_lapse, "registrar.cfg"),
+    "register_backoff": (scenario_register_backoff, "registrar.cfg"),
     "outbound_keepalive": (scenario_outbound_keepalive, "registrar.cfg"),
     "msrp_relay": (scenario_msrp_relay, "msrp.cfg"),
 }
+
+VETH_SCENARIOS = ("register_backoff",)
 
 XCAP = {
     "presence_rls": [("207", rls_services("sip:blf207@" + DOMAIN, ["sip:208@" + DOMAIN, "sip:206@" + DOMAIN]))],
@@ -623,19 +726,28 @@ def run(name, out_dir, keep):
         os.unlink(pcap)
     defines = [make_db(work, XCAP.get(name, ()))]
     log("== %s (%s, work %s)" % (name, cfg, work))
+    veth = Veth() if name in VETH_SCENARIOS else None
+    if veth:
+        defines.append("WITH_VETH")
     kam = Kamailio(cfg, work, defines)
     cap = None
     lab = Lab(log)
     ok = False
     try:
-        cap = Capture(pcap)
-        func(lab, work)
+        if veth:
+            cap = Capture(pcap, "vsv", "tcp port 5060")
+            func(lab, work, veth)
+        else:
+            cap = Capture(pcap)
+            func(lab, work)
         ok = True
     finally:
         if cap:
             cap.stop()
         kam.stop()
         lab.close()
+        if veth:
+            veth.close()
         if not ok or keep:
             log("kamailio log: " + os.path.join(work, "kamailio.log"))
         else:
