@@ -481,6 +481,46 @@ def scenario_register_backoff(lab, work, veth):
 
 
 
+def scenario_call_blf(lab, work):
+    """BLF from the proxy itself: 207 watches 208 and 206 (dialog package); 206 calls 208 through
+    Kamailio, which tracks the call (dialog module) and PUBLISHes its states for both ends
+    (pua_dialoginfo, to itself); 208 rings, answers, and 206 hangs up."""
+    p207 = Phone(lab, "207", "127.0.0.207", SERVER)
+    p208 = Phone(lab, "208", "127.0.0.208", SERVER)
+    p206 = Phone(lab, "206", "127.0.0.206", SERVER)
+    for p in (p207, p208, p206):
+        register(p)
+    subs = []
+    for target in ("sip:208@" + DOMAIN, "sip:206@" + DOMAIN):
+        sub, resp = subscribe(p207, target, expires=60)
+        p207.expect(lambda m: is_notify(m, sub.hdr("call-id")), 5, "NOTIFY " + target)
+        subs.append(sub.hdr("call-id"))
+    lab.sleep(1.0)
+    p208.answer["INVITE"] = None
+    target = "sip:208@" + DOMAIN
+    inv = p206.request("INVITE", target, target, headers=["Contact: " + p206.contact()])
+    got = p208.expect(lambda m: m.method == "INVITE", 5, "INVITE")
+    p208.respond(got, 180, "Ringing", to_tag=p208.tag, headers=["Contact: " + p208.contact()])
+    lab.sleep(1.5)
+    p208.respond(got, 200, "OK", to_tag=p208.tag, headers=["Contact: " + p208.contact()])
+    ok = p206.final(inv)
+    rr = ok.all("record-route")
+    route = ["Route: " + ", ".join(reversed(rr))] if rr else []
+    cseq = int(inv.hdr("cseq").split()[0])
+    contact = re.search(r"<([^>]*)>", ok.hdr("contact")).group(1)
+    p206.request("ACK", contact, target, call_id=inv.hdr("call-id"), cseq=cseq, to_tag=ok.tag("to"),
+                 headers=route)
+    p208.expect(lambda m: m.method == "ACK", 5, "ACK")
+    lab.sleep(1.5)
+    bye = p206.request("BYE", contact, target, call_id=inv.hdr("call-id"), cseq=cseq + 1,
+                       to_tag=ok.tag("to"), headers=route)
+    p206.final(bye)
+    lab.sleep(1.5)
+    notifies = [m for m in p207.inbox if m.method == "NOTIFY"]
+    lab.log("207 got %d NOTIFYs during the call" % len(notifies))
+
+
+
 def message(p, target, text):
     sent = p.request("MESSAGE", target, target, body=text, content_type="text/plain")
     return p.final(sent)
@@ -704,6 +744,7 @@ SCENARIOS = {
     "reboot": (scenario_reboot, "presence.cfg"),
     "power_loss": (scenario_power_loss, "presence.cfg"),
     "notify_rejected": (scenario_notify_rejected, "presence.cfg"),
+    "call_blf": (scenario_call_blf, "presence.cfg"),
     "register_lapse": (scenario_register_lapse, "registrar.cfg"),
     "register_backoff": (scenario_register_backoff, "registrar.cfg"),
     "outbound_keepalive": (scenario_outbound_keepalive, "registrar.cfg"),
@@ -729,6 +770,8 @@ def run(name, out_dir, keep):
     veth = Veth() if name in VETH_SCENARIOS else None
     if veth:
         defines.append("WITH_VETH")
+    if name == "call_blf":
+        defines.append("WITH_CALLS")
     kam = Kamailio(cfg, work, defines)
     cap = None
     lab = Lab(log)

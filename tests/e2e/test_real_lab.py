@@ -26,11 +26,12 @@ PRESENCE = "real/real_presence_rls.pcap"
 REBOOT = "real/real_reboot.pcap"
 POWER = "real/real_power_loss.pcap"
 REJECTED = "real/real_notify_rejected.pcap"
+CALL = "real/real_call_blf.pcap"
 LAPSE = "real/real_register_lapse.pcap"
 BACKOFF = "real/real_register_backoff.pcap"
 OUTBOUND = "real/real_outbound_keepalive.pcap"
 MSRP = "real/real_msrp_relay.pcap"
-ALL = [PRESENCE, REBOOT, POWER, REJECTED, LAPSE, BACKOFF, OUTBOUND, MSRP]
+ALL = [PRESENCE, REBOOT, POWER, REJECTED, CALL, LAPSE, BACKOFF, OUTBOUND, MSRP]
 OURS = ("siptrack.", "msrpa.", "dialoginfo.", "rlmi.", "mssip.", "ciscoalarm.")
 SEVERITY = {"8388608": "error", "6291456": "warning", "4194304": "note", "2097152": "chat"}
 
@@ -117,6 +118,13 @@ EXPECTED = {
     # NOTIFY is on the server's own connection: the note on each is true. siptrack.notify_rejected
     # (issue 11) is checked in test_notify_rejected, left out here.
     REJECTED: {(False, True): {f: [OFF] for f in (23, 30, 36, 42, 48)}},
+    # Kamailio's pua_dialoginfo publishes the caller's first state as "Trying" (frame 36, its PUBLISH to
+    # itself), and the presence server passes it on (NOTIFY 50): RFC 4235's states are lower case (XML
+    # enumerations are case-sensitive), so the warning is true. Every NOTIFY to 207 is on the server's
+    # own connection.
+    CALL: {(False, True): {26: [OFF], 31: [OFF], 36: [("dialoginfo.unknown_value", "warning")],
+                           50: [("dialoginfo.unknown_value", "warning"), OFF],
+                           **{f: [OFF] for f in (52, 58, 70, 75, 84, 89)}}},
     # The refresh (21) comes 2.0 s after the 10 s grant of frame 12 ran out; the 404 of frame 19 proves
     # Kamailio had already dropped the contact.
     LAPSE: {(False, True): {21: [("siptrack.registration_lapsed", "warning")]}},
@@ -279,6 +287,24 @@ def test_notify_rejected(ws):
         rows = ws.fields(REJECTED, ["frame.number", "siptrack.subscription"], dfilter="siptrack.notify_rejected",
                          two_pass=two_pass)
         assert rows and all(r[0] in ("30", "31", "36", "37", "42", "43") and r[1] == "1" for r in rows), rows
+
+
+def test_call_blf_states(ws):
+    """The states Kamailio's dialog module publishes for a call 206 -> 208 (ringing, answered, hung up),
+    as the presence server NOTIFYs them to 207: caller Trying, early, confirmed, terminated; callee early,
+    confirmed, terminated; one dialog id for both ends."""
+    rows = ws.fields(CALL, ["frame.number", "siptrack.subscription", "dialoginfo.entity", "dialoginfo.version",
+                            "dialoginfo.dialog.state", "dialoginfo.dialog.direction"],
+                     dfilter="sip.Method == NOTIFY && dialoginfo.dialog", two_pass=True)
+    s206, s208 = "sip:206@127.0.0.68", "sip:208@127.0.0.68"
+    assert rows == [["50", "2", s206, "2", "Trying", "initiator"], ["52", "1", s208, "2", "early", "recipient"],
+                    ["58", "2", s206, "3", "early", "initiator"], ["70", "2", s206, "4", "confirmed", "initiator"],
+                    ["75", "1", s208, "3", "confirmed", "recipient"],
+                    ["84", "2", s206, "5", "terminated", "initiator"],
+                    ["89", "1", s208, "4", "terminated", "recipient"]]
+    messages = ws.fields(CALL, ["frame.number", "_ws.expert.message"], dfilter="dialoginfo.unknown_value")
+    trying = 'Dialog state "Trying" is not trying, proceeding, early, confirmed or terminated'
+    assert [m[0] for m in messages] == ["36", "50"] and all(trying in m[1] for m in messages), messages
 
 
 def test_register_lapse_fields(ws):
