@@ -799,6 +799,8 @@ def run(name, out_dir, keep):
 
 
 def main():
+    # kamailio and ip live in /usr/sbin, which a normal user's PATH often lacks
+    os.environ["PATH"] = "/usr/sbin:/sbin:" + os.environ.get("PATH", "/usr/bin:/bin")
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=HERE, help="directory for the captures (default: captures/real)")
     ap.add_argument("--keep", action="store_true", help="keep the Kamailio work directories and logs")

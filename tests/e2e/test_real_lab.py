@@ -374,8 +374,9 @@ def test_msrp_relay_both_active_is_no_problem(ws):
 # --- rerun the lab -------------------------------------------------------------------------------
 
 def _lab_unavailable():
-    for tool in ("kamailio", "dumpcap", "unshare", "ip"):
-        if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
+    path = "/usr/sbin:/sbin:" + os.environ.get("PATH", "/usr/bin:/bin")
+    for tool in ("kamailio", "dumpcap", "unshare", "nsenter", "ip"):
+        if not shutil.which(tool, path=path):
             return f"{tool} is not installed (./sipsleuth test installs the lab's packages)"
     cmd = ["unshare", "--net"] + ([] if os.geteuid() == 0 else ["--map-root-user"]) + ["true"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
