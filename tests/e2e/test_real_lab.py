@@ -316,8 +316,9 @@ def test_register_lapse_fields(ws):
     assert [r[:4] for r in rows] == [["4", "registration", "3600", "10"], ["8", "refresh", "3600", "10"],
                                      ["11", "refresh", "3600", "10"], ["21", "refresh", "3600", "10"]]
     assert [r[4][:4] for r in rows] == ["", "", "", "2.00"]
-    codes = ws.fields(LAPSE, ["frame.number", "sip.Status-Code"], dfilter="sip.CSeq.method == MESSAGE && sip.Status-Code")
-    assert codes[0] == ["19", "404"]
+    codes = ws.fields(LAPSE, ["frame.number", "sip.Status-Code"],
+                      dfilter="sip.CSeq.method == MESSAGE && sip.Status-Code")
+    assert codes == [["19", "404"], ["29", "200"], ["30", "200"]]
 
 
 def test_register_backoff_fields(ws):
