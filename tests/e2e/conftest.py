@@ -27,6 +27,42 @@ PUBLIC = os.path.join(os.path.dirname(ROOT), "shared", "captures-public")
 PUBLIC2 = os.path.join(os.path.dirname(ROOT), "shared", "captures-public2")
 # Every folder of shared captures with its staged name; absent folders (a user's clone) are skipped.
 SHARED = {"found": FOUND, "public": PUBLIC, "public2": PUBLIC2}
+# Every sipsleuth protocol, by filter name and by the short name `-z expert` prints.
+PROTOCOLS = {"ciscoalarm": "CiscoAlarm", "dialoginfo": "DialogInfo", "rlmi": "RLMI", "mssip": "MSSIP",
+             "msrpa": "MSRPA", "siptrack": "SIPTrack"}
+CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap")
+# Shared captures whose SIP Wireshark finds only when told where it is.
+DECODE_AS = {"public2/heplify__sip_ipv4_tcp_fragmented.pcap": ["-d", "tcp.port==6060,sip"]}
+
+
+def capture_list(subfolders=False):
+    """(staged folder, file name) of every capture: captures/ first (with subfolders such as captures/real/
+    when asked, named "real/x.pcap"), then each shared folder present."""
+    top = os.path.join(ROOT, "captures")
+    if subfolders:
+        found = sorted(("captures", os.path.relpath(os.path.join(base, f), top))
+                       for base, _dirs, files in os.walk(top) for f in files if f.endswith(CAPTURE_SUFFIXES))
+    else:
+        found = [("captures", f) for f in sorted(os.listdir(top)) if f.endswith(CAPTURE_SUFFIXES)]
+    for staged_name, folder in SHARED.items():
+        if os.path.isdir(folder):
+            found += [(staged_name, f) for f in sorted(os.listdir(folder)) if f.endswith(CAPTURE_SUFFIXES)]
+    return found
+
+
+def expert_table(text, protocol):
+    """{(severity, group, summary): count} of one protocol (its short name) in `-z expert` output."""
+    found, severity = {}, None
+    for line in text.splitlines():
+        head = re.match(r"^(Errors|Warns|Notes|Chats|Comments) \(\d+\)$", line)
+        if head:
+            severity = head.group(1)
+            continue
+        row = re.match(r"^\s+(\d+)\s+(\S+)\s+(\S+)\s+(.*)$", line)
+        if row and severity and row.group(3) == protocol:
+            key = (severity, row.group(2), row.group(4))
+            found[key] = found.get(key, 0) + int(row.group(1))
+    return found
 
 
 class Wireshark:
@@ -80,17 +116,7 @@ class Wireshark:
             args.append("-2")
         proc = self.run(args)
         assert proc.returncode == 0, proc.stderr
-        found, severity = {}, None
-        for line in proc.stdout.splitlines():
-            head = re.match(r"^(Errors|Warns|Notes|Chats|Comments) \(\d+\)$", line)
-            if head:
-                severity = head.group(1)
-                continue
-            row = re.match(r"^\s+(\d+)\s+(\S+)\s+(\S+)\s+(.*)$", line)
-            if row and severity and row.group(3) == protocol:
-                key = (severity, row.group(2), row.group(4))
-                found[key] = found.get(key, 0) + int(row.group(1))
-        return found
+        return expert_table(proc.stdout, protocol)
 
 
 @pytest.fixture(scope="session")

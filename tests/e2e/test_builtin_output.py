@@ -36,25 +36,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import HERE, ROOT, SHARED
+from conftest import HERE, PROTOCOLS, SHARED, capture_list
 import wsrun
 
-OURS = ("ciscoalarm", "dialoginfo", "rlmi", "mssip", "msrpa", "siptrack")
+OURS = tuple(PROTOCOLS)
 ALLOWLIST = os.path.join(HERE, "builtin_output_allowlist.txt")
 WORKERS = 2
 SHOWN = 25          # differences printed per failing capture
 TIMEOUT = 900       # seconds for one tshark run, well above the largest capture's
-
-
-def capture_list():
-    """(staged folder, file name) of every capture: captures/ first, then each shared folder present."""
-    found = [("captures", f) for f in sorted(os.listdir(os.path.join(ROOT, "captures")))
-             if f.endswith((".pcap", ".pcapng", ".cap"))]
-    for staged_name, folder in SHARED.items():
-        if os.path.isdir(folder):
-            found += [(staged_name, f) for f in sorted(os.listdir(folder))
-                      if f.endswith((".pcap", ".pcapng", ".cap"))]
-    return found
 
 
 CAPTURES = capture_list()

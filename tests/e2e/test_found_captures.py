@@ -9,12 +9,9 @@ import os
 
 import pytest
 
-from conftest import FOUND
+from conftest import FOUND, PROTOCOLS
 
 CAPTURES = sorted(f for f in os.listdir(FOUND) if f.endswith((".pcap", ".pcapng"))) if os.path.isdir(FOUND) else []
-# Every sipsleuth protocol, by filter name and by the short name `-z expert` prints.
-PROTOCOLS = {"ciscoalarm": "CiscoAlarm", "dialoginfo": "DialogInfo", "rlmi": "RLMI", "mssip": "MSSIP",
-             "msrpa": "MSRPA", "siptrack": "SIPTrack"}
 
 
 def loaded(ws):
