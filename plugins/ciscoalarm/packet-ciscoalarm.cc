@@ -256,6 +256,14 @@ Verdict analyse(tvbuff_t* tvb, proto_tree* tree, const http_message_info_t* info
     return v;
 }
 
+// Every expert message fits the GUI's label (core::fit_message, 200 characters): an XML issue or an
+// out-of-service text may quote the phone's words at length. Done once, before the verdict is stored.
+void fit_messages(Verdict& v) {
+    for (core::AlarmProblem& p : v.alarm.problems) p.message = core::fit_message(p.message);
+    if (!v.oos_note.empty()) v.oos_note = core::fit_message(v.oos_note);
+    if (v.cid) v.cid->message = core::fit_message(v.cid->message);
+}
+
 expert_field* expert_for(core::AlarmProblemKind kind) {
     using K = core::AlarmProblemKind;
     switch (kind) {
@@ -436,6 +444,7 @@ int dissect_alarm(ws::BuiltinBody::Caller caller, tvbuff_t* tvb, packet_info* pi
     if (!v) {
         ws::guard(proto, pinfo, top, [&] {
             Verdict fresh = analyse(tvb, tree, info, !PINFO_FD_VISITED(pinfo));
+            fit_messages(fresh);
             if (tree && !PINFO_FD_VISITED(pinfo) && (v = verdicts.put(pinfo->num, slot, std::move(fresh))))
                 return;
             unstored = std::move(fresh);

@@ -5,6 +5,8 @@ Captures come from captures/gen_ciscoalarm.py; see captures/README.md for each o
 finding is checked where it must fire and on ciscoalarm_cp7821_boot.pcap, where it must not.
 """
 
+import os
+
 import pytest
 
 BOOT = "ciscoalarm_cp7821_boot.pcap"
@@ -419,3 +421,18 @@ def test_part_plain_part_keep_their_own_alarms(ws, plain, two_pass):
          "LastOutOfServiceInformation: ReasonForOutOfService 25 (LastTimeInitialized) | "
          "Request: REFER sip:192.168.110.100 | Cisco alarm DeviceTLInfo: StatusCode 3 "
          "(application/x-cisco-alarm+xml) | "]]
+
+
+ALL_CAPTURES = sorted(f for f in os.listdir(os.path.join(os.path.dirname(__file__), "..", "..", "captures"))
+                      if f.startswith("ciscoalarm_") and f.endswith(".pcap"))
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_every_message_fits(ws, two_pass):
+    # Issue 11: every ciscoalarm expert message fits the GUI's label (at most 200 characters), the hostile
+    # captures (a 5000-byte value, a huge attribute, 600 nested levels, ...) included; none names a frame,
+    # and none is a consequence of another, so there is no ciscoalarm.caused_by.
+    assert len(ALL_CAPTURES) >= 18
+    for cap in ALL_CAPTURES:
+        for key in ws.experts(cap, "CiscoAlarm", two_pass=two_pass):
+            assert len(key[2]) <= 200, (cap, key)

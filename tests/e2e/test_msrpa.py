@@ -428,3 +428,12 @@ def test_info_column(ws, two_pass):
     }
     healthy = ws.fields(RFC4975, ["_ws.col.Info"], two_pass=two_pass)
     assert not [r for r in healthy if "MSRPA" in r[0]]
+
+
+@pytest.mark.parametrize("two_pass", PASSES)
+def test_every_message_fits(ws, two_pass):
+    # Issue 11: every msrpa expert message fits the GUI's label (at most 200 characters), the hostile
+    # msrpa_bad_input.pcap (a 100-character transaction id, 3,000-byte accept-types) included.
+    for cap in (FIELD, RFC4975, COMEDIA, BAD, VIOLATIONS):
+        for key in ws.experts(cap, "MSRPA", two_pass=two_pass):
+            assert len(key[2]) <= 200, (cap, key)

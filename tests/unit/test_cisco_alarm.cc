@@ -527,6 +527,22 @@ TEST(CiscoAlarmProblems, BadValues) {
     }
 }
 
+// Messages fit the GUI's label (200 characters): a long bad value or parameter name is quoted cut to 64
+// bytes, so the message still says what it should have been (the field holds the value whole).
+TEST(CiscoAlarmProblems, LongBadValueMessageFits) {
+    const std::string value(1500, '9');
+    const std::string doc = alarm_doc(string_param("LocalPort", value));
+    const CiscoAlarm alarm = parse_cisco_alarm(doc);
+    ASSERT_EQ(alarm.problems.size(), 1u);
+    EXPECT_EQ(alarm.problems[0].message,
+              "LocalPort value \"" + std::string(61, '9') + "...\" is not a number in range");
+    EXPECT_EQ(alarm.params[0].value, value);
+    const std::string element(300, 'X');
+    const CiscoAlarm unknown = parse_cisco_alarm(alarm_doc("<" + element + " name=\"a\">v</" + element + ">"));
+    ASSERT_FALSE(unknown.problems.empty());
+    for (const AlarmProblem& p : unknown.problems) EXPECT_LE(p.message.size(), 200u) << p.message;
+}
+
 TEST(CiscoAlarmTyped, OtherGoodValues) {
     const CiscoAlarm alarm = parse_cisco_alarm(alarm_doc(
         string_param("IPv6Address", "2001:db8::1/64") + string_param("UnifiedCMIPAddress", "cucm.example.com") +

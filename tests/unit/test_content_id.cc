@@ -151,6 +151,11 @@ TEST(CheckReferToCid, HostileIdsAreCutAndRepaired) {
     const CidCheck got = check_refer_to_cid(long_id, "");
     EXPECT_EQ(got.verdict, CidVerdict::no_content_id);
     EXPECT_EQ(got.refer_cid, std::string(512, 'a'));
+    // The message names the id cut to 64 bytes and fits the GUI's label (200 characters).
+    EXPECT_EQ(got.message, "Refer-To names cid:" + std::string(61, 'a') + "... but this body has no Content-ID");
+    const CidCheck both = check_refer_to_cid(long_id, "<" + std::string(3000, 'b') + ">");
+    EXPECT_EQ(both.verdict, CidVerdict::mismatch);
+    EXPECT_LE(both.message.size(), 200u);
 }
 
 }  // namespace

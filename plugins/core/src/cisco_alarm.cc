@@ -176,7 +176,10 @@ bool decode_typed(const KnownParam& k, AlarmParam& p) {
     return false;
 }
 
-std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+// A value, name or element inside a message: 64 bytes at most (the field holds it whole), so a message
+// fits the GUI's label (200 characters).
+std::string clipped(std::string_view s) { return s.size() <= 64 ? std::string(s) : sanitize_utf8(s, 61) + "..."; }
+std::string quoted(std::string_view s) { return "\"" + clipped(s) + "\""; }
 
 struct Builder {
     const XmlBody& xml;
@@ -191,7 +194,7 @@ struct Builder {
         std::string v = xml.value(decoded, &cut);
         if (cut)
             problem(AlarmProblemKind::value_cut, where,
-                    std::string(what) + " of " + std::to_string(decoded.size()) + " bytes shown cut to " +
+                    clipped(what) + " of " + std::to_string(decoded.size()) + " bytes shown cut to " +
                         std::to_string(v.size()) + " bytes");
         return v;
     }
@@ -202,11 +205,11 @@ struct Builder {
         p.element_span = xml.start_tag(el);
         if (p.element != "String" && p.element != "Enum")
             problem(AlarmProblemKind::unknown_element, p.element_span,
-                    "Unknown parameter type <" + p.element + ">: shown as text");
+                    "Unknown parameter type <" + clipped(p.element) + ">: shown as text");
         const pugi::xml_attribute name = el.attribute("name");
         if (!name) {
             problem(AlarmProblemKind::missing_name, p.element_span,
-                    "<" + p.element + "> parameter has no name attribute");
+                    "<" + clipped(p.element) + "> parameter has no name attribute");
             p.name_span = p.element_span;
         } else {
             p.name_span = xml.attribute_span(name, el);
@@ -220,7 +223,7 @@ struct Builder {
             p.id = k->id;
             if (!decode_typed(*k, p)) {
                 problem(AlarmProblemKind::bad_value, p.value_span,
-                        p.name + " value " + quoted(p.value) + " is not " +
+                        clipped(p.name) + " value " + quoted(p.value) + " is not " +
                             (k->expect == Expect::event ? "a \"Sent:/Rcvd:<start line> Cseq:<n> <method> CallId:<id>\" event"
                              : k->expect == Expect::ipv4 ? "an IPv4 address"
                              : k->expect == Expect::ipv6 ? "an IPv6 address"
@@ -348,7 +351,7 @@ std::optional<std::string> out_of_service_note(const CiscoAlarm& alarm) {
     const char* documented = oos_reasons().name(reason->typed.number);
     out += documented ? " (" + std::string(documented) + ")" : std::string(" (undocumented code)");
     if (const AlarmParam* text = alarm.find(AlarmParamId::oos_reason_text); text && !trim(text->value).empty())
-        out += ", phone's text \"" + std::string(trim(text->value)) + "\"";
+        out += ", phone's text \"" + clipped(trim(text->value)) + "\"";
     return out;
 }
 

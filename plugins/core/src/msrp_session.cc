@@ -79,13 +79,6 @@ std::optional<MsrpByteRange> parse_byte_range(std::string_view v) {
 
 }  // namespace
 
-std::string fit_message(std::string_view text, std::size_t max) {
-    if (text.size() <= max) return std::string(text);
-    bool cut = false;
-    std::string out = sanitize_utf8(text, max > 3 ? max - 3 : 0, &cut);
-    return out + "...";
-}
-
 MsrpMessage parse_msrp_message(std::string_view bytes, const MsrpLimits& limits) {
     MsrpMessage m;
     if (bytes.size() > limits.max_bytes) bytes = bytes.substr(0, limits.max_bytes);

@@ -90,6 +90,11 @@ std::string sanitize_utf8(std::string_view bytes, std::size_t max_bytes, bool* c
     return out;
 }
 
+std::string fit_message(std::string_view text, std::size_t max) {
+    if (text.size() <= max) return std::string(text);
+    return sanitize_utf8(text, max > 3 ? max - 3 : 0) + "...";
+}
+
 std::string_view trim(std::string_view bytes) {
     while (!bytes.empty() && is_space(bytes.front())) bytes.remove_prefix(1);
     while (!bytes.empty() && is_space(bytes.back())) bytes.remove_suffix(1);

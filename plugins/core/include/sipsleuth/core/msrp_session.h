@@ -167,9 +167,6 @@ struct Note {
     std::vector<Link> links{};
 };
 
-/// Expert messages fit the GUI's label (240 bytes, with "Expert Info (Warning/Sequence): " in front):
-/// text cut to at most max bytes, never inside a UTF-8 character, "..." ending a cut one.
-std::string fit_message(std::string_view text, std::size_t max = 200);
 
 /// Follows SDP sessions, their MSRP connections and transactions (see file comment).
 class MsrpTracker {

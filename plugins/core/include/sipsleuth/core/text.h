@@ -27,6 +27,10 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view bytes);
 /// (never inside a character); sets *cut when it had to cut.
 std::string sanitize_utf8(std::string_view bytes, std::size_t max_bytes = SIZE_MAX, bool* cut = nullptr);
 
+/// An expert message that fits the GUI's label (240 bytes, "Expert Info (Warning/Sequence): " first):
+/// text cut to at most max bytes, never inside a UTF-8 character, "..." ending a cut one.
+std::string fit_message(std::string_view text, std::size_t max = 200);
+
 /// bytes without leading and trailing spaces, tabs, CR and LF.
 std::string_view trim(std::string_view bytes);
 
