@@ -262,7 +262,7 @@ def generic(start_line, vias, from_, to, call_id, cseq, headers=(), body=b"", co
     return sip_message(start_line, hs, body)
 
 
-def fork_story(endpoints, compact=False, call_id="3c26f1a0e5b94d1f8e27@10.20.0.11"):
+def fork_story(endpoints, compact=False, call_id="3c26f1a0e5b94d1f8e27@10.20.0.11", terminated="Request Terminated"):
     """Alice calls bob through the proxy, which forks to each of endpoints; the second answers, the
     proxy CANCELs the others (200 to CANCEL, 487, ACK), then Alice ACKs and hangs up."""
     story = Story(calendar.timegm((2024, 3, 12, 9, 30, 0)) + 0.25)
@@ -312,7 +312,7 @@ def fork_story(endpoints, compact=False, call_id="3c26f1a0e5b94d1f8e27@10.20.0.1
         to = f"{bob};tag={tag}"
         udp.send(host, PROXY, msg("SIP/2.0 200 OK", [proxy_via[host.ip]], to, "1 CANCEL", [("User-Agent", agent)]))
         story.advance(0.002)
-        udp.send(host, PROXY, msg("SIP/2.0 487 Request Terminated", [proxy_via[host.ip], alice_via], to, "1 INVITE",
+        udp.send(host, PROXY, msg(f"SIP/2.0 487 {terminated}", [proxy_via[host.ip], alice_via], to, "1 INVITE",
                                   [("User-Agent", agent)]))
         story.advance(0.001)
         udp.send(PROXY, host, msg(f"ACK sip:bob@{host.ip}:5060 SIP/2.0", [proxy_via[host.ip]], to, "1 ACK",
@@ -337,6 +337,11 @@ def fork_story(endpoints, compact=False, call_id="3c26f1a0e5b94d1f8e27@10.20.0.1
     story.advance(0.001)
     udp.send(PROXY, ALICE, msg("SIP/2.0 200 OK", [bye_via], to, "2 BYE", [("User-Agent", agent)]))
     return story
+
+
+# Endpoints whose User-Agent is longer than an expert message may be (200 characters): the message names
+# a cut agent (the whole one is mssip.endpoint.agent) and still fits the GUI's label.
+LONG_ENDPOINTS = [(host, tag, agent + " (" + "long build string " * 18 + ")") for host, tag, agent in BOB_ENDPOINTS[:2]]
 
 
 def plain_call():
@@ -517,6 +522,8 @@ CAPTURES = {
     "mssip_three_endpoint_fork.pcap": lambda: fork_story(BOB_ENDPOINTS),
     "mssip_compact_fork.pcap": lambda: fork_story(BOB_ENDPOINTS[:2], compact=True,
                                                   call_id="9e4d2b6a0c8f1e3d5b7a@10.20.0.11"),
+    "mssip_long_texts_fork.pcap": lambda: fork_story(LONG_ENDPOINTS, call_id="5b1e0c7d9a2f4e6b8c3d@10.20.0.11",
+                                                     terminated="Request Terminated " + "by the far end " * 12),
     "mssip_plain_call.pcap": plain_call,
     "mssip_fork_lookalikes.pcap": fork_lookalikes,
     "mssip_diagnostics_error.pcap": diagnostics_error,

@@ -80,6 +80,9 @@ ws::Field hf_answered_by{proto, "mssip.answered_by", "Answered by endpoint", FT_
                          "The endpoint that sent the first 2xx to the initial INVITE."};
 ws::Field hf_answer_frame{proto, "mssip.answered_by.frame", "Answered in frame", FT_FRAMENUM, BASE_NONE, nullptr,
                           "The frame of that 2xx."};
+ws::Field hf_caused_by{proto, "mssip.caused_by", "Caused by the answer in frame", FT_FRAMENUM, BASE_NONE, nullptr,
+                       "On a losing branch that was cancelled (487) or never answered: the 200 OK of the endpoint "
+                       "that answered the forked call, which ended this branch (RFC 3261 section 16.7)."};
 ws::Field hf_transaction{proto, "mssip.transaction", "Transaction", FT_STRING, BASE_NONE, nullptr,
                          "The request this message is or answers: initial INVITE, re-INVITE, PRACK, ... with its CSeq."};
 ws::Field hf_request_frame{proto, "mssip.transaction.request_frame", "Request in frame", FT_FRAMENUM, BASE_NONE,
@@ -200,8 +203,21 @@ bool worth_keeping(const MessageVerdict& mv) {
            !mv.contact_epid.empty() || !mv.problems.empty() || !mv.diag_errors.empty();
 }
 
-// Points into the tracker (static storage): no temporary is alive while epan may throw.
-const char* agent_text(const core::CallEndpoint& e) { return e.agent.empty() ? "no User-Agent" : e.agent.c_str(); }
+// Expert messages fit the GUI's label (240 bytes, "Expert Info (Warning/Sequence): " first): at most 200.
+constexpr std::size_t kMaxMessage = 200;
+
+// A copy of text in packet memory, valid UTF-8, cut to max bytes with "..." when longer. Its temporaries
+// are gone before the caller hands the result to epan (which may longjmp).
+const char* clip(packet_info* pinfo, std::string_view text, std::size_t max) {
+    if (text.size() <= max) return wmem_strndup(pinfo->pool, text.data(), text.size());
+    const std::string cut = core::fit_message(text, max);
+    return wmem_strdup(pinfo->pool, cut.c_str());
+}
+
+// An agent inside a message: 80 bytes at most (the whole one is mssip.endpoint.agent).
+const char* agent_text(packet_info* pinfo, const core::CallEndpoint& e) {
+    return e.agent.empty() ? "no User-Agent" : clip(pinfo, e.agent, 80);
+}
 
 void render_call(const ws::Tree& t, const MessageVerdict& mv, packet_info* pinfo, proto_item* top) {
     const core::ForkView& v = mv.view;
@@ -236,20 +252,29 @@ void render_call(const ws::Tree& t, const MessageVerdict& mv, packet_info* pinfo
         expert_add_info_format(pinfo, top, ei_forked.get(), "Call forked to %u endpoints", count);
     if (v.answers_call && count > 1 && e)
         expert_add_info_format(pinfo, top, ei_answered.get(), "Forked call answered by endpoint %u of %u (%s)",
-                               v.endpoint, count, agent_text(*e));
+                               v.endpoint, count, agent_text(pinfo, *e));
     if (!e || count < 2) return;
     // After: "; endpoint 2 answered in frame 20", when another endpoint answered.
-    const char* after = answered && answered != v.endpoint
-                            ? wmem_strdup_printf(pinfo->pool, "; endpoint %u answered in frame %u", answered, c.answer_frame)
-                            : "";
-    if (v.ends_branch)
-        expert_add_info_format(pinfo, top, ei_losing.get(), "Losing branch: endpoint %u of %u (%s) ended with %u %s%s",
-                               v.endpoint, count, agent_text(*e), e->final_status, e->final_reason.c_str(), after);
-    else if (final_state && answered && answered != v.endpoint && e->final_status == 0 &&
-             e->last_frame == pinfo->num && e->last_slot == mv.slot && v.from_endpoint)
-        expert_add_info_format(pinfo, top, ei_losing.get(),
-                               "Losing branch: endpoint %u of %u (%s) sent no final response%s", v.endpoint, count,
-                               agent_text(*e), after);
+    const bool other_answered = answered && answered != v.endpoint;
+    const char* after = other_answered ? wmem_strdup_printf(pinfo->pool, "; endpoint %u answered in frame %u",
+                                                            answered, c.answer_frame)
+                                       : "";
+    // The branch is a consequence of the answer when the answer ended it (core::branch_ended_by); a
+    // branch that failed on its own (486, 480, ...) stands alone.
+    const std::uint32_t cause = other_answered ? core::branch_ended_by(c, v.endpoint) : 0;
+    const char* text = nullptr;
+    if (v.ends_branch) {
+        text = wmem_strdup_printf(pinfo->pool, "Losing branch: endpoint %u of %u (%s) ended with %u %s%s", v.endpoint,
+                                  count, agent_text(pinfo, *e), e->final_status,
+                                  clip(pinfo, e->final_reason, 32), after);
+    } else if (final_state && other_answered && e->final_status == 0 && e->last_frame == pinfo->num &&
+               e->last_slot == mv.slot && v.from_endpoint) {
+        text = wmem_strdup_printf(pinfo->pool, "Losing branch: endpoint %u of %u (%s) sent no final response%s",
+                                  v.endpoint, count, agent_text(pinfo, *e), after);
+    }
+    if (!text) return;
+    expert_add_info_format(pinfo, top, ei_losing.get(), "%s", clip(pinfo, text, kMaxMessage));
+    if (cause) proto_item_set_generated(t.add_frame(hf_caused_by, none, cause));
 }
 
 void render_message(proto_tree* tree, tvbuff_t* tvb, const MessageVerdict& mv, packet_info* pinfo) {
@@ -266,9 +291,11 @@ void render_message(proto_tree* tree, tvbuff_t* tvb, const MessageVerdict& mv, p
         std::string_view reason = d.reason;
         if (!reason.empty() && reason.back() == '.') reason.remove_suffix(1);
         const bool say_reason = !d.reason.empty() && !(name && reason == name);
-        expert_add_info_format(pinfo, top, ei_diag_error.get(), "%u %s with ms-diagnostics %s%s%s%s", mv.status,
-                               mv.reason_phrase.c_str(), d.label.c_str(), say_reason ? ": reason \"" : "",
-                               say_reason ? d.reason.c_str() : "", say_reason ? "\"" : "");
+        const char* text = wmem_strdup_printf(
+            pinfo->pool, "%u %s with ms-diagnostics %s%s%s%s", mv.status, clip(pinfo, mv.reason_phrase, 32),
+            d.label.c_str(), say_reason ? ": reason \"" : "", say_reason ? clip(pinfo, d.reason, 48) : "",
+            say_reason ? "\"" : "");
+        expert_add_info_format(pinfo, top, ei_diag_error.get(), "%s", clip(pinfo, text, kMaxMessage));
     }
     if (mv.view.not_tracked_full)
         expert_add_info_format(pinfo, top, ei_full.get(),

@@ -103,6 +103,9 @@ def test_field_case_findings(ws, two_pass):
     assert ws.fields(FIELD_CASE, ["frame.number"], dfilter="mssip.answered") == [["22"]]
     assert ws.fields(FIELD_CASE, ["frame.number"], dfilter="mssip.losing_branch", two_pass=two_pass) == \
         ([["13"]] if two_pass else [])
+    # The OC's branch got no final response because the phone answered: a consequence linked to frame 22.
+    assert ws.fields(FIELD_CASE, ["frame.number", "mssip.caused_by"], dfilter="mssip.caused_by",
+                     two_pass=two_pass) == ([["13", "22"]] if two_pass else [])
 
 
 @pytest.mark.parametrize("two_pass", [False, True])
@@ -201,6 +204,9 @@ def test_three_endpoint_fork(ws, two_pass):
         ["27", "10.20.0.1", "10.20.0.11", "2", "3", "BYE (CSeq 2)", "24"],
     ]
     assert ws.fields(cap, ["frame.number"], dfilter="mssip.losing_branch", two_pass=two_pass) == [["17"], ["20"]]
+    # Both losing branches were cancelled (487) after endpoint 2's answer: consequences of frame 12.
+    assert ws.fields(cap, ["frame.number", "mssip.caused_by"], dfilter="mssip.caused_by", two_pass=two_pass) == [
+        ["17", "12"], ["20", "12"]]
 
 
 @pytest.mark.parametrize("two_pass", [False, True])
@@ -224,6 +230,36 @@ def test_compact_header_forms(ws, two_pass):
     assert rows == [["5", "1", INITIAL], ["6", "1", INITIAL], ["7", "2", INITIAL], ["8", "2", INITIAL],
                     ["9", "2", INITIAL], ["10", "2", INITIAL], ["12", "1", "CANCEL (CSeq 1)"], ["13", "1", INITIAL],
                     ["19", "2", "BYE (CSeq 2)"], ["20", "2", "BYE (CSeq 2)"]]
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_long_agents_and_reason_fit(ws, two_pass):
+    # captures/mssip_long_texts_fork.pcap: the two-endpoint fork story with 355-character User-Agents and a
+    # 487 whose reason phrase is 199 characters. Each message names a cut agent (the whole one is
+    # mssip.endpoint.agent) and stays within the GUI's label (200 characters).
+    cap = "mssip_long_texts_fork.pcap"
+    found = ws.experts(cap, "MSSIP", two_pass=two_pass)
+    assert found == {
+        ("Notes", "Sequence", "Call forked to 2 endpoints"): 1,
+        ("Notes", "Sequence", "Forked call answered by endpoint 2 of 2 (Yealink SIP-T46U 108.86.0.20 (long build "
+                              "string long build string long build ...)"): 1,
+        ("Notes", "Sequence", "Losing branch: endpoint 1 of 2 (PolycomVVX-VVX_411-UA/6.4.3.5018 (long build string "
+                              "long build string long bu...) ended with 487 Request Terminated by the far...; "
+                              "endpoint 2 answered in frame 9"): 1}
+    assert all(len(k[2]) <= 200 for k in found)
+    agents = ws.fields(cap, ["mssip.endpoint.agent"], dfilter="frame.number == 9")
+    assert len(agents[0][0]) == len("Yealink SIP-T46U 108.86.0.20 (") + 18 * len("long build string ") + 1
+    assert ws.fields(cap, ["frame.number", "mssip.caused_by"], dfilter="mssip.caused_by", two_pass=two_pass) == [
+        ["13", "9"]]
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_every_message_fits(ws, two_pass):
+    # Every mssip expert message of every mssip capture fits the GUI's label (at most 200 characters).
+    for cap in GOOD + ["mssip_long_texts_fork.pcap", "mssip_bad_diagnostics.pcap", "mssip_bad_epid.pcap",
+                       "mssip_bad_many_diagnostics.pcap"]:
+        for key in ws.experts(cap, "MSSIP", two_pass=two_pass):
+            assert len(key[2]) <= 200, (cap, key)
 
 
 @pytest.mark.parametrize("two_pass", [False, True])

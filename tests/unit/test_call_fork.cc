@@ -158,6 +158,9 @@ TEST(CallForkTracker, FieldCase002) {
     EXPECT_EQ(c.endpoints[1].epid, "2798f0b3cc");
     EXPECT_EQ(c.endpoints[1].final_status, 200u);
     EXPECT_EQ(c.endpoints[1].last_frame, 30u);
+    // The OC's branch never got a final response: a consequence of the phone's answer (frame 22).
+    EXPECT_EQ(branch_ended_by(c, 1), 22u);
+    EXPECT_EQ(branch_ended_by(c, 2), 0u);  // the answer itself
 }
 
 // Field case 002 as captures/mssip_ocs_mpop_call.pcap has it: OCS's responses carry a top Via without
@@ -209,6 +212,33 @@ TEST(CallForkTracker, ProxyViewOfThreeEndpointFork) {
     EXPECT_EQ(c.endpoints[0].final_reason, "Request Terminated");
     EXPECT_EQ(c.endpoints[0].final_frame, 17u);
     EXPECT_EQ(c.endpoints[2].final_frame, 20u);
+    // Both losing branches were cancelled after the answer in frame 12: its consequences.
+    EXPECT_EQ(branch_ended_by(c, 1), 12u);
+    EXPECT_EQ(branch_ended_by(c, 3), 12u);
+    EXPECT_EQ(branch_ended_by(c, 2), 0u);
+    EXPECT_EQ(branch_ended_by(c, 0), 0u);
+    EXPECT_EQ(branch_ended_by(c, 4), 0u);
+}
+
+// A branch that failed on its own (busy), or was cancelled before anyone answered, is no consequence
+// of a later answer; nor is anything when nobody answered.
+TEST(BranchEndedBy, OnlyBranchesTheAnswerEnded) {
+    Call c;
+    c.endpoints.resize(3);
+    c.endpoints[0].final_status = 486;
+    c.endpoints[0].final_frame = 8;
+    c.endpoints[2].final_status = 487;
+    c.endpoints[2].final_frame = 9;
+    EXPECT_EQ(branch_ended_by(c, 1), 0u);  // nobody answered yet
+    EXPECT_EQ(branch_ended_by(c, 3), 0u);
+    c.answered_by = 2;
+    c.answer_frame = 12;
+    c.endpoints[1].final_status = 200;
+    c.endpoints[1].final_frame = 12;
+    EXPECT_EQ(branch_ended_by(c, 1), 0u);  // busy before the answer: stands alone
+    EXPECT_EQ(branch_ended_by(c, 3), 0u);  // cancelled before the answer
+    c.endpoints[2].final_frame = 14;
+    EXPECT_EQ(branch_ended_by(c, 3), 12u);
 }
 
 TEST(CallForkTracker, UnforkedCallAndCalleeBye) {

@@ -222,4 +222,12 @@ ForkView CallForkTracker::observe(const sip::Message& m, const sip::TxnVerdict& 
     return v;
 }
 
+std::uint32_t branch_ended_by(const Call& call, std::uint32_t number) {
+    if (!call.answered_by || call.answered_by == number || number == 0 || number > call.endpoints.size()) return 0;
+    const CallEndpoint& e = call.endpoints[number - 1];
+    if (e.final_status == 0) return call.answer_frame;
+    if (e.final_status == 487 && e.final_frame > call.answer_frame) return call.answer_frame;
+    return 0;
+}
+
 }  // namespace sipsleuth::core

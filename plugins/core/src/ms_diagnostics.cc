@@ -71,7 +71,7 @@ std::string printable(std::string_view raw, std::size_t max, Span where, std::ve
     std::string out = sanitize_utf8(raw, max, &cut);
     if (cut)
         problems.push_back({MsDiagProblemKind::value_cut, where,
-                            "Value of " + std::string(what) + " of " + std::to_string(raw.size()) +
+                            "Value of " + sanitize_utf8(what, 64) + " of " + std::to_string(raw.size()) +
                                 " bytes shown cut to " + std::to_string(out.size()) + " bytes"});
     return out;
 }

@@ -121,4 +121,11 @@ private:
     std::string key_;  ///< scratch key, reused
 };
 
+/// The answer that ended endpoint `number`'s (1-based) branch of a call, as a consequence: another
+/// endpoint answered, and this one was cancelled after it (487 at a later frame) or never sent a final
+/// response (RFC 3261 section 16.7: a forking proxy cancels the other branches once one answers).
+/// Returns that answer's frame, or 0 when the branch ended on its own (486, 480, ... or a 487 before
+/// the answer) or nobody else answered.
+std::uint32_t branch_ended_by(const Call& call, std::uint32_t number);
+
 }  // namespace sipsleuth::core
