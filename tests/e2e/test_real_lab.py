@@ -141,9 +141,10 @@ EXPECTED = {
     OUTBOUND: {(False, True): {14: [("siptrack.register_late", "note")],
                                17: [("siptrack.crlf_ping_late", "note")],
                                20: [("siptrack.register_late", "note")]}},
-    # Both a=setup:active on the 200 OK of each leg (37: 221 -> proxy, 39: proxy -> 220). Untrue here
-    # (test_msrp_relay_both_active_is_no_problem): every SEND is answered through the RFC 4976 relay.
-    MSRP: {(False, True): {37: [("msrpa.both_active", "warning")], 39: [("msrpa.both_active", "warning")]}},
+    # Both a=setup:active on the 200 OK of each leg (37: 221 -> proxy, 39: proxy -> 220), but each a=path
+    # starts with the RFC 4976 relay: each client connects to its relay, every SEND is answered, and msrpa
+    # says nothing (test_msrp_relay_both_active_is_no_problem).
+    MSRP: {(False, True): {}},
 }
 
 
@@ -364,12 +365,13 @@ def test_msrp_relay_sends_answered(ws):
     assert len(rows) == 8 and all(r[1] for r in rows), rows
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "msrpa.both_active is untrue through an RFC 4976 relay: both a=path lists start with the relay "
-    "(msrp://127.0.0.68:2855/...), each client connects to its relay as RFC 4976 requires, and every SEND "
-    "is answered; the warning ('neither listens ... SENDs may never be answered') fires on frames 37 and 39"))
 def test_msrp_relay_both_active_is_no_problem(ws):
-    assert 37 not in findings(ws, MSRP, two_pass=False)
+    # Both a=path lists start with the relay (msrp://127.0.0.68:2855/...): each client connects to its
+    # relay as RFC 4976 requires, so both active is no fault (it was msrpa.both_active on 37 and 39).
+    for two_pass in (False, True):
+        assert findings(ws, MSRP, two_pass=two_pass) == {}
+    rows = ws.fields(MSRP, ["frame.number", "msrpa.connection_model"], dfilter="msrpa.connection_model")
+    assert rows == [["37", "4"], ["39", "4"]]  # the model is still shown: both active
 
 
 # --- rerun the lab -------------------------------------------------------------------------------

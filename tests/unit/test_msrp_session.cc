@@ -333,6 +333,29 @@ TEST(MsrpTracker, RelayedLegOfABothActiveSessionIsOneIncident) {
     EXPECT_EQ(ended[0]->links[0].frame, 8u);
 }
 
+// Bug (captures/real/real_msrp_relay.pcap, Kamailio's msrp relay): both ends a=setup:active with a=path
+// lists that start with the relay (RFC 4976) is how relays work, each client connecting to its relay:
+// no finding, and no cause for the session's other findings.
+TEST(MsrpTracker, BothActiveThroughARelayIsNoFault) {
+    MsrpTracker t(MsrpTracker::Limits{});
+    std::vector<Note> out;
+    const auto relayed = [](const std::string& host, const std::string& sid) {
+        return parse_sdp_msrp("c=IN IP4 " + host + "\r\nm=message 2855 TCP/MSRP *\r\na=path:msrp://127.0.0.68:2855/r-" +
+                              sid + ";tcp msrp://" + host + ":2855/" + sid + ";tcp\r\na=setup:active\r\n");
+    };
+    const SdpMsrp offer = relayed("127.0.0.220", "c944607a363e");
+    const SdpMsrp answer = relayed("127.0.0.221", "202a119abec0");
+    ASSERT_EQ(offer.media.at(0).path.size(), 2u);
+    feed(t, sip(25, 0.0, "INVITE", 0, &offer), out);
+    feed(t, sip(37, 0.5, nullptr, 200, &answer), out);
+    EXPECT_EQ(of(out, NoteKind::connection_model)[0]->number, 4u);  // the model is still both active
+    EXPECT_TRUE(of(out, NoteKind::both_active).empty());
+    EXPECT_TRUE(of(out, NoteKind::both_active_relayed).empty());
+    out.clear();
+    feed(t, sip(60, 20.0, "BYE", 0, nullptr), out);
+    for (const Note& n : out) EXPECT_EQ(n.cause, 0u);
+}
+
 // A re-INVITE of the same dialog saying both active again is no other leg: it keeps its own warning.
 TEST(MsrpTracker, ReInviteBothActiveIsNotAnotherLeg) {
     MsrpTracker t(MsrpTracker::Limits{});

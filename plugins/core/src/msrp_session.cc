@@ -470,6 +470,7 @@ void MsrpTracker::on_sip(const sip::Message& m, const sip::TxnVerdict& txn, cons
         o.port = media.endpoint_port();
         o.sid = media.session_id();
         o.setup = media.setup;
+        o.via_relay = media.path.size() > 1;
         sessions_.push_back(std::move(s));
         pending_offers_[key] = sessions_.size() - 1;
         by_call_.emplace(m.call_id, sessions_.size() - 1);
@@ -498,6 +499,7 @@ void MsrpTracker::answer(Session& s, std::size_t index, const sip::Message& sip,
     a.port = m.endpoint_port();
     a.sid = m.session_id();
     a.setup = m.setup;
+    a.via_relay = m.path.size() > 1;
     const bool first = !s.answered;
     s.answered = true;
     s.answer_frame = sip.frame;
@@ -509,7 +511,10 @@ void MsrpTracker::answer(Session& s, std::size_t index, const sip::Message& sip,
     out.push_back(
         {NoteKind::connection_model, s.offer_frame, static_cast<std::uint64_t>(s.verdict.model), 0, "", true});
     const ConnectionModel model = s.verdict.model;
-    if (model == ConnectionModel::both_active)
+    // Through an RFC 4976 relay (an a=path with a relay before the endpoint) each client connects to
+    // its relay, which listens: both active is how relays work, not a fault (captures/real's
+    // real_msrp_relay.pcap, Kamailio's msrp module, every SEND answered).
+    if (model == ConnectionModel::both_active && !s.side[offerer].via_relay && !a.via_relay)
         report_both_active(s, sip, out);
     else if (model == ConnectionModel::both_passive || model == ConnectionModel::holdconn)
         out.push_back({NoteKind::nobody_connects, sip.frame, 0, 0, s.verdict.message});

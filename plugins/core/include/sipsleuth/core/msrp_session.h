@@ -216,6 +216,7 @@ private:
         std::string host, sid;
         std::uint16_t port = 0;
         SetupRole setup = SetupRole::absent;
+        bool via_relay = false;  ///< its a=path has relays before the endpoint (RFC 4976)
     };
     struct Session {
         std::string call_id, dialog;
