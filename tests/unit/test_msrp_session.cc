@@ -356,6 +356,28 @@ TEST(MsrpTracker, BothActiveThroughARelayIsNoFault) {
     for (const Note& n : out) EXPECT_EQ(n.cause, 0u);
 }
 
+// A record-routing proxy captured on both legs: the same offer and answer (same Call-ID, From tag, CSeq)
+// on two transactions, both saying active without a relay. One incident: the second copy is the note.
+TEST(MsrpTracker, ProxyCopyOfABothActiveAnswerIsOneIncident) {
+    MsrpTracker t(MsrpTracker::Limits{});
+    std::vector<Note> out;
+    const SdpMsrp offer = media("10.201.1.152", 53502, "d3b7e1a04c9f2e6b8a15", "active");
+    const SdpMsrp answer = media("10.201.1.99", 49838, "8e943e31a8e49a6597f0", "active");
+    Sip invite_in = sip(1, 0.0, "INVITE", 0, &offer), invite_out = sip(2, 0.01, "INVITE", 0, &offer);
+    Sip ok_in = sip(7, 2.9, nullptr, 200, &answer), ok_out = sip(8, 2.91, nullptr, 200, &answer);
+    invite_in.txn.id = ok_out.txn.id = 1;  // the caller's transaction with the proxy
+    invite_out.txn.id = ok_in.txn.id = 2;  // the proxy's with the callee
+    feed(t, invite_in, out);
+    feed(t, invite_out, out);
+    feed(t, ok_in, out);
+    feed(t, ok_out, out);
+    ASSERT_EQ(of(out, NoteKind::both_active).size(), 1u);
+    EXPECT_EQ(of(out, NoteKind::both_active)[0]->frame, 7u);
+    ASSERT_EQ(of(out, NoteKind::both_active_relayed).size(), 1u);
+    EXPECT_EQ(of(out, NoteKind::both_active_relayed)[0]->frame, 8u);
+    EXPECT_EQ(of(out, NoteKind::both_active_relayed)[0]->cause, 7u);
+}
+
 // A re-INVITE of the same dialog saying both active again is no other leg: it keeps its own warning.
 TEST(MsrpTracker, ReInviteBothActiveIsNotAnotherLeg) {
     MsrpTracker t(MsrpTracker::Limits{});

@@ -464,6 +464,7 @@ void MsrpTracker::on_sip(const sip::Message& m, const sip::TxnVerdict& txn, cons
         }
         Session s;
         s.call_id = m.call_id;
+        s.offer_id = m.call_id + '\x1f' + m.from.tag + '\x1f' + std::to_string(m.cseq);
         s.offer_frame = m.frame;
         Side& o = s.side[offerer];
         o.host = media.endpoint_host();
@@ -558,16 +559,19 @@ void MsrpTracker::answer(Session& s, std::size_t index, const sip::Message& sip,
 }
 
 void MsrpTracker::report_both_active(Session& s, const sip::Message& sip, std::vector<Note>& out) const {
-    // A B2BUA relays the answer to the other leg with the MSRP session ids kept (field case 001's SBC):
-    // both legs are one MSRP session, one incident, reported where it was seen first; this leg's
-    // findings name that frame as their cause.
+    // A B2BUA relays the answer to the other leg with the MSRP session ids kept (field case 001's SBC),
+    // a proxy forwards the same answer (captures/real: Kamailio record-routing): both legs are one MSRP
+    // session, one incident, reported where it was seen first; this leg's findings name that frame as
+    // their cause.
     if (!s.cause_frame) {
         for (const Side& side : s.side) {
             if (side.sid.empty()) continue;
             auto other = by_sid_.find(side.sid);
             if (other == by_sid_.end()) continue;
             const Session& o = sessions_[other->second];
-            if (&o == &s || !o.cause_frame || o.call_id == s.call_id) continue;
+            // Another leg: a B2BUA's (another Call-ID) or a proxy's (the same offer seen twice, on two
+            // transactions); a re-INVITE of the dialog (same Call-ID, another CSeq) is a new offer.
+            if (&o == &s || !o.cause_frame || (o.call_id == s.call_id && o.offer_id != s.offer_id)) continue;
             s.cause_frame = o.cause_frame;
             s.relayed = true;
             break;

@@ -220,6 +220,7 @@ private:
     };
     struct Session {
         std::string call_id, dialog;
+        std::string offer_id;  ///< Call-ID, From tag and CSeq of the offer: the same on a proxy's two legs
         std::uint32_t offer_frame = 0, answer_frame = 0;
         /// Where this session's both-active is reported as the cause of its incident: its own answer, or
         /// the answer of another leg of the same MSRP session (a B2BUA's, same a=path session ids) that
