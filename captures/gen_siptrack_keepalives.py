@@ -193,6 +193,39 @@ def story_8961_healthy(hours):
     return story
 
 
+def story_8961_switch_no_lapse():
+    """The 8961 on a healthy port while the primary CUCM restarts: the primary closes the connection 30 s
+    after an on-time refresh, the phone registers with the secondary at once and with the primary again
+    when it is back two minutes later. Two registrar switches with no lapse behind them."""
+    story = Story(utc(2015, 7, 3, 8, 0, 0))
+    for h in (PHONE_8961, PRIMARY, SECONDARY):
+        h.restart()
+    phone = phone_8961()
+    backup = TcpConnection(story, PHONE_8961, 50709, SECONDARY, SIP_PORT, rtt=0.015).handshake()
+    primary = TcpConnection(story, PHONE_8961, 50708, PRIMARY, SIP_PORT, rtt=0.015).handshake()
+    call = f"001e4a34-8b610001-{hexid('restart')}-{hexid('r2')}@{PHONE_8961.ip}"
+    backup_call = f"001e4a34-8b610002-{hexid('b-call')}-{hexid('b2')}@{PHONE_8961.ip}"
+    exchange(story, primary, phone, phone.register(story, PRIMARY, call), 120, "1708299782")
+    last_ok = story.now
+    story.advance(0.3)
+    exchange(story, backup, phone, phone.register(story, SECONDARY, backup_call, port=50709, keepalive=True),
+             0, "1708299790")
+    story.at(last_ok + 115.0)
+    exchange(story, primary, phone, phone.register(story, PRIMARY, call), 120, "1708299782")
+    story.advance(30.0)
+    primary.close(SERVER)
+    story.advance(1.0)
+    exchange(story, backup, phone, phone.register(story, SECONDARY, backup_call, port=50709), 120, "1708299790")
+    story.advance(120.0)
+    primary = TcpConnection(story, PHONE_8961, 50710, PRIMARY, SIP_PORT, rtt=0.015).handshake()
+    call = f"001e4a34-8b610003-{hexid('restart', 2)}-{hexid('r3')}@{PHONE_8961.ip}"
+    exchange(story, primary, phone, phone.register(story, PRIMARY, call, port=50710), 120, "1708299783")
+    story.advance(0.3)
+    exchange(story, backup, phone, phone.register(story, SECONDARY, backup_call, port=50709, keepalive=True),
+             0, "1708299790")
+    return story
+
+
 # --- Field case 004: the seed's primary and backup REGISTER traces -----------------------------------
 
 PHONE_7975 = Host("10.106.114.185", "00:24:14:2d:df:24", ttl=64, window=8192)
@@ -367,16 +400,16 @@ UA = Host("192.0.2.10", "02:00:5e:00:02:0a", ttl=64, window=65535)
 EDGE = Host("198.51.100.5", "02:00:5e:00:64:05", ttl=60, window=65535)
 
 
-def outbound_register(story, cseq, expires=3600):
+def outbound_register(story, cseq, expires=3600, port=49152):
     return sip_message("REGISTER sip:example.com SIP/2.0", [
-        ("Via", f"SIP/2.0/TCP 192.0.2.10:49152;branch=z9hG4bK{hexid('ob', cseq)}"),
+        ("Via", f"SIP/2.0/TCP 192.0.2.10:{port};branch=z9hG4bK{hexid('ob', cseq)}"),
         ("Max-Forwards", "70"),
         ("From", "<sip:alice@example.com>;tag=7be2c6a0"),
         ("To", "<sip:alice@example.com>"),
         ("Call-ID", "8f0e1c3a-5d1b-4f0e-9b3c-1f2e3d4c5b6a"),
         ("CSeq", f"{cseq} REGISTER"),
         ("Supported", "path, outbound, gruu"),
-        ("Contact", '<sip:alice@192.0.2.10:49152;transport=tcp>;reg-id=1;'
+        ("Contact", f'<sip:alice@192.0.2.10:{port};transport=tcp>;reg-id=1;'
                     '+sip.instance="<urn:uuid:00000000-0000-1000-8000-000A95A0E128>"'),
         ("Expires", str(expires)),
         ("Content-Length", None),
@@ -420,6 +453,50 @@ def story_crlf(missing):
     return story
 
 
+def outbound_ok(request, port=49152):
+    return sip_response(request, 200, "OK", "5b2c9e", [
+        ("Require", "outbound"), ("Flow-Timer", "30"),
+        ("Contact", f'<sip:alice@192.0.2.10:{port};transport=tcp>;reg-id=1;'
+                    '+sip.instance="<urn:uuid:00000000-0000-1000-8000-000A95A0E128>";expires=3600')])
+
+
+def story_crlf_silent():
+    """The edge proxy's SIP layer stops answering: after one answered ping, three in a row get only a TCP
+    ACK. The UA then takes the flow as failed (RFC 5626 section 4.4.1), closes it and registers again on a
+    new connection, whose first ping is answered."""
+    story = Story(utc(2021, 3, 5, 10, 0, 0))
+    for h in (UA, EDGE):
+        h.restart()
+    conn = TcpConnection(story, UA, 49152, EDGE, SIP_PORT, rtt=0.008).handshake()
+    request = outbound_register(story, 1)
+    conn.send(CLIENT, request)
+    story.advance(0.03)
+    conn.send(SERVER, outbound_ok(request))
+    start = story.now
+    for n in range(4):
+        story.at(start + 25 * (n + 1))
+        conn.send(CLIENT, b"\r\n\r\n", ack=n == 0)
+        if n == 0:
+            story.advance(0.009)
+            conn.send(SERVER, b"\r\n")
+        else:
+            story.advance(0.008)
+            conn.ack(SERVER)
+    story.advance(10.5)
+    conn.close(CLIENT)
+    story.advance(0.5)
+    again = TcpConnection(story, UA, 49153, EDGE, SIP_PORT, rtt=0.008).handshake()
+    request = outbound_register(story, 2, port=49153)
+    again.send(CLIENT, request)
+    story.advance(0.03)
+    again.send(SERVER, outbound_ok(request, port=49153))
+    story.at(start + 140)
+    again.send(CLIENT, b"\r\n\r\n")
+    story.advance(0.009)
+    again.send(SERVER, b"\r\n")
+    return story
+
+
 def story_udp():
     """The 8961's refresh over UDP instead: lost twice, retransmitted by SIP timer E (0.5 s, then 1 s)."""
     story = Story(utc(2015, 7, 2, 9, 0, 0))
@@ -452,6 +529,33 @@ def story_udp():
     return story
 
 
+def story_long_aor():
+    """Bad input: a UA whose address of record has a 300-character user part registers over UDP and
+    de-registers. The de-registration chat names the address of record cut to 48 bytes (the field keeps it
+    whole), so the message stays within the 200 characters the GUI label has room for."""
+    story = Story(utc(2021, 3, 6, 10, 0, 0))
+    for h in (UA, EDGE):
+        h.restart()
+    user = "long" + "x" * 296
+    for cseq, expires in ((1, 3600), (2, 0)):
+        request = sip_message("REGISTER sip:example.com SIP/2.0", [
+            ("Via", f"SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK{hexid('long', cseq)}"),
+            ("Max-Forwards", "70"),
+            ("From", f"<sip:{user}@example.com>;tag=4c1a9e"),
+            ("To", f"<sip:{user}@example.com>"),
+            ("Call-ID", "long-aor-5d1b4f0e@192.0.2.10"),
+            ("CSeq", f"{cseq} REGISTER"),
+            ("Contact", f"<sip:{user}@192.0.2.10:5060>"),
+            ("Expires", str(expires)),
+            ("Content-Length", None),
+        ])
+        story.udp(UA, SIP_PORT, EDGE, SIP_PORT, request)
+        story.advance(0.02)
+        story.udp(EDGE, SIP_PORT, UA, SIP_PORT, sip_response(request, 200, "OK", "9d2f01", [("Expires", str(expires))]))
+        story.advance(60.0)
+    return story
+
+
 CAPTURES = {
     "siptrack_ka_8961_cycle.pcap": lambda: story_8961(2),
     "siptrack_ka_8961_healthy.pcap": lambda: story_8961_healthy(2),
@@ -461,6 +565,9 @@ CAPTURES = {
     "siptrack_ka_crlf.pcap": lambda: story_crlf(True),
     "siptrack_ka_crlf_healthy.pcap": lambda: story_crlf(False),
     "siptrack_ka_udp_retransmission.pcap": story_udp,
+    "siptrack_ka_8961_switch_no_lapse.pcap": story_8961_switch_no_lapse,
+    "siptrack_ka_crlf_silent.pcap": story_crlf_silent,
+    "siptrack_ka_long_aor.pcap": story_long_aor,
 }
 
 

@@ -28,6 +28,7 @@
 #include "sipsleuth/core/keepalive.h"
 #include "sipsleuth/core/registration.h"
 #include "sipsleuth/core/sccp.h"
+#include "sipsleuth/core/text.h"
 #include "sipsleuth/wsglue/sip_observer.h"
 #include "sipsleuth/wsglue/stat_table.h"
 #include "sipsleuth/wsglue/store.h"
@@ -81,8 +82,19 @@ ws::Field hf_reg_response_time{proto, "siptrack.register.response_time", "Time t
                                BASE_NONE, nullptr, "From the REGISTER's first copy to its final response."};
 ws::Field hf_reg_lapse{proto, "siptrack.register.lapse", "Lapse", FT_RELATIVE_TIME, BASE_NONE, nullptr,
                        "How long after the granted expiry this copy of the refresh was sent."};
+ws::Field hf_reg_grant_in{proto, "siptrack.register.grant_in", "Grant in", FT_FRAMENUM, BASE_NONE, nullptr,
+                          "The 2xx that granted the registration this REGISTER refreshes (its expiry is counted from it)."};
+ws::Field hf_reg_in_row{proto, "siptrack.register.retransmitted_in_row", "Retransmitted in a row", FT_UINT32, BASE_DEC,
+                        nullptr, "REGISTERs of this binding in a row, this one included, that needed a retransmission."};
+ws::Field hf_reg_row_first{proto, "siptrack.register.first_retransmitted", "First of the row in", FT_FRAMENUM, BASE_NONE,
+                           nullptr, "The first REGISTER of the row of REGISTERs that each needed a retransmission."};
 ws::Field hf_reg_switch_from{proto, "siptrack.register.previous_registrar", "Previous registrar", FT_STRING, BASE_NONE,
                              nullptr, "The registrar the device registered with before this one."};
+ws::Field hf_reg_previous_register{proto, "siptrack.register.previous_registration_in", "Previous registration in",
+                                  FT_FRAMENUM, BASE_NONE, nullptr,
+                                  "The device's last REGISTER to the registrar it switched from."};
+ws::Field hf_reg_previous_switch{proto, "siptrack.register.previous_switch_in", "Previous switch in", FT_FRAMENUM,
+                                 BASE_NONE, nullptr, "The REGISTER of the device's previous registrar switch."};
 ws::Field hf_reg_since_switch{proto, "siptrack.register.since_switch", "Since previous switch", FT_RELATIVE_TIME,
                               BASE_NONE, nullptr, "Time since the device's previous registrar switch."};
 
@@ -98,6 +110,10 @@ ws::Field hf_crlf_pong_in{proto, "siptrack.crlf.pong_in", "Pong in", FT_FRAMENUM
                           "The frame of this ping's pong."};
 ws::Field hf_crlf_ping_in{proto, "siptrack.crlf.ping_in", "Ping in", FT_FRAMENUM, BASE_NONE, nullptr,
                           "The frame of the ping this pong answers, or whose missing pong is reported here."};
+ws::Field hf_crlf_previous{proto, "siptrack.crlf.previous_ping", "Previous ping in", FT_FRAMENUM, BASE_NONE, nullptr,
+                           "The previous ping on this connection."};
+ws::Field hf_crlf_missed{proto, "siptrack.crlf.missed_in_row", "Missed in a row", FT_UINT32, BASE_DEC, nullptr,
+                         "Consecutive pings without pong on this connection, this one included."};
 ws::Field hf_crlf_pong_delay{proto, "siptrack.crlf.pong_delay", "Pong delay", FT_RELATIVE_TIME, BASE_NONE, nullptr,
                              "Time from the ping to its pong."};
 
@@ -106,6 +122,8 @@ ws::Field hf_sccp{proto, "siptrack.sccp", "SCCP keepalive", FT_NONE, BASE_NONE, 
                   "Pairing of a Skinny KeepAlive with its KeepAliveAck."};
 ws::Field hf_sccp_interval{proto, "siptrack.sccp.interval", "Interval", FT_RELATIVE_TIME, BASE_NONE, nullptr,
                            "Time since the previous KeepAlive on this connection."};
+ws::Field hf_sccp_previous{proto, "siptrack.sccp.previous_keepalive", "Previous KeepAlive in", FT_FRAMENUM, BASE_NONE,
+                           nullptr, "The previous KeepAlive on this connection."};
 ws::Field hf_sccp_expected{proto, "siptrack.sccp.expected_interval", "Expected interval", FT_UINT32, BASE_DEC, nullptr,
                            "Seconds: the connection's RegisterAck keepAliveInterval, else the secondaryKeepAliveInterval of the phone's RegisterAck on another connection (a backup), else the default preference."};
 ws::Field hf_sccp_ack_in{proto, "siptrack.sccp.ack_in", "KeepAliveAck in", FT_FRAMENUM, BASE_NONE, nullptr,
@@ -121,12 +139,25 @@ ws::Field hf_sccp_keepalive_in{proto, "siptrack.sccp.keepalive_in", "KeepAlive i
 ws::Field hf_sccp_missed{proto, "siptrack.sccp.missed_in_row", "Missed in a row", FT_UINT32, BASE_DEC, nullptr,
                          "Consecutive unacknowledged KeepAlives on this connection, this one included."};
 
+// TEMPORARY until siptrack.h has them (helper sub): the link to a finding's cause and the Info tag.
+ws::Field hf_caused_by_tmp{proto, "siptrack.caused_by", "Caused by", FT_FRAMENUM, BASE_NONE, nullptr,
+                           "The frame of the cause of this finding's incident."};
+void add_caused_by(proto_tree* tree, guint32 frame) {
+    proto_item_set_generated(proto_tree_add_uint(tree, hf_caused_by_tmp.id(), nullptr, 0, 0, frame));
+}
+void append_info_tag(packet_info* pinfo, const char* label) {
+    col_append_fstr(pinfo->cinfo, COL_INFO, " [SIPTrack: %s]", label);
+}
+
 ws::Subtree ett_register{proto};
 ws::Subtree ett_crlf{proto};
 ws::Subtree ett_sccp{proto};
 
+// Causes keep their incident's severity; consequences (with siptrack.caused_by) are notes (issue 11).
 ws::Expert ei_lapsed{proto, "siptrack.registration_lapsed", PI_SEQUENCE, PI_WARN,
-                     "Registration lapsed: refresh sent after the granted expiry"};
+                     "Registration lapsed: refresh sent after the granted expiry and the registrar's grace"};
+ws::Expert ei_within_grace{proto, "siptrack.register_within_grace", PI_SEQUENCE, PI_NOTE,
+                           "REGISTER refresh sent after the granted expiry, within the registrar's grace"};
 ws::Expert ei_retransmitted{proto, "siptrack.register_retransmitted", PI_SEQUENCE, PI_NOTE, "REGISTER retransmitted"};
 ws::Expert ei_late{proto, "siptrack.register_late", PI_SEQUENCE, PI_NOTE, "REGISTER refresh later than expected"};
 ws::Expert ei_backup_keepalive{proto, "siptrack.backup_keepalive", PI_SEQUENCE, PI_CHAT,
@@ -134,9 +165,13 @@ ws::Expert ei_backup_keepalive{proto, "siptrack.backup_keepalive", PI_SEQUENCE, 
 ws::Expert ei_deregistration{proto, "siptrack.deregistration", PI_SEQUENCE, PI_CHAT, "De-registration"};
 ws::Expert ei_switch{proto, "siptrack.registrar_switch", PI_SEQUENCE, PI_NOTE, "Device registered with another registrar"};
 ws::Expert ei_pong_missing{proto, "siptrack.crlf_pong_missing", PI_SEQUENCE, PI_WARN, "CRLF keepalive not answered"};
+ws::Expert ei_pong_missing_again{proto, "siptrack.crlf_pong_missing_again", PI_SEQUENCE, PI_NOTE,
+                                 "CRLF keepalive not answered again, in a row since an earlier ping"};
 ws::Expert ei_ping_late{proto, "siptrack.crlf_ping_late", PI_SEQUENCE, PI_NOTE, "CRLF keepalive later than the Flow-Timer"};
 ws::Expert ei_unacked{proto, "siptrack.sccp_keepalive_unacked", PI_SEQUENCE, PI_WARN, "SCCP KeepAlive not acknowledged"};
-ws::Expert ei_failover{proto, "siptrack.sccp_failover_expected", PI_SEQUENCE, PI_WARN,
+ws::Expert ei_unacked_again{proto, "siptrack.sccp_keepalive_unacked_again", PI_SEQUENCE, PI_NOTE,
+                            "SCCP KeepAlive not acknowledged again, in a row since an earlier KeepAlive"};
+ws::Expert ei_failover{proto, "siptrack.sccp_failover_expected", PI_SEQUENCE, PI_NOTE,
                        "Third SCCP KeepAlive in a row unacknowledged: failover expected"};
 ws::Expert ei_full{proto, "siptrack.keepalive_state_full", PI_UNDECODED, PI_NOTE,
                    "Keepalive tracking limit reached: later keepalives are not analysed"};
@@ -500,11 +535,84 @@ const char* kind_name(core::RegisterKind k) {
     return "registration";
 }
 
-// The back-offs of copies 2 .. upto + 1 that are listed, then how many are not.
+// Messages and the Info column (issue 11). The GUI cuts an expert item's label at 240 characters and the
+// label is "Expert Info (Note/Sequence): " plus the message: every message is cut to 200 bytes (never inside
+// a UTF-8 character), and the texts that come from the wire (an address of record) are shortened first,
+// so the cut is a last resort. The frames a message names are link fields too.
+constexpr std::size_t kMaxMessage = 200;
+constexpr std::size_t kMaxAor = 48;
+
+std::string fit(const std::string& m) {
+    bool cut = false;
+    std::string s = core::sanitize_utf8(m, kMaxMessage - 3, &cut);
+    if (cut) s += "...";
+    return s;
+}
+
+std::string short_aor(const std::string& aor) {
+    bool cut = false;
+    std::string s = core::sanitize_utf8(aor, kMaxAor, &cut);
+    if (cut) s += "...";
+    return s;
+}
+
+// Raises ei on item with message, fitted; the message is copied to packet memory before the epan call.
+void raise_expert(packet_info* pinfo, proto_item* item, ws::Expert& ei, const std::string& message) {
+    const char* m = packet_str(pinfo, fit(message));
+    expert_add_info_format(pinfo, item, ei.get(), "%s", m);
+}
+
+// What a frame's keepalive findings add to the Info column: the label of the most important one.
+struct InfoTag {
+    const char* label = nullptr;
+    int rank = 0;
+    void offer(core::KeepaliveFinding k);
+};
+
+void InfoTag::offer(core::KeepaliveFinding k) {
+    using K = core::KeepaliveFinding;
+    const char* l = nullptr;
+    int r = 0;
+    switch (k) {
+    case K::registration_lapsed: l = "REGISTER lapsed", r = 10; break;
+    case K::sccp_keepalive_unacked: l = "KeepAlive unacknowledged", r = 9; break;
+    case K::crlf_pong_missing: l = "CRLF pong missing", r = 9; break;
+    case K::sccp_failover_expected: l = "SCCP failover", r = 7; break;
+    case K::registrar_switch: l = "registrar switch", r = 6; break;
+    case K::sccp_keepalive_unacked_again: l = "KeepAlive unacknowledged", r = 5; break;
+    case K::crlf_pong_missing_again: l = "CRLF pong missing", r = 5; break;
+    case K::register_within_grace: l = "REGISTER after expiry", r = 4; break;
+    case K::register_late: l = "REGISTER late", r = 3; break;
+    case K::crlf_ping_late: l = "CRLF ping late", r = 3; break;
+    case K::register_retransmitted: l = "REGISTER retransmitted", r = 2; break;
+    case K::backup_keepalive:
+    case K::deregistration: return;  // lifecycle: nothing to point at
+    }
+    if (r > rank) label = l, rank = r;
+}
+
+// The consequence's link to its cause (siptrack.caused_by), once per subtree.
+struct CauseLinks {
+    proto_tree* tree;
+    std::optional<std::uint32_t> last;
+    void add(const core::Finding& f) {
+        if (!f.caused_by || last == f.caused_by) return;
+        last = f.caused_by;
+        add_caused_by(tree, *f.caused_by);
+    }
+};
+
+void add_frame(proto_tree* tree, int hf, guint32 frame) {
+    proto_item_set_generated(proto_tree_add_uint(tree, hf, nullptr, 0, 0, frame));
+}
+
+// The back-offs of copies 2 .. upto + 1 that are listed (at most kShownBackoffs: the fields list them
+// all), then how many are not.
+constexpr std::size_t kShownBackoffs = 6;
 std::string backoff_series(const core::RegisterRecord& rec, std::size_t upto) {
     std::string s;
     std::size_t i = 1;
-    for (; i <= upto && i < rec.copies.size(); ++i) {
+    for (; i <= upto && i < rec.copies.size() && i <= kShownBackoffs; ++i) {
         if (!s.empty()) s += ", ";
         s += core::format_seconds(rec.copies[i].time - rec.copies[i - 1].time);
     }
@@ -512,7 +620,69 @@ std::string backoff_series(const core::RegisterRecord& rec, std::size_t upto) {
     return s;
 }
 
-void render_register_copy(proto_tree* tree, packet_info* pinfo, std::size_t ri, std::size_t copy) {
+std::string register_message(const core::Finding& f, const core::RegisterRecord& rec, const core::Binding& b,
+                             std::size_t copy) {
+    using K = core::KeepaliveFinding;
+    const std::string cseq = "CSeq " + std::to_string(rec.cseq);
+    switch (f.kind) {
+    case K::register_retransmitted:
+        return "REGISTER " + cseq + " (frame " + std::to_string(rec.copies[0].frame) + ") retransmitted " +
+               std::to_string(copy) + (copy == 1 ? " time" : " times") + ", back-off " + backoff_series(rec, copy) +
+               (f.caused_by ? "; a copy of the lapsed refresh" : "");
+    case K::registration_lapsed: {
+        const core::Lapse& l = *rec.lapse;
+        std::string m = "Registration lapsed: ";
+        m += copy > 0 ? "copy " + std::to_string(copy + 1) + " of refresh " + cseq : "refresh " + cseq;
+        m += " sent " + core::format_seconds(l.by) + " after the expiry, past the " + std::to_string(pref_grace.value()) +
+             " s grace";
+        if (copy > 0 && rec.retransmitted_in_row > 1)
+            m += "; " + std::to_string(rec.retransmitted_in_row) + " REGISTERs in a row retransmitted";
+        return m + "; the registrar likely dropped the device";
+    }
+    case K::register_within_grace:
+        return "REGISTER refresh " + cseq + (copy > 0 ? " (copy " + std::to_string(copy + 1) + ")" : "") + " sent " +
+               core::format_seconds(rec.lapse->by) + " after the granted expiry, within the " +
+               std::to_string(pref_grace.value()) + " s grace";
+    case K::register_late:
+        return "REGISTER refresh late: sent " + core::format_seconds(rec.late_time - rec.granted_at) +
+               " after the grant of frame " + std::to_string(rec.granted_frame) + ", " +
+               core::format_seconds(rec.late_by) + " past the expected " + core::format_seconds(rec.schedule) + " (" +
+               std::to_string(rec.previous_grant.value_or(0)) + " s granted minus " +
+               std::to_string(pref_delta.value()) + " s)";
+    case K::backup_keepalive:
+        return "Keepalive REGISTER to backup registrar " + b.registrar +
+               " (Expires 0 with cisco-keep-alive), not a de-registration";
+    case K::deregistration:
+        return "De-registration of " + short_aor(b.aor) + " from " + b.registrar + " (Expires 0)";
+    case K::registrar_switch: {
+        const core::Switch& sw = *rec.registrar_switch;
+        std::string m = "Registrar switch " + std::to_string(sw.number);
+        if (sw.caused_by) m += sw.fallback ? " (fallback after the lapse)" : " (failover after the lapse)";
+        m += ": " + short_aor(b.aor) + " registers with " + b.registrar + " after " + sw.previous + " (frame " +
+             std::to_string(sw.previous_frame) + "); ";
+        if (!sw.since_switch) return m + "first switch seen";
+        return m + core::format_duration(*sw.since_switch) + " after switch " + std::to_string(sw.number - 1) +
+               " (frame " + std::to_string(sw.switch_frame.value_or(0)) + ")";
+    }
+    default:
+        return {};
+    }
+}
+
+ws::Expert& register_expert(core::KeepaliveFinding k) {
+    using K = core::KeepaliveFinding;
+    switch (k) {
+    case K::registration_lapsed: return ei_lapsed;
+    case K::register_within_grace: return ei_within_grace;
+    case K::register_late: return ei_late;
+    case K::backup_keepalive: return ei_backup_keepalive;
+    case K::deregistration: return ei_deregistration;
+    case K::registrar_switch: return ei_switch;
+    default: return ei_retransmitted;
+    }
+}
+
+void render_register_copy(proto_tree* tree, packet_info* pinfo, std::size_t ri, std::size_t copy, InfoTag& tag) {
     const core::RegistrationTracker& regs = state->registrations;
     const core::RegisterRecord& rec = regs.record(ri);
     const core::Binding& b = regs.binding(rec.binding);
@@ -528,78 +698,47 @@ void render_register_copy(proto_tree* tree, packet_info* pinfo, std::size_t ri, 
     add_string(t, hf_reg_contact, b.contact.c_str());
     add_string(t, hf_reg_registrar, b.registrar.c_str());
     add_uint(t, hf_reg_copy, static_cast<guint32>(copy + 1));
-    if (copy > 0) proto_item_set_generated(proto_tree_add_uint(t, hf_reg_original, nullptr, 0, 0, rec.copies[0].frame));
+    if (copy > 0) add_frame(t, hf_reg_original, rec.copies[0].frame);
     if (rec.interval) add_time(t, hf_reg_interval, *rec.interval);
     if (rec.expires_asked) add_uint(t, hf_reg_asked, *rec.expires_asked);
     if (rec.previous_grant) add_uint(t, hf_reg_previous_grant, *rec.previous_grant);
+    if (rec.kind == core::RegisterKind::refresh && rec.granted_frame) add_frame(t, hf_reg_grant_in, rec.granted_frame);
     if (rec.previous_grant && rec.interval)
         add_time(t, hf_reg_margin, static_cast<core::Nanos>(*rec.previous_grant) * kSecond - *rec.interval);
     add_uint(t, hf_reg_retrans, static_cast<guint32>(rec.copy_count - 1));
     for (std::size_t i = 1; i < rec.copies.size(); ++i) {
-        proto_item_set_generated(proto_tree_add_uint(t, hf_reg_retrans_frame, nullptr, 0, 0, rec.copies[i].frame));
+        add_frame(t, hf_reg_retrans_frame, rec.copies[i].frame);
         add_time(t, hf_reg_backoff, rec.copies[i].time - rec.copies[i - 1].time);
     }
+    if (rec.retransmitted_in_row) {
+        add_uint(t, hf_reg_in_row, rec.retransmitted_in_row);
+        add_frame(t, hf_reg_row_first, rec.row_first_frame);
+    }
     if (rec.response_frame) {
-        proto_item_set_generated(proto_tree_add_uint(t, hf_reg_response_in, nullptr, 0, 0, *rec.response_frame));
+        add_frame(t, hf_reg_response_in, *rec.response_frame);
         add_time(t, hf_reg_response_time, rec.response_time);
     }
     if (rec.granted) add_uint(t, hf_reg_granted, *rec.granted);
-
-    if (copy > 0) {
-        const char* series = packet_str(pinfo, backoff_series(rec, copy));
-        expert_add_info_format(pinfo, top, ei_retransmitted.get(),
-                               "REGISTER CSeq %u (frame %u) retransmitted %zu time%s, back-off %s", rec.cseq,
-                               rec.copies[0].frame, copy, copy == 1 ? "" : "s", series);
-    }
-    if (rec.copies_full && *rec.copies_full == copy)
-        expert_add_info_format(pinfo, top, ei_copies_full.get(),
-                               "REGISTER CSeq %u (frame %u) copy %zu is past siptrack.max_register_copies (%zu): it "
-                               "and later copies are counted but their frames and back-offs are not listed",
-                               rec.cseq, rec.copies[0].frame, copy + 1, rec.copies.size());
-    if (rec.lapse && rec.lapse->copy == copy) {
-        const core::Lapse& l = *rec.lapse;
-        add_time(t, hf_reg_lapse, l.by);
-        const char* by = packet_str(pinfo, core::format_seconds(l.by));
-        const char* grace =
-            l.past_grace
-                ? wmem_strdup_printf(pinfo->pool, "past the %u s grace, the registrar has likely unregistered the device",
-                                     pref_grace.value())
-                : wmem_strdup_printf(pinfo->pool, "within the %u s grace", pref_grace.value());
-        expert_add_info_format(pinfo, top, ei_lapsed.get(),
-                               "Registration lapsed: refresh sent %s after the granted expiry (%u s granted in frame %u); %s",
-                               by, l.granted, l.granted_frame, grace);
-    }
-    if (rec.late_copy && *rec.late_copy == copy) {
-        const char* sent = packet_str(pinfo, core::format_seconds(rec.late_time - rec.granted_at));
-        const char* late_by = packet_str(pinfo, core::format_seconds(rec.late_by));
-        const char* schedule = packet_str(pinfo, core::format_seconds(rec.schedule));
-        expert_add_info_format(pinfo, top, ei_late.get(),
-                               "REGISTER refresh late: sent %s after the grant of frame %u, %s past the expected %s "
-                               "(%u s granted minus %u s)",
-                               sent, rec.granted_frame, late_by, schedule, rec.previous_grant.value_or(0),
-                               pref_delta.value());
-    }
-    if (copy != 0) return;
-    if (rec.kind == core::RegisterKind::backup_keepalive)
-        expert_add_info_format(pinfo, top, ei_backup_keepalive.get(),
-                               "Keepalive REGISTER to backup registrar %s (Expires 0 with cisco-keep-alive), not a "
-                               "de-registration",
-                               b.registrar.c_str());
-    if (rec.kind == core::RegisterKind::deregistration)
-        expert_add_info_format(pinfo, top, ei_deregistration.get(), "De-registration of %s from %s (Expires 0)",
-                               b.aor.c_str(), b.registrar.c_str());
-    if (rec.registrar_switch) {
+    if (rec.lapse && rec.lapse->copy == copy) add_time(t, hf_reg_lapse, rec.lapse->by);
+    if (copy == 0 && rec.registrar_switch) {
         const core::Switch& sw = *rec.registrar_switch;
         add_string(t, hf_reg_switch_from, sw.previous.c_str());
+        if (sw.previous_frame) add_frame(t, hf_reg_previous_register, sw.previous_frame);
+        if (sw.switch_frame) add_frame(t, hf_reg_previous_switch, *sw.switch_frame);
         if (sw.since_switch) add_time(t, hf_reg_since_switch, *sw.since_switch);
-        const char* since =
-            sw.since_switch ? packet_str(pinfo, core::format_duration(*sw.since_switch) + " after switch " +
-                                                    std::to_string(sw.number - 1) + " (frame " +
-                                                    std::to_string(sw.switch_frame.value_or(0)) + ")")
-                            : "first switch seen";
-        expert_add_info_format(pinfo, top, ei_switch.get(),
-                               "Registrar switch %u: %s registers with %s after %s (frame %u); %s", sw.number,
-                               b.aor.c_str(), b.registrar.c_str(), sw.previous.c_str(), sw.previous_frame, since);
+    }
+
+    CauseLinks links{t, std::nullopt};
+    for (const core::Finding& f : regs.findings(ri, copy)) {
+        links.add(f);
+        tag.offer(f.kind);
+        raise_expert(pinfo, top, register_expert(f.kind), register_message(f, rec, b, copy));
+        if (f.kind == core::KeepaliveFinding::register_retransmitted && rec.copies_full && *rec.copies_full == copy)
+            raise_expert(pinfo, top, ei_copies_full,
+                  "REGISTER CSeq " + std::to_string(rec.cseq) + " (frame " + std::to_string(rec.copies[0].frame) +
+                      ") copy " + std::to_string(copy + 1) + " is past siptrack.max_register_copies (" +
+                      std::to_string(rec.copies.size()) +
+                      "): it and later copies are counted but their frames and back-offs are not listed");
     }
 }
 
@@ -613,13 +752,48 @@ void render_register_response(proto_tree* tree, packet_info* pinfo, std::size_t 
                             &top);
     add_uint(t, hf_reg_binding, static_cast<guint32>(rec.binding + 1));
     add_string(t, hf_reg_kind, kind_name(rec.kind));
-    proto_item_set_generated(proto_tree_add_uint(t, hf_reg_request_in, nullptr, 0, 0, rec.copies[0].frame));
+    add_frame(t, hf_reg_request_in, rec.copies[0].frame);
     add_time(t, hf_reg_response_time, rec.response_time);
     add_uint(t, hf_reg_retrans, static_cast<guint32>(rec.copy_count - 1));
     if (rec.granted) add_uint(t, hf_reg_granted, *rec.granted);
 }
 
-void render_crlf(proto_tree* tree, packet_info* pinfo, const Entry& e) {
+// Findings learnt on a later packet (a pong or an Ack that never came): on the first pass named where they
+// became known, with the frame they are about; on revisits (-2, the GUI) on that frame itself.
+bool learned_later(core::KeepaliveFinding k) {
+    using K = core::KeepaliveFinding;
+    return k == K::crlf_pong_missing || k == K::crlf_pong_missing_again || k == K::sccp_keepalive_unacked ||
+           k == K::sccp_keepalive_unacked_again || k == K::sccp_failover_expected;
+}
+
+// Whether a finding is raised on this entry: on the packet it is about unless learnt later, where the
+// first pass names it on the packet that showed it instead.
+bool raised_here(core::KeepaliveFinding k, bool about_here, packet_info* pinfo) {
+    if (!learned_later(k)) return about_here;
+    return about_here == static_cast<bool>(PINFO_FD_VISITED(pinfo));
+}
+
+std::string in_row(std::uint32_t n, std::uint32_t first, bool again) {
+    std::string m = "; " + std::to_string(n) + " in a row";
+    if (again) m += " since frame " + std::to_string(first);
+    return m;
+}
+
+std::string crlf_message(const core::Finding& f, const core::CrlfPing& p, bool about_here) {
+    using K = core::KeepaliveFinding;
+    const std::string timeout = std::to_string(pref_pong_timeout.value());
+    if (f.kind == K::crlf_ping_late)
+        return "CRLF keepalive " + core::format_seconds(*p.interval) + " after the previous one, over the " +
+               std::to_string(p.flow_timer.value_or(0)) + " s Flow-Timer";
+    std::string m = about_here ? "CRLF keepalive not answered: no pong within " + timeout + " s (known in frame " +
+                                     std::to_string(p.learned_frame) + ")"
+                               : "CRLF keepalive of frame " + std::to_string(p.frame) +
+                                     " not answered: no pong within " + timeout + " s";
+    if (f.kind == K::crlf_pong_missing_again) m += in_row(p.missed_in_row, p.row_first_frame, true);
+    return m;
+}
+
+void render_crlf(proto_tree* tree, packet_info* pinfo, const Entry& e, InfoTag& tag) {
     const core::CrlfPing& p = state->crlf.ping(e.index);
     table.changed(pinfo, row_key(row_crlf, p.connection));
     proto_item* top;
@@ -627,37 +801,37 @@ void render_crlf(proto_tree* tree, packet_info* pinfo, const Entry& e) {
                         : e.what == What::crlf_pong ? "CRLF keepalive pong"
                                                     : "CRLF keepalive ping without pong";
     proto_tree* t = subtree(tree, hf_crlf, ett_crlf, label, &top);
-    if (e.what == What::crlf_ping) {
+    const bool about_here = e.what == What::crlf_ping;
+    if (about_here) {
         add_string(t, hf_crlf_type, "ping");
         if (p.interval) add_time(t, hf_crlf_interval, *p.interval);
+        if (p.previous_frame) add_frame(t, hf_crlf_previous, *p.previous_frame);
         if (p.flow_timer) add_uint(t, hf_crlf_flow_timer, *p.flow_timer);
         if (p.pong_frame) {
-            proto_item_set_generated(proto_tree_add_uint(t, hf_crlf_pong_in, nullptr, 0, 0, *p.pong_frame));
+            add_frame(t, hf_crlf_pong_in, *p.pong_frame);
             add_time(t, hf_crlf_pong_delay, p.pong_delay);
         }
-        if (p.late) {
-            const char* interval = packet_str(pinfo, core::format_seconds(*p.interval));
-            expert_add_info_format(pinfo, top, ei_ping_late.get(),
-                                   "CRLF keepalive %s after the previous one, over the %u s Flow-Timer", interval,
-                                   *p.flow_timer);
+    } else {
+        add_frame(t, hf_crlf_ping_in, p.frame);
+        if (e.what == What::crlf_pong) {
+            add_string(t, hf_crlf_type, "pong");
+            add_time(t, hf_crlf_pong_delay, p.pong_delay);
+            return;
         }
-        // Learnt later: shown here on revisits; on the first pass at the packet that showed it.
-        if (p.missing && PINFO_FD_VISITED(pinfo))
-            expert_add_info_format(pinfo, top, ei_pong_missing.get(),
-                                   "CRLF keepalive not answered: no pong within %u s (known in frame %u)",
-                                   pref_pong_timeout.value(), p.learned_frame);
-        return;
     }
-    proto_item_set_generated(proto_tree_add_uint(t, hf_crlf_ping_in, nullptr, 0, 0, p.frame));
-    if (e.what == What::crlf_pong) {
-        add_string(t, hf_crlf_type, "pong");
-        add_time(t, hf_crlf_pong_delay, p.pong_delay);
-        return;
+    if (p.missing) add_uint(t, hf_crlf_missed, p.missed_in_row);
+    CauseLinks links{t, std::nullopt};
+    for (const core::Finding& f : p.findings()) {
+        if (!raised_here(f.kind, about_here, pinfo)) continue;
+        links.add(f);
+        tag.offer(f.kind);
+        const bool again = f.kind == core::KeepaliveFinding::crlf_pong_missing_again;
+        raise_expert(pinfo, top,
+              f.kind == core::KeepaliveFinding::crlf_ping_late ? ei_ping_late
+              : again                                          ? ei_pong_missing_again
+                                                               : ei_pong_missing,
+              crlf_message(f, p, about_here));
     }
-    if (!PINFO_FD_VISITED(pinfo))
-        expert_add_info_format(pinfo, top, ei_pong_missing.get(),
-                               "CRLF keepalive of frame %u not answered: no pong within %u s", p.frame,
-                               pref_pong_timeout.value());
 }
 
 const char* role_name(core::SccpRole r) {
@@ -669,16 +843,20 @@ const char* role_name(core::SccpRole r) {
     return nullptr;
 }
 
-std::string unacked_message(const core::SccpKeepalive& k, const core::SccpConnection& c, bool here) {
-    std::string m = here ? "SCCP KeepAlive of frame " + std::to_string(k.frame) + " not acknowledged by " + c.cucm
-                         : "SCCP KeepAlive not acknowledged by " + c.cucm;
+std::string sccp_message(const core::Finding& f, const core::SccpKeepalive& k, const core::SccpConnection& c,
+                         bool about_here) {
+    using K = core::KeepaliveFinding;
+    if (f.kind == K::sccp_failover_expected)
+        return "Third SCCP KeepAlive in a row unacknowledged by " + c.cucm + " (last in frame " +
+               std::to_string(k.frame) + "): the phone fails over to its backup CUCM";
+    std::string m = about_here ? "SCCP KeepAlive not acknowledged by " + c.cucm
+                               : "SCCP KeepAlive of frame " + std::to_string(k.frame) + " not acknowledged by " + c.cucm;
     m += " within " + std::to_string(k.expected / kSecond) + " s";
-    if (!here) m += " (known in frame " + std::to_string(k.learned_frame) + ")";
-    m += "; " + std::to_string(k.missed_in_row) + " in a row";
-    return m;
+    if (about_here) m += " (known in frame " + std::to_string(k.learned_frame) + ")";
+    return m + in_row(k.missed_in_row, k.row_first_frame, f.kind == K::sccp_keepalive_unacked_again);
 }
 
-void render_sccp(proto_tree* tree, packet_info* pinfo, const Entry& e) {
+void render_sccp(proto_tree* tree, packet_info* pinfo, const Entry& e, InfoTag& tag) {
     const core::SccpKeepalive& k = state->sccp.keepalive(e.index);
     const core::SccpConnection& c = state->sccp.connection(k.connection);
     table.changed(pinfo, row_key(row_sccp, k.connection));
@@ -687,43 +865,35 @@ void render_sccp(proto_tree* tree, packet_info* pinfo, const Entry& e) {
                         : e.what == What::sccp_ack     ? "SCCP KeepAliveAck"
                                                        : "SCCP KeepAlive without Ack";
     proto_tree* t = subtree(tree, hf_sccp, ett_sccp, label, &top);
-    const auto failover = [&] {
-        return packet_str(pinfo, "Third SCCP KeepAlive in a row unacknowledged by " + c.cucm + " (last in frame " +
-                                     std::to_string(k.frame) + "): the phone fails over to its backup CUCM");
-    };
-    if (e.what == What::sccp_keepalive) {
+    const bool about_here = e.what == What::sccp_keepalive;
+    if (about_here) {
         if (k.interval) add_time(t, hf_sccp_interval, *k.interval);
+        if (k.previous_frame) add_frame(t, hf_sccp_previous, *k.previous_frame);
         add_uint(t, hf_sccp_expected, static_cast<guint32>(k.expected / kSecond));
         if (const char* role = role_name(k.role)) add_string(t, hf_sccp_role, role);
         if (k.ack_frame) {
-            proto_item_set_generated(proto_tree_add_uint(t, hf_sccp_ack_in, nullptr, 0, 0, *k.ack_frame));
+            add_frame(t, hf_sccp_ack_in, *k.ack_frame);
             add_time(t, hf_sccp_ack_delay, k.ack_delay);
         }
-        if (k.tcp_ack_frame) proto_item_set_generated(proto_tree_add_uint(t, hf_sccp_tcp_ack_in, nullptr, 0, 0, *k.tcp_ack_frame));
-        if (k.unacked) add_uint(t, hf_sccp_missed, k.missed_in_row);
-        if (k.unacked && PINFO_FD_VISITED(pinfo)) {
-            const char* message = packet_str(pinfo, unacked_message(k, c, false));
-            expert_add_info_format(pinfo, top, ei_unacked.get(), "%s", message);
-            if (k.failover_expected) {
-                const char* text = failover();
-                expert_add_info_format(pinfo, top, ei_failover.get(), "%s", text);
-            }
+        if (k.tcp_ack_frame) add_frame(t, hf_sccp_tcp_ack_in, *k.tcp_ack_frame);
+    } else {
+        add_frame(t, hf_sccp_keepalive_in, k.frame);
+        if (e.what == What::sccp_ack) {
+            add_time(t, hf_sccp_ack_delay, k.ack_delay);
+            return;
         }
-        return;
     }
-    proto_item_set_generated(proto_tree_add_uint(t, hf_sccp_keepalive_in, nullptr, 0, 0, k.frame));
-    if (e.what == What::sccp_ack) {
-        add_time(t, hf_sccp_ack_delay, k.ack_delay);
-        return;
-    }
-    add_uint(t, hf_sccp_missed, k.missed_in_row);
-    if (!PINFO_FD_VISITED(pinfo)) {
-        const char* message = packet_str(pinfo, unacked_message(k, c, true));
-        expert_add_info_format(pinfo, top, ei_unacked.get(), "%s", message);
-        if (k.failover_expected) {
-            const char* text = failover();
-            expert_add_info_format(pinfo, top, ei_failover.get(), "%s", text);
-        }
+    if (k.unacked) add_uint(t, hf_sccp_missed, k.missed_in_row);
+    CauseLinks links{t, std::nullopt};
+    for (const core::Finding& f : k.findings()) {
+        if (!raised_here(f.kind, about_here, pinfo)) continue;
+        links.add(f);
+        tag.offer(f.kind);
+        raise_expert(pinfo, top,
+              f.kind == core::KeepaliveFinding::sccp_failover_expected         ? ei_failover
+              : f.kind == core::KeepaliveFinding::sccp_keepalive_unacked_again ? ei_unacked_again
+                                                                               : ei_unacked,
+              sccp_message(f, k, c, about_here));
     }
 }
 
@@ -731,16 +901,17 @@ void render(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, const Verdict& 
     proto_item* top = proto_tree_add_item(tree, proto.id(), tvb, 0, 0, ENC_NA);
     proto_item_append_text(top, ": keepalives");
     proto_tree* t = proto_item_add_subtree(top, ett_register);
+    InfoTag tag;
     for (const Entry& e : v.entries) {
         switch (e.what) {
-        case What::register_copy: render_register_copy(t, pinfo, e.index, e.extra); break;
+        case What::register_copy: render_register_copy(t, pinfo, e.index, e.extra, tag); break;
         case What::register_response: render_register_response(t, pinfo, e.index); break;
         case What::crlf_ping:
         case What::crlf_pong:
-        case What::crlf_missing: render_crlf(t, pinfo, e); break;
+        case What::crlf_missing: render_crlf(t, pinfo, e, tag); break;
         case What::sccp_keepalive:
         case What::sccp_ack:
-        case What::sccp_unacked: render_sccp(t, pinfo, e); break;
+        case What::sccp_unacked: render_sccp(t, pinfo, e, tag); break;
         case What::full:
             expert_add_info_format(pinfo, top, ei_full.get(),
                                    "Keepalive tracking limit reached (siptrack.keepalive_max_tracked %u, "
@@ -749,6 +920,7 @@ void render(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, const Verdict& 
             break;
         }
     }
+    if (tag.label) append_info_tag(pinfo, tag.label);
 }
 
 }  // namespace

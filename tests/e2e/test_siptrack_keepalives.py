@@ -20,7 +20,10 @@ SCCP_HEALTHY = "siptrack_ka_sccp_healthy.pcap"
 CRLF = "siptrack_ka_crlf.pcap"
 CRLF_HEALTHY = "siptrack_ka_crlf_healthy.pcap"
 UDP = "siptrack_ka_udp_retransmission.pcap"
-ALL = [CYCLE, HEALTHY, PAIR, SCCP, SCCP_HEALTHY, CRLF, CRLF_HEALTHY, UDP]
+SWITCH = "siptrack_ka_8961_switch_no_lapse.pcap"
+SILENT = "siptrack_ka_crlf_silent.pcap"
+LONG_AOR = "siptrack_ka_long_aor.pcap"
+ALL = [CYCLE, HEALTHY, PAIR, SCCP, SCCP_HEALTHY, CRLF, CRLF_HEALTHY, UDP, SWITCH, SILENT, LONG_AOR]
 DEREGISTRATION = ("Chats", "De-registration of sip:alice@example.com from 198.51.100.5:5060 (Expires 0)")
 
 
@@ -45,11 +48,17 @@ def experts(ws, capture, two_pass=False, path=None, prefs=()):
     return found
 
 
-def lapse(by, frame, past):
-    tail = ("past the 15 s grace, the registrar has likely unregistered the device" if past
-            else "within the 15 s grace")
-    return ("Warns", f"Registration lapsed: refresh sent {by} s after the granted expiry (120 s granted in "
-                     f"frame {frame}); {tail}")
+def lapse(cseq, by):
+    # Issue 11: the lapse past the grace is the cause of the drop (the only warning of its incident), named
+    # on the copy sent past it, with the row of lost keepalives behind it.
+    return ("Warns", f"Registration lapsed: copy 2 of refresh CSeq {cseq} sent {by} s after the expiry, past the "
+                     "15 s grace; 8 REGISTERs in a row retransmitted; the registrar likely dropped the device")
+
+
+def within_grace(cseq, by):
+    # A refresh after the expiry but within the registrar's grace: the binding was kept, a note of its own.
+    return ("Notes", f"REGISTER refresh CSeq {cseq} (copy 2) sent {by} s after the granted expiry, within the 15 s "
+                     "grace")
 
 
 def retransmitted(cseq, frame, backoff):
@@ -64,14 +73,14 @@ def late(after, frame, past):
 BACKUP_8961 = ("Chats", "Keepalive REGISTER to backup registrar 178.215.139.23:5060 (Expires 0 with "
                         "cisco-keep-alive), not a de-registration")
 SWITCHES = [
-    ("Notes", "Registrar switch 1: sip:4563@178.215.139.23 registers with 178.215.139.23:5060 after "
-              "178.215.139.22:5060 (frame 68); first switch seen"),
-    ("Notes", "Registrar switch 2: sip:4563@178.215.139.22 registers with 178.215.139.22:5060 after "
-              "178.215.139.23:5060 (frame 80); 2 min 0.6 s after switch 1 (frame 74)"),
-    ("Notes", "Registrar switch 3: sip:4563@178.215.139.23 registers with 178.215.139.23:5060 after "
-              "178.215.139.22:5060 (frame 150); 16 min 16.8 s after switch 2 (frame 89)"),
-    ("Notes", "Registrar switch 4: sip:4563@178.215.139.22 registers with 178.215.139.22:5060 after "
-              "178.215.139.23:5060 (frame 162); 2 min 0.1 s after switch 3 (frame 156)"),
+    ("Notes", "Registrar switch 1 (failover after the lapse): sip:4563@178.215.139.23 registers with "
+              "178.215.139.23:5060 after 178.215.139.22:5060 (frame 68); first switch seen"),
+    ("Notes", "Registrar switch 2 (fallback after the lapse): sip:4563@178.215.139.22 registers with "
+              "178.215.139.22:5060 after 178.215.139.23:5060 (frame 80); 2 min 0.6 s after switch 1 (frame 74)"),
+    ("Notes", "Registrar switch 3 (failover after the lapse): sip:4563@178.215.139.23 registers with "
+              "178.215.139.23:5060 after 178.215.139.22:5060 (frame 150); 16 min 16.8 s after switch 2 (frame 89)"),
+    ("Notes", "Registrar switch 4 (fallback after the lapse): sip:4563@178.215.139.22 registers with "
+              "178.215.139.22:5060 after 178.215.139.23:5060 (frame 162); 2 min 0.1 s after switch 3 (frame 156)"),
 ]
 BACKOFF = ["0.209", "0.418", "0.838", "1.690", "3.370", "6.700", "14.000", "28.000"]
 
@@ -84,12 +93,10 @@ def cycle_experts():
             want[retransmitted(cseq0 + n, frame0 + 7 * n, b)] = 1
         want[late("116.705", frame0 + 19, "1.705")] = 1
         want[late("118.385", frame0 + 26, "3.385")] = 1
-    want[lapse("1.715", 52, False)] = 1
-    want[lapse("9.015", 59, False)] = 1
-    want[lapse("23.015", 66, True)] = 1
-    want[lapse("1.715", 134, False)] = 1
-    want[lapse("9.015", 141, False)] = 1
-    want[lapse("23.015", 148, True)] = 1
+    for cseq0 in (104, 116):
+        want[within_grace(cseq0 + 5, "1.715")] = 1
+        want[within_grace(cseq0 + 6, "9.015")] = 1
+        want[lapse(cseq0 + 7, "23.015")] = 1
     for s in SWITCHES:
         want[s] = 1
     want[BACKUP_8961] = 3
@@ -104,12 +111,63 @@ def test_8961_every_finding_once(ws, two_pass):
 
 @pytest.mark.parametrize("two_pass", [False, True])
 def test_8961_lapse_on_the_copy_that_shows_it(ws, two_pass):
-    rows = ws.fields(CYCLE, ["frame.number", "tcp.analysis.retransmission", "siptrack.register.original",
-                             "siptrack.register.copy", "siptrack.register.lapse"],
-                     dfilter="siptrack.registration_lapsed", two_pass=two_pass)
-    assert rows == [["55", "1", "54", "2", "1.715060000"], ["62", "1", "61", "2", "9.015060000"],
-                    ["69", "1", "68", "2", "23.015060000"], ["137", "1", "136", "2", "1.715060000"],
-                    ["144", "1", "143", "2", "9.015060000"], ["151", "1", "150", "2", "23.015060000"]]
+    # Each refresh after the expiry is named on the copy sent after it, with the REGISTER it copies, the 2xx
+    # whose grant it refreshes and the row of REGISTERs that each needed a retransmission (from frame 19).
+    fields = ["frame.number", "tcp.analysis.retransmission", "siptrack.register.original", "siptrack.register.copy",
+              "siptrack.register.lapse", "siptrack.register.grant_in", "siptrack.register.retransmitted_in_row",
+              "siptrack.register.first_retransmitted", "_ws.expert.severity"]
+    rows = ws.fields(CYCLE, fields, dfilter="siptrack.registration_lapsed || siptrack.register_within_grace",
+                     two_pass=two_pass)
+    # _ws.expert.severity: the TCP retransmission note, SIPTrack's retransmission note, then the lapse's
+    # note (within the grace, 0x00400000) or warning (past it, 0x00600000).
+    within, past = "4194304,4194304,4194304", "4194304,4194304,6291456"
+    assert rows == [["55", "1", "54", "2", "1.715060000", "52", "6", "19", within],
+                    ["62", "1", "61", "2", "9.015060000", "59", "7", "19", within],
+                    ["69", "1", "68", "2", "23.015060000", "66", "8", "19", past],
+                    ["137", "1", "136", "2", "1.715060000", "134", "6", "101", within],
+                    ["144", "1", "143", "2", "9.015060000", "141", "7", "101", within],
+                    ["151", "1", "150", "2", "23.015060000", "148", "8", "101", past]]
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_8961_failover_and_fallback_caused_by_the_lapse(ws, two_pass):
+    # The switch to the secondary and the return to the primary two minutes later are consequences of the
+    # lapse past the grace (frames 69 and 151): siptrack.caused_by, with the REGISTER switched from and the
+    # previous switch as links. The Info column tags every frame with a finding.
+    rows = ws.fields(CYCLE, ["frame.number", "siptrack.caused_by", "siptrack.register.previous_registrar",
+                             "siptrack.register.previous_registration_in", "siptrack.register.previous_switch_in",
+                             "siptrack.register.since_switch"],
+                     dfilter="siptrack.registrar_switch", two_pass=two_pass)
+    assert rows == [["74", "69", "178.215.139.22:5060", "68", "", ""],
+                    ["89", "69", "178.215.139.23:5060", "80", "74", "120.562080000"],
+                    ["156", "151", "178.215.139.22:5060", "150", "89", "976.831420000"],
+                    ["171", "151", "178.215.139.23:5060", "162", "156", "120.062080000"]]
+    assert ws.fields(CYCLE, ["frame.number"], dfilter="siptrack.caused_by", two_pass=two_pass) == \
+        [["74"], ["89"], ["156"], ["171"]]
+    info = dict(ws.fields(CYCLE, ["frame.number", "_ws.col.Info"], dfilter="frame.number in {19,20,41,55,69,74,89}",
+                          two_pass=two_pass))
+    assert info["20"].endswith("Len=883 [SIPTrack: REGISTER retransmitted]"), info
+    assert info["19"] == "Request: REGISTER sip:178.215.139.22  (1 binding) | ", info  # lost, nothing known yet
+    assert info["41"].endswith("Len=883 [SIPTrack: REGISTER late]"), info
+    assert info["55"].endswith("Len=883 [SIPTrack: REGISTER after expiry]"), info
+    assert info["69"].endswith("Len=883 [SIPTrack: REGISTER lapsed]"), info
+    assert info["74"].endswith(" [SIPTrack: registrar switch]"), info
+    assert info["89"].endswith(" [SIPTrack: registrar switch]"), info
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_switch_without_lapse_has_no_cause(ws, two_pass):
+    # Healthy twin of the failover: the primary closes its connection 30 s after an on-time refresh (a
+    # restart); the phone registers with the secondary at once and back two minutes later. Two switch notes
+    # of their own: no lapse, no siptrack.caused_by, no warning.
+    assert experts(ws, SWITCH, two_pass) == {
+        BACKUP_8961: 2,
+        ("Notes", "Registrar switch 1: sip:4563@178.215.139.23 registers with 178.215.139.23:5060 after "
+                  "178.215.139.22:5060 (frame 19); first switch seen"): 1,
+        ("Notes", "Registrar switch 2: sip:4563@178.215.139.22 registers with 178.215.139.22:5060 after "
+                  "178.215.139.23:5060 (frame 28); 2 min 0.1 s after switch 1 (frame 28)"): 1,
+    }
+    assert ws.fields(SWITCH, ["frame.number"], dfilter="siptrack.caused_by", two_pass=two_pass) == []
 
 
 def test_8961_backoff_per_register(ws):
@@ -173,19 +231,25 @@ def test_seed_primary_and_backup_traces(ws, two_pass):
                     ["23", "2991996997", "refresh", "115.031685000", "4.968315000", granted[4]]]
 
 
+# Issue 11: the row of unacknowledged KeepAlives is one incident: the first is its cause (the only warning),
+# the next two and the expected failover are notes caused by it (siptrack.caused_by 30).
+FAILOVER = ("Notes", "Third SCCP KeepAlive in a row unacknowledged by 10.10.10.202:2000 (last in frame 36): the phone "
+                     "fails over to its backup CUCM")
 SCCP_ONE_PASS = {
     ("Warns", "SCCP KeepAlive of frame 30 not acknowledged by 10.10.10.202:2000 within 30 s; 1 in a row"): 1,
-    ("Warns", "SCCP KeepAlive of frame 34 not acknowledged by 10.10.10.202:2000 within 30 s; 2 in a row"): 1,
-    ("Warns", "SCCP KeepAlive of frame 36 not acknowledged by 10.10.10.202:2000 within 30 s; 3 in a row"): 1,
-    ("Warns", "Third SCCP KeepAlive in a row unacknowledged by 10.10.10.202:2000 (last in frame 36): the phone "
-              "fails over to its backup CUCM"): 1,
+    ("Notes", "SCCP KeepAlive of frame 34 not acknowledged by 10.10.10.202:2000 within 30 s; 2 in a row since "
+              "frame 30"): 1,
+    ("Notes", "SCCP KeepAlive of frame 36 not acknowledged by 10.10.10.202:2000 within 30 s; 3 in a row since "
+              "frame 30"): 1,
+    FAILOVER: 1,
 }
 SCCP_TWO_PASS = {
     ("Warns", "SCCP KeepAlive not acknowledged by 10.10.10.202:2000 within 30 s (known in frame 34); 1 in a row"): 1,
-    ("Warns", "SCCP KeepAlive not acknowledged by 10.10.10.202:2000 within 30 s (known in frame 36); 2 in a row"): 1,
-    ("Warns", "SCCP KeepAlive not acknowledged by 10.10.10.202:2000 within 30 s (known in frame 40); 3 in a row"): 1,
-    ("Warns", "Third SCCP KeepAlive in a row unacknowledged by 10.10.10.202:2000 (last in frame 36): the phone "
-              "fails over to its backup CUCM"): 1,
+    ("Notes", "SCCP KeepAlive not acknowledged by 10.10.10.202:2000 within 30 s (known in frame 36); 2 in a row "
+              "since frame 30"): 1,
+    ("Notes", "SCCP KeepAlive not acknowledged by 10.10.10.202:2000 within 30 s (known in frame 40); 3 in a row "
+              "since frame 30"): 1,
+    FAILOVER: 1,
 }
 
 
@@ -193,15 +257,29 @@ def test_sccp_three_missed_one_pass(ws):
     assert experts(ws, SCCP) == SCCP_ONE_PASS
     # On a single pass each is named where it became known: the next KeepAlive, then the phone's RST of
     # the primary connection (frame 40), the first packet after the third KeepAlive's interval ran out.
-    rows = ws.fields(SCCP, ["frame.number", "siptrack.sccp.keepalive_in"], dfilter="siptrack.sccp_keepalive_unacked")
+    rows = ws.fields(SCCP, ["frame.number", "siptrack.sccp.keepalive_in"],
+                     dfilter="siptrack.sccp_keepalive_unacked || siptrack.sccp_keepalive_unacked_again")
     assert rows == [["34", "30"], ["36", "34"], ["40", "36"]]
     assert ws.fields(SCCP, ["frame.number", "tcp.flags.reset"], dfilter="siptrack.sccp_failover_expected") == \
         [["40", "1"]]
+    assert ws.fields(SCCP, ["frame.number", "siptrack.caused_by", "_ws.col.Info"], dfilter="siptrack.caused_by") == [
+        ["36", "30", "KeepAliveReq  [SIPTrack: KeepAlive unacknowledged]"],
+        ["40", "30", "49612 → 2000 [RST, ACK] Seq=233 Ack=93 Win=8760 Len=0 [SIPTrack: SCCP failover]"]]
 
 
 def test_sccp_three_missed_two_pass(ws):
     assert experts(ws, SCCP, two_pass=True) == SCCP_TWO_PASS
     assert ws.fields(SCCP, ["frame.number"], dfilter="siptrack.sccp_failover_expected", two_pass=True) == [["36"]]
+    # On the KeepAlives themselves: the cause (30) and its consequences, each linked to it and to the
+    # KeepAlive before it. Frames 34 and 36 also say that the KeepAlive before them went unanswered (the
+    # second Missed in a row).
+    rows = ws.fields(SCCP, ["frame.number", "siptrack.caused_by", "siptrack.sccp.previous_keepalive",
+                            "siptrack.sccp.missed_in_row", "_ws.col.Info"],
+                     dfilter="siptrack.sccp_keepalive_unacked || siptrack.sccp_keepalive_unacked_again",
+                     two_pass=True)
+    assert rows == [["30", "", "27", "1", "KeepAliveReq  [SIPTrack: KeepAlive unacknowledged]"],
+                    ["34", "30", "30", "2,1", "KeepAliveReq  [SIPTrack: KeepAlive unacknowledged]"],
+                    ["36", "30", "34", "3,2", "KeepAliveReq  [SIPTrack: SCCP failover]"]]
 
 
 def test_sccp_every_keepalive_paired_or_named(ws):
@@ -227,7 +305,8 @@ def test_sccp_every_keepalive_paired_or_named(ws):
         ["45", "10.10.10.203", "primary", "30", "46", "46", "60.049960000"],
         ["48", "10.10.10.203", "primary", "30", "49", "49", "30.000000000"],
     ]
-    unacked = ws.fields(SCCP, ["frame.number"], dfilter="siptrack.sccp_keepalive_unacked", two_pass=True)
+    unacked = ws.fields(SCCP, ["frame.number"],
+                        dfilter="siptrack.sccp_keepalive_unacked || siptrack.sccp_keepalive_unacked_again", two_pass=True)
     assert unacked == [["30"], ["34"], ["36"]]
 
 
@@ -262,6 +341,38 @@ def test_crlf_pong_missing_and_late_ping(ws):
         ["22", "ping", "40.000000000", "30", "24", ""], ["24", "pong", "", "", "", "22"],
         ["26", "ping", "25.000000000", "30", "28", ""], ["28", "pong", "", "", "", "26"],
     ]
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_crlf_pongs_missing_in_a_row_are_one_incident(ws, two_pass):
+    # The edge proxy's SIP layer stops answering (its TCP still ACKs): pings 12, 14, 16 get no pong. The
+    # first is the cause (the only warning); the next two are notes caused by it. The UA closes the flow
+    # (frame 18, where the third became known) and registers on a new connection, whose ping is answered.
+    if two_pass:
+        want = {
+            ("Warns", "CRLF keepalive not answered: no pong within 10 s (known in frame 14)"): 1,
+            ("Notes", "CRLF keepalive not answered: no pong within 10 s (known in frame 16); 2 in a row since "
+                      "frame 12"): 1,
+            ("Notes", "CRLF keepalive not answered: no pong within 10 s (known in frame 18); 3 in a row since "
+                      "frame 12"): 1,
+        }
+        # Pings 14 and 16 also say that the ping before them went unanswered (the second Missed in a row).
+        links = [["12", "", "8", "1"], ["14", "12", "12", "2,1"], ["16", "12", "14", "3,2"]]
+    else:
+        want = {
+            ("Warns", "CRLF keepalive of frame 12 not answered: no pong within 10 s"): 1,
+            ("Notes", "CRLF keepalive of frame 14 not answered: no pong within 10 s; 2 in a row since frame 12"): 1,
+            ("Notes", "CRLF keepalive of frame 16 not answered: no pong within 10 s; 3 in a row since frame 12"): 1,
+        }
+        links = [["14", "", "12", "1"], ["16", "12", "14", "2"], ["18", "12", "", "3"]]
+    assert experts(ws, SILENT, two_pass) == want
+    rows = ws.fields(SILENT, ["frame.number", "siptrack.caused_by", "siptrack.crlf.previous_ping",
+                              "siptrack.crlf.missed_in_row"],
+                     dfilter="siptrack.crlf_pong_missing || siptrack.crlf_pong_missing_again", two_pass=two_pass)
+    assert rows == links
+    info = [r for r in ws.fields(SILENT, ["frame.number", "_ws.col.Info"], two_pass=two_pass) if "[SIPTrack" in r[1]]
+    assert [r[0] for r in info] == [r[0] for r in links]
+    assert all(r[1].endswith(" [SIPTrack: CRLF pong missing]") for r in info), info
 
 
 def test_deregistration_named_as_such(ws):
@@ -392,3 +503,33 @@ def test_found_skinny_captures_no_keepalive_findings(ws, capture):
 def test_no_malformed_on_keepalive_captures(ws):
     for cap in ALL:
         assert ws.fields(cap, ["frame.number"], dfilter="_ws.malformed || _ws.expert.severity == error") == [], cap
+
+
+def expert_labels(ws, capture, two_pass):
+    """Every SIPTrack expert message of the capture as tshark prints it in the tree (-V)."""
+    args = ["-r", ws.capture(capture), "-V", "-O", "siptrack"] + (["-2"] if two_pass else [])
+    proc = ws.run(args, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return [m.group(1) for m in re.finditer(r"\[Expert Info \((?:\w+)/(?:\w+)\): (.*)\]$", proc.stdout, re.M)]
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+@pytest.mark.parametrize("capture", ALL)
+def test_messages_fit_the_gui_label(ws, capture, two_pass):
+    # The GUI cuts an expert item's label at 240 characters, "Expert Info (Warning/Sequence): " included:
+    # every keepalive message is at most 200 characters, so none is ever shown "[truncated]".
+    labels = expert_labels(ws, capture, two_pass)
+    if capture not in (SCCP_HEALTHY, CRLF_HEALTHY):  # the two captures without any keepalive expert info
+        assert labels
+    assert all(len(m) <= 200 for m in labels), [m for m in labels if len(m) > 200]
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_long_address_of_record_is_shortened_in_the_message(ws, two_pass):
+    # Bad input: a 300-character user part. The message names the address of record cut to 48 bytes; the
+    # field keeps all of it.
+    aor = "sip:long" + "x" * 296 + "@example.com"
+    assert experts(ws, LONG_AOR, two_pass) == {
+        ("Chats", "De-registration of " + aor[:48] + "... from 198.51.100.5:5060 (Expires 0)"): 1}
+    assert ws.fields(LONG_AOR, ["frame.number", "siptrack.register.aor"], dfilter="siptrack.deregistration",
+                     two_pass=two_pass) == [["3", aor]]

@@ -138,5 +138,35 @@ TEST(CrlfTracker, PongsDoNotSearchTheWaitingPings) {
     EXPECT_EQ(t.ping(learned[0].record).frame, 4 * kConns + 1);
     EXPECT_LE(t.work_done(), 3u * kConns);
 }
+// Issue 11: pings left unanswered in a row are one incident (the server stopped answering at the first);
+// a late ping is a note of its own; a pong ends the row.
+TEST(CrlfFindings, TheFirstMissingPongOfARowIsTheCause) {
+    using K = KeepaliveFinding;
+    CrlfTracker t({});
+    std::vector<Learned> learned;
+    t.on_flow_timer(3, 30);
+    const auto p1 = t.on_ping(3, kUa, kEdge, 8, T0, learned);
+    t.on_pong(3, kEdge, 9, T0 + S / 100);
+    std::vector<std::size_t> silent;
+    for (std::uint32_t n = 1; n <= 3; ++n) {
+        silent.push_back(*t.on_ping(3, kUa, kEdge, 10 + 2 * n, T0 + 25 * n * S, learned));
+        t.on_traffic(3, kEdge);  // TCP ACKs from the server
+    }
+    t.on_time(20, T0 + 86 * S, learned);
+    EXPECT_EQ(t.ping(*p1).findings(), std::vector<Finding>{});
+    EXPECT_EQ(t.ping(silent[0]).findings(), (std::vector<Finding>{{K::crlf_pong_missing, std::nullopt}}));
+    EXPECT_EQ(t.ping(silent[1]).findings(), (std::vector<Finding>{{K::crlf_pong_missing_again, 12u}}));
+    EXPECT_EQ(t.ping(silent[2]).findings(), (std::vector<Finding>{{K::crlf_pong_missing_again, 12u}}));
+    EXPECT_EQ(t.ping(silent[2]).missed_in_row, 3u);
+    EXPECT_EQ(t.ping(silent[2]).previous_frame, 14u);
+    // Answered again, then a ping 40 s later (over the 30 s Flow-Timer) left unanswered: late, and a new row.
+    t.on_ping(3, kUa, kEdge, 30, T0 + 100 * S, learned);
+    t.on_pong(3, kEdge, 31, T0 + 100 * S);
+    const auto p5 = t.on_ping(3, kUa, kEdge, 40, T0 + 140 * S, learned);
+    t.on_time(41, T0 + 151 * S, learned);
+    EXPECT_EQ(t.ping(*p5).findings(), (std::vector<Finding>{{K::crlf_ping_late, std::nullopt},
+                                                           {K::crlf_pong_missing, std::nullopt}}));
+}
+
 }  // namespace
 }  // namespace sipsleuth::core

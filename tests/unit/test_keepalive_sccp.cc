@@ -176,5 +176,32 @@ TEST(KeepaliveStreams, OneTableForCrlfAndSccp) {
     EXPECT_EQ(streams->size(), 2u);
 }
 
+// Issue 11: a row of unacknowledged KeepAlives is one incident: the first is the cause, the next ones and
+// the expected failover are its consequences; an Ack ends the row, and the next miss starts a new one.
+TEST(SccpFindings, TheFirstOfARowIsTheCause) {
+    using K = KeepaliveFinding;
+    SccpTracker t({});
+    std::vector<Learned> learned;
+    t.on_register_ack(0, "10.10.10.130", 30, 60);
+    const auto answered = t.on_keepalive(0, kPhone, kPrimary, 11, T0, 1, learned);
+    t.on_ack(0, 12, T0 + S / 100);
+    EXPECT_EQ(t.keepalive(*answered).findings(), std::vector<Finding>{});
+    std::vector<std::size_t> lost;
+    for (std::uint32_t n = 1; n <= 3; ++n)
+        lost.push_back(*t.on_keepalive(0, kPhone, kPrimary, 20 + n, T0 + 30 * n * S, 2 + n, learned));
+    t.on_time(30, T0 + 121 * S, learned);
+    EXPECT_EQ(t.keepalive(lost[0]).findings(), (std::vector<Finding>{{K::sccp_keepalive_unacked, std::nullopt}}));
+    EXPECT_EQ(t.keepalive(lost[1]).findings(), (std::vector<Finding>{{K::sccp_keepalive_unacked_again, 21u}}));
+    EXPECT_EQ(t.keepalive(lost[2]).findings(), (std::vector<Finding>{{K::sccp_keepalive_unacked_again, 21u},
+                                                                     {K::sccp_failover_expected, 21u}}));
+    EXPECT_EQ(t.keepalive(lost[1]).previous_frame, 21u);
+    // An Ack ends the row; the next miss is a cause again.
+    t.on_keepalive(0, kPhone, kPrimary, 40, T0 + 130 * S, 10, learned);
+    t.on_ack(0, 41, T0 + 130 * S);
+    const auto again = t.on_keepalive(0, kPhone, kPrimary, 50, T0 + 160 * S, 11, learned);
+    t.on_time(51, T0 + 191 * S, learned);
+    EXPECT_EQ(t.keepalive(*again).findings(), (std::vector<Finding>{{K::sccp_keepalive_unacked, std::nullopt}}));
+}
+
 }  // namespace
 }  // namespace sipsleuth::core

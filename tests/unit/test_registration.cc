@@ -494,5 +494,101 @@ TEST(RegistrationTracker, CopiesWithinTheBoundAreAllListed) {
     EXPECT_EQ(t.record(0).copies_full, 64u);
 }
 
+// Issue 11: findings as incidents. The 8961's drop: refreshes retransmitted in a row, the first two within
+// the phone's schedule, then late, then within the grace, then past it; the lapse past the grace is the
+// cause (on the copy that showed it), the copy after it, the failover and the fallback its consequences.
+TEST(RegistrationFindings, LapsePastGraceCausesTheFailoverAndFallback) {
+    using K = KeepaliveFinding;
+    Fixture x;
+    const RegistrationTracker& t = x.t;
+    x.on_request(reg(1, T0, kPrimary, "c", 1));
+    x.on_response(ok(2, T0, "c", 1));
+    EXPECT_EQ(t.findings(0, 0), std::vector<Finding>{});
+    Nanos granted_at = T0;
+    std::uint32_t frame = 10, cseq = 2;
+    std::vector<std::size_t> records;
+    for (const Nanos backoff : {S / 5, S * 17 / 10, S * 67 / 10}) {
+        const Nanos sent = granted_at + 115 * S;
+        records.push_back(x.on_request(reg(frame, sent, kPrimary, "c", cseq))->record);
+        x.retransmission(kPrimary, frame * 1000, frame + 1, sent + backoff);
+        granted_at = sent + backoff + S / 100;
+        x.on_response(ok(frame + 2, granted_at, "c", cseq));
+        frame += 10;
+        ++cseq;
+    }
+    EXPECT_EQ(t.findings(records[0], 1), (std::vector<Finding>{{K::register_retransmitted, std::nullopt}}));
+    EXPECT_EQ(t.findings(records[1], 1), (std::vector<Finding>{{K::register_retransmitted, std::nullopt},
+                                                               {K::register_late, std::nullopt}}));
+    // 1.7 s after the expiry: within the 15 s grace, a note of its own (the registrar kept the binding).
+    EXPECT_EQ(t.findings(records[2], 1), (std::vector<Finding>{{K::register_retransmitted, std::nullopt},
+                                                               {K::register_within_grace, std::nullopt}}));
+    EXPECT_EQ(t.record(records[2]).retransmitted_in_row, 3u);
+    EXPECT_EQ(t.record(records[2]).row_first_frame, 10u);
+    // The refresh lost and retransmitted 28 s later, 23 s past the expiry: the cause, on frame 41.
+    const Nanos sent = granted_at + 115 * S;
+    const std::size_t lapsed = x.on_request(reg(40, sent, kPrimary, "c", cseq))->record;
+    EXPECT_EQ(t.findings(lapsed, 0), std::vector<Finding>{});
+    x.retransmission(kPrimary, 40000, 41, sent + 28 * S);
+    x.retransmission(kPrimary, 40000, 42, sent + 56 * S);
+    EXPECT_EQ(t.findings(lapsed, 1), (std::vector<Finding>{{K::register_retransmitted, std::nullopt},
+                                                          {K::registration_lapsed, std::nullopt}}));
+    EXPECT_EQ(t.findings(lapsed, 2), (std::vector<Finding>{{K::register_retransmitted, 41u}}));
+    EXPECT_EQ(t.record(lapsed).retransmitted_in_row, 4u);
+    EXPECT_EQ(t.record(lapsed).row_first_frame, 10u);
+    EXPECT_EQ(t.record(lapsed).lapse->frame, 41u);
+    // Failover to the secondary and fallback two minutes later: consequences of frame 41.
+    const auto fail = x.on_request(reg(50, sent + 60 * S, kSecondary, "b", 10));
+    EXPECT_EQ(t.findings(fail->record, 0), (std::vector<Finding>{{K::registrar_switch, 41u}}));
+    EXPECT_FALSE(t.record(fail->record).registrar_switch->fallback);
+    x.on_response(ok(51, sent + 60 * S, "b", 10, 120, 200, kSecondary));
+    const auto back = x.on_request(reg(60, sent + 180 * S, kPrimary, "c2", 11));
+    EXPECT_EQ(t.findings(back->record, 0), (std::vector<Finding>{{K::registrar_switch, 41u}}));
+    EXPECT_TRUE(t.record(back->record).registrar_switch->fallback);
+    x.on_response(ok(61, sent + 180 * S, "c2", 11));
+    // A later switch with no lapse behind it (an administrator's move): a note of its own.
+    const auto moved = x.on_request(reg(70, sent + 400 * S, kSecondary, "b", 12));
+    EXPECT_EQ(t.findings(moved->record, 0), (std::vector<Finding>{{K::registrar_switch, std::nullopt}}));
+}
+
+TEST(RegistrationFindings, SwitchWithoutLapseHasNoCause) {
+    // The primary closed the connection (a restart): the phone registers with the secondary in time.
+    Fixture x;
+    const RegistrationTracker& t = x.t;
+    x.on_request(reg(1, T0, kPrimary, "c", 1));
+    x.on_response(ok(2, T0, "c", 1));
+    const auto fail = x.on_request(reg(3, T0 + 30 * S, kSecondary, "b", 2));
+    EXPECT_EQ(t.findings(fail->record, 0),
+              (std::vector<Finding>{{KeepaliveFinding::registrar_switch, std::nullopt}}));
+    x.on_response(ok(4, T0 + 30 * S, "b", 2, 120, 200, kSecondary));
+    const auto back = x.on_request(reg(5, T0 + 150 * S, kPrimary, "c2", 3));
+    EXPECT_EQ(t.findings(back->record, 0),
+              (std::vector<Finding>{{KeepaliveFinding::registrar_switch, std::nullopt}}));
+    EXPECT_FALSE(t.record(back->record).registrar_switch->fallback);
+}
+
+TEST(RegistrationFindings, LifecycleAndTheRowRestarts) {
+    using K = KeepaliveFinding;
+    Fixture x;
+    const RegistrationTracker& t = x.t;
+    const auto ka = x.on_request(reg(1, T0, kSecondary, "b", 1, kInstance + ";expires=0;cisco-keep-alive", 0));
+    EXPECT_EQ(t.findings(ka->record, 0), (std::vector<Finding>{{K::backup_keepalive, std::nullopt}}));
+    x.on_request(reg(2, T0, kPrimary, "c", 2));
+    x.on_response(ok(3, T0, "c", 2));
+    // Retransmitted, then on time, then retransmitted: two rows of one.
+    const auto a = x.on_request(reg(10, T0 + 115 * S, kPrimary, "c", 3));
+    x.retransmission(kPrimary, 10000, 11, T0 + 115 * S + S / 5);
+    x.on_response(ok(12, T0 + 116 * S, "c", 3));
+    const auto b = x.on_request(reg(20, T0 + 231 * S, kPrimary, "c", 4));
+    x.on_response(ok(21, T0 + 231 * S, "c", 4));
+    const auto c = x.on_request(reg(30, T0 + 346 * S, kPrimary, "c", 5));
+    x.retransmission(kPrimary, 30000, 31, T0 + 346 * S + S / 5);
+    EXPECT_EQ(t.record(a->record).retransmitted_in_row, 1u);
+    EXPECT_EQ(t.record(b->record).retransmitted_in_row, 0u);
+    EXPECT_EQ(t.record(c->record).retransmitted_in_row, 1u);
+    EXPECT_EQ(t.record(c->record).row_first_frame, 30u);
+    const auto de = x.on_request(reg(40, T0 + 400 * S, kPrimary, "c", 6, kInstance, 0));
+    EXPECT_EQ(t.findings(de->record, 0), (std::vector<Finding>{{K::deregistration, std::nullopt}}));
+}
+
 }  // namespace
 }  // namespace sipsleuth::core

@@ -44,6 +44,16 @@ Nanos IntervalStats::median() const {
     return samples_[(samples_.size() - 1) / 2];
 }
 
+std::vector<Finding> CrlfPing::findings() const {
+    std::vector<Finding> out;
+    if (late) out.push_back({KeepaliveFinding::crlf_ping_late, std::nullopt});
+    if (missing) {
+        if (missed_in_row <= 1) out.push_back({KeepaliveFinding::crlf_pong_missing, std::nullopt});
+        else out.push_back({KeepaliveFinding::crlf_pong_missing_again, row_first_frame});
+    }
+    return out;
+}
+
 KeepaliveStreams::Entry* KeepaliveStreams::find(std::uint32_t stream) {
     const auto it = by_stream_.find(stream);
     return it == by_stream_.end() ? nullptr : &it->second;
@@ -115,6 +125,10 @@ void CrlfTracker::close_missing(std::size_t p, std::uint32_t frame, std::vector<
     ping.missing = true;
     ping.learned_frame = frame;
     ++conn.missing;
+    // A row of missing pongs is one incident: the server (or the path to it) stopped answering at its first.
+    if (conn.missed_in_row++ == 0) conn.row_first_frame = ping.frame;
+    ping.missed_in_row = conn.missed_in_row;
+    ping.row_first_frame = conn.row_first_frame;
     learned.push_back({p});
 }
 
@@ -139,6 +153,7 @@ std::optional<std::size_t> CrlfTracker::on_ping(std::uint32_t stream, const std:
     ping.time = time;
     ping.flow_timer = conn.flow_timer;
     if (conn.last_ping) {
+        ping.previous_frame = pings_[*conn.last_ping].frame;
         ping.interval = time - pings_[*conn.last_ping].time;
         conn.intervals.add(*ping.interval);
         // RFC 5626 section 4.4.1: the UA sends a keepalive within the Flow-Timer's seconds.
@@ -167,6 +182,7 @@ std::optional<std::size_t> CrlfTracker::on_pong(std::uint32_t stream, const std:
     ping.pong_frame = frame;
     ping.pong_delay = time - ping.time;
     ++conn.pongs;
+    conn.missed_in_row = 0;
     conn.pending.reset();  // leaves waiting_ (lazily: see on_time)
     return p;
 }

@@ -164,6 +164,7 @@ std::optional<RegisterRef> RegistrationTracker::on_request(const sip::Message& m
         rec.interval = m.time - records_[*b.last].copies.front().time;
         b.intervals.add(*rec.interval);
     }
+    rec.previous = b.last;
     if (rec.kind == RegisterKind::registration) {
         if (b.granted && b.granted_call_id == m.call_id && d.current == *bi) {
             rec.kind = RegisterKind::refresh;
@@ -181,8 +182,18 @@ std::optional<RegisterRef> RegistrationTracker::on_request(const sip::Message& m
             if (d.last_switch) sw.since_switch = m.time - *d.last_switch;
             sw.switch_frame = d.last_switch_frame;
             sw.number = ++d.switches;
+            // Failover: the binding left was dropped by the lapse of its last REGISTER past the grace.
+            // Fallback: back to the binding the device left at a failover with a cause.
+            if (prev.last && records_[*prev.last].lapse && records_[*prev.last].lapse->past_grace) {
+                sw.caused_by = records_[*prev.last].lapse->frame;
+            } else if (d.last_switch_cause && d.left_binding == *bi) {
+                sw.caused_by = d.last_switch_cause;
+                sw.fallback = true;
+            }
             d.last_switch = m.time;
             d.last_switch_frame = m.frame;
+            d.last_switch_cause = sw.fallback ? std::nullopt : sw.caused_by;
+            d.left_binding = *d.current;
             rec.registrar_switch = sw;
         }
         d.current = *bi;
@@ -205,6 +216,16 @@ std::size_t RegistrationTracker::add_copy(std::size_t ri, const RegisterCopy& c)
     if (rec.copies.size() < std::max<std::size_t>(s_.max_copies, 1)) rec.copies.push_back(c);
     else if (!rec.copies_full) rec.copies_full = copy;
     ++bindings_[rec.binding].retransmissions;
+    if (copy == 1) {
+        const RegisterRecord* prev = rec.previous ? &records_[*rec.previous] : nullptr;
+        if (prev && prev->retransmitted_in_row) {
+            rec.retransmitted_in_row = prev->retransmitted_in_row + 1;
+            rec.row_first_frame = prev->row_first_frame;
+        } else {
+            rec.retransmitted_in_row = 1;
+            rec.row_first_frame = rec.copies.front().frame;
+        }
+    }
     check_copy(ri, copy, c.time);
     return copy;
 }
@@ -217,6 +238,7 @@ void RegistrationTracker::check_copy(std::size_t ri, std::size_t copy, Nanos t) 
     if (t > *rec.expiry) {
         Lapse l;
         l.copy = copy;
+        l.frame = rec.last.frame;
         l.by = t - *rec.expiry;
         l.expiry = *rec.expiry;
         l.granted = rec.previous_grant.value_or(0);
@@ -232,6 +254,27 @@ void RegistrationTracker::check_copy(std::size_t ri, std::size_t copy, Nanos t) 
         rec.late_by = t - rec.granted_at - rec.schedule;
         ++b.late;
     }
+}
+
+std::vector<Finding> RegistrationTracker::findings(std::size_t ri, std::size_t copy) const {
+    const RegisterRecord& rec = records_[ri];
+    std::vector<Finding> out;
+    const std::optional<Lapse>& lapse = rec.lapse;
+    if (copy > 0) {
+        // A copy after the one that lapsed past the grace repeats a REGISTER the registrar has dropped.
+        std::optional<std::uint32_t> cause;
+        if (lapse && lapse->past_grace && copy > lapse->copy) cause = lapse->frame;
+        out.push_back({KeepaliveFinding::register_retransmitted, cause});
+    }
+    if (lapse && lapse->copy == copy)
+        out.push_back({lapse->past_grace ? KeepaliveFinding::registration_lapsed : KeepaliveFinding::register_within_grace,
+                       std::nullopt});
+    if (rec.late_copy && *rec.late_copy == copy) out.push_back({KeepaliveFinding::register_late, std::nullopt});
+    if (copy != 0) return out;
+    if (rec.kind == RegisterKind::backup_keepalive) out.push_back({KeepaliveFinding::backup_keepalive, std::nullopt});
+    if (rec.kind == RegisterKind::deregistration) out.push_back({KeepaliveFinding::deregistration, std::nullopt});
+    if (rec.registrar_switch) out.push_back({KeepaliveFinding::registrar_switch, rec.registrar_switch->caused_by});
+    return out;
 }
 
 std::vector<RegisterRef> RegistrationTracker::on_tcp_retransmission(const std::vector<sip::TcpRetransmissionHit>& hits,

@@ -9,6 +9,20 @@
 
 namespace sipsleuth::core {
 
+std::vector<Finding> SccpKeepalive::findings() const {
+    std::vector<Finding> out;
+    if (!unacked) return out;
+    if (missed_in_row <= 1) out.push_back({KeepaliveFinding::sccp_keepalive_unacked, std::nullopt});
+    else out.push_back({KeepaliveFinding::sccp_keepalive_unacked_again, row_first_frame});
+    if (failover_expected) {
+        // With a failover count of 1 the failover is named on the cause itself: no link to its own frame.
+        std::optional<std::uint32_t> cause;
+        if (missed_in_row > 1) cause = row_first_frame;
+        out.push_back({KeepaliveFinding::sccp_failover_expected, cause});
+    }
+    return out;
+}
+
 SccpTracker::SccpTracker(Settings s, std::shared_ptr<KeepaliveStreams> streams)
     : s_(s), streams_(streams ? std::move(streams) : std::make_shared<KeepaliveStreams>(s.max_connections)) {}
 
@@ -46,7 +60,11 @@ void SccpTracker::close(std::size_t k, std::uint32_t frame, std::vector<Learned>
     ka.role = SccpRole::primary;
     ka.unacked = true;
     ka.learned_frame = frame;
-    ka.missed_in_row = ++conn.missed_in_row;
+    // A row of unacknowledged KeepAlives is one incident (Cisco's delayed failover counts the row): the
+    // CUCM or the path to it stopped answering at the first.
+    if (conn.missed_in_row++ == 0) conn.row_first_frame = ka.frame;
+    ka.missed_in_row = conn.missed_in_row;
+    ka.row_first_frame = conn.row_first_frame;
     ++conn.unacked;
     if (ka.missed_in_row == s_.failover_misses) {
         ka.failover_expected = true;
@@ -82,6 +100,7 @@ std::optional<std::size_t> SccpTracker::on_keepalive(std::uint32_t stream, const
     }
     ka.expected = static_cast<Nanos>(expected) * kSecond;
     if (conn.last) {
+        ka.previous_frame = keepalives_[*conn.last].frame;
         ka.interval = time - keepalives_[*conn.last].time;
         conn.intervals.add(*ka.interval);
     }

@@ -5,6 +5,10 @@
 // registrar's Flow-Timer header (RFC 5626 section 8.4) is the interval the client is expected to keep.
 // Times are nanoseconds since the epoch; every record is addressed by its index, which never changes,
 // so the plugin can keep indexes per frame and render a record's latest state on any later pass.
+//
+// Findings are classified as incidents (issue 11): each finding is the root cause of its incident or a
+// consequence of a cause named on another frame (KeepaliveFinding, Finding::caused_by). A consequence is
+// never more than a note, so one incident is one warning in Wireshark's Expert Information.
 #pragma once
 
 #include <cstddef>
@@ -19,6 +23,36 @@
 #include "sipsleuth/core/time.h"
 
 namespace sipsleuth::core {
+
+/// Every keepalive finding siptrack names. Causes: registration_lapsed (a refresh later than the expiry
+/// plus the registrar's grace: the device was dropped), crlf_pong_missing and sccp_keepalive_unacked (the
+/// first of a row). Consequences (with Finding::caused_by): the missed answers after the first of a row,
+/// sccp_failover_expected, a registrar switch that follows a lapse (failover) or returns from it
+/// (fallback), and a REGISTER copy sent after the copy that lapsed. The others stand alone: notes of
+/// their own (a refresh within the grace, a late one, a retransmission, a switch whose cause the capture
+/// does not show) or lifecycle (backup keepalive, de-registration).
+enum class KeepaliveFinding : std::uint8_t {
+    registration_lapsed,
+    register_within_grace,
+    register_late,
+    register_retransmitted,
+    backup_keepalive,
+    deregistration,
+    registrar_switch,
+    crlf_pong_missing,
+    crlf_pong_missing_again,
+    crlf_ping_late,
+    sccp_keepalive_unacked,
+    sccp_keepalive_unacked_again,
+    sccp_failover_expected,
+};
+
+/// A finding on one frame, with the frame of its incident's cause when it is a consequence.
+struct Finding {
+    KeepaliveFinding kind;
+    std::optional<std::uint32_t> caused_by;
+    bool operator==(const Finding& o) const { return kind == o.kind && caused_by == o.caused_by; }
+};
 
 
 /// "12.345 s" with millisecond precision, signed.
@@ -81,6 +115,8 @@ struct CrlfConnection {
     std::vector<std::string> sides;  ///< the (at most two) sides the capture shows sending on it since its first ping
     std::optional<std::size_t> pending;  ///< ping awaiting its pong
     std::optional<std::size_t> last_ping;
+    std::uint32_t missed_in_row = 0;     ///< pings in a row without pong, up to the latest (0 after a pong)
+    std::uint32_t row_first_frame = 0;   ///< the first ping of that row
 };
 
 /// One double-CRLF ping and what became of it.
@@ -95,6 +131,11 @@ struct CrlfPing {
     Nanos pong_delay = 0;
     bool missing = false;                     ///< no pong within the timeout
     std::uint32_t learned_frame = 0;          ///< where the missing pong became known
+    std::optional<std::uint32_t> previous_frame;  ///< the connection's previous ping
+    std::uint32_t missed_in_row = 0;          ///< 1, 2, ... for consecutive missing pongs (0: answered)
+    std::uint32_t row_first_frame = 0;        ///< the first ping of its row of missing pongs
+    /// crlf_ping_late, crlf_pong_missing (first of a row) or crlf_pong_missing_again (caused by the first).
+    std::vector<Finding> findings() const;
 };
 
 /// A finding about an earlier record, learnt on the current packet.

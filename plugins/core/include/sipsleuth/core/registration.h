@@ -7,7 +7,9 @@
 // grace period, 15 s on CUCM), a refresh later than the phone's own schedule (expiry minus the 5 s delta
 // of Cisco phones), Cisco keepalives to a backup registrar (Expires 0 with the `cisco-keep-alive` Contact
 // parameter, field case 004) told apart from de-registrations, and a device registering with another
-// registrar (failover and fallback), with the time since its previous switch so a cycle shows.
+// registrar (failover and fallback), with the time since its previous switch so a cycle shows. A lapse
+// past the grace is the root cause of the drop in field case 004 (keepalives lost, the TCP back-off grown
+// past CUCM's grace); the failover and fallback that follow are its consequences (findings()).
 //
 // Which messages are copies of one REGISTER is the suite's TransactionLayer's call (RFC 3261 section
 // 17.1.3, core/sip/transaction.h), never Call-ID and CSeq alone: a proxy's forward (its own top Via
@@ -62,6 +64,7 @@ struct RegisterCopy {
 /// A lapse: the refresh copy sent after the granted expiry.
 struct Lapse {
     std::size_t copy = 0;
+    std::uint32_t frame = 0;      ///< the frame of that copy
     Nanos by = 0;                 ///< how long after the expiry
     Nanos expiry = 0;
     std::uint32_t granted = 0;
@@ -76,6 +79,10 @@ struct Switch {
     std::optional<Nanos> since_switch;       ///< time since the device's previous switch
     std::optional<std::uint32_t> switch_frame;
     std::uint32_t number = 0;                ///< 1 for the device's first switch
+    /// The copy that lapsed past the grace and dropped the device (Lapse::frame): set on the failover
+    /// from the binding whose last REGISTER lapsed so, and on the fallback that returns to that binding.
+    std::optional<std::uint32_t> caused_by;
+    bool fallback = false;                   ///< caused, and back to the binding left at the failover
 };
 
 /// One REGISTER transaction and what became of it.
@@ -101,6 +108,11 @@ struct RegisterRecord {
     Nanos late_time = 0;                   ///< when the late copy was sent
     Nanos schedule = 0;                ///< the expected refresh interval (granted - delta)
     std::optional<Switch> registrar_switch;
+    std::optional<std::size_t> previous;   ///< the binding's REGISTER before this one
+    /// Set at the first retransmission: how many REGISTERs of the binding in a row, this one included,
+    /// needed one (the 8961's lost keepalives), and the first of them.
+    std::uint32_t retransmitted_in_row = 0;
+    std::uint32_t row_first_frame = 0;
     // The grant in force when the REGISTER was sent (refreshes only) and this binding's contact.
     std::optional<Nanos> expiry;
     Nanos granted_at = 0;
@@ -129,6 +141,8 @@ struct Device {
     std::uint32_t switches = 0;
     std::optional<Nanos> last_switch;
     std::optional<std::uint32_t> last_switch_frame;
+    std::optional<std::uint32_t> last_switch_cause;  ///< Switch::caused_by of its latest switch
+    std::optional<std::size_t> left_binding;         ///< the binding its latest switch left
 };
 
 /// A copy of a REGISTER found in the current packet.
@@ -162,6 +176,12 @@ public:
     /// it repeats (wsglue Observation::retransmitted): one more copy of each REGISTER among them.
     std::vector<RegisterRef> on_tcp_retransmission(const std::vector<sip::TcpRetransmissionHit>& hits,
                                                    std::uint32_t frame, Nanos time);
+
+    /// The findings of copy `copy` of REGISTER `record`, as far as known now (issue 11): a lapse past
+    /// the grace is the cause of its incident; a later copy of that REGISTER and the registrar switches it
+    /// leads to are its consequences; a lapse within the grace, a late refresh and other retransmissions
+    /// stand alone; backup keepalives and de-registrations are lifecycle.
+    std::vector<Finding> findings(std::size_t record, std::size_t copy) const;
 
     const RegisterRecord& record(std::size_t i) const { return records_[i]; }
     const Binding& binding(std::size_t i) const { return bindings_[i]; }

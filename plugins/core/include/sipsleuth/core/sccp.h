@@ -50,7 +50,12 @@ struct SccpKeepalive {
     bool unacked = false;
     std::uint32_t learned_frame = 0;          ///< where the missing Ack became known
     std::uint32_t missed_in_row = 0;          ///< 1, 2, 3... for consecutive unacknowledged KeepAlives
+    std::uint32_t row_first_frame = 0;        ///< the first KeepAlive of that row
     bool failover_expected = false;           ///< the third in a row
+    std::optional<std::uint32_t> previous_frame;  ///< the connection's previous KeepAlive
+    /// sccp_keepalive_unacked (the first of a row: the cause), sccp_keepalive_unacked_again and
+    /// sccp_failover_expected (consequences of the first of the row).
+    std::vector<Finding> findings() const;
 };
 
 /// One Skinny TCP connection (phone to CUCM).
@@ -63,6 +68,7 @@ struct SccpConnection {
     IntervalStats intervals;
     std::optional<std::size_t> last, pending;
     std::uint32_t missed_in_row = 0;
+    std::uint32_t row_first_frame = 0;
 };
 
 class SccpTracker {
