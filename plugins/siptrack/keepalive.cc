@@ -88,6 +88,9 @@ ws::Field hf_reg_in_row{proto, "siptrack.register.retransmitted_in_row", "Retran
                         nullptr, "REGISTERs of this binding in a row, this one included, that needed a retransmission."};
 ws::Field hf_reg_row_first{proto, "siptrack.register.first_retransmitted", "First of the row in", FT_FRAMENUM, BASE_NONE,
                            nullptr, "The first REGISTER of the row of REGISTERs that each needed a retransmission."};
+ws::Field hf_reg_grace{proto, "siptrack.register.grace", "Registrar grace (s)", FT_UINT32, BASE_DEC, nullptr,
+                      "Seconds the registrar was taken to tolerate a refresh after the expiry: siptrack.register_grace, "
+                      "or 0 when its 2xx names a Server other than Cisco's."};
 ws::Field hf_reg_switch_from{proto, "siptrack.register.previous_registrar", "Previous registrar", FT_STRING, BASE_NONE,
                              nullptr, "The registrar the device registered with before this one."};
 ws::Field hf_reg_previous_register{proto, "siptrack.register.previous_registration_in", "Previous registration in",
@@ -138,16 +141,6 @@ ws::Field hf_sccp_keepalive_in{proto, "siptrack.sccp.keepalive_in", "KeepAlive i
                                "The frame of the KeepAlive this Ack answers, or whose missing Ack is reported here."};
 ws::Field hf_sccp_missed{proto, "siptrack.sccp.missed_in_row", "Missed in a row", FT_UINT32, BASE_DEC, nullptr,
                          "Consecutive unacknowledged KeepAlives on this connection, this one included."};
-
-// TEMPORARY until siptrack.h has them (helper sub): the link to a finding's cause and the Info tag.
-ws::Field hf_caused_by_tmp{proto, "siptrack.caused_by", "Caused by", FT_FRAMENUM, BASE_NONE, nullptr,
-                           "The frame of the cause of this finding's incident."};
-void add_caused_by(proto_tree* tree, guint32 frame) {
-    proto_item_set_generated(proto_tree_add_uint(tree, hf_caused_by_tmp.id(), nullptr, 0, 0, frame));
-}
-void append_info_tag(packet_info* pinfo, const char* label) {
-    col_append_fstr(pinfo->cinfo, COL_INFO, " [SIPTrack: %s]", label);
-}
 
 ws::Subtree ett_register{proto};
 ws::Subtree ett_crlf{proto};
@@ -549,12 +542,13 @@ std::string fit(const std::string& m) {
     return s;
 }
 
-std::string short_aor(const std::string& aor) {
+std::string short_text(const std::string& text, std::size_t max_bytes) {
     bool cut = false;
-    std::string s = core::sanitize_utf8(aor, kMaxAor, &cut);
+    std::string s = core::sanitize_utf8(text, max_bytes, &cut);
     if (cut) s += "...";
     return s;
 }
+std::string short_aor(const std::string& aor) { return short_text(aor, kMaxAor); }
 
 // Raises ei on item with message, fitted; the message is copied to packet memory before the epan call.
 void raise_expert(packet_info* pinfo, proto_item* item, ws::Expert& ei, const std::string& message) {
@@ -598,7 +592,7 @@ struct CauseLinks {
     void add(const core::Finding& f) {
         if (!f.caused_by || last == f.caused_by) return;
         last = f.caused_by;
-        add_caused_by(tree, *f.caused_by);
+        add_caused_by(tree, nullptr, *f.caused_by);
     }
 };
 
@@ -633,16 +627,17 @@ std::string register_message(const core::Finding& f, const core::RegisterRecord&
         const core::Lapse& l = *rec.lapse;
         std::string m = "Registration lapsed: ";
         m += copy > 0 ? "copy " + std::to_string(copy + 1) + " of refresh " + cseq : "refresh " + cseq;
-        m += " sent " + core::format_seconds(l.by) + " after the expiry, past the " + std::to_string(pref_grace.value()) +
-             " s grace";
+        m += " sent " + core::format_seconds(l.by) + " after the expiry";
+        if (l.server.empty()) m += ", past the " + std::to_string(l.grace / kSecond) + " s grace";
         if (copy > 0 && rec.retransmitted_in_row > 1)
             m += "; " + std::to_string(rec.retransmitted_in_row) + " REGISTERs in a row retransmitted";
+        if (!l.server.empty()) return m + "; registrar " + short_text(l.server, 32) + " allows no grace, likely dropped it";
         return m + "; the registrar likely dropped the device";
     }
     case K::register_within_grace:
         return "REGISTER refresh " + cseq + (copy > 0 ? " (copy " + std::to_string(copy + 1) + ")" : "") + " sent " +
                core::format_seconds(rec.lapse->by) + " after the granted expiry, within the " +
-               std::to_string(pref_grace.value()) + " s grace";
+               std::to_string(rec.lapse->grace / kSecond) + " s grace";
     case K::register_late:
         return "REGISTER refresh late: sent " + core::format_seconds(rec.late_time - rec.granted_at) +
                " after the grant of frame " + std::to_string(rec.granted_frame) + ", " +
@@ -719,7 +714,10 @@ void render_register_copy(proto_tree* tree, packet_info* pinfo, std::size_t ri, 
         add_time(t, hf_reg_response_time, rec.response_time);
     }
     if (rec.granted) add_uint(t, hf_reg_granted, *rec.granted);
-    if (rec.lapse && rec.lapse->copy == copy) add_time(t, hf_reg_lapse, rec.lapse->by);
+    if (rec.lapse && rec.lapse->copy == copy) {
+        add_time(t, hf_reg_lapse, rec.lapse->by);
+        add_uint(t, hf_reg_grace, static_cast<guint32>(rec.lapse->grace / kSecond));
+    }
     if (copy == 0 && rec.registrar_switch) {
         const core::Switch& sw = *rec.registrar_switch;
         add_string(t, hf_reg_switch_from, sw.previous.c_str());
@@ -920,7 +918,7 @@ void render(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, const Verdict& 
             break;
         }
     }
-    if (tag.label) append_info_tag(pinfo, tag.label);
+    if (tag.label) info_tag(pinfo, tag.label);
 }
 
 }  // namespace

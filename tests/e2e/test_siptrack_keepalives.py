@@ -533,3 +533,18 @@ def test_long_address_of_record_is_shortened_in_the_message(ws, two_pass):
         ("Chats", "De-registration of " + aor[:48] + "... from 198.51.100.5:5060 (Expires 0)"): 1}
     assert ws.fields(LONG_AOR, ["frame.number", "siptrack.register.aor"], dfilter="siptrack.deregistration",
                      two_pass=two_pass) == [["3", aor]]
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_real_registrar_without_grace(ws, two_pass):
+    # captures/real/real_register_lapse.pcap (Kamailio 5.6, 10 s grants): the refresh comes 2.0 s after the
+    # expiry and a MESSAGE to the phone just before it got 404: Kamailio dropped the binding at its expiry.
+    # Its 200 OKs name it (Server: kamailio (lab)), so the CUCM grace does not apply: the lapse is the
+    # cause, a warning, with grace 0 and the grant it should have refreshed.
+    assert experts(ws, "real/real_register_lapse.pcap", two_pass) == {
+        ("Warns", "Registration lapsed: refresh CSeq 104 sent 2.002 s after the expiry; registrar kamailio (lab) "
+                  "allows no grace, likely dropped it"): 1}
+    rows = ws.fields("real/real_register_lapse.pcap", ["frame.number", "siptrack.register.lapse",
+                                                       "siptrack.register.grace", "siptrack.register.grant_in"],
+                     dfilter="siptrack.registration_lapsed", two_pass=two_pass)
+    assert rows == [["21", "2.001570000", "0", "12"]]

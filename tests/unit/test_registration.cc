@@ -590,5 +590,31 @@ TEST(RegistrationFindings, LifecycleAndTheRowRestarts) {
     EXPECT_EQ(t.findings(de->record, 0), (std::vector<Finding>{{K::deregistration, std::nullopt}}));
 }
 
+// Kamailio drops a binding at its expiry (captures/real/real_register_lapse.pcap: a MESSAGE to the phone
+// answered 404 two seconds after it): the grace is CUCM's, so a registrar whose 2xx names another Server
+// gets none, and a refresh 2 s late is the lapse that dropped the device.
+TEST(RegistrationFindings, RegistrarNamingAnotherServerHasNoGrace) {
+    for (const char* server : {"kamailio (lab)", "Cisco-CUCM11.5", ""}) {
+        Fixture x;
+        const RegistrationTracker& t = x.t;
+        x.on_request(reg(1, T0, kPrimary, "c", 1));
+        sip::Message granted = ok(2, T0, "c", 1, 10);
+        granted.server = server;
+        x.on_response(granted);
+        const auto r = x.on_request(reg(3, T0 + 12 * S, kPrimary, "c", 2));
+        const Lapse& l = *t.record(r->record).lapse;
+        const bool kamailio = std::string(server) == "kamailio (lab)";
+        EXPECT_EQ(l.by, 2 * S) << server;
+        EXPECT_EQ(l.grace, kamailio ? 0 : 15 * S) << server;
+        EXPECT_EQ(l.server, kamailio ? "kamailio (lab)" : "") << server;
+        EXPECT_EQ(l.past_grace, kamailio) << server;
+        EXPECT_EQ(t.findings(r->record, 0),
+                  (std::vector<Finding>{{kamailio ? KeepaliveFinding::registration_lapsed
+                                                  : KeepaliveFinding::register_within_grace,
+                                         std::nullopt}}))
+            << server;
+    }
+}
+
 }  // namespace
 }  // namespace sipsleuth::core

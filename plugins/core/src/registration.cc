@@ -243,7 +243,9 @@ void RegistrationTracker::check_copy(std::size_t ri, std::size_t copy, Nanos t) 
         l.expiry = *rec.expiry;
         l.granted = rec.previous_grant.value_or(0);
         l.granted_frame = rec.granted_frame;
-        l.past_grace = l.by > s_.grace;
+        l.server = b.server_without_grace;
+        l.grace = l.server.empty() ? s_.grace : 0;
+        l.past_grace = l.by > l.grace;
         rec.lapse = l;
         ++b.lapses;
         return;
@@ -319,6 +321,9 @@ std::optional<std::size_t> RegistrationTracker::on_response(const sip::Message& 
     if (!granted && rec.expires_asked) granted = rec.expires_asked;
     if (rec.kind == RegisterKind::deregistration || rec.kind == RegisterKind::backup_keepalive) granted = 0;
     rec.granted = granted;
+    b.server_without_grace.clear();
+    if (!m.server.empty() && ifind(m.server, "cisco") == std::string_view::npos)
+        b.server_without_grace = sanitize_utf8(m.server, 64);
     if (granted && *granted > 0) {
         b.granted = granted;
         b.granted_at = m.time;

@@ -69,6 +69,8 @@ struct Lapse {
     Nanos expiry = 0;
     std::uint32_t granted = 0;
     std::uint32_t granted_frame = 0;  ///< the 2xx that granted it
+    Nanos grace = 0;                  ///< the registrar's grace applied (Settings::grace, or 0: see Binding)
+    std::string server;               ///< the non-Cisco Server of the registrar's 2xx that took the grace away
     bool past_grace = false;
 };
 
@@ -132,6 +134,11 @@ struct Binding {
     Nanos granted_at = 0;
     std::uint32_t granted_frame = 0;
     std::string granted_call_id;
+    /// The Server header of the registrar's latest 2xx when it names a registrar other than Cisco's
+    /// (cut to 64 bytes): such a registrar gets no grace. The grace is CUCM's; Kamailio (the lab's
+    /// real_register_lapse.pcap: a 404 two seconds after the expiry) and Asterisk drop a binding at its
+    /// expiry.
+    std::string server_without_grace;
 };
 
 /// A device (AoR + instance or Contact URI) across registrars.
@@ -154,7 +161,9 @@ struct RegisterRef {
 class RegistrationTracker {
 public:
     struct Settings {
-        Nanos grace = 15 * kSecond;       ///< registrar's tolerance after expiry (CUCM: 15 s)
+        /// Registrar's tolerance after expiry (CUCM: 15 s); none for a registrar whose 2xx names another
+        /// Server (Binding::server_without_grace).
+        Nanos grace = 15 * kSecond;
         Nanos late_delta = 5 * kSecond;   ///< the phone refreshes at granted - delta (Cisco: 5 s)
         Nanos late_slack = 1 * kSecond;   ///< timer jitter tolerated before calling a refresh late
         std::size_t max_bindings = 10000;
