@@ -91,6 +91,9 @@ ws::Field hf_reg_row_first{proto, "siptrack.register.first_retransmitted", "Firs
 ws::Field hf_reg_grace{proto, "siptrack.register.grace", "Registrar grace (s)", FT_UINT32, BASE_DEC, nullptr,
                       "Seconds the registrar was taken to tolerate a refresh after the expiry: siptrack.register_grace, "
                       "or 0 when its 2xx names a Server other than Cisco's."};
+ws::Field hf_reg_expired_for{proto, "siptrack.register.expired_for", "Expired for", FT_RELATIVE_TIME, BASE_NONE, nullptr,
+                            "A refresh after the expiry: from the expiry to the 2xx that took it, as captured (the "
+                            "time the binding was gone, or would have been without the registrar's grace)."};
 ws::Field hf_reg_switch_from{proto, "siptrack.register.previous_registrar", "Previous registrar", FT_STRING, BASE_NONE,
                              nullptr, "The registrar the device registered with before this one."};
 ws::Field hf_reg_previous_register{proto, "siptrack.register.previous_registration_in", "Previous registration in",
@@ -636,8 +639,8 @@ std::string register_message(const core::Finding& f, const core::RegisterRecord&
     }
     case K::register_within_grace:
         return "REGISTER refresh " + cseq + (copy > 0 ? " (copy " + std::to_string(copy + 1) + ")" : "") + " sent " +
-               core::format_seconds(rec.lapse->by) + " after the granted expiry, within the " +
-               std::to_string(rec.lapse->grace / kSecond) + " s grace";
+               core::format_seconds(rec.within_grace->by) + " after the granted expiry, within the " +
+               std::to_string(rec.within_grace->grace / kSecond) + " s grace";
     case K::register_late:
         return "REGISTER refresh late: sent " + core::format_seconds(rec.late_time - rec.granted_at) +
                " after the grant of frame " + std::to_string(rec.granted_frame) + ", " +
@@ -714,10 +717,12 @@ void render_register_copy(proto_tree* tree, packet_info* pinfo, std::size_t ri, 
         add_time(t, hf_reg_response_time, rec.response_time);
     }
     if (rec.granted) add_uint(t, hf_reg_granted, *rec.granted);
-    if (rec.lapse && rec.lapse->copy == copy) {
-        add_time(t, hf_reg_lapse, rec.lapse->by);
-        add_uint(t, hf_reg_grace, static_cast<guint32>(rec.lapse->grace / kSecond));
-    }
+    for (const std::optional<core::Lapse>* l : {&rec.within_grace, &rec.lapse})
+        if (*l && (*l)->copy == copy) {
+            add_time(t, hf_reg_lapse, (*l)->by);
+            add_uint(t, hf_reg_grace, static_cast<guint32>((*l)->grace / kSecond));
+        }
+    if (rec.expired_for) add_time(t, hf_reg_expired_for, *rec.expired_for);
     if (copy == 0 && rec.registrar_switch) {
         const core::Switch& sw = *rec.registrar_switch;
         add_string(t, hf_reg_switch_from, sw.previous.c_str());
@@ -754,6 +759,7 @@ void render_register_response(proto_tree* tree, packet_info* pinfo, std::size_t 
     add_time(t, hf_reg_response_time, rec.response_time);
     add_uint(t, hf_reg_retrans, static_cast<guint32>(rec.copy_count - 1));
     if (rec.granted) add_uint(t, hf_reg_granted, *rec.granted);
+    if (rec.expired_for) add_time(t, hf_reg_expired_for, *rec.expired_for);
 }
 
 // Findings learnt on a later packet (a pong or an Ack that never came): on the first pass named where they

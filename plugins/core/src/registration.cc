@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // See registration.h. A lapse is named once per refresh, on the first copy of the REGISTER sent after
-// the granted expiry: the copies before it were sent in time (and lost), every later copy is only more
-// of the same lapse. A refresh is a REGISTER to the binding's registrar with the Call-ID of the grant in
+// the granted expiry and the registrar's grace: the copies before it were sent in time (and lost), every
+// later copy is only more of the same lapse. A copy sent after the expiry but within the grace is named
+// too, once, as the near miss it is; a later copy past the grace is then the lapse. A refresh is a REGISTER to the binding's registrar with the Call-ID of the grant in
 // force (RFC 3261 section 10.2.4 asks UAs to keep the Call-ID); a REGISTER with another Call-ID, or after
 // the device registered elsewhere, starts a new registration and is never called a lapse.
 #include "sipsleuth/core/registration.h"
@@ -184,7 +185,7 @@ std::optional<RegisterRef> RegistrationTracker::on_request(const sip::Message& m
             sw.number = ++d.switches;
             // Failover: the binding left was dropped by the lapse of its last REGISTER past the grace.
             // Fallback: back to the binding the device left at a failover with a cause.
-            if (prev.last && records_[*prev.last].lapse && records_[*prev.last].lapse->past_grace) {
+            if (prev.last && records_[*prev.last].lapse) {
                 sw.caused_by = records_[*prev.last].lapse->frame;
             } else if (d.last_switch_cause && d.left_binding == *bi) {
                 sw.caused_by = d.last_switch_cause;
@@ -232,9 +233,8 @@ std::size_t RegistrationTracker::add_copy(std::size_t ri, const RegisterCopy& c)
 
 void RegistrationTracker::check_copy(std::size_t ri, std::size_t copy, Nanos t) {
     RegisterRecord& rec = records_[ri];
-    if (rec.kind != RegisterKind::refresh || !rec.expiry || rec.response_frame) return;
+    if (rec.kind != RegisterKind::refresh || !rec.expiry || rec.response_frame || rec.lapse) return;
     Binding& b = bindings_[rec.binding];
-    if (rec.lapse) return;
     if (t > *rec.expiry) {
         Lapse l;
         l.copy = copy;
@@ -246,11 +246,12 @@ void RegistrationTracker::check_copy(std::size_t ri, std::size_t copy, Nanos t) 
         l.server = b.server_without_grace;
         l.grace = l.server.empty() ? s_.grace : 0;
         l.past_grace = l.by > l.grace;
-        rec.lapse = l;
-        ++b.lapses;
+        if (!rec.within_grace) ++b.lapses;  // one lapse per refresh, whichever copies show it
+        if (l.past_grace) rec.lapse = l;
+        else if (!rec.within_grace) rec.within_grace = l;
         return;
     }
-    if (!rec.late_copy && t - rec.granted_at > rec.schedule + s_.late_slack) {
+    if (copy == 0 && !rec.late_copy && t - rec.granted_at > rec.schedule + s_.late_slack) {
         rec.late_copy = copy;
         rec.late_time = t;
         rec.late_by = t - rec.granted_at - rec.schedule;
@@ -265,12 +266,12 @@ std::vector<Finding> RegistrationTracker::findings(std::size_t ri, std::size_t c
     if (copy > 0) {
         // A copy after the one that lapsed past the grace repeats a REGISTER the registrar has dropped.
         std::optional<std::uint32_t> cause;
-        if (lapse && lapse->past_grace && copy > lapse->copy) cause = lapse->frame;
+        if (lapse && copy > lapse->copy) cause = lapse->frame;
         out.push_back({KeepaliveFinding::register_retransmitted, cause});
     }
-    if (lapse && lapse->copy == copy)
-        out.push_back({lapse->past_grace ? KeepaliveFinding::registration_lapsed : KeepaliveFinding::register_within_grace,
-                       std::nullopt});
+    if (rec.within_grace && rec.within_grace->copy == copy)
+        out.push_back({KeepaliveFinding::register_within_grace, std::nullopt});
+    if (lapse && lapse->copy == copy) out.push_back({KeepaliveFinding::registration_lapsed, std::nullopt});
     if (rec.late_copy && *rec.late_copy == copy) out.push_back({KeepaliveFinding::register_late, std::nullopt});
     if (copy != 0) return out;
     if (rec.kind == RegisterKind::backup_keepalive) out.push_back({KeepaliveFinding::backup_keepalive, std::nullopt});
@@ -321,6 +322,7 @@ std::optional<std::size_t> RegistrationTracker::on_response(const sip::Message& 
     if (!granted && rec.expires_asked) granted = rec.expires_asked;
     if (rec.kind == RegisterKind::deregistration || rec.kind == RegisterKind::backup_keepalive) granted = 0;
     rec.granted = granted;
+    if ((rec.lapse || rec.within_grace) && rec.expiry) rec.expired_for = m.time - *rec.expiry;
     b.server_without_grace.clear();
     if (!m.server.empty() && ifind(m.server, "cisco") == std::string_view::npos)
         b.server_without_grace = sanitize_utf8(m.server, 64);

@@ -104,8 +104,14 @@ struct RegisterRecord {
     std::optional<std::uint32_t> response_frame, status;
     Nanos response_time = 0;           ///< first copy to final response
     std::optional<std::uint32_t> granted;
-    std::optional<Lapse> lapse;
-    std::optional<std::size_t> late_copy;  ///< the copy sent later than the phone's schedule
+    /// The first copy sent after the expiry plus the grace (the registrar dropped the binding), and the
+    /// first sent after the expiry but within the grace (a near miss): a refresh whose back-off carries
+    /// it from one to the other has both (captures/real/real_register_backoff.pcap under CUCM's grace).
+    std::optional<Lapse> lapse, within_grace;
+    std::optional<Nanos> expired_for;  ///< expiry to the 2xx that took the lapsed refresh (as captured)
+    /// The first copy (late_copy 0) sent later than the phone's schedule. A retransmission past the
+    /// schedule is no late refresh: the phone sent the refresh on time, the back-off made the copy late.
+    std::optional<std::size_t> late_copy;
     Nanos late_by = 0;
     Nanos late_time = 0;                   ///< when the late copy was sent
     Nanos schedule = 0;                ///< the expected refresh interval (granted - delta)
