@@ -29,6 +29,17 @@ static void check_copy(const sipsleuth::core::RegisterRecord& rec, std::size_t c
     if (copy >= rec.copies.size()) require(rec.copies_full && *rec.copies_full == rs.max_copies, "unlisted copy not noted");
 }
 
+// Issue 11: a consequence links to a cause already seen (never a later frame), and a refresh lapses past
+// the grace at most once.
+static void check_findings(const std::vector<sipsleuth::core::Finding>& findings, std::uint32_t frame) {
+    std::size_t lapses = 0;
+    for (const sipsleuth::core::Finding& f : findings) {
+        if (f.caused_by) require(*f.caused_by <= frame, "a consequence caused by a later frame");
+        if (f.kind == sipsleuth::core::KeepaliveFinding::registration_lapsed) ++lapses;
+    }
+    require(lapses <= 1, "one copy lapsed twice");
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view input(reinterpret_cast<const char*>(data), size);
     const std::size_t eol = input.find('\n');
@@ -99,7 +110,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             m.expires = m.request ? ((b & 4) ? 0u : 120u) : b;
             const sip::TxnVerdict v = layer.on_message(m);
             if (m.request) {
-                if (const auto ref = regs.on_request(m, v)) check_copy(regs.record(ref->record), ref->copy, rs, "copy");
+                if (const auto ref = regs.on_request(m, v)) {
+                    check_copy(regs.record(ref->record), ref->copy, rs, "copy");
+                    check_findings(regs.findings(ref->record, ref->copy), frame);
+                }
             } else {
                 regs.on_response(m, v);
             }
@@ -121,7 +135,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             for (const RegisterRef& ref : regs.on_tcp_retransmission(layer.on_tcp_retransmission(f), frame, now)) {
                 const RegisterRecord& rec = regs.record(ref.record);
                 check_copy(rec, ref.copy, rs, "retransmission copy");
-                if (rec.lapse) require(rec.lapse->by > 0, "lapse not after the expiry");
+                if (rec.lapse) require(rec.lapse->by > rec.lapse->grace, "lapse not after the expiry and grace");
+                if (rec.within_grace) require(rec.within_grace->by > 0, "near miss not after the expiry");
+                check_findings(regs.findings(ref.record, ref.copy), frame);
             }
             break;
         }
