@@ -557,6 +557,8 @@ def bad_sequence():
     cseq = 1
     for n, body in enumerate(docs):
         story.advance(1.0)
+        if n == 2:  # the NOTIFY with CSeq 3 (version 3) and its 200 OK are not in the capture
+            cseq += 1
         req = notify_208(story, br, cseq, body)
         story.udp(P208, 5060, SIPX, 5060, req)
         if n == 1:  # the RLS's 200 OK is late: 208 retransmits the NOTIFY after T1 (same CSeq)
@@ -719,6 +721,98 @@ def rls_global_versions():
     return story
 
 
+def subscription_208(story, br, call_id, rls_tag, tag208):
+    """The RLS's SUBSCRIBE to 208 over UDP and 208's 202."""
+    sub = subscribe_208(story, br, 1, call_id=call_id, from_tag=rls_tag)
+    story.udp(SIPX, 5060, P208, 5060, sub)
+    story.advance(0.012)
+    story.udp(P208, 5060, SIPX, 5060, sip_response(sub, 202, "Accepted", to_tag=tag208,
+                                                    headers=[("Expires", "3600"), ("User-Agent", UA_330)]))
+
+
+def notify_sequence(story, br, call_id, rls_tag, tag208, docs):
+    """208's NOTIFYs over UDP, each answered 200 OK: docs [(cseq, body)]."""
+    for cseq, body in docs:
+        story.advance(1.0)
+        req = notify_208(story, br, cseq, body, call_id=call_id, from_tag=tag208, to_tag=rls_tag)
+        story.udp(P208, 5060, SIPX, 5060, req)
+        story.advance(0.004)
+        story.udp(SIPX, 5060, P208, 5060, ok(req, UA_RLS))
+
+
+def version_steps(lost):
+    """A notifier that counts document versions in steps of 2 (as Vertical Wave does in
+    wswiki__wireuploaded.pcap: 3479, 3481, 3483 in consecutive CSeqs): 208's NOTIFYs to the RLS go
+    v10 full, v12, v14, v16, v18, v20 partial, v22, v24 full, in CSeqs 1-8, each answered 200 OK.
+    Healthy (lost=False): nothing missing, nothing may fire. lost=True: the capture (a SPAN port under
+    load) dropped NOTIFY CSeq 3 (v14) and CSeq 6 (v20) with their 200 OKs: version_skipped fires once,
+    on v16 (partial, CSeq 4 after 2); v22 after the second gap is full state: nothing to report."""
+    story = Story(EPOCH + 600.0 + (10.0 if lost else 0.0))
+    br = Branches("steps-lost" if lost else "steps")
+    call_id, rls_tag, tag208 = "s-293749793d9ff064-18", "5b2e8d31", "3c9f1a07-6e2b4d85"
+    subscription_208(story, br, call_id, rls_tag, tag208)
+
+    def dlg(name, **kw):
+        d = {"id": "id" + hexid("steps", name), "call_id": f"{hexid('stepscid', name)}@10.1.1.124",
+             "local_tag": hexid("stepslt", name), "remote_tag": hexid("stepsrt", name), "direction": "initiator",
+             "remote": f"sip:206@{DOMAIN}", "target": "sip:206@10.1.1.123"}
+        d.update(kw)
+        return d
+
+    def partial(version, dialogs):
+        return polycom_body(version, dialogs).replace(b'state="full"', b'state="partial"')
+
+    a, b = dlg("a"), dlg("b", direction="recipient")
+    docs = [polycom_body(10, []), partial(12, [dict(a, state="trying")]), partial(14, [dict(a, state="early")]),
+            partial(16, [dict(a, state="confirmed")]), partial(18, [dict(a, state="terminated", event="local-bye")]),
+            partial(20, [dict(b, state="early")]), polycom_body(22, [dict(b, state="confirmed")]),
+            polycom_body(24, [dict(b, state="terminated", event="remote-bye")])]
+    dropped = {3, 6} if lost else set()
+    notify_sequence(story, br, call_id, rls_tag, tag208,
+                    [(n + 1, body) for n, body in enumerate(docs) if n + 1 not in dropped])
+    return story
+
+
+PARAM_PVALUE = f"""<?xml version="1.0"?>
+<dialog-info entity="sip:208@victoria.pingtel.com" state="partial" version="3481" xmlns="{DI_NS}">
+	<dialog id="20800c0a83c5a" call-id="96d512faf42c9211057bbb2dd3b2f194@10.1.1.124" direction="initiator" local-tag="0bd68bae78c0100" remote-tag="10.1.1.68+1+95800002+c2b80571">
+		<state>confirmed</state>
+		<local>
+			<target uri="sip:208@victoria.pingtel.com">
+				<param pname="x-line-id" pvalue="0"></param>
+				<param pname="+sip.rendering" pvalue="yes"></param>
+			</target>
+		</local>
+<remote>
+			<identity>sip:915054732211@victoria.pingtel.com</identity>
+		</remote>
+	</dialog>
+</dialog-info>
+"""
+
+
+def ringing_discarded():
+    """208 reports incoming call R early in a partial document that repeats version 2 (CSeq 3, frame
+    7): the RLS discards it (RFC 4235 section 4.4), so its lamp never flashes; version 3 then reports R
+    confirmed. The cause is the repeated version (version_backwards, frame 7); R never ringing for the
+    subscriber is its consequence (ringing_discarded, a note with dialoginfo.caused_by 7)."""
+    story = Story(EPOCH + 700.0)
+    br = Branches("discarded")
+    call_id, rls_tag, tag208 = "s-293749793d9ff064-19", "6a1c9e42", "8d2f0b63-1e7a4c59"
+    subscription_208(story, br, call_id, rls_tag, tag208)
+    r = {"id": "id" + hexid("discarded", "r"), "call_id": f"{hexid('discardedcid', 'r')}@10.1.1.123",
+         "local_tag": hexid("discardedlt", "r"), "remote_tag": hexid("discardedrt", "r"), "direction": "recipient",
+         "remote": f"sip:206@{DOMAIN}", "target": "sip:206@10.1.1.123"}
+
+    def partial(version, dialogs):
+        return polycom_body(version, dialogs).replace(b'state="full"', b'state="partial"')
+
+    docs = [polycom_body(1, []), partial(2, []), partial(2, [dict(r, state="early")]),
+            partial(3, [dict(r, state="confirmed")]), partial(4, [dict(r, state="terminated", event="remote-bye")])]
+    notify_sequence(story, br, call_id, rls_tag, tag208, [(n + 1, body) for n, body in enumerate(docs)])
+    return story
+
+
 CAPTURES = {
     "dialoginfo_blf_ringing_not_reported.pcap": lambda: Field000(ringing_reported=False).build(),
     "dialoginfo_blf_healthy.pcap": lambda: Field000(ringing_reported=True).build(),
@@ -745,6 +839,10 @@ CAPTURES = {
     "dialoginfo_healthy_edge_cases.pcap": healthy_edge_cases,
     "rlmi_nested_list.pcap": rlmi_nested_list,
     "dialoginfo_rls_global_versions.pcap": rls_global_versions,
+    "dialoginfo_version_steps.pcap": lambda: version_steps(lost=False),
+    "dialoginfo_version_steps_lost.pcap": lambda: version_steps(lost=True),
+    "dialoginfo_param_pvalue.pcap": lambda: single_notify(crlf(PARAM_PVALUE), 0x17),
+    "dialoginfo_ringing_discarded.pcap": ringing_discarded,
 }
 
 

@@ -130,6 +130,25 @@ ws::Field hf_retransmission{proto, "dialoginfo.track.retransmission", "Retransmi
                             "not checked again."};
 ws::Field hf_related_frame{proto, "dialoginfo.track.related_frame", "Related frame", FT_FRAMENUM, BASE_NONE, nullptr,
                            "The earlier frame a subscription finding refers to."};
+ws::Field hf_prev_cseq{proto, "dialoginfo.track.previous_cseq", "Previous CSeq", FT_UINT32, BASE_DEC, nullptr,
+                       "The CSeq number of the previous NOTIFY of this subscription for this entity."};
+ws::Field hf_full_state_frame{proto, "dialoginfo.track.full_state_frame", "Latest full state", FT_FRAMENUM, BASE_NONE,
+                              nullptr,
+                              "The subscription's latest full-state document for this entity before this one: the "
+                              "state a partial document updates."};
+ws::Field hf_missing{proto, "dialoginfo.track.missing_notifies", "NOTIFYs missing", FT_UINT32, BASE_DEC, nullptr,
+                     "How many NOTIFYs of this subscription are missing before this one (from the CSeq gap)."};
+ws::Field hf_caused_by{proto, "dialoginfo.caused_by", "Caused by", FT_FRAMENUM, BASE_NONE, nullptr,
+                       "The frame of the finding this one is a consequence of."};
+ws::Field hf_terminated_frame{proto, "dialoginfo.dialog.terminated_frame", "Reported terminated in", FT_FRAMENUM,
+                              BASE_NONE, nullptr, "The NOTIFY that reported this dialog id terminated before."};
+ws::Field hf_first_frame{proto, "dialoginfo.dialog.first_frame", "First reported in", FT_FRAMENUM, BASE_NONE, nullptr,
+                         "The NOTIFY of this subscription that first reported this dialog."};
+ws::Field hf_provisional_frame{proto, "dialoginfo.dialog.provisional_frame", "Provisional response", FT_FRAMENUM,
+                               BASE_NONE, nullptr,
+                               "A 180 or 183 response of this dialog's call in the capture (its Call-ID)."};
+ws::Field hf_provisional_code{proto, "dialoginfo.dialog.provisional_code", "Provisional response code", FT_UINT32,
+                              BASE_DEC, nullptr, "The code of that provisional response (180 or 183)."};
 
 ws::Subtree ett_top{proto};
 ws::Subtree ett_dialog{proto};
@@ -138,31 +157,37 @@ ws::Subtree ett_replaces{proto};
 ws::Subtree ett_ext{proto};
 
 ws::XmlBodyChecks xml{proto, "dialoginfo", "dialog-info"};
-// A well-formed document that breaks RFC 4235 is a protocol error (group Protocol): the Malformed group,
-// which sets _ws.malformed, is for bytes that cannot be parsed (XmlBodyChecks).
-ws::Expert ei_not_dialog_info{proto, "dialoginfo.not_dialog_info", PI_PROTOCOL, PI_ERROR,
+// Only bytes that cannot be parsed are in the Malformed group (XmlBodyChecks), which sets _ws.malformed.
+// A well-formed document that breaks RFC 4235 is a protocol warning (group Protocol) that says what the
+// body has instead.
+ws::Expert ei_not_dialog_info{proto, "dialoginfo.not_dialog_info", PI_PROTOCOL, PI_WARN,
                               "Body labelled dialog-info+xml is not a dialog-info document"};
-ws::Expert ei_namespace{proto, "dialoginfo.namespace_error", PI_PROTOCOL, PI_ERROR, "Undeclared namespace prefix"};
-ws::Expert ei_missing_attribute{proto, "dialoginfo.missing_attribute", PI_PROTOCOL, PI_ERROR,
+ws::Expert ei_namespace{proto, "dialoginfo.namespace_error", PI_PROTOCOL, PI_WARN, "Undeclared namespace prefix"};
+ws::Expert ei_missing_attribute{proto, "dialoginfo.missing_attribute", PI_PROTOCOL, PI_WARN,
                                 "Required attribute missing"};
-ws::Expert ei_missing_element{proto, "dialoginfo.missing_element", PI_PROTOCOL, PI_ERROR, "Required element missing"};
-ws::Expert ei_bad_value{proto, "dialoginfo.bad_value", PI_PROTOCOL, PI_ERROR, "Value is not a number"};
+ws::Expert ei_nonstandard_attribute{proto, "dialoginfo.nonstandard_attribute", PI_PROTOCOL, PI_WARN,
+                                    "Attribute spelled other than RFC 4235 says (its value read)"};
+ws::Expert ei_missing_element{proto, "dialoginfo.missing_element", PI_PROTOCOL, PI_WARN, "Required element missing"};
+ws::Expert ei_bad_value{proto, "dialoginfo.bad_value", PI_PROTOCOL, PI_WARN, "Value is not a number"};
 ws::Expert ei_unknown_value{proto, "dialoginfo.unknown_value", PI_PROTOCOL, PI_WARN, "Value not defined by RFC 4235"};
 ws::Expert ei_unknown_element{proto, "dialoginfo.unknown_element", PI_PROTOCOL, PI_WARN,
                               "Element not defined by RFC 4235 in its namespace"};
-ws::Expert ei_partial_no_version{proto, "dialoginfo.partial_without_version", PI_PROTOCOL, PI_ERROR,
+ws::Expert ei_partial_no_version{proto, "dialoginfo.partial_without_version", PI_PROTOCOL, PI_WARN,
                                  "Partial document without a version"};
 ws::Expert ei_placeholder{proto, "dialoginfo.placeholder_dialog", PI_SEQUENCE, PI_NOTE,
                           "Placeholder dialog synthesized by the Resource List Server"};
 ws::Expert ei_value_cut{proto, "dialoginfo.value_cut", PI_UNDECODED, PI_WARN, "Value shown cut"};
 ws::Expert ei_version_skipped{proto, "dialoginfo.version_skipped", PI_SEQUENCE, PI_WARN,
-                              "Document versions skipped: NOTIFYs lost"};
+                              "Document versions and NOTIFY CSeqs skipped: NOTIFYs lost"};
 ws::Expert ei_version_backwards{proto, "dialoginfo.version_backwards", PI_SEQUENCE, PI_WARN,
                                 "Document version went backwards without a full state"};
 ws::Expert ei_partial_before_full{proto, "dialoginfo.partial_before_full", PI_SEQUENCE, PI_WARN,
                                   "Partial state before any full state"};
 ws::Expert ei_ringing_not_reported{proto, "dialoginfo.ringing_not_reported", PI_SEQUENCE, PI_WARN,
                                    "Incoming dialog never reported ringing"};
+// A consequence (dialoginfo.caused_by names the discarded document, whose version_backwards is the cause).
+ws::Expert ei_ringing_discarded{proto, "dialoginfo.ringing_discarded", PI_SEQUENCE, PI_NOTE,
+                                "Incoming dialog reported ringing only in a discarded document"};
 ws::Expert ei_dialog_id_reused{proto, "dialoginfo.dialog_id_reused", PI_PROTOCOL, PI_WARN,
                                "Terminated dialog id reused"};
 ws::Expert ei_track_full{proto, "dialoginfo.track_full", PI_UNDECODED, PI_NOTE,
@@ -276,6 +301,7 @@ expert_field* expert_for(core::DocProblemKind kind) {
     case K::wrong_root: return ei_not_dialog_info.get();
     case K::namespace_error: return ei_namespace.get();
     case K::missing_attribute: return ei_missing_attribute.get();
+    case K::nonstandard_attribute: return ei_nonstandard_attribute.get();
     case K::missing_element: return ei_missing_element.get();
     case K::bad_value: return ei_bad_value.get();
     case K::unknown_value: return ei_unknown_value.get();
@@ -294,6 +320,7 @@ expert_field* expert_for(core::TrackFindingKind kind) {
     case K::version_backwards: return ei_version_backwards.get();
     case K::partial_before_full: return ei_partial_before_full.get();
     case K::ringing_not_reported: return ei_ringing_not_reported.get();
+    case K::ringing_discarded: return ei_ringing_discarded.get();
     case K::dialog_id_reused: return ei_dialog_id_reused.get();
     case K::tracker_full: return ei_track_full.get();
     }
@@ -365,22 +392,34 @@ proto_item* render_dialog(const ws::Tree& t, proto_tree* shown, const core::Dial
     return proto_tree_get_parent(sub);
 }
 
-// The subscription checks, under the document (top) and on the dialog they are about.
+// A generated link or number under item (or, when it has no subtree, under the document's).
+void add_generated_uint(proto_item* item, proto_item* top, int hf, guint32 value) {
+    proto_tree* under = proto_item_get_subtree(item);
+    proto_item_set_generated(proto_tree_add_uint(under ? under : proto_item_get_subtree(top), hf, nullptr, 0, 0, value));
+}
+
+// The subscription checks, under the document (top) and on the dialog they are about; each frame a
+// finding refers to is a link field beside it.
 void render_track(const ws::Tree& t, proto_item* top, proto_item* const* dialogs, std::size_t n_dialogs,
                   const core::TrackResult& r, packet_info* pinfo) {
     const core::Span none{0, 0};
     if (r.retransmission) proto_item_set_generated(t.add_bool(hf_retransmission, none, true));
     if (r.previous_frame) proto_item_set_generated(t.add_uint(hf_prev_frame, none, r.previous_frame));
     if (r.previous_version) proto_item_set_generated(t.add_uint(hf_prev_version, none, *r.previous_version));
+    if (r.previous_cseq) proto_item_set_generated(t.add_uint(hf_prev_cseq, none, *r.previous_cseq));
+    if (r.full_state_frame) proto_item_set_generated(t.add_uint(hf_full_state_frame, none, r.full_state_frame));
     for (const core::TrackFinding& f : r.findings) {
         proto_item* at = top;
         if (f.dialog && *f.dialog < n_dialogs && dialogs[*f.dialog]) at = dialogs[*f.dialog];
         expert_add_info_format(pinfo, at, expert_for(f.kind), "%s", f.message.c_str());
-        if (f.related_frame) {
-            proto_tree* under = proto_item_get_subtree(at);
-            proto_item* rel = proto_tree_add_uint(under ? under : proto_item_get_subtree(top), hf_related_frame,
-                                                  nullptr, 0, 0, f.related_frame);
-            proto_item_set_generated(rel);
+        if (f.related_frame) add_generated_uint(at, top, hf_related_frame, f.related_frame);
+        if (f.caused_by) add_generated_uint(at, top, hf_caused_by, f.caused_by);
+        if (f.missing) add_generated_uint(at, top, hf_missing, f.missing);
+        if (f.terminated_frame) add_generated_uint(at, top, hf_terminated_frame, f.terminated_frame);
+        if (f.first_frame) add_generated_uint(at, top, hf_first_frame, f.first_frame);
+        if (f.provisional_frame) {
+            add_generated_uint(at, top, hf_provisional_frame, f.provisional_frame);
+            add_generated_uint(at, top, hf_provisional_code, f.provisional_code);
         }
     }
 }

@@ -63,6 +63,8 @@ ws::Field hf_part_type{proto, "rlmi.instance.part_type", "Part content type", FT
                        "The Content-Type of the part the instance's cid names."};
 ws::Field hf_part_summary{proto, "rlmi.instance.part_summary", "Part state", FT_STRING, BASE_NONE, nullptr,
                           "One line describing the state the part carries (the dialog-info summary)."};
+ws::Field hf_caused_by{proto, "rlmi.caused_by", "Caused by", FT_FRAMENUM, BASE_NONE, nullptr,
+                       "The frame of the finding this one is a consequence of."};
 ws::Field hf_ext{proto, "rlmi.extension", "Extension element", FT_NONE, BASE_NONE, nullptr,
                  "An element outside the RFC 4662 namespace (vendor extension), shown generically."};
 ws::Field hf_ext_name{proto, "rlmi.extension.name", "Element name", FT_STRING, BASE_NONE, nullptr,
@@ -82,19 +84,21 @@ ws::Subtree ett_instance{proto};
 ws::Subtree ett_ext{proto};
 
 ws::XmlBodyChecks xml{proto, "rlmi", "RLMI"};
-// A well-formed document that breaks RFC 4662 is a protocol error (group Protocol): the Malformed group,
-// which sets _ws.malformed, is for bytes that cannot be parsed (XmlBodyChecks).
-ws::Expert ei_not_rlmi{proto, "rlmi.not_rlmi", PI_PROTOCOL, PI_ERROR, "Body labelled rlmi+xml is not an RLMI document"};
-ws::Expert ei_namespace{proto, "rlmi.namespace_error", PI_PROTOCOL, PI_ERROR, "Undeclared namespace prefix"};
-ws::Expert ei_missing_attribute{proto, "rlmi.missing_attribute", PI_PROTOCOL, PI_ERROR, "Required attribute missing"};
-ws::Expert ei_bad_value{proto, "rlmi.bad_value", PI_PROTOCOL, PI_ERROR, "Value is not a number"};
+// Only bytes that cannot be parsed are in the Malformed group (XmlBodyChecks), which sets _ws.malformed.
+// A well-formed document that breaks RFC 4662 is a protocol warning (group Protocol).
+ws::Expert ei_not_rlmi{proto, "rlmi.not_rlmi", PI_PROTOCOL, PI_WARN, "Body labelled rlmi+xml is not an RLMI document"};
+ws::Expert ei_namespace{proto, "rlmi.namespace_error", PI_PROTOCOL, PI_WARN, "Undeclared namespace prefix"};
+ws::Expert ei_missing_attribute{proto, "rlmi.missing_attribute", PI_PROTOCOL, PI_WARN, "Required attribute missing"};
+ws::Expert ei_bad_value{proto, "rlmi.bad_value", PI_PROTOCOL, PI_WARN, "Value is not a number"};
 ws::Expert ei_unknown_value{proto, "rlmi.unknown_value", PI_PROTOCOL, PI_WARN, "Value not defined by RFC 4662"};
 ws::Expert ei_unknown_element{proto, "rlmi.unknown_element", PI_PROTOCOL, PI_WARN,
                               "Element not defined by RFC 4662 in its namespace"};
 ws::Expert ei_value_cut{proto, "rlmi.value_cut", PI_UNDECODED, PI_WARN, "Value shown cut"};
 ws::Expert ei_part_missing{proto, "rlmi.part_missing", PI_PROTOCOL, PI_WARN, "Instance cid names no body part"};
 ws::Expert ei_part_unreferenced{proto, "rlmi.part_unreferenced", PI_PROTOCOL, PI_WARN, "Body part named by no instance"};
-
+// A consequence: a part named by no instance while an instance's cid names no part (rlmi.caused_by).
+ws::Expert ei_part_unmatched{proto, "rlmi.part_unmatched", PI_PROTOCOL, PI_NOTE,
+                             "Body part named by no instance, an instance's cid naming no part"};
 
 ws::ForeignField ff_multipart{"mime_multipart"};
 ws::ForeignField ff_part{"mime_multipart.part"};
@@ -234,6 +238,7 @@ expert_field* expert_for(core::DocProblemKind kind) {
     case K::wrong_root: return ei_not_rlmi.get();
     case K::namespace_error: return ei_namespace.get();
     case K::missing_attribute:
+    case K::nonstandard_attribute:
     case K::missing_element: return ei_missing_attribute.get();
     case K::bad_value: return ei_bad_value.get();
     case K::unknown_value: return ei_unknown_value.get();
@@ -277,8 +282,17 @@ void render_links(proto_tree* const* instances, std::size_t n_instances, proto_i
         const std::string& missing = l.links.missing[i];
         if (!missing.empty()) expert_add_info_format(pinfo, proto_tree_get_parent(it), ei_part_missing.get(), "%s", missing.c_str());
     }
-    for (const std::string& msg : l.links.unreferenced)
-        if (!msg.empty()) expert_add_info_format(pinfo, top, ei_part_unreferenced.get(), "%s", msg.c_str());
+    for (std::size_t i = 0; i < l.links.unreferenced.size(); ++i) {
+        const std::string& msg = l.links.unreferenced[i];
+        if (msg.empty()) continue;
+        const bool consequence = i < l.links.unreferenced_consequence.size() && l.links.unreferenced_consequence[i];
+        expert_add_info_format(pinfo, top, consequence ? ei_part_unmatched.get() : ei_part_unreferenced.get(), "%s",
+                               msg.c_str());
+        // The instance whose cid names no part is in this frame: the link says where the cause is.
+        if (consequence && proto_item_get_subtree(top))
+            proto_item_set_generated(
+                proto_tree_add_uint(proto_item_get_subtree(top), hf_caused_by, nullptr, 0, 0, pinfo->num));
+    }
 }
 
 Verdict analyse(tvbuff_t* tvb) {

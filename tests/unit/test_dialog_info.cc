@@ -3,6 +3,7 @@
 // the NOTIFYs of a subscription), on the bodies of field case 000 (Polycom 3.1 phone, sipX RLS).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -167,10 +168,29 @@ INSTANTIATE_TEST_SUITE_P(
                 {DocProblemKind::bad_value}, "Version \"-1\" is not a number from 0 to 4294967295"},
         BadCase{"no_namespace", "<dialog-info version=\"1\" state=\"full\" entity=\"e\"/>", {DocProblemKind::wrong_root},
                 "Root element is <dialog-info> in no namespace, not <dialog-info> in "
-                "urn:ietf:params:xml:ns:dialog-info: body mislabelled as application/dialog-info+xml?"},
-        BadCase{"undeclared_prefix", "<x:dialog-info version=\"1\"/>",
-                {DocProblemKind::namespace_error, DocProblemKind::wrong_root},
-                "Element <x:dialog-info> uses an undeclared namespace prefix"},
+                "urn:ietf:params:xml:ns:dialog-info (mislabelled body?)"},
+        // The undeclared prefix is why the root is not read: one problem, not two.
+        BadCase{"undeclared_prefix", "<x:dialog-info version=\"1\"/>", {DocProblemKind::namespace_error},
+                "Namespace prefix \"x\" is not declared (first used by <x:dialog-info>): its elements are not read as "
+                "the RFC's"},
+        BadCase{"undeclared_prefix_once",
+                "<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" version=\"1\" state=\"full\" entity=\"e\">"
+                "<y:a/><y:b/><y:c/></dialog-info>",
+                {DocProblemKind::namespace_error},
+                "Namespace prefix \"y\" is not declared (first used by <y:a>): its elements are not read as the RFC's"},
+        // Vertical Wave (wswiki__wireuploaded.pcap): pvalue= for RFC 4235's pval=, once per document.
+        BadCase{"param_pvalue",
+                "<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" version=\"1\" state=\"full\" entity=\"e\">"
+                "<dialog id=\"1\"><state>trying</state><local><target uri=\"sip:215@h\">"
+                "<param pname=\"x-line-id\" pvalue=\"0\"></param><param pname=\"+sip.rendering\" pvalue=\"yes\"></param>"
+                "</target></local></dialog></dialog-info>",
+                {DocProblemKind::nonstandard_attribute},
+                "<param> has pvalue=, RFC 4235 says pval=: the value is read from pvalue"},
+        BadCase{"same_problem_once",
+                "<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" version=\"1\" state=\"full\" entity=\"e\">"
+                "<dialog id=\"1\" direction=\"in\"><state>early</state></dialog>"
+                "<dialog id=\"2\" direction=\"in\"><state>early</state></dialog></dialog-info>",
+                {DocProblemKind::unknown_value}, "Dialog direction \"in\" is not initiator or recipient"},
         BadCase{"malformed", "<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" version=\"1\" state=\"full\" "
                              "entity=\"e\"><dialog id=\"a\"><state>early</dialog>",
                 {DocProblemKind::malformed_xml}, "Malformed XML at byte 121 of 128: Start-end tags mismatch"}),
@@ -269,7 +289,9 @@ TEST(DialogInfoTracker, RingingNotReportedOncePerCall) {
     EXPECT_EQ(r.findings[0].related_frame, 3u);
     EXPECT_EQ(r.findings[0].message,
               "Incoming call never reported ringing: dialog \"a\" of sip:208@h is confirmed, never trying, proceeding or "
-              "early (call-id c1; previous NOTIFY: frame 3)");
+              "early");
+    EXPECT_EQ(r.findings[0].caused_by, 0u);  // a root cause
+    EXPECT_FALSE(is_consequence(K::ringing_not_reported));
     // Terminated later: not reported again.
     EXPECT_TRUE(t.notify(notify_of(kSub, 3, 64), doc(2, DocState::full, {dlg("a", recipient, DialogState::terminated)})).findings.empty());
     // The same call relayed by an RLS in another subscription, under another dialog id: not again.
@@ -313,17 +335,111 @@ TEST(DialogInfoTracker, OutgoingCallNeverChecked) {
 TEST(DialogInfoTracker, VersionsSkippedAndBackwards) {
     DialogInfoTracker t;
     t.notify(notify_of(kSub, 1, 3), doc(1, DocState::full, {}));
-    TrackResult r = t.notify(notify_of(kSub, 2, 5), doc(4, DocState::partial, {}));
+    // NOTIFYs CSeq 2 and 3 never seen: the CSeq gap counts them.
+    TrackResult r = t.notify(notify_of(kSub, 4, 5), doc(4, DocState::partial, {}));
     ASSERT_EQ(kinds(r), std::vector<K>{K::version_skipped});
     EXPECT_EQ(r.findings[0].message,
-              "Version 4 of sip:208@h follows version 1 (frame 3): 2 NOTIFYs of this subscription missing (lost, or not "
+              "Version 4 of sip:208@h follows version 1 and NOTIFY CSeq 4 follows 1: 2 NOTIFYs missing (lost, or not "
               "captured)");
-    r = t.notify(notify_of(kSub, 3, 7), doc(3, DocState::partial, {}));
+    EXPECT_EQ(r.findings[0].missing, 2u);
+    EXPECT_EQ(r.findings[0].related_frame, 3u);
+    EXPECT_EQ(r.previous_cseq, 1u);
+    EXPECT_EQ(r.full_state_frame, 3u);
+    r = t.notify(notify_of(kSub, 5, 7), doc(3, DocState::partial, {}));
     EXPECT_EQ(kinds(r), std::vector<K>{K::version_backwards});
+    EXPECT_EQ(r.findings[0].message,
+              "Partial document version 3 of sip:208@h after version 4 without a full state: a subscriber discards it "
+              "(RFC 4235 section 4.4)");
+    EXPECT_EQ(r.findings[0].related_frame, 5u);
     // The discarded document does not move the version: 5 follows 4.
-    EXPECT_TRUE(t.notify(notify_of(kSub, 4, 9), doc(5, DocState::partial, {})).findings.empty());
+    EXPECT_TRUE(t.notify(notify_of(kSub, 6, 9), doc(5, DocState::partial, {})).findings.empty());
     // A full state may restart the numbering.
-    EXPECT_TRUE(t.notify(notify_of(kSub, 5, 11), doc(0, DocState::full, {})).findings.empty());
+    EXPECT_TRUE(t.notify(notify_of(kSub, 7, 11), doc(0, DocState::full, {})).findings.empty());
+}
+
+TEST(DialogInfoTracker, VersionsInStepsWithConsecutiveCSeqsLoseNothing) {
+    // Vertical Wave (wswiki__wireuploaded.pcap, 215's line): versions 3479, 3481 (partial), 3483 (full) in
+    // NOTIFYs CSeq 2073625169, 170, 171, each answered 200 OK. The notifier counts in steps of 2.
+    DialogInfoTracker t;
+    EXPECT_TRUE(t.notify(notify_of(kSub, 2073625169, 215), doc(3479, DocState::partial, {})).findings.empty());
+    const TrackResult r = t.notify(notify_of(kSub, 2073625170, 463), doc(3481, DocState::partial, {}));
+    EXPECT_TRUE(r.findings.empty());
+    EXPECT_EQ(r.previous_cseq, 2073625169u);
+    EXPECT_EQ(r.full_state_frame, 0u);
+    EXPECT_TRUE(t.notify(notify_of(kSub, 2073625171, 1103), doc(3483, DocState::full, {})).findings.empty());
+}
+
+TEST(DialogInfoTracker, FullStateAfterACSeqGapIsNoLoss) {
+    // NOTIFY CSeq 2 is missing, but the full-state document needs no earlier one: nothing to report.
+    // A dialog it first reports is still not blamed for a missing early state (the lost NOTIFY may have
+    // reported it).
+    DialogInfoTracker t;
+    t.notify(notify_of(kSub, 1, 3), doc(1, DocState::full, {}));
+    EXPECT_TRUE(t.notify(notify_of(kSub, 3, 7), doc(3, DocState::full, {dlg("e", recipient, DialogState::confirmed)}))
+                    .findings.empty());
+}
+
+TEST(DialogInfoTracker, VersionGapWithoutCSeqIsALoss) {
+    // A NOTIFY without a readable CSeq: the gap cannot be checked against CSeqs, so it counts.
+    DialogInfoTracker t;
+    t.notify(notify_of(kSub, 1, 3), doc(1, DocState::full, {}));
+    sip::Message m = notify_of(kSub, 0, 5);
+    m.has_cseq = false;
+    m.cseq = 2;
+    const TrackResult r = t.notify(m, doc(3, DocState::partial, {}));
+    ASSERT_EQ(kinds(r), std::vector<K>{K::version_skipped});
+    EXPECT_EQ(r.findings[0].message,
+              "Version 3 of sip:208@h follows version 1: 1 NOTIFY missing (lost, or not captured; CSeq unknown)");
+}
+
+TEST(DialogInfoTracker, RingingInADiscardedDocumentIsAConsequence) {
+    // The phone reports call "r" early in a document whose version went backwards (discarded), then
+    // confirmed: the lamp never flashed, because of the discarded document (the cause, frame 7).
+    DialogInfoTracker t;
+    t.notify(notify_of(kSub, 1, 3), doc(1, DocState::full, {}));
+    t.notify(notify_of(kSub, 2, 5), doc(2, DocState::partial, {}));
+    TrackResult r = t.notify(notify_of(kSub, 3, 7), doc(2, DocState::partial, {dlg("r", recipient, DialogState::early)}));
+    ASSERT_EQ(kinds(r), std::vector<K>{K::version_backwards});
+    r = t.notify(notify_of(kSub, 4, 9), doc(3, DocState::partial, {dlg("r", recipient, DialogState::confirmed)}));
+    ASSERT_EQ(kinds(r), std::vector<K>{K::ringing_discarded});
+    EXPECT_TRUE(is_consequence(K::ringing_discarded));
+    EXPECT_EQ(r.findings[0].caused_by, 7u);
+    EXPECT_EQ(r.findings[0].first_frame, 7u);
+    EXPECT_EQ(r.findings[0].message,
+              "Incoming call reported ringing only in a discarded document: dialog \"r\" of sip:208@h is confirmed");
+}
+
+TEST(DialogInfoTracker, MessagesFitIn200Bytes) {
+    // The GUI shows 240 bytes of "Expert Info (Warning/Sequence): " plus the message.
+    const std::string entity = "sip:" + std::string(300, 'e') + "@h", id(300, 'i'), ctl(300, '\x01');
+    const std::uint32_t big = 4294967295u;
+    std::vector<TrackFinding> all;
+    auto keep = [&all](const TrackResult& r) { all.insert(all.end(), r.findings.begin(), r.findings.end()); };
+    for (const std::string& e : {entity, ctl}) {
+        DialogInfoTracker t(10);
+        sip::Message m = notify_of(kSub, 1, 3);
+        keep(t.notify(m, doc(0, DocState::full, {}, e)));
+        keep(t.notify(notify_of(kSub, big - 1, 5), doc(big - 1, DocState::partial, {}, e)));
+        keep(t.notify(notify_of(kSub, big, 7), doc(big - 2, DocState::partial, {dlg(id, recipient, DialogState::early)}, e)));
+        DialogInfoTracker u(10);
+        u.notify(notify_of(kSub, 1, 3), doc(0, DocState::full, {}, e));
+        TrackedDialog d = dlg(id, recipient, DialogState::terminated, "call");
+        d.provisional_frame = big;
+        d.provisional_code = 183;
+        keep(u.notify(notify_of(kSub, 2, 5), doc(1, DocState::full, {dlg(id, recipient, DialogState::terminated)}, e)));
+        keep(u.notify(notify_of(kSub, 3, 7), doc(2, DocState::full, {dlg(id, recipient, DialogState::proceeding)}, e)));
+        TrackedDialog other = dlg(ctl, recipient, DialogState::terminated, "call2");
+        other.provisional_frame = big;
+        other.provisional_code = 183;
+        keep(u.notify(notify_of(kSub, 4, 9), doc(3, DocState::full, {other}, e)));
+    }
+    std::vector<K> seen;
+    for (const TrackFinding& f : all) {
+        EXPECT_LE(f.message.size(), 200u) << f.message;
+        seen.push_back(f.kind);
+    }
+    for (K k : {K::version_skipped, K::version_backwards, K::ringing_not_reported, K::dialog_id_reused})
+        EXPECT_NE(std::find(seen.begin(), seen.end(), k), seen.end()) << static_cast<int>(k);
 }
 
 TEST(DialogInfoTracker, RetransmissionNotCountedTwice) {
@@ -351,6 +467,10 @@ TEST(DialogInfoTracker, TerminatedIdReused) {
     const TrackResult r = t.notify(notify_of(kSub, 4, 9), doc(4, DocState::partial, {dlg("a", recipient, DialogState::early)}));
     ASSERT_EQ(kinds(r), std::vector<K>{K::dialog_id_reused});
     EXPECT_EQ(r.findings[0].related_frame, 7u);
+    EXPECT_EQ(r.findings[0].terminated_frame, 7u);
+    EXPECT_EQ(r.findings[0].message,
+              "Dialog id \"a\" of sip:208@h was reported terminated and is reported again as early: a terminated dialog "
+              "id is reused");
 }
 
 TEST(DialogInfoTracker, PlaceholderNeverReused) {
@@ -441,12 +561,12 @@ TEST(DialogInfoTracker, ForkedCallRingingUnderAnotherDialogId) {
 }
 
 TEST(DialogInfoTracker, DialogFirstSeenAfterLostVersionsIsNotBlamed) {
-    // Versions 1 and 2 are missing: one of them may have reported the call early.
+    // Versions 1 and 2 are missing (CSeqs 2 and 3 too): one of them may have reported the call early.
     DialogInfoTracker t;
     t.notify(notify_of(kSub, 1, 3), doc(0, DocState::full, {}));
-    EXPECT_EQ(kinds(t.notify(notify_of(kSub, 4, 9), doc(3, DocState::full, {dlg("e", recipient, DialogState::confirmed)}))),
+    EXPECT_EQ(kinds(t.notify(notify_of(kSub, 4, 9), doc(3, DocState::partial, {dlg("e", recipient, DialogState::confirmed)}))),
               std::vector<K>{K::version_skipped});
-    EXPECT_TRUE(t.notify(notify_of(kSub, 5, 11), doc(4, DocState::full, {dlg("e", recipient, DialogState::terminated)}))
+    EXPECT_TRUE(t.notify(notify_of(kSub, 5, 11), doc(4, DocState::partial, {dlg("e", recipient, DialogState::terminated)}))
                     .findings.empty());
 }
 
@@ -461,6 +581,42 @@ TEST(DialogInfoTracker, ResourceListPartsNumberedByTheRls) {
     const TrackResult r = t.notify(notify_of(kSub, 1, 17), later);
     EXPECT_TRUE(r.findings.empty());
     EXPECT_EQ(r.previous_version, 40u);
+}
+
+TEST(DialogInfo, PvalueReadAsTheParamValue) {
+    const DialogInfo d = parse_dialog_info(
+        "<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" version=\"1\" state=\"full\" entity=\"e\">"
+        "<dialog id=\"1\"><state>trying</state><local><target uri=\"sip:215@h\">"
+        "<param pname=\"x-line-id\" pvalue=\"0\"/><param pname=\"a\" pval=\"b\"/><param pname=\"c\"/></target></local>"
+        "</dialog></dialog-info>");
+    ASSERT_EQ(d.dialogs.size(), 1u);
+    const auto& params = d.dialogs[0].local.params;
+    ASSERT_EQ(params.size(), 3u);
+    EXPECT_EQ(params[0].name.value, "x-line-id");
+    EXPECT_EQ(params[0].value.value, "0");
+    EXPECT_EQ(params[1].value.value, "b");
+    EXPECT_FALSE(params[2].value);
+    EXPECT_EQ(kinds(d), (std::vector<DocProblemKind>{DocProblemKind::nonstandard_attribute,
+                                                     DocProblemKind::missing_attribute}));
+    EXPECT_EQ(d.problems[1].message, "<param> has no pval attribute");
+}
+
+TEST(DialogInfo, ProblemMessagesFitIn200Bytes) {
+    const std::string longname(300, 'n'), longns = "urn:" + std::string(300, 's'), ctl(300, '\x02');
+    const std::vector<std::string> bodies = {
+        "<" + longname + " xmlns=\"" + longns + "\"/>",
+        "<dialog-info xmlns=\"" + longns + "\"/>",
+        "<" + longname + ":dialog-info/>",
+        std::string("<dialog-info ") + kNs + " version=\"" + ctl + "\" state=\"" + ctl + "\" entity=\"" + ctl + "\">"
+            "<dialog id=\"" + ctl + "\" direction=\"" + ctl + "\"><state event=\"" + ctl + "\" code=\"" + ctl + "\">" + ctl +
+            "</state><duration>" + ctl + "</duration><" + longname + "/></dialog><dialog id=\"" + ctl + "\"/>"
+            "<dialog id=\";\"><state>terminated</state></dialog></dialog-info>",
+    };
+    for (const std::string& body : bodies) {
+        const DialogInfo d = parse_dialog_info(body);
+        ASSERT_FALSE(d.problems.empty()) << body;
+        for (const DocProblem& p : d.problems) EXPECT_LE(p.message.size(), 200u) << p.message;
+    }
 }
 
 TEST(DialogInfo, ControlCharactersEscapedInOneLineTexts) {

@@ -99,11 +99,41 @@ TEST(RlmiLinks, SipxInstanceLinked) {
 }
 
 TEST(RlmiLinks, MissingAndUnreferenced) {
+    // One mismatch between a cid and a Content-ID: the instance's warning is the cause, the part left
+    // over its consequence.
     const RlmiLinks l = link_instances(parse_rlmi(kSipx), parts({"<rlmi@v>", "<2@v>"}), true);
     EXPECT_FALSE(l.instance_part[0]);
-    EXPECT_EQ(l.missing[0], "Instance \"consolidated\" of sip:208@victoria.pingtel.com names cid 1@victoria.pingtel.com "
-                            "but no part of this multipart body has Content-ID <1@victoria.pingtel.com>");
-    EXPECT_EQ(l.unreferenced[1], "Part 2 (application/dialog-info+xml, Content-ID <2@v>) is named by no RLMI instance");
+    EXPECT_EQ(l.missing[0],
+              "Instance \"consolidated\" names cid 1@victoria.pingtel.com, which no part of this multipart body has as "
+              "Content-ID");
+    EXPECT_EQ(l.unreferenced[1], "Part 2 (application/dialog-info+xml, Content-ID <2@v>) is named by no RLMI instance, "
+                                 "and an instance's cid names no part (the same mismatch?)");
+    EXPECT_EQ(l.unreferenced_consequence, (std::vector<bool>{false, true}));
+}
+
+TEST(RlmiLinks, UnreferencedPartAloneIsACause) {
+    const RlmiLinks l =
+        link_instances(parse_rlmi(kSipx), parts({"<rlmi@v>", "<1@victoria.pingtel.com>", "<3@v>"}), true);
+    EXPECT_EQ(l.missing[0], "");
+    EXPECT_EQ(l.unreferenced[2], "Part 3 (application/dialog-info+xml, Content-ID <3@v>) is named by no RLMI instance");
+    EXPECT_EQ(l.unreferenced_consequence, (std::vector<bool>{false, false, false}));
+}
+
+TEST(RlmiLinks, MessagesFitIn200Bytes) {
+    const std::string v(300, 'v');
+    std::string body = kSipx;
+    body.replace(body.find("cid=\"1@"), 7, "cid=\"" + v + "@");
+    body.replace(body.find("id=\"consolidated\""), 17, "id=\"" + v + "\"");
+    std::vector<RlmiPart> p = parts({"<rlmi@v>", "<" + v + ">"});
+    p[1].content_type = "application/" + v;
+    const RlmiLinks l = link_instances(parse_rlmi(body), p, true);
+    ASSERT_FALSE(l.missing[0].empty());
+    ASSERT_FALSE(l.unreferenced[1].empty());
+    EXPECT_LE(l.missing[0].size(), 200u) << l.missing[0];
+    EXPECT_LE(l.unreferenced[1].size(), 200u) << l.unreferenced[1];
+    const Rlmi wrong = parse_rlmi("<" + v + " xmlns=\"urn:" + v + "\"/>");
+    ASSERT_EQ(wrong.problems.size(), 1u);
+    EXPECT_LE(wrong.problems[0].message.size(), 200u) << wrong.problems[0].message;
 }
 
 TEST(RlmiLinks, CidUrlFormAccepted) {
@@ -120,9 +150,14 @@ TEST(RlmiLinks, RootPartNeverTheTarget) {
 }
 
 TEST(RlmiLinks, NotInMultipart) {
-    const RlmiLinks l = link_instances(parse_rlmi(kSipx), {}, false);
-    EXPECT_EQ(l.missing[0], "Instance \"consolidated\" of sip:208@victoria.pingtel.com names cid 1@victoria.pingtel.com "
-                            "but the RLMI document is not in a multipart/related body");
+    // One incident for the document, however many instances name a cid.
+    std::string body = kSipx;
+    const std::string instance = "<instance id=\"consolidated\"";
+    body.insert(body.find(instance), "<instance id=\"second\" state=\"active\" cid=\"9@v\"/>");
+    const RlmiLinks l = link_instances(parse_rlmi(body), {}, false);
+    ASSERT_EQ(l.missing.size(), 2u);
+    EXPECT_EQ(l.missing[0], "RLMI document names parts by cid (2 instances) but is not in a multipart/related body");
+    EXPECT_EQ(l.missing[1], "");
 }
 
 }  // namespace

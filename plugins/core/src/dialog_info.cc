@@ -85,7 +85,8 @@ struct Builder {
                     if (ours(t) && XmlBody::local_name(t) == "param") {
                         DialogTargetParam param;
                         param.name = r.required(t, "pname", "param");
-                        param.value = r.required(t, "pval", "param");
+                        // A vendor (Vertical Wave, wswiki__wireuploaded.pcap) writes pvalue=.
+                        param.value = r.required_or(t, "pval", "pvalue", "param", "RFC 4235");
                         p.params.push_back(std::move(param));
                     } else {
                         unknown_child(t, "target", p.extensions);
@@ -250,16 +251,20 @@ DialogInfo parse_dialog_info(std::string_view body, const XmlLimits& limits) {
     out.xml_depth = xml.depth();
     if (!xml.usable() || !xml.root()) return out;
     const pugi::xml_node root = xml.root();
+    const std::size_t before = out.problems.size();
     const bool in_ns = b.ours(root);
     if (XmlBody::local_name(root) == "dialog-info" && in_ns) {
         b.read_root(root);
     } else {
-        const auto ns = element_namespace(root);
-        b.r.problem(DocProblemKind::wrong_root, xml.start_tag(root),
-                    "Root element is " + element_label(root) +
-                        (ns && !ns->empty() ? " in namespace " + sanitize_utf8(*ns, 256) : std::string(" in no namespace")) +
-                        ", not <dialog-info> in " + std::string(kDialogInfoNamespace) +
-                        ": body mislabelled as application/dialog-info+xml?");
+        // An undeclared prefix on the root was just reported: that is why it is not read (one incident).
+        if (out.problems.size() == before) {
+            const auto ns = element_namespace(root);
+            b.r.problem(DocProblemKind::wrong_root, xml.start_tag(root),
+                        "Root element is " + element_label(root, 32) +
+                            (ns && !ns->empty() ? " in namespace " + short_value(std::string(*ns), 48)
+                                                : std::string(" in no namespace")) +
+                            ", not <dialog-info> in " + std::string(kDialogInfoNamespace) + " (mislabelled body?)");
+        }
         b.r.extension(root, out.extensions);
     }
     return out;

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // See dialog_info_tracker.h. Version rules: RFC 4235 section 4.1 (the version is incremented by one
 // for each NOTIFY of a subscription) and section 4.4 (a subscriber discards a partial document whose
-// version is not above its own, and a missing version means a lost update). Dialogs first seen in the
-// subscription's first document predate it, so only dialogs that appear later are checked for a
-// missing early state; a call seen through several subscriptions (a phone's own and an RLS relaying
+// version is not above its own, and a missing version means a lost update). A version gap is taken for
+// a lost NOTIFY only when the NOTIFY's CSeq skips too (or either CSeq is unknown) and the document is
+// partial: some notifiers count versions in steps of 2, and a full state needs no earlier document.
+// Dialogs first seen in the subscription's first document predate it, so only dialogs that appear
+// later are checked for a missing early state; a call seen through several subscriptions (a phone's own and an RLS relaying
 // it) is reported once, on the first NOTIFY that shows it. A call is known by its Call-ID (per entity),
 // not by its tags or dialog id: a forked call's early dialogs and its confirmed one share it. Calls
 // that never alert are left out: a dialog with <replaces> (RFC 3891 answers it at once) and one
@@ -11,6 +13,7 @@
 // NOTIFY may be the one that reported them early).
 #include "sipsleuth/core/dialog_info_tracker.h"
 
+#include <algorithm>
 #include <string_view>
 #include <unordered_set>
 
@@ -21,16 +24,22 @@ constexpr std::size_t kMaxCallsReported = 100000;
 
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
-// Values quoted in messages are cut: Wireshark keeps 240 bytes of an expert message.
-// Control characters are escaped: a message is one line.
-std::string shorten(const std::string& s, std::size_t max = 64) {
-    if (s.size() <= max) return escape_controls(s);
-    std::size_t cut = max - 3;
-    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
-    return escape_controls(s.substr(0, cut)) + "...";
+// Values quoted in messages are cut so that every message fits in 200 bytes (the GUI cuts an expert
+// item's label, "Expert Info (Warning/Sequence): " plus the message, at 240). Control characters are
+// escaped: a message is one line.
+std::string shorten(const std::string& s, std::size_t max = 64) { return short_value(s, max); }
+
+constexpr std::size_t kEntityMax = 48, kIdMax = 32;
+
+std::string entity_text(const std::string& entity) { return shorten(entity, kEntityMax); }
+
+bool ringing_state(DialogState s) {
+    return s == DialogState::trying || s == DialogState::proceeding || s == DialogState::early;
 }
 
 }  // namespace
+
+bool is_consequence(TrackFindingKind kind) { return kind == TrackFindingKind::ringing_discarded; }
 
 TrackedDocument tracked_document(const DialogInfo& info) {
     TrackedDocument doc;
@@ -61,6 +70,54 @@ void DialogInfoTracker::subscribe(const sip::Message& subscribe) {
     if (starts_.size() < max_tracked_) starts_.insert({subscribe.call_id, subscribe.from.tag});
 }
 
+void DialogInfoTracker::note_discarded(Sub& sub, const TrackedDocument& doc, std::uint32_t frame) {
+    for (const TrackedDialog& t : doc.dialogs) {
+        if (t.placeholder || t.id.empty() || !ringing_state(t.state)) continue;
+        auto d = sub.dialogs.find(t.id);
+        if (d == sub.dialogs.end()) {
+            if (sub.dialogs.size() >= max_dialogs_) continue;
+            DialogState_ fresh;
+            fresh.eligible = sub.documents > 0;
+            fresh.first_frame = frame;
+            d = sub.dialogs.emplace(t.id, fresh).first;
+        }
+        if (!d->second.ringing_seen && !d->second.ringing_discarded) d->second.ringing_discarded = frame;
+    }
+}
+
+void DialogInfoTracker::check_ringing(Sub& sub, DialogState_& ds, const TrackedDialog& t, std::size_t index,
+                                      const std::string& entity, const std::string& call, std::uint32_t frame,
+                                      TrackResult& result) {
+    if (!(t.state == DialogState::confirmed || t.state == DialogState::terminated) ||
+        ds.direction != DialogDirection::recipient || ds.ringing_seen || !ds.eligible || ds.replaces || t.rejected ||
+        ds.after_gap)
+        return;
+    ds.ringing_seen = true;  // once per dialog
+    // Seen ringing through another subscription (a relay that coalesced early into confirmed): the
+    // phone did report it.
+    if (ringing_reported_.count(call) || ringing_calls_.count(call) || ringing_reported_.size() >= kMaxCallsReported)
+        return;
+    ringing_reported_.insert(call);
+    TrackFinding f{TrackFindingKind::ringing_not_reported, index, {}, sub.last_frame};
+    const std::string what = "dialog " + quoted(shorten(t.id, kIdMax)) + " of " + entity_text(entity) + " is " +
+                             dialog_state_name(t.state);
+    if (ds.ringing_discarded) {
+        // The phone did report it ringing, in a document the subscriber discards: that document's
+        // version_backwards is the cause.
+        f.kind = TrackFindingKind::ringing_discarded;
+        f.caused_by = ds.ringing_discarded;
+        f.related_frame = ds.ringing_discarded;
+        f.message = "Incoming call reported ringing only in a discarded document: " + what;
+    } else {
+        f.message = "Incoming call never reported ringing: " + what + ", never trying, proceeding or early";
+        if (t.provisional_frame) f.message += " (" + std::to_string(t.provisional_code) + " sent)";
+    }
+    if (ds.first_frame != frame) f.first_frame = ds.first_frame;
+    f.provisional_frame = t.provisional_frame;
+    f.provisional_code = t.provisional_code;
+    result.findings.push_back(std::move(f));
+}
+
 TrackResult DialogInfoTracker::notify(const sip::Message& notify, const TrackedDocument& doc) {
     TrackResult result;
     const SubKey key{notify.call_id, notify.from.tag, notify.to.tag};
@@ -73,8 +130,7 @@ TrackResult DialogInfoTracker::notify(const sip::Message& notify, const TrackedD
                 reported_full_ = true;
                 result.findings.push_back({TrackFindingKind::tracker_full, std::nullopt,
                                            "Most subscriptions tracked (" + std::to_string(max_tracked_) +
-                                               ") reached: this and later new subscriptions are not checked",
-                                           0});
+                                               ") reached: this and later new subscriptions are not checked"});
             }
             return result;
         }
@@ -89,34 +145,49 @@ TrackResult DialogInfoTracker::notify(const sip::Message& notify, const TrackedD
     }
     result.previous_frame = sub.last_frame;
     result.previous_version = sub.last_version;
+    if (sub.documents > 0 && sub.last_has_cseq) result.previous_cseq = sub.last_cseq;
+    result.full_state_frame = sub.full_frame;
 
-    bool discarded = false, skipped = false;
+    bool discarded = false, lost = false;
     if (doc.version && sub.last_version) {
         const std::uint64_t v = *doc.version, last = *sub.last_version;
         if (v > last + 1 && !doc.in_list) {
-            skipped = true;
-            const std::uint64_t lost = v - last - 1;
-            result.findings.push_back(
-                {TrackFindingKind::version_skipped, std::nullopt,
-                 "Version " + std::to_string(v) + " of " + shorten(doc.entity) + " follows version " + std::to_string(last) +
-                     " (frame " + std::to_string(sub.last_frame) + "): " + std::to_string(lost) +
-                     (lost == 1 ? " NOTIFY" : " NOTIFYs") + " of this subscription missing (lost, or not captured)",
-                 sub.last_frame});
+            // A version gap is a lost NOTIFY only when the NOTIFY CSeqs skip too (RFC 3261 section 12.2.1.1:
+            // one more per request of the dialog): a notifier may count versions in steps (Vertical Wave,
+            // wswiki__wireuploaded.pcap: 3479, 3481, 3483 in CSeqs ...169, 170, 171, each answered 200).
+            const bool cseq_known = notify.has_cseq && sub.last_has_cseq;
+            const std::uint64_t cseq_gap = cseq_known ? std::uint64_t{cseq} - sub.last_cseq : 0;
+            lost = !cseq_known || cseq_gap > 1;
+            // A full-state document replaces whatever was missed: nothing is lost to the subscriber.
+            if (lost && doc.state != DocState::full) {
+                TrackFinding f{TrackFindingKind::version_skipped, std::nullopt, {}, sub.last_frame};
+                const std::uint64_t missing = cseq_known ? cseq_gap - 1 : v - last - 1;
+                f.missing = static_cast<std::uint32_t>(std::min<std::uint64_t>(missing, UINT32_MAX));
+                f.message = "Version " + std::to_string(v) + " of " + entity_text(doc.entity) + " follows version " +
+                            std::to_string(last);
+                if (cseq_known)
+                    f.message += " and NOTIFY CSeq " + std::to_string(cseq) + " follows " + std::to_string(sub.last_cseq);
+                f.message += ": " + std::to_string(missing) + (missing == 1 ? " NOTIFY" : " NOTIFYs") +
+                             (cseq_known ? " missing (lost, or not captured)" : " missing (lost, or not captured; CSeq unknown)");
+                result.findings.push_back(std::move(f));
+            }
         } else if (v <= last && doc.state != DocState::full) {
             discarded = true;
             result.findings.push_back(
                 {TrackFindingKind::version_backwards, std::nullopt,
-                 "Partial document version " + std::to_string(v) + " of " + shorten(doc.entity) + " after version " +
-                     std::to_string(last) + " (frame " + std::to_string(sub.last_frame) +
-                     ") without a full state: a subscriber discards it (RFC 4235 section 4.4)",
+                 "Partial document version " + std::to_string(v) + " of " + entity_text(doc.entity) + " after version " +
+                     std::to_string(last) + " without a full state: a subscriber discards it (RFC 4235 section 4.4)",
                  sub.last_frame});
         }
     }
     if (discarded) {
-        // The subscriber drops this document: its version and dialogs change nothing.
+        // The subscriber drops this document: its version and dialogs change nothing, but a ringing it
+        // reported is remembered, so that the missing early state is told as its consequence.
+        note_discarded(sub, doc, frame);
         ++sub.documents;
         sub.last_frame = frame;
         sub.last_cseq = cseq;
+        sub.last_has_cseq = notify.has_cseq;
         return result;
     }
     if (doc.version) sub.last_version = doc.version;
@@ -124,13 +195,13 @@ TrackResult DialogInfoTracker::notify(const sip::Message& notify, const TrackedD
     if (doc.state == DocState::partial && !sub.seen_full && sub.start_seen) {
         sub.seen_full = true;  // reported once per subscription
         result.findings.push_back({TrackFindingKind::partial_before_full, std::nullopt,
-                                   "Partial document of " + shorten(doc.entity) +
+                                   "Partial document of " + entity_text(doc.entity) +
                                        " before any full state in this subscription: the subscriber has no state to "
-                                       "apply it to (RFC 4235 section 4.4 wants full state first)",
-                                   0});
+                                       "apply it to (RFC 4235 section 4.4)"});
     }
     if (doc.state == DocState::full) {
         sub.seen_full = true;
+        sub.full_frame = frame;
         // Full state replaces the dialog list: dialogs it leaves out are gone (one pass over each list,
         // not one over the document per tracked dialog).
         if (!sub.dialogs.empty()) {
@@ -150,7 +221,7 @@ TrackResult DialogInfoTracker::notify(const sip::Message& notify, const TrackedD
             if (sub.dialogs.size() >= max_dialogs_) continue;
             DialogState_ fresh;
             fresh.eligible = sub.documents > 0;
-            fresh.after_gap = skipped;
+            fresh.after_gap = lost;
             fresh.first_frame = frame;
             d = sub.dialogs.emplace(t.id, fresh).first;
         }
@@ -160,16 +231,17 @@ TrackResult DialogInfoTracker::notify(const sip::Message& notify, const TrackedD
         if (active) {
             auto term = sub.terminated.find(t.id);
             if (term != sub.terminated.end()) {
-                result.findings.push_back({TrackFindingKind::dialog_id_reused, i,
-                                           "Dialog id " + quoted(shorten(t.id)) + " of " + shorten(doc.entity) +
-                                               " was reported terminated in frame " + std::to_string(term->second) +
-                                               " and is reported again as " + dialog_state_name(t.state) +
-                                               ": a terminated dialog id is reused",
-                                           term->second});
+                TrackFinding f{TrackFindingKind::dialog_id_reused, i,
+                               "Dialog id " + quoted(shorten(t.id, kIdMax)) + " of " + entity_text(doc.entity) +
+                                   " was reported terminated and is reported again as " + dialog_state_name(t.state) +
+                                   ": a terminated dialog id is reused",
+                               term->second};
+                f.terminated_frame = term->second;
+                result.findings.push_back(std::move(f));
                 sub.terminated.erase(term);
                 ds = DialogState_{};
                 ds.eligible = true;
-                ds.after_gap = skipped;
+                ds.after_gap = lost;
                 ds.first_frame = frame;
             }
         }
@@ -181,32 +253,11 @@ TrackResult DialogInfoTracker::notify(const sip::Message& notify, const TrackedD
         const std::string call = doc.entity + "\n" +
                                  (t.call_id.empty() ? key.call_id + "\n" + key.from_tag + "\n" + key.to_tag + "\n" + t.id
                                                     : t.call_id);
-        if (t.state == DialogState::trying || t.state == DialogState::proceeding || t.state == DialogState::early) {
+        if (ringing_state(t.state)) {
             ds.ringing_seen = true;
             if (ringing_calls_.size() < kMaxCallsReported) ringing_calls_.insert(call);
         }
-        if ((t.state == DialogState::confirmed || t.state == DialogState::terminated) &&
-            ds.direction == DialogDirection::recipient && !ds.ringing_seen && ds.eligible && !ds.replaces &&
-            !t.rejected && !ds.after_gap) {
-            ds.ringing_seen = true;  // once per dialog
-            // Seen ringing through another subscription (a relay that coalesced early into confirmed):
-            // the phone did report it.
-            if (!ringing_reported_.count(call) && !ringing_calls_.count(call) &&
-                ringing_reported_.size() < kMaxCallsReported) {
-                ringing_reported_.insert(call);
-                // Expert messages are cut at 240 bytes by Wireshark: facts first, long ids shortened.
-                std::string msg = "Incoming call never reported ringing: dialog " + quoted(shorten(t.id)) + " of " +
-                                  shorten(doc.entity) + " is " + dialog_state_name(t.state) +
-                                  ", never trying, proceeding or early (";
-                if (!t.call_id.empty()) msg += "call-id " + shorten(t.call_id) + "; ";
-                if (t.provisional_frame)
-                    msg += std::to_string(t.provisional_code) + " sent in frame " + std::to_string(t.provisional_frame) + "; ";
-                if (ds.first_frame != frame) msg += "first reported in frame " + std::to_string(ds.first_frame) + "; ";
-                msg += sub.last_frame ? "previous NOTIFY: frame " + std::to_string(sub.last_frame) + ")"
-                                      : std::string("no previous NOTIFY)");
-                result.findings.push_back({TrackFindingKind::ringing_not_reported, i, msg, sub.last_frame});
-            }
-        }
+        check_ringing(sub, ds, t, i, doc.entity, call, frame, result);
         if (t.state == DialogState::terminated) {
             if (sub.terminated.size() >= max_dialogs_) sub.terminated.erase(sub.terminated.begin());
             sub.terminated[t.id] = frame;
@@ -216,6 +267,7 @@ TrackResult DialogInfoTracker::notify(const sip::Message& notify, const TrackedD
     ++sub.documents;
     sub.last_frame = frame;
     sub.last_cseq = cseq;
+    sub.last_has_cseq = notify.has_cseq;
     return result;
 }
 

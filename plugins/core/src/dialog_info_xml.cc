@@ -100,19 +100,23 @@ std::string escape_controls(std::string_view value) {
     return out;
 }
 
-std::string short_value(const std::string& value) {
-    bool cut = false;
-    std::string s = escape_controls(sanitize_utf8(value, 61, &cut));
-    return cut ? s + "..." : s;
+std::string short_value(const std::string& value, std::size_t max) {
+    // Escaped before the cut: a control character takes up to 4 bytes once written as \xHH.
+    const std::string escaped = escape_controls(sanitize_utf8(value));
+    if (escaped.size() <= max) return escaped;
+    std::string s = sanitize_utf8(escaped, max > 3 ? max - 3 : 1);
+    return s + "...";
 }
 
 std::string quote_value(const std::string& value) { return "\"" + short_value(value) + "\""; }
 
-std::string element_label(pugi::xml_node element) {
-    return "<" + sanitize_utf8(element.name(), 64) + ">";
+std::string element_label(pugi::xml_node element, std::size_t max) {
+    return "<" + sanitize_utf8(element.name(), max) + ">";
 }
 
 void DocReader::problem(DocProblemKind kind, Span where, std::string message) {
+    std::string key = std::to_string(static_cast<int>(kind)) + ":" + message;
+    if (!reported_.insert(std::move(key)).second) return;
     problems_.push_back({kind, where, std::move(message)});
 }
 
@@ -162,6 +166,18 @@ XmlValue DocReader::text(pugi::xml_node element) {
     return v;
 }
 
+XmlValue DocReader::required_or(pugi::xml_node element, const char* name, const char* alt,
+                               std::string_view element_name, std::string_view rfc) {
+    if (XmlValue v = attribute(element, name)) return v;
+    XmlValue other = attribute(element, alt);
+    if (!other) return required(element, name, element_name);
+    // Well-formed, and the value is there under another name: a protocol warning that says which.
+    const std::string el(element_name);
+    problem(DocProblemKind::nonstandard_attribute, other.span,
+            "<" + el + "> has " + alt + "=, " + std::string(rfc) + " says " + name + "=: the value is read from " + alt);
+    return other;
+}
+
 std::optional<std::string_view> DocReader::namespace_of(pugi::xml_node element) {
     const auto [prefix, prefixed] = prefix_of(element.name());
     if (prefixed && prefix == "xml") return kXmlNamespace;
@@ -182,8 +198,13 @@ std::optional<std::string_view> DocReader::namespace_of(pugi::xml_node element) 
 bool DocReader::in_namespace(pugi::xml_node element, std::string_view ns) {
     const std::optional<std::string_view> uri = namespace_of(element);
     if (!uri) {
+        // One problem per undeclared prefix: each element using it is the same incident.
+        const std::string_view name = element.name();
+        const std::string prefix = sanitize_utf8(name.substr(0, name.find(':')), 32);
+        if (!undeclared_.insert(prefix).second) return false;
         problem(DocProblemKind::namespace_error, xml_.start_tag(element),
-                "Element " + element_label(element) + " uses an undeclared namespace prefix");
+                "Namespace prefix \"" + escape_controls(prefix) + "\" is not declared (first used by " +
+                    element_label(element) + "): its elements are not read as the RFC's");
         return false;
     }
     return *uri == ns;

@@ -115,14 +115,19 @@ Rlmi parse_rlmi(std::string_view body, const XmlLimits& limits) {
     out.xml_depth = xml.depth();
     if (!xml.usable() || !xml.root()) return out;
     const pugi::xml_node root = xml.root();
+    const std::size_t before = out.problems.size();
     if (XmlBody::local_name(root) == "list" && b.ours(root)) {
         b.read_root(root);
     } else {
-        const auto ns = element_namespace(root);
-        b.r.problem(DocProblemKind::wrong_root, xml.start_tag(root),
-                    "Root element is " + element_label(root) +
-                        (ns && !ns->empty() ? " in namespace " + sanitize_utf8(*ns, 256) : std::string(" in no namespace")) +
-                        ", not <list> in " + std::string(kRlmiNamespace) + ": body mislabelled as application/rlmi+xml?");
+        // An undeclared prefix on the root was just reported: that is why it is not read (one incident).
+        if (out.problems.size() == before) {
+            const auto ns = element_namespace(root);
+            b.r.problem(DocProblemKind::wrong_root, xml.start_tag(root),
+                        "Root element is " + element_label(root, 32) +
+                            (ns && !ns->empty() ? " in namespace " + short_value(std::string(*ns), 48)
+                                                : std::string(" in no namespace")) +
+                            ", not <list> in " + std::string(kRlmiNamespace) + " (mislabelled body?)");
+        }
         b.r.extension(root, out.extensions);
     }
     return out;
@@ -147,10 +152,13 @@ RlmiLinks link_instances(const Rlmi& rlmi, const std::vector<RlmiPart>& parts, b
     std::vector<std::optional<std::string>> ids;
     ids.reserve(parts.size());
     for (const RlmiPart& p : parts) ids.push_back(content_id_value(p.content_id));
+    std::size_t with_cid = 0, missing = 0;
+    for (const RlmiResource& res : rlmi.resources)
+        for (const RlmiInstance& in : res.instances) with_cid += in.cid ? 1 : 0;
     for (const RlmiResource& res : rlmi.resources) {
         for (const RlmiInstance& in : res.instances) {
             std::optional<std::size_t> found;
-            std::string missing;
+            std::string message;
             if (in.cid) {
                 // Some servers write the cid as a cid: URL; RFC 4662 wants the bare Content-ID.
                 std::string target = in.cid.value;
@@ -162,23 +170,36 @@ RlmiLinks link_instances(const Rlmi& rlmi, const std::vector<RlmiPart>& parts, b
                         break;
                     }
                 }
-                if (!found)
-                    missing = "Instance " + quote_value(in.id.value) + " of " + short_value(res.uri.value) + " names cid " + short_value(in.cid.value) +
-                              (in_multipart ? " but no part of this multipart body has Content-ID <" + short_value(target) + ">"
-                                            : " but the RLMI document is not in a multipart/related body");
+                if (!found && in_multipart) {
+                    ++missing;
+                    message = "Instance \"" + short_value(in.id.value, 40) + "\" names cid " + short_value(in.cid.value) +
+                              ", which no part of this multipart body has as Content-ID";
+                } else if (!found && missing++ == 0) {
+                    // One incident: the document is not in a multipart body, so no cid can name a part.
+                    message = "RLMI document names parts by cid (" + std::to_string(with_cid) +
+                              (with_cid == 1 ? " instance" : " instances") +
+                              ") but is not in a multipart/related body";
+                }
             }
             links.instance_part.push_back(found);
-            links.missing.push_back(std::move(missing));
+            links.missing.push_back(std::move(message));
         }
     }
     for (std::size_t i = 0; i < parts.size(); ++i) {
         std::string msg;
-        if (!parts[i].is_root && !named[i])
+        const bool unnamed = !parts[i].is_root && !named[i];
+        if (unnamed)
             msg = "Part " + std::to_string(i + 1) + " (" +
-                  (parts[i].content_type.empty() ? std::string("no Content-Type") : short_value(parts[i].content_type)) + ", " +
-                  (parts[i].content_id.empty() ? std::string("no Content-ID") : "Content-ID " + short_value(parts[i].content_id)) +
+                  (parts[i].content_type.empty() ? std::string("no Content-Type") : short_value(parts[i].content_type, 40)) +
+                  ", " +
+                  (parts[i].content_id.empty() ? std::string("no Content-ID") : "Content-ID " + short_value(parts[i].content_id, 40)) +
                   ") is named by no RLMI instance";
+        // An instance's cid names no part while a part is named by none: most likely one mismatch
+        // between a cid and a Content-ID, reported on the instance; the part is its consequence.
+        const bool consequence = unnamed && missing > 0;
+        if (consequence) msg += ", and an instance's cid names no part (the same mismatch?)";
         links.unreferenced.push_back(std::move(msg));
+        links.unreferenced_consequence.push_back(consequence);
     }
     return links;
 }

@@ -3,10 +3,14 @@
 // per subscription (its SIP dialog, from the NOTIFY's core::sip::Message: Call-ID, From tag (the
 // notifier's), To tag (the subscriber's), RFC 6665 section 4.4.1) and per entity (an RLS NOTIFY
 // carries one dialog-info document per resource), it follows the document version and the state of
-// every dialog, and reports versions skipped (NOTIFYs lost), versions going backwards without a full
-// state, partial state before any full state, a terminated dialog id reused, and an incoming dialog
-// that reaches confirmed or terminated without ever being reported trying, proceeding or early (field
-// case 000: a Polycom phone never reports the incoming call ringing, so BLF lamps do not flash).
+// every dialog, and reports versions skipped (NOTIFYs lost: the version and the NOTIFY CSeq both skip,
+// on a partial document), versions going backwards without a full state, partial state before any full
+// state, a terminated dialog id reused, and an incoming dialog that reaches confirmed or terminated
+// without ever being reported trying, proceeding or early (field case 000: a Polycom phone never
+// reports the incoming call ringing, so BLF lamps do not flash). Each finding is a root cause, except
+// ringing_discarded: the ringing was reported in a document the subscriber discards, a consequence of
+// that document's version_backwards (TrackFinding::caused_by). Messages fit in 200 bytes; the frames
+// they refer to are TrackFinding members, rendered as link fields.
 // Bounded: at most max_tracked (subscription, entity) pairs and max_dialogs dialogs each.
 #pragma once
 
@@ -57,19 +61,34 @@ struct TrackedDocument {
 TrackedDocument tracked_document(const DialogInfo& info);
 
 enum class TrackFindingKind {
-    version_skipped,       ///< version > previous + 1 (not for documents in a resource list NOTIFY)
+    /// version > previous + 1 on a partial document, and the NOTIFY CSeq skips too (or is unknown); not
+    /// for documents in a resource list NOTIFY. A notifier counting versions in steps (consecutive
+    /// CSeqs) lost nothing, and a full-state document needs no earlier one.
+    version_skipped,
     version_backwards,     ///< version <= previous in a partial document
     partial_before_full,   ///< the subscription's first document (its start seen) is partial
     ringing_not_reported,  ///< incoming dialog confirmed/terminated, never trying/proceeding/early
+    /// Consequence: as ringing_not_reported, but the dialog was reported trying, proceeding or early
+    /// in a document the subscriber discarded (version_backwards, caused_by that frame).
+    ringing_discarded,
     dialog_id_reused,      ///< a terminated dialog id reported again, not terminated
     tracker_full,          ///< max_tracked reached: this subscription is not followed
 };
 
+/// Whether a finding kind is a consequence of another finding (it then carries caused_by).
+bool is_consequence(TrackFindingKind kind);
+
 struct TrackFinding {
     TrackFindingKind kind;
     std::optional<std::size_t> dialog;  ///< index of the dialog in the document, when about one
-    std::string message;                ///< sentence case, frames and ids included
+    std::string message;                ///< sentence case, at most 200 bytes; frames are in the members below
     std::uint32_t related_frame = 0;    ///< the earlier frame the finding compares with (0: none)
+    std::uint32_t caused_by = 0;        ///< the frame of the finding this one is a consequence of (0: a cause)
+    std::uint32_t missing = 0;          ///< version_skipped: NOTIFYs missing
+    std::uint32_t terminated_frame = 0; ///< dialog_id_reused: where the id was reported terminated
+    std::uint32_t first_frame = 0;      ///< ringing: the NOTIFY that first reported the dialog, when earlier
+    std::uint32_t provisional_frame = 0;  ///< ringing: a 180/183 of the dialog's call in the capture
+    unsigned provisional_code = 0;
 };
 
 /// The result for one document of one NOTIFY.
@@ -80,6 +99,9 @@ struct TrackResult {
     bool retransmission = false;
     std::uint32_t previous_frame = 0;    ///< previous NOTIFY of this subscription and entity
     std::optional<std::uint32_t> previous_version;
+    std::optional<std::uint32_t> previous_cseq;  ///< its CSeq number, when it had one
+    /// The subscription's latest full-state document for this entity before this one (0: none seen).
+    std::uint32_t full_state_frame = 0;
     std::vector<TrackFinding> findings;
 };
 
@@ -107,6 +129,7 @@ private:
     struct DialogState_ {
         DialogDirection direction = DialogDirection::absent;
         bool ringing_seen = false;  // trying, proceeding or early
+        std::uint32_t ringing_discarded = 0;  // frame of a discarded document that reported it ringing
         bool eligible = false;      // first seen after the subscription's first document
         bool after_gap = false;     // first seen in a document that follows lost versions
         bool replaces = false;      // reported with <replaces> at least once
@@ -117,12 +140,21 @@ private:
         std::uint32_t documents = 0;
         std::uint32_t last_frame = 0;
         std::uint32_t last_cseq = 0;
+        bool last_has_cseq = false;
+        std::uint32_t full_frame = 0;  // latest full-state document
         std::optional<std::uint32_t> last_version;
         bool seen_full = false;
         bool start_seen = false;
         std::map<std::string, DialogState_> dialogs;
         std::map<std::string, std::uint32_t> terminated;  // id -> frame it was reported terminated
     };
+
+    /// A document the subscriber discards (version_backwards): its dialogs reported ringing are
+    /// remembered, so that their missing early state is told as a consequence, not a cause.
+    void note_discarded(Sub& sub, const TrackedDocument& doc, std::uint32_t frame);
+    /// The ringing check of one dialog (ringing_not_reported or ringing_discarded), appended to result.
+    void check_ringing(Sub& sub, DialogState_& ds, const TrackedDialog& t, std::size_t index,
+                       const std::string& entity, const std::string& call, std::uint32_t frame, TrackResult& result);
 
     std::size_t max_tracked_, max_dialogs_;
     bool reported_full_ = false;

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "sipsleuth/core/text.h"
@@ -47,6 +48,9 @@ enum class DocProblemKind {
     wrong_root,         ///< root is not the RFC's root element in the RFC's namespace
     namespace_error,    ///< an undeclared prefix
     missing_attribute,  ///< a required attribute is absent
+    /// A required attribute absent, another spelling of it present and read instead (dialog-info
+    /// <param pname= pvalue=>: one vendor's spelling of RFC 4235's pval).
+    nonstandard_attribute,
     missing_element,    ///< a required child element is absent
     bad_value,          ///< a number that is not one
     unknown_value,      ///< an enumerated value the RFC does not define
@@ -74,6 +78,8 @@ public:
     DocReader(const XmlBody& xml, std::vector<DocProblem>& problems) : xml_(xml), problems_(problems) {}
 
     const XmlBody& xml() const { return xml_; }
+    /// Adds a problem, unless the document already has one of that kind with that message: one
+    /// incident (a sender's habit repeated on every element) is one problem, on its first element.
     void problem(DocProblemKind kind, Span where, std::string message);
     /// Copies the XmlBody issues into the problem list.
     void take_issues();
@@ -81,9 +87,14 @@ public:
     XmlValue attribute(pugi::xml_node element, const char* name);
     /// Same, reporting a missing_attribute problem when absent.
     XmlValue required(pugi::xml_node element, const char* name, std::string_view element_name);
+    /// Required attribute name, or else its non-standard spelling alt (reported as nonstandard_attribute,
+    /// its value read), or else a missing_attribute problem.
+    /// rfc names the rule in the message ("RFC 4235").
+    XmlValue required_or(pugi::xml_node element, const char* name, const char* alt, std::string_view element_name,
+                         std::string_view rfc);
     /// Text of element (first text child), trimmed of surrounding whitespace.
     XmlValue text(pugi::xml_node element);
-    /// Whether element is in namespace ns (reporting an undeclared prefix once per element).
+    /// Whether element is in namespace ns (reporting an undeclared prefix once per prefix and document).
     bool in_namespace(pugi::xml_node element, std::string_view ns);
     /// Appends element and its descendants to out (bounded by the body's node cap, iterative).
     void extension(pugi::xml_node element, std::vector<XmlExtension>& out);
@@ -97,6 +108,8 @@ private:
 
     const XmlBody& xml_;
     std::vector<DocProblem>& problems_;
+    std::unordered_set<std::string> reported_;  ///< kind and message of each problem added
+    std::unordered_set<std::string> undeclared_;  ///< undeclared prefixes reported
     struct Scope {
         pugi::xml_node parent;  ///< null: unused entry
         std::string_view prefix;
@@ -111,10 +124,10 @@ private:
 std::string escape_controls(std::string_view value);
 /// value quoted for an expert message, cut to 64 bytes (Wireshark keeps 240 bytes of a message).
 std::string quote_value(const std::string& value);
-/// value cut to 64 bytes for an expert message, unquoted.
-std::string short_value(const std::string& value);
+/// value cut to max bytes (64 by default, "..." included) for an expert message, unquoted.
+std::string short_value(const std::string& value, std::size_t max = 64);
 
-/// Element name for messages: "<" + name + ">", cut and made valid UTF-8.
-std::string element_label(pugi::xml_node element);
+/// Element name for messages: "<" + name + ">", the name cut to max bytes and made valid UTF-8.
+std::string element_label(pugi::xml_node element, std::size_t max = 64);
 
 }  // namespace sipsleuth::core

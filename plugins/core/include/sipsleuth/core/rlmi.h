@@ -4,7 +4,7 @@
 // the list's uri, version, fullState and names; each resource's uri and names; each instance's id,
 // state, reason and cid, the Content-ID of the body part carrying that instance's state. Only elements
 // in urn:ietf:params:xml:ns:rlmi are read as RLMI; others are kept as extensions. link_instances()
-// matches the cids with the parts of the multipart body.
+// matches the cids with the parts of the multipart body. Messages fit in 200 bytes.
 #pragma once
 
 #include <cstdint>
@@ -73,10 +73,14 @@ struct RlmiPart {
 struct RlmiLinks {
     /// Per instance in document order (resources flattened): index into parts, or nullopt.
     std::vector<std::optional<std::size_t>> instance_part;
-    /// Per instance: expert message when its cid names no part (empty otherwise).
+    /// Per instance: expert message when its cid names no part (empty otherwise). Outside a multipart
+    /// body only the first such instance has one: the whole document is one incident.
     std::vector<std::string> missing;
     /// Per part: expert message when no instance names it (empty otherwise; never for the root).
     std::vector<std::string> unreferenced;
+    /// Per part: true when it is unreferenced while an instance's cid names no part: a consequence of
+    /// that mismatch (a note linked to it), not a finding of its own.
+    std::vector<bool> unreferenced_consequence;
 };
 
 /// Matches every instance's cid with the parts' Content-IDs (RFC 2392: the cid attribute holds the
