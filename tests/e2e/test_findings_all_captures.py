@@ -299,16 +299,13 @@ def folder_of(capture):
 # each entry goes once its fix has landed.
 OPEN = {
     "messages_fit": {
-        "captures/dialoginfo_blf_ringing_not_reported.pcap": "issue 11 item 2: ringing_not_reported 225 characters",
         "captures/real/real_power_loss.pcap": "issue 11 item 2: notify_on_stale_flow 238 characters",
         "captures/real/real_reboot.pcap": "issue 11 item 2: notify_on_stale_flow 238 characters",
         "captures/siplayer_notify_corrupt_totag.pcap": "issue 11 item 2: notify_unknown_dialog 214 characters",
         "captures/siptrack_sub_polycom_repro.pcap": "issue 11 item 2: notify_on_stale_flow 233 characters",
         "public2/heplify__erspan_sip_ipv4_udp.pcapng": "issue 11 item 2: notify_unknown_dialog 214 characters",
     },
-    "incident_once": {
-        "public/wswiki__wireuploaded.pcap": "issue 11 item 4: one Error per <param pvalue=..>, two in frames 463 and 1103",
-    },
+    "incident_once": {},
 }
 
 
