@@ -31,8 +31,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "pylib"))
 import wsrun  # noqa: E402
 
-SCREEN = (1400, 1050)
-WINDOW = (1360, 1030)   # main window, from the profile's recent_common
+SCREEN = (1400, 1200)
+WINDOW = (1360, 1180)   # main window, from the profile's recent_common
 UPPER_PANE = 260        # packet list height, from the profile's recent (no bytes pane)
 DIALOG = (1300, 520)    # Expert Information dialog
 # Packet list columns (title, format, width): the TCP stream shows which connection a message took;

@@ -4,9 +4,9 @@
 # user, driven by docs/screenshots/gui.py (see there for what each picture shows).
 #
 #   docs/screenshots/make_screenshots.sh [--plugin-dir DIR] [--out DIR]   # make the PNGs
-#   docs/screenshots/make_screenshots.sh --check [--plugin-dir DIR] CAPTURE...
+#   docs/screenshots/make_screenshots.sh --check [--plugin-dir DIR] [--out DIR] CAPTURE...
 #                                        # open each capture; exit 1 on an error dialog, a wrong
-#                                        # window title or plugins not loaded
+#                                        # window title or plugins not loaded; --out: screenshots
 #
 # Installs what it misses from Debian (as root; otherwise prints the apt-get line). Without
 # --plugin-dir it builds the plugin into build/ (CMake, target sipsleuth) and uses build/plugins.
@@ -27,14 +27,14 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-# Debian packages: the X server, the GUI, xdotool, ImageMagick, a font, setpriv.
+# Debian packages: the X server, the GUI, xdotool, ImageMagick, a font; to build, what ./sipsleuth
+# analyze needs.
+need="xvfb wireshark-qt tshark xdotool imagemagick fonts-dejavu-core"
+[ -n "$plugin_dir" ] || need="$need cmake make g++ pkg-config libwireshark-dev libwiretap-dev libglib2.0-dev libpugixml-dev"
 missing=
-for pair in Xvfb:xvfb wireshark:wireshark-qt tshark:tshark xdotool:xdotool import:imagemagick \
-            setpriv:util-linux cmake:cmake; do
-  command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
+for pkg in $need; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing="$missing $pkg"
 done
-[ -e /usr/bin/convert ] || case "$missing" in *imagemagick*) ;; *) missing="$missing imagemagick" ;; esac
-fc-list 2>/dev/null | grep -q . || missing="$missing fonts-dejavu-core"
 if [ -n "$missing" ]; then
   line="apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends$missing"
   if [ "$(id -u)" -ne 0 ]; then
@@ -49,8 +49,7 @@ fi
 if [ -z "$plugin_dir" ]; then
   plugin_dir=$root/build/plugins
   if [ ! -f "$root/build/CMakeCache.txt" ]; then
-    CC=${CC:-clang} CXX=${CXX:-clang++} cmake -S "$root" -B "$root/build" \
-      -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIPSLEUTH_TESTS=OFF >/dev/null
   fi
   nice cmake --build "$root/build" -j2 --target sipsleuth >/dev/null
 fi
