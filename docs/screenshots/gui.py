@@ -349,14 +349,21 @@ class Wireshark:
         self.key("Home", "Right")
         time.sleep(1)
 
-    def shot(self, wid, path):
-        """The window's picture as a small PNG (256 colours, no metadata)."""
-        raw = path + ".raw.png"
-        subprocess.run(["import", "-display", self.x.display, "-window", wid, raw], check=True,
-                       timeout=60)
-        subprocess.run([convert(), raw, "-strip", "-colors", "256", "PNG8:" + path], check=True,
-                       timeout=60)
-        os.unlink(raw)
+    def shot(self, wid, path, tries=20):
+        """The window's picture as a small PNG (256 colours, no metadata), taken once two grabs 0.5 s
+        apart are identical (the GUI has finished repainting, even on a loaded machine)."""
+        previous = None
+        for _ in range(tries):
+            grab = subprocess.run(["import", "-display", self.x.display, "-window", wid, "ppm:-"],
+                                  check=True, timeout=60, capture_output=True).stdout
+            if grab == previous:
+                break
+            previous = grab
+            time.sleep(0.5)
+        else:
+            log(f"{path}: the window kept changing; taking the last picture")
+        subprocess.run([convert(), "ppm:-", "-strip", "-colors", "256", "PNG8:" + path], input=grab,
+                       check=True, timeout=60)
         log(f"{path}: {os.path.getsize(path) // 1024} KiB")
 
     def quit(self):
