@@ -86,20 +86,63 @@ ws::Field hf_retransmission_of{proto, "siptrack.retransmission_of", "Retransmiss
 ws::Field hf_caused_by{proto, "siptrack.caused_by", "Caused by", FT_FRAMENUM, BASE_NONE, nullptr,
                        "On a consequence: the frame of the finding that caused it (its root cause)."};
 
+// Links a finding carries instead of naming frames in its message (the GUI makes them clickable).
+ws::Field hf_subscribe_frame{proto, "siptrack.subscribe_frame", "SUBSCRIBE in", FT_FRAMENUM, BASE_NONE, nullptr,
+                             "The subscription's latest SUBSCRIBE (or REFER), which the finding concerns."};
+ws::Field hf_notify_frame{proto, "siptrack.notify_frame", "NOTIFY in", FT_FRAMENUM, BASE_NONE, nullptr,
+                          "The NOTIFY whose transaction the finding concerns (reset, unanswered, rejected)."};
+ws::Field hf_rst_frame{proto, "siptrack.rst_frame", "RST in", FT_FRAMENUM, BASE_NONE, nullptr,
+                       "The subscriber's RST on the NOTIFY's connection."};
+ws::Field hf_fin_frame{proto, "siptrack.fin_frame", "FIN in", FT_FRAMENUM, BASE_NONE, nullptr,
+                       "The subscriber's FIN on the NOTIFY's connection."};
+ws::Field hf_last_traffic_frame{proto, "siptrack.last_traffic_frame", "Subscriber's last traffic in", FT_FRAMENUM,
+                                BASE_NONE, nullptr,
+                                "The subscriber's last packet on the connection it abandoned before this NOTIFY."};
+ws::Field hf_new_flow_frame{proto, "siptrack.new_flow_frame", "First request on the new connection in", FT_FRAMENUM,
+                            BASE_NONE, nullptr,
+                            "The subscriber's first REGISTER or SUBSCRIBE on the newer connection it moved to."};
+ws::Field hf_recovered_in{proto, "siptrack.recovered_in", "Recovered in", FT_FRAMENUM, BASE_NONE, nullptr,
+                          "The NOTIFY whose acceptance ended the subscription's outage."};
+ws::Field hf_replaced_by{proto, "siptrack.replaced_by", "Replaced by SUBSCRIBE in", FT_FRAMENUM, BASE_NONE, nullptr,
+                         "The SUBSCRIBE of the newer subscription (same subscriber, resource and event package) that "
+                         "orphaned this one."};
+
 ws::Subtree ett_siptrack{proto};
 ws::Subtree ett_message{proto};
 
 ws::Expert ei_created{proto, "siptrack.subscription_created", PI_SEQUENCE, PI_CHAT, "Subscription created"};
 ws::Expert ei_refreshed{proto, "siptrack.subscription_refreshed", PI_SEQUENCE, PI_CHAT, "Subscription refreshed"};
 ws::Expert ei_terminated{proto, "siptrack.subscription_terminated", PI_SEQUENCE, PI_NOTE, "Subscription terminated"};
-ws::Expert ei_stale{proto, "siptrack.notify_on_stale_flow", PI_SEQUENCE, PI_WARN,
+// Root causes keep the highest severity of their incident; their consequences are notes with
+// siptrack.caused_by (the *_consequence variants), so an incident counts once in the Expert dialog. A
+// NOTIFY on a connection the subscriber closed, reset or left for a newer one is lost in the cases we
+// know (field case 000: RST, then 30 minutes without presence): an error.
+ws::Expert ei_stale{proto, "siptrack.notify_on_stale_flow", PI_SEQUENCE, PI_ERROR,
                     "NOTIFY sent on a connection the subscriber abandoned"};
+// A warning only: the newer subscription that replaced this one keeps working; no outage follows.
+ws::Expert ei_orphaned{proto, "siptrack.notify_orphaned", PI_SEQUENCE, PI_WARN,
+                       "NOTIFY of an orphaned subscription sent on a connection the subscriber abandoned"};
+ws::Expert ei_rejected{proto, "siptrack.notify_rejected", PI_RESPONSE_CODE, PI_WARN,
+                       "NOTIFY rejected with a final non-2xx response"};
+ws::Expert ei_rejected_c{proto, "siptrack.notify_rejected_consequence", PI_RESPONSE_CODE, PI_NOTE,
+                         "NOTIFY rejected, a consequence of an earlier finding"};
+ws::Expert ei_unsub_unconfirmed{proto, "siptrack.unsubscribe_unconfirmed", PI_SEQUENCE, PI_WARN,
+                                "Un-SUBSCRIBE never confirmed by a terminating NOTIFY"};
+ws::Expert ei_unsub_unconfirmed_c{proto, "siptrack.unsubscribe_unconfirmed_consequence", PI_SEQUENCE, PI_NOTE,
+                                  "Un-SUBSCRIBE unconfirmed, as its un-SUBSCRIBE shows"};
 ws::Expert ei_off_flow{proto, "siptrack.notify_off_subscription_flow", PI_SEQUENCE, PI_NOTE,
                        "NOTIFY on another live connection than its SUBSCRIBE's"};
 ws::Expert ei_reset{proto, "siptrack.notify_reset", PI_SEQUENCE, PI_ERROR, "Subscriber reset the NOTIFY's connection"};
-ws::Expert ei_unanswered{proto, "siptrack.notify_unanswered", PI_SEQUENCE, PI_WARN, "NOTIFY never answered"};
+ws::Expert ei_reset_c{proto, "siptrack.notify_reset_consequence", PI_SEQUENCE, PI_NOTE,
+                      "Subscriber reset the NOTIFY's connection, a consequence of an earlier finding"};
+// An error: the NOTIFY is lost and RFC 6665 section 4.2.2 has the notifier remove the subscription.
+ws::Expert ei_unanswered{proto, "siptrack.notify_unanswered", PI_SEQUENCE, PI_ERROR, "NOTIFY never answered"};
+ws::Expert ei_unanswered_c{proto, "siptrack.notify_unanswered_consequence", PI_SEQUENCE, PI_NOTE,
+                           "NOTIFY never answered, a consequence of an earlier finding"};
 ws::Expert ei_481{proto, "siptrack.subscription_481", PI_RESPONSE_CODE, PI_WARN,
                   "Subscription no longer exists (481)"};
+ws::Expert ei_481_c{proto, "siptrack.subscription_481_consequence", PI_RESPONSE_CODE, PI_NOTE,
+                    "Subscription no longer exists (481), a consequence of an earlier finding"};
 ws::Expert ei_recovered{proto, "siptrack.subscription_recovered", PI_SEQUENCE, PI_NOTE,
                         "Subscription recovered after a failure"};
 ws::Expert ei_unsub_open{proto, "siptrack.unsubscribe_without_close", PI_SEQUENCE, PI_NOTE,
@@ -274,6 +317,9 @@ expert_field* expert_for(core::SubFinding f) {
     case F::refreshed: return ei_refreshed.get();
     case F::terminated: return ei_terminated.get();
     case F::notify_on_stale_flow: return ei_stale.get();
+    case F::notify_orphaned: return ei_orphaned.get();
+    case F::notify_rejected: return ei_rejected.get();
+    case F::unsubscribe_unconfirmed: return ei_unsub_unconfirmed.get();
     case F::notify_off_subscription_flow: return ei_off_flow.get();
     case F::notify_reset: return ei_reset.get();
     case F::notify_unanswered: return ei_unanswered.get();
@@ -293,11 +339,27 @@ expert_field* expert_for(core::SubFinding f) {
     return ei_created.get();
 }
 
+// The note a finding is as a consequence; nullptr where the finding is a note anyway.
+expert_field* consequence_expert_for(core::SubFinding f) {
+    using F = core::SubFinding;
+    switch (f) {
+    case F::notify_reset: return ei_reset_c.get();
+    case F::notify_unanswered: return ei_unanswered_c.get();
+    case F::subscription_481: return ei_481_c.get();
+    case F::notify_rejected: return ei_rejected_c.get();
+    case F::unsubscribe_unconfirmed: return ei_unsub_unconfirmed_c.get();
+    default: return nullptr;
+    }
+}
+
 // A few words for the Info column (" [SIPTrack: ...]") on frames with a failure or its consequence.
 const char* info_label(core::SubFinding f) {
     using F = core::SubFinding;
     switch (f) {
     case F::notify_on_stale_flow: return "NOTIFY on stale flow";
+    case F::notify_orphaned: return "NOTIFY of orphaned subscription";
+    case F::notify_rejected: return "NOTIFY rejected";
+    case F::unsubscribe_unconfirmed: return "un-SUBSCRIBE unconfirmed";
     case F::notify_reset: return "NOTIFY reset";
     case F::notify_unanswered: return "NOTIFY unanswered";
     case F::subscription_481: return "481 subscription gone";
@@ -386,10 +448,40 @@ const char* flow_name(packet_info* pinfo, const core::FlowRef& flow) {
     return wmem_strdup(pinfo->pool, core::describe(flow).c_str());
 }
 
-void add_notes(packet_info* pinfo, proto_item* item, const std::vector<core::SubNote>& notes) {
+// At most kMaxMessage bytes, cut at a UTF-8 boundary: the GUI cuts "Expert Info (Warning/Sequence): " plus
+// the message at 240 characters. The tracker's messages fit; this guards quoted header values.
+constexpr std::size_t kMaxMessage = 200;
+const char* fitted(packet_info* pinfo, const std::string& message) {
+    if (message.size() <= kMaxMessage) return wmem_strdup(pinfo->pool, message.c_str());
+    std::size_t cut = kMaxMessage - 3;
+    while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;
+    return wmem_strdup_printf(pinfo->pool, "%s...", message.substr(0, cut).c_str());
+}
+
+void add_link(proto_tree* t, int hf, tvbuff_t* tvb, std::uint32_t frame) {
+    if (frame) add_generated(proto_tree_add_uint(t, hf, tvb, 0, 0, frame));
+}
+
+// The findings of one message (or of the frame), with their links. A finding moved on revisit (an RST,
+// a timer: the cause is shown on the message it concerns) is its consequence on revisits.
+void add_notes(packet_info* pinfo, proto_tree* tree, tvbuff_t* tvb, proto_item* item,
+               const std::vector<core::SubNote>& notes) {
     for (const core::SubNote& n : notes) {
         info_tag(pinfo, info_label(n.kind));
-        expert_add_info_format(pinfo, item, expert_for(n.kind), "%s", n.message.c_str());
+        const bool consequence = n.consequence || (n.moved_on_revisit && PINFO_FD_VISITED(pinfo));
+        expert_field* ei = consequence ? consequence_expert_for(n.kind) : nullptr;
+        // Formatted in packet memory: no C++ temporary may be alive if epan throws.
+        expert_add_info_format(pinfo, item, ei ? ei : expert_for(n.kind), "%s", fitted(pinfo, n.message));
+        if (consequence) add_caused_by(tree, tvb, n.caused_by);
+        const core::SubLinks& l = n.links;
+        add_link(tree, hf_subscribe_frame, tvb, l.subscribe_frame);
+        add_link(tree, hf_notify_frame, tvb, l.notify_frame);
+        add_link(tree, hf_rst_frame, tvb, l.rst_frame);
+        add_link(tree, hf_fin_frame, tvb, l.fin_frame);
+        add_link(tree, hf_last_traffic_frame, tvb, l.last_traffic_frame);
+        add_link(tree, hf_new_flow_frame, tvb, l.new_flow_frame);
+        add_link(tree, hf_recovered_in, tvb, l.recovered_in);
+        add_link(tree, hf_replaced_by, tvb, l.replaced_by);
     }
 }
 
@@ -412,7 +504,7 @@ void render(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, const Verdict* 
         add_generated(proto_tree_add_uint(st, hf_subscription, tvb, 0, 0, id));
         table.changed(pinfo, id);
     }
-    add_notes(pinfo, top, v.frame_notes);
+    add_notes(pinfo, st, tvb, top, v.frame_notes);
     for (const core::MessageReport& r : v.messages) {
         if (!r.subscription && r.notes.empty()) continue;
         // Labels are formatted in packet memory: no C++ temporary may be alive if epan throws.
@@ -453,7 +545,7 @@ void render(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, const Verdict* 
             if (r.retransmission_of)
                 add_generated(proto_tree_add_uint(mt, hf_retransmission_of, tvb, 0, 0, *r.retransmission_of));
         }
-        add_notes(pinfo, mi, r.notes);
+        add_notes(pinfo, mt, tvb, mi, r.notes);
     }
 }
 

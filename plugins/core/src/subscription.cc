@@ -112,6 +112,9 @@ const char* finding_name(SubFinding f) {
     case SubFinding::refreshed: return "subscription_refreshed";
     case SubFinding::terminated: return "subscription_terminated";
     case SubFinding::notify_on_stale_flow: return "notify_on_stale_flow";
+    case SubFinding::notify_orphaned: return "notify_orphaned";
+    case SubFinding::notify_rejected: return "notify_rejected";
+    case SubFinding::unsubscribe_unconfirmed: return "unsubscribe_unconfirmed";
     case SubFinding::notify_off_subscription_flow: return "notify_off_subscription_flow";
     case SubFinding::notify_reset: return "notify_reset";
     case SubFinding::notify_unanswered: return "notify_unanswered";
@@ -290,9 +293,9 @@ bool SubscriptionTracker::unknown_dialog(const sip::Message& m, const sip::Dialo
     auto it = by_notifier_.find(key(m.call_id, m.from.tag));
     if (it == by_notifier_.end()) return false;
     r.notes.push_back({SubFinding::notify_unknown_dialog,
-                       "NOTIFY matches no subscription dialog (RFC 6665 section 4.4.1): To tag " +
-                           quoted(m.to.tag, 48) + " is not subscription " + std::to_string(it->second) +
-                           "'s subscriber tag, though Call-ID and From tag are its; not followed"});
+                       "NOTIFY matches no dialog (RFC 6665 section 4.4.1): To tag " + quoted(m.to.tag, 48) +
+                           " is not subscription " + std::to_string(it->second) +
+                           "'s, whose Call-ID and From tag it has; not followed"});
     return true;
 }
 
@@ -323,7 +326,11 @@ SubscriptionTracker::Subscription* SubscriptionTracker::create_sub(const sip::Me
     s.facts.notifier = notifier.uri;
     s.facts.subscriber_address = from_notify ? m.flow.dst.address : m.flow.src.address;
     s.facts.notifier_address = from_notify ? m.flow.src.address : m.flow.dst.address;
-    s.family = &families_[s.facts.subscriber + '\n' + s.facts.notifier + '\n' + s.event];
+    // The subscriber's address too: the two legs of a B2BUA carry the same URIs (../shared heplify capture:
+    // a 481 on one leg is no failure of the other leg's subscription).
+    s.family = &families_[s.facts.subscriber + '\n' + s.facts.subscriber_address + '\n' + s.facts.notifier + '\n' +
+                          s.event];
+    s.family->latest = s.id;
     by_dialog_[key(s.call_id, s.subscriber_tag, "", event, id)] = s.id;
     by_subscriber_[key(s.call_id, s.subscriber_tag, event, id)] = s.id;
     if (s.refer) first_refer_.emplace(key(s.call_id, s.subscriber_tag), s.id);
@@ -339,10 +346,25 @@ void SubscriptionTracker::add_finding(Subscription& s, SubFinding kind) {
     if (std::find(s.findings.begin(), s.findings.end(), name) == s.findings.end()) s.findings.push_back(name);
 }
 
+const SubscriptionTracker::Subscription* SubscriptionTracker::replaced_by(const Subscription& s) const {
+    const Family& f = *s.family;
+    if (f.latest <= s.id) return nullptr;
+    const Subscription& n = subs_[f.latest - 1];
+    return n.state == State::terminated ? nullptr : &n;
+}
+
+std::uint32_t SubscriptionTracker::cause_of(const Transaction& t, const Subscription& s) const {
+    if (t.cause) return t.cause;
+    const Family& f = *s.family;
+    return f.broken && f.broken_sub == s.id ? f.since_frame : 0;
+}
+
 void SubscriptionTracker::break_family(Subscription& s, std::uint32_t frame, Nanos time, std::string why) {
     Family& f = *s.family;
-    if (f.broken) return;
+    // An orphaned subscription (a newer one of the same family replaced it) fails without an outage.
+    if (f.broken || replaced_by(s)) return;
     f.broken = true;
+    f.broken_sub = s.id;
     f.since_frame = frame;
     f.since_time = time;
     f.why = std::move(why);
@@ -380,21 +402,86 @@ void SubscriptionTracker::advance(Nanos time, std::uint32_t frame, TrackerOutput
         if (t.method == Method::notify && !t.answered && !t.reset && t.sub && subscriber_heard(t.flow)) {
             Subscription& s = subs_[t.sub - 1];
             const std::string timer = seconds_text(limits_.timer_f);
-            out.frame_notes.push_back({SubFinding::notify_unanswered,
-                                       "NOTIFY " + frame_text(t.frame) + " (subscription " + std::to_string(s.id) +
-                                           ", " + describe(t.flow) + ") got no response within " + timer +
-                                           " (Timer F)"});
+            // Without a cause on the NOTIFY, the missing answer is the root cause: reported here on the
+            // first pass, on the NOTIFY itself on revisits.
+            SubNote here{SubFinding::notify_unanswered,
+                         "NOTIFY " + frame_text(t.frame) + " (subscription " + std::to_string(s.id) + ", " +
+                             describe(t.flow) + ") got no response within " + timer + " (Timer F)"};
+            here.links.notify_frame = t.frame;
+            SubNote there{SubFinding::notify_unanswered, "No response to this NOTIFY within " + timer +
+                                                             " (Timer F): subscription " + std::to_string(s.id) +
+                                                             " is broken"};
+            if (const std::uint32_t cause = cause_of(t, s)) {
+                here.consequence = there.consequence = true;
+                here.caused_by = cause;
+                there.caused_by = cause == t.frame ? 0 : cause;
+            } else {
+                here.moved_on_revisit = true;
+                here.caused_by = t.frame;
+            }
+            out.frame_notes.push_back(std::move(here));
             out.frame_subscriptions.push_back(s.id);
-            out.write_backs.push_back({t.frame, t.index,
-                                       SubNote{SubFinding::notify_unanswered,
-                                               "No response to this NOTIFY within " + timer + " (Timer F, known at " +
-                                                   frame_text(frame) + "): subscription " + std::to_string(s.id) +
-                                                   " is broken"},
-                                       std::nullopt, std::nullopt});
-            break_family(s, t.frame, t.time, "NOTIFY " + frame_text(t.frame) + " went unanswered");
+            out.write_backs.push_back({t.frame, t.index, std::move(there), std::nullopt, std::nullopt});
+            break_family(s, t.cause ? t.cause : t.frame, t.time, "NOTIFY " + frame_text(t.frame) + " went unanswered");
             add_finding(s, SubFinding::notify_unanswered);
         }
         end_txn(p.slot);
+    }
+    check_unsub_waits(time, frame, out);
+}
+
+void SubscriptionTracker::challenge_unanswered(const UnsubWait& w, Subscription& s, TrackerOutput& out) {
+    if (s.notifies != w.notifies || s.state == State::terminated) return;  // sent again, or ended anyway
+    const std::string timer = seconds_text(limits_.timer_f);
+    SubNote here{SubFinding::notify_rejected,
+                 "NOTIFY " + frame_text(w.frame) + " of subscription " + std::to_string(s.id) + " challenged with " +
+                     std::to_string(w.challenge) + " and not sent again with credentials within " + timer};
+    here.links.notify_frame = w.frame;
+    SubNote there = here;
+    there.message = "NOTIFY " + frame_text(w.frame) + " challenged with " + std::to_string(w.challenge) +
+                    " here and not sent again with credentials within " + timer;
+    if (w.cause) {
+        here.consequence = there.consequence = true;
+        here.caused_by = there.caused_by = w.cause;
+    } else {
+        here.moved_on_revisit = true;
+        here.caused_by = w.ok_frame;
+    }
+    out.frame_notes.push_back(std::move(here));
+    out.frame_subscriptions.push_back(s.id);
+    out.write_backs.push_back({w.ok_frame, w.response_index, std::move(there), std::nullopt, std::nullopt});
+    s.rejected_status = w.challenge;
+    add_finding(s, SubFinding::notify_rejected);
+}
+
+void SubscriptionTracker::check_unsub_waits(Nanos time, std::uint32_t frame, TrackerOutput& out) {
+    while (!unsub_waits_.empty() && unsub_waits_.front().deadline <= time) {
+        const UnsubWait w = unsub_waits_.front();
+        unsub_waits_.pop_front();
+        ++work_;
+        Subscription& s = subs_[w.sub - 1];
+        if (w.challenge) {
+            challenge_unanswered(w, s, out);
+            continue;
+        }
+        // Confirmed by a terminating NOTIFY sent after the un-SUBSCRIBE (before its 2xx too: RFC 6665
+        // section 4.1.2.4 lets the NOTIFY overtake it); a newer SUBSCRIBE in the dialog started it again.
+        if (s.last_terminating_notify_frame > w.frame || s.subscribe_frame != w.frame) continue;
+        const std::string timer = seconds_text(limits_.timer_f);
+        SubNote here{SubFinding::unsubscribe_unconfirmed,
+                     "No terminating NOTIFY for subscription " + std::to_string(s.id) + " within " + timer +
+                         " of the 2xx to its un-SUBSCRIBE (RFC 6665 section 4.2.2)"};
+        here.moved_on_revisit = true;
+        here.caused_by = w.frame;
+        here.links.subscribe_frame = w.frame;
+        out.frame_notes.push_back(std::move(here));
+        out.frame_subscriptions.push_back(s.id);
+        SubNote there{SubFinding::unsubscribe_unconfirmed,
+                      "The notifier accepted this un-SUBSCRIBE but sent no terminating NOTIFY within " + timer +
+                          " (RFC 6665 section 4.2.2)"};
+        out.write_backs.push_back({w.frame, w.index, std::move(there), std::nullopt, std::nullopt});
+        add_finding(s, SubFinding::unsubscribe_unconfirmed);
+        (void)frame;
     }
 }
 
@@ -404,11 +491,14 @@ void SubscriptionTracker::finish(TrackerOutput& out) {
         Transaction& t = p.slot->second.txn;
         if (t.method == Method::notify && !t.answered && !t.reset && t.sub && subscriber_heard(t.flow)) {
             Subscription& s = subs_[t.sub - 1];
-            out.write_backs.push_back({t.frame, t.index,
-                                       SubNote{SubFinding::notify_unanswered,
-                                               "No response to this NOTIFY before the capture ended (subscription " +
-                                                   std::to_string(s.id) + ")"},
-                                       std::nullopt, std::nullopt});
+            SubNote there{SubFinding::notify_unanswered,
+                          "No response to this NOTIFY before the capture ended (subscription " + std::to_string(s.id) +
+                              ")"};
+            if (const std::uint32_t cause = cause_of(t, s)) {
+                there.consequence = true;
+                there.caused_by = cause == t.frame ? 0 : cause;
+            }
+            out.write_backs.push_back({t.frame, t.index, std::move(there), std::nullopt, std::nullopt});
             add_finding(s, SubFinding::notify_unanswered);
             t.answered = true;  // reported once
         }
@@ -418,6 +508,7 @@ void SubscriptionTracker::finish(TrackerOutput& out) {
     txns_.clear();
     live_txns_ = 0;
     notify_index_.clear();
+    unsub_waits_.clear();  // the capture ended before Timer F: no evidence either way
 }
 
 bool SubscriptionTracker::packet(const sip::Frame& frame_in, TrackerOutput& out) {
@@ -447,17 +538,26 @@ bool SubscriptionTracker::packet(const sip::Frame& frame_in, TrackerOutput& out)
         unindex_notify(*slot);
         Subscription& s = subs_[t.sub - 1];
         const std::string after = seconds_text(time - t.time);
-        out.frame_notes.push_back({SubFinding::notify_reset,
-                                   "RST from the subscriber " + describe(FlowRef{p.transport, p.stream, p.src, p.dst}) +
-                                       " " + after + " after NOTIFY " + frame_text(t.frame) + " (subscription " +
-                                       std::to_string(s.id) + "): the NOTIFY is lost"});
+        SubNote here{SubFinding::notify_reset,
+                     "RST from the subscriber on " + std::string(p.transport == Transport::tcp ? "tcp" : "udp") +
+                         ".stream " + std::to_string(p.stream) + ", " + after + " after NOTIFY " + frame_text(t.frame) +
+                         " (subscription " + std::to_string(s.id) + "): the NOTIFY is lost"};
+        here.links.notify_frame = t.frame;
+        SubNote there{SubFinding::notify_reset,
+                      "The subscriber reset this NOTIFY's connection " + after + " later: the NOTIFY is lost"};
+        there.links.rst_frame = frame;
+        if (const std::uint32_t cause = cause_of(t, s)) {
+            here.consequence = there.consequence = true;
+            here.caused_by = cause;
+            there.caused_by = cause == t.frame ? 0 : cause;
+        } else {
+            here.moved_on_revisit = true;
+            here.caused_by = t.frame;
+        }
+        out.frame_notes.push_back(std::move(here));
         out.frame_subscriptions.push_back(s.id);
-        out.write_backs.push_back({t.frame, t.index,
-                                   SubNote{SubFinding::notify_reset,
-                                           "The subscriber reset this NOTIFY's connection (RST in " + frame_text(frame) +
-                                               ", " + after + " later): the NOTIFY is lost"},
-                                   std::nullopt, std::nullopt});
-        break_family(s, t.frame, t.time,
+        out.write_backs.push_back({t.frame, t.index, std::move(there), std::nullopt, std::nullopt});
+        break_family(s, t.cause ? t.cause : t.frame, t.time,
                      "NOTIFY " + frame_text(t.frame) + " was reset by the subscriber (RST in " + frame_text(frame) + ")");
         add_finding(s, SubFinding::notify_reset);
     }
@@ -635,6 +735,7 @@ void SubscriptionTracker::on_subscribe(const sip::Message& m, const sip::TxnVerd
     t.method = refer ? Method::refer : Method::subscribe;
     t.flow = m.flow;
     t.refresh = refresh;
+    t.unsubscribe = unsubscribe;
     t.expires = m.expires;
     // Bounded: beyond, no response link or timer. A request without transaction (no top Via or CSeq, or
     // the transaction layer's table full) has nothing its responses could be matched to.
@@ -649,21 +750,30 @@ void SubscriptionTracker::on_subscribe(const sip::Message& m, const sip::TxnVerd
     fill(*s, m, r);
 }
 
-void SubscriptionTracker::check_flow(const sip::Message& m, Subscription& s, MessageReport& r) {
-    if (m.flow.transport != Transport::tcp) return;
+namespace {
+std::string stream_text(const FlowRef& f) {
+    return std::string(f.transport == Transport::tcp ? "tcp.stream " : "udp.stream ") + std::to_string(f.stream);
+}
+}  // namespace
+
+bool SubscriptionTracker::check_flow(const sip::Message& m, Subscription& s, MessageReport& r) {
+    if (m.flow.transport != Transport::tcp) return false;
     const Flow* f = flows_.find(Transport::tcp, m.flow.stream);
-    if (!f) return;
+    if (!f) return false;
     const int side = f->side_of(m.flow.dst);
-    if (side < 0) return;
+    if (side < 0) return false;
     const FlowRef& here = m.flow;
     std::string why;
+    SubLinks links;
     const Flow* newer = nullptr;
     if (f->rst_frame[side]) {
-        why = "NOTIFY on " + describe(here) + ", reset by the subscriber (RST " + frame_text(*f->rst_frame[side]) +
-              ", " + seconds_text(m.time - f->closed_time[side]) + " earlier)";
+        why = "NOTIFY on " + stream_text(here) + ", reset by the subscriber " +
+              seconds_text(m.time - f->closed_time[side]) + " earlier";
+        links.rst_frame = *f->rst_frame[side];
     } else if (f->fin_frame[side]) {
-        why = "NOTIFY on " + describe(here) + ", closed by the subscriber (FIN " + frame_text(*f->fin_frame[side]) +
-              ", " + seconds_text(m.time - f->closed_time[side]) + " earlier)";
+        why = "NOTIFY on " + stream_text(here) + ", closed by the subscriber (FIN) " +
+              seconds_text(m.time - f->closed_time[side]) + " earlier";
+        links.fin_frame = *f->fin_frame[side];
     } else {
         const Nanos last = f->seen[side] ? f->last_time[side] : f->first_time;
         // Abandoned: the same user (not merely the same host: a phone may keep a connection per line, or
@@ -673,20 +783,32 @@ void SubscriptionTracker::check_flow(const sip::Message& m, Subscription& s, Mes
         newer = flows_.newer_flow_of_user(Transport::tcp, m.flow.dst.address, m.flow.src.address,
                                           user_of(s.facts.subscriber), last, f, &since);
         if (newer) {
-            why = "NOTIFY on abandoned " + describe(here) + ": subscriber's last traffic " +
-                  (f->seen[side] ? frame_text(f->last_frame[side]) + " (" + seconds_text(m.time - last) + " earlier)"
-                                 : std::string("never seen")) +
-                  ", requests on tcp.stream " + std::to_string(newer->stream) + " since " + frame_text(since);
+            why = "NOTIFY on " + stream_text(here) + ", abandoned by the subscriber for tcp.stream " +
+                  std::to_string(newer->stream) + " (its last traffic here " +
+                  (f->seen[side] ? seconds_text(m.time - last) + " earlier)" : std::string("never seen)"));
+            if (f->seen[side]) links.last_traffic_frame = f->last_frame[side];
+            links.new_flow_frame = since;
         }
     }
     if (!why.empty()) {
+        if (const Subscription* n = replaced_by(s)) {
+            // RFC 6665 section 4.4.1: the newer subscription's dialog is another; this NOTIFY's subscription
+            // lives on at the notifier only. Its connection would answer 481, not deliver it.
+            links.replaced_by = n->subscribe_frame;
+            SubNote note{SubFinding::notify_orphaned,
+                         why + "; subscription " + std::to_string(s.id) + " is orphaned: subscription " +
+                             std::to_string(n->id) + " replaced it"};
+            note.links = links;
+            r.notes.push_back(std::move(note));
+            add_finding(s, SubFinding::notify_orphaned);
+            return true;
+        }
         // The connection it should have used: the SUBSCRIBE's if still open, else the newest open one.
         std::string use;
         if (s.subscribe_flow && s.subscribe_flow->transport == Transport::tcp && !s.subscribe_flow->same_flow(here)) {
             const Flow* sf = flows_.find(Transport::tcp, s.subscribe_flow->stream);
             if (sf && !sf->closed())
-                use = describe(FlowRef{Transport::tcp, sf->stream, s.subscribe_flow->dst, s.subscribe_flow->src}) +
-                      " (SUBSCRIBE " + frame_text(s.subscribe_frame) + ")";
+                use = describe(FlowRef{Transport::tcp, sf->stream, s.subscribe_flow->dst, s.subscribe_flow->src});
         }
         if (use.empty()) {
             const Flow* live = newer && !newer->closed()
@@ -697,20 +819,26 @@ void SubscriptionTracker::check_flow(const sip::Message& m, Subscription& s, Mes
                 use = describe(live->ref(nside));
             }
         }
-        r.notes.push_back({SubFinding::notify_on_stale_flow,
-                           why + "; use " + (use.empty() ? std::string("a new connection to the Contact") : use)});
+        links.subscribe_frame = s.subscribe_frame;
+        SubNote note{SubFinding::notify_on_stale_flow,
+                     why + "; use " + (use.empty() ? std::string("a new connection to the Contact") : use)};
+        note.links = links;
+        r.notes.push_back(std::move(note));
         add_finding(s, SubFinding::notify_on_stale_flow);
-        return;
+        return true;
     }
     if (s.subscribe_flow && s.subscribe_flow->transport == Transport::tcp && !s.subscribe_flow->same_flow(here)) {
         const Flow* sf = flows_.find(Transport::tcp, s.subscribe_flow->stream);
         if (sf && !sf->closed()) {
-            r.notes.push_back({SubFinding::notify_off_subscription_flow,
-                               "NOTIFY on " + describe(here) + ", not on " + describe(*s.subscribe_flow) +
-                                   " of SUBSCRIBE " + frame_text(s.subscribe_frame) + ", still open"});
+            SubNote note{SubFinding::notify_off_subscription_flow,
+                         "NOTIFY on " + describe(here) + ", not on " + describe(*s.subscribe_flow) + " of SUBSCRIBE " +
+                             frame_text(s.subscribe_frame) + ", still open"};
+            note.links.subscribe_frame = s.subscribe_frame;
+            r.notes.push_back(std::move(note));
             add_finding(s, SubFinding::notify_off_subscription_flow);
         }
     }
+    return false;
 }
 
 void SubscriptionTracker::on_notify(const sip::Message& m, const sip::TxnVerdict& txn,
@@ -747,7 +875,11 @@ void SubscriptionTracker::on_notify(const sip::Message& m, const sip::TxnVerdict
     }
     if (!s) return;
     const bool ends = st && st->state == 3;
+    // This NOTIFY's frame when it carries a root cause (a Subscription-State missing or unparseable: the
+    // subscriber's 400 to it is the consequence).
+    std::uint32_t cause = !st ? m.frame : 0;
     if (s->state == State::terminated && !ends) {
+        cause = m.frame;
         r.notes.push_back({SubFinding::notify_after_termination,
                            "NOTIFY for subscription " + std::to_string(s->id) + " after it was terminated in " +
                                frame_text(s->terminated_frame) + (s->reason.empty() ? "" : " (" + s->reason + ")") +
@@ -756,13 +888,15 @@ void SubscriptionTracker::on_notify(const sip::Message& m, const sip::TxnVerdict
     } else if (s->expiry && m.time > *s->expiry + limits_.expiry_grace && !ends && !s->expiry_reported &&
                s->state != State::terminated) {
         s->expiry_reported = true;
+        cause = m.frame;
         r.notes.push_back({SubFinding::subscription_expired,
                            "Subscription " + std::to_string(s->id) + " expired " +
                                seconds_text(m.time - *s->expiry) + " before this NOTIFY; no refresh since SUBSCRIBE " +
                                frame_text(s->subscribe_frame)});
+        r.notes.back().links.subscribe_frame = s->subscribe_frame;
         add_finding(*s, SubFinding::subscription_expired);
     }
-    check_flow(m, *s, r);
+    if (check_flow(m, *s, r)) cause = m.frame;
     ++s->notifies;
     r.notify_count = s->notifies;
     if (!s->first_notify_seen) {
@@ -778,6 +912,7 @@ void SubscriptionTracker::on_notify(const sip::Message& m, const sip::TxnVerdict
             s->expiry_reported = false;
         }
         if (ends) {
+            s->last_terminating_notify_frame = m.frame;
             s->terminated_frame = m.frame;
             s->terminated_time = m.time;
             r.notes.push_back({SubFinding::terminated, "Subscription " + std::to_string(s->id) + " terminated" +
@@ -793,6 +928,7 @@ void SubscriptionTracker::on_notify(const sip::Message& m, const sip::TxnVerdict
     t.method = Method::notify;
     t.flow = m.flow;
     t.notify_terminated = ends;
+    t.cause = cause;
     if (txn.id != 0 && live_txns_ < limits_.max_subscriptions && pending_.size() < limits_.max_subscriptions)
         add_txn(txn.id, t);
     fill(*s, m, r);
@@ -821,47 +957,61 @@ void SubscriptionTracker::on_response(const sip::Message& m, const sip::TxnVerdi
     Family& fam = *s->family;
     const std::string sid = std::to_string(s->id);
     if (m.status == 481) {
-        const std::string what = (t.method == Method::notify ? "NOTIFY "
-                                  : t.refresh               ? "SUBSCRIBE refresh "
-                                  : t.method == Method::refer ? "REFER "
-                                                              : "SUBSCRIBE ") +
-                                 frame_text(t.frame);
-        std::string message = "481 to " + what + ": ";
-        if (fam.broken)
-            message += "subscription " + sid + " had been broken for " + seconds_text(m.time - fam.since_time) +
-                       ", since " + fam.why;
-        else
-            message += (t.method == Method::notify ? "the subscriber" : "the notifier") +
-                       std::string(" no longer knows subscription ") + sid +
-                       (s->last_accepted_frame ? " (last NOTIFY accepted: " + frame_text(s->last_accepted_frame) + ")"
-                                               : std::string(" (no NOTIFY of it was ever accepted)"));
-        r.notes.push_back({SubFinding::subscription_481, message});
-        add_finding(*s, SubFinding::subscription_481);
-        break_family(*s, m.frame, m.time, "the 481 in " + frame_text(m.frame));
-        s->state = State::terminated;
-        s->reason = "481";
-        s->terminated_frame = m.frame;
-        s->terminated_time = m.time;
+        on_481(m, t, *s, r);
     } else if (t.method == Method::notify) {
         if (is_2xx(m.status)) {
             ++s->answered;
             s->last_accepted_frame = t.frame;
-            if (fam.broken && !t.notify_terminated) {
+            s->rejected_status = 0;
+            // Credited only to the subscription that failed or one the subscriber made after it: an
+            // older one of the family, working all along, had no outage.
+            if (fam.broken && !t.notify_terminated && s->id >= fam.broken_sub) {
                 const Nanos outage = t.time - fam.since_time;
                 s->outage += outage;
-                const std::string text = "Subscription " + sid + " recovered: NOTIFY " + frame_text(t.frame) +
-                                         " accepted " + seconds_text(outage) + " after " + fam.why;
-                r.notes.push_back({SubFinding::subscription_recovered, text});
-                out.write_backs.push_back({t.frame, t.index, SubNote{SubFinding::subscription_recovered, text},
-                                           std::nullopt, std::nullopt});
+                SubNote note{SubFinding::subscription_recovered, "Subscription " + sid + " recovered: NOTIFY " +
+                                                                     frame_text(t.frame) + " accepted " +
+                                                                     seconds_text(outage) + " after " + fam.why};
+                note.consequence = true;
+                note.caused_by = fam.since_frame;
+                note.links.recovered_in = t.frame;
+                r.notes.push_back(note);
+                out.write_backs.push_back({t.frame, t.index, std::move(note), std::nullopt, std::nullopt});
                 add_finding(*s, SubFinding::subscription_recovered);
                 fam.broken = false;
             }
+        } else if (m.status == 401 || m.status == 407) {
+            // A challenge is not a refusal: the notifier sends the NOTIFY again with credentials. Only
+            // when no NOTIFY of the subscription follows within Timer F was it in effect rejected.
+            if (unsub_waits_.size() < limits_.max_subscriptions)
+                unsub_waits_.push_back({m.time + limits_.timer_f, s->id, t.frame, t.index, m.frame, m.status,
+                                        s->notifies, m.index, cause_of(t, *s)});
+        } else if (m.status >= 300) {
+            // RFC 6665 section 4.2.2: a NOTIFY answered with a non-2xx final response (481 aside) has
+            // failed; the notifier may remove the subscription. A 401/407 challenge is not a refusal: the
+            // notifier sends the NOTIFY again with credentials.
+            s->rejected_status = m.status;
+            std::string code = quoted(std::to_string(m.status) + (m.reason.empty() ? "" : " " + m.reason), 64);
+            code = code.substr(1, code.size() - 2);  // without the quotes
+            SubNote note{SubFinding::notify_rejected,
+                         "NOTIFY " + frame_text(t.frame) + " of subscription " + sid + " rejected with " + code};
+            note.links.notify_frame = t.frame;
+            if (const std::uint32_t cause = cause_of(t, *s)) {  // the subscription's earlier failure, say
+                note.consequence = true;
+                note.caused_by = cause;
+            }
+            r.notes.push_back(std::move(note));
+            add_finding(*s, SubFinding::notify_rejected);
+            break_family(*s, t.cause ? t.cause : t.frame, t.time,
+                         "NOTIFY " + frame_text(t.frame) + " was rejected with " + std::to_string(m.status));
         }
     } else if (is_2xx(m.status)) {
         bind_notifier(*s, m.to.tag);
         if (const auto e = m.expires ? m.expires : t.expires) s->expiry = m.time + static_cast<Nanos>(*e) * kSecond;
         s->expiry_reported = false;
+        // RFC 6665 section 4.2.2: an accepted un-SUBSCRIBE is confirmed by a NOTIFY with
+        // Subscription-State terminated; wait Timer F for it.
+        if (t.unsubscribe && unsub_waits_.size() < limits_.max_subscriptions)
+            unsub_waits_.push_back({m.time + limits_.timer_f, s->id, t.frame, t.index, m.frame});
     } else if (m.status >= 300 && !t.refresh && m.status != 401 && m.status != 407) {
         // A challenge is not a refusal: the SUBSCRIBE comes again with credentials.
         s->state = State::terminated;
@@ -870,6 +1020,45 @@ void SubscriptionTracker::on_response(const sip::Message& m, const sip::TxnVerdi
         s->terminated_time = m.time;
     }
     fill(*s, m, r);
+}
+
+void SubscriptionTracker::on_481(const sip::Message& m, const Transaction& t, Subscription& s, MessageReport& r) {
+    Family& fam = *s.family;
+    const std::string sid = std::to_string(s.id);
+    const std::string what = (t.method == Method::notify  ? "NOTIFY "
+                              : t.refresh                 ? "SUBSCRIBE refresh "
+                              : t.method == Method::refer ? "REFER "
+                                                          : "SUBSCRIBE ") +
+                             frame_text(t.frame);
+    SubNote note{SubFinding::subscription_481, "481 to " + what + ": "};
+    if (fam.broken && fam.broken_sub == s.id) {
+        // The subscription's own earlier failure (a lost NOTIFY) is why it is gone.
+        note.message += "subscription " + sid + " had been broken for " + seconds_text(m.time - fam.since_time) +
+                        ", since " + fam.why;
+        note.consequence = true;
+        note.caused_by = fam.since_frame;
+    } else {
+        note.message += (t.method == Method::notify ? "the subscriber" : "the notifier") +
+                        std::string(" no longer knows subscription ") + sid +
+                        (s.last_accepted_frame ? " (last NOTIFY accepted: " + frame_text(s.last_accepted_frame) + ")"
+                                               : std::string(" (no NOTIFY of it was ever accepted)"));
+        if (t.cause) {  // a NOTIFY after termination, past the expiry, on a stale flow
+            note.consequence = true;
+            note.caused_by = t.cause;
+        }
+    }
+    if (const Subscription* n = replaced_by(s); n && !note.consequence) {
+        // An orphaned subscription's 481 is its cleanup, not a failure.
+        note.consequence = true;
+        note.caused_by = n->subscribe_frame;
+    }
+    r.notes.push_back(std::move(note));
+    add_finding(s, SubFinding::subscription_481);
+    break_family(s, t.cause ? t.cause : m.frame, m.time, "the 481 in " + frame_text(m.frame));
+    s.state = State::terminated;
+    s.reason = "481";
+    s.terminated_frame = m.frame;
+    s.terminated_time = m.time;
 }
 
 std::optional<SubscriptionSummary> SubscriptionTracker::summary(std::uint32_t id) const {
@@ -882,6 +1071,8 @@ std::optional<SubscriptionSummary> SubscriptionTracker::summary(std::uint32_t id
     out.event = s.event + (s.event_id.empty() ? "" : ";id=" + s.event_id);
     out.state = state_name(static_cast<int>(s.state));
     if (!s.reason.empty()) out.state += " (" + s.reason + ")";
+    if (s.rejected_status && s.state != State::terminated)
+        out.state += ", NOTIFY rejected with " + std::to_string(s.rejected_status);
     out.flows = s.flows_used;
     out.notifies = s.notifies;
     out.answered = s.answered;

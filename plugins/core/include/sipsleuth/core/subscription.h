@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "sipsleuth/core/flow.h"
@@ -29,20 +30,26 @@
 
 namespace sipsleuth::core {
 
-/// Each finding siptrack can name; the plugin maps each onto its own expert field.
+/// Each finding siptrack can name; the plugin maps each onto its own expert field. An incident is one
+/// root cause and its consequences: a consequence (SubNote::consequence) is shown as a note carrying a
+/// link to its cause's frame, so that the Expert Information dialog counts one warning or error per
+/// incident. "cause" below is the severity a finding has as a root cause.
 enum class SubFinding : std::uint8_t {
     created,                   ///< chat: a new subscription (initial SUBSCRIBE or REFER)
     refreshed,                 ///< chat: SUBSCRIBE refresh
     terminated,                ///< note: NOTIFY with Subscription-State terminated (reason given)
-    notify_on_stale_flow,      ///< warning: NOTIFY on a connection the subscriber abandoned
+    notify_on_stale_flow,      ///< cause, error: NOTIFY on a connection the subscriber abandoned
+    notify_orphaned,           ///< cause, warning: stale-flow NOTIFY of a subscription a newer one replaced
     notify_off_subscription_flow,  ///< note: NOTIFY on another live connection than the SUBSCRIBE's
-    notify_reset,              ///< error: the subscriber answered the NOTIFY's segment with RST
-    notify_unanswered,         ///< warning: no final response within Timer F or before the end
-    subscription_481,          ///< warning: 481 to a refresh or a NOTIFY
-    subscription_recovered,    ///< note: first NOTIFY accepted after a failure, with the outage
+    notify_reset,              ///< cause, error: the subscriber answered the NOTIFY's segment with RST
+    notify_unanswered,         ///< cause, error: no final response within Timer F or before the end
+    notify_rejected,           ///< cause, warning: NOTIFY answered with a final non-2xx other than 481
+    subscription_481,          ///< cause, warning: 481 to a refresh or a NOTIFY
+    subscription_recovered,    ///< consequence, note: first NOTIFY accepted after a failure, with the outage
     unsubscribe_without_close, ///< note: un-SUBSCRIBE, connection left open, new connection
-    subscription_expired,      ///< warning: refresh or non-final NOTIFY after the expiry
-    notify_after_termination,  ///< warning: NOTIFY after the subscription was terminated
+    unsubscribe_unconfirmed,   ///< cause, warning: no terminating NOTIFY within Timer F of an un-SUBSCRIBE's 2xx
+    subscription_expired,      ///< cause, warning: refresh or non-final NOTIFY after the expiry
+    notify_after_termination,  ///< cause, warning: NOTIFY after the subscription was terminated
     bad_event,                 ///< error: Event header that is not `package *(;param)`
     bad_subscription_state,    ///< error: Subscription-State that cannot be parsed
     notify_without_state,      ///< warning: NOTIFY without Subscription-State (RFC 6665 8.2.3)
@@ -55,10 +62,33 @@ enum class SubFinding : std::uint8_t {
 /// The finding's name as in its expert field, without the `siptrack.` prefix.
 const char* finding_name(SubFinding f);
 
-/// A finding with its message (frames, flows, durations).
+/// Frames a finding names, shown as link fields (0: none) instead of words in its message.
+struct SubLinks {
+    std::uint32_t subscribe_frame = 0;     ///< the subscription's latest SUBSCRIBE (or REFER)
+    std::uint32_t rst_frame = 0;           ///< the subscriber's RST
+    std::uint32_t fin_frame = 0;           ///< the subscriber's FIN
+    std::uint32_t last_traffic_frame = 0;  ///< the subscriber's last packet on the abandoned flow
+    std::uint32_t new_flow_frame = 0;      ///< the subscriber's first request on its newer connection
+    std::uint32_t recovered_in = 0;        ///< the NOTIFY whose acceptance ended an outage
+    std::uint32_t replaced_by = 0;         ///< the SUBSCRIBE of the subscription that replaced this one
+    std::uint32_t notify_frame = 0;        ///< the NOTIFY a finding about its transaction concerns
+};
+
+/// A finding with its message (at most 200 bytes: the GUI cuts an expert label at 240), its role in
+/// its incident and its links.
 struct SubNote {
-    SubFinding kind;
+    SubNote() = default;
+    SubNote(SubFinding k, std::string m) : kind(k), message(std::move(m)) {}
+    SubFinding kind = SubFinding::created;
     std::string message;
+    /// A consequence of an earlier finding (a note in the plugin, with caused_by when nonzero).
+    bool consequence = false;
+    /// The frame of the cause (0: this is a cause, or the cause is this very frame).
+    std::uint32_t caused_by = 0;
+    /// Reported here on the first pass because only here it became known (an RST, a timer): revisits
+    /// show the cause on the message it concerns (a write-back) and this copy as its consequence.
+    bool moved_on_revisit = false;
+    SubLinks links;
 };
 
 /// What siptrack shows on one message that belongs to a subscription (or the problems of one that
@@ -130,7 +160,10 @@ public:
     /// Cheap when nothing is due.
     void advance(Nanos time, std::uint32_t frame, TrackerOutput& out);
     /// Whether advance() has anything to do at `time`.
-    bool due(Nanos time) const { return !pending_.empty() && pending_.front().deadline <= time; }
+    bool due(Nanos time) const {
+        return (!pending_.empty() && pending_.front().deadline <= time) ||
+               (!unsub_waits_.empty() && unsub_waits_.front().deadline <= time);
+    }
     /// A TCP segment or UDP datagram (before its SIP messages, if any): updates a tracked flow (last
     /// traffic, FIN, RST) and names the NOTIFYs an RST kills. Returns false when the flow is not tracked.
     bool packet(const sip::Frame& f, TrackerOutput& out);
@@ -157,11 +190,15 @@ public:
 private:
     enum class State : std::uint8_t { init, pending, active, terminated };
     enum class Method : std::uint8_t { subscribe, refer, notify };
+    /// The subscriptions of one subscriber (URI and address), resource and package: a failure of one is
+    /// ended by a NOTIFY accepted for it or for a later one (field case 000: a new SUBSCRIBE after 481).
     struct Family {
         bool broken = false;
-        std::uint32_t since_frame = 0;
+        std::uint32_t since_frame = 0;  ///< the frame of the failure's root cause
+        std::uint32_t broken_sub = 0;   ///< the subscription that failed
         Nanos since_time = 0;
-        std::string why;  ///< "NOTIFY frame 27 was never answered"
+        std::string why;  ///< "NOTIFY frame 27 went unanswered"
+        std::uint32_t latest = 0;  ///< the newest subscription of the family
     };
     struct Subscription {
         std::uint32_t id = 0;
@@ -185,6 +222,8 @@ private:
         std::uint32_t last_accepted_frame = 0;
         std::vector<std::string> flows_used, findings;
         Nanos outage = 0;
+        std::uint32_t last_terminating_notify_frame = 0;  ///< latest NOTIFY with Subscription-State terminated
+        std::uint32_t rejected_status = 0;               ///< the latest NOTIFY's non-2xx final (not 481)
     };
     /// What the tracker keeps of one SUBSCRIBE, REFER or NOTIFY transaction of a subscription (the
     /// transaction layer says which messages belong to it).
@@ -194,7 +233,10 @@ private:
         std::uint32_t sub = 0;
         Method method = Method::subscribe;
         FlowRef flow;
-        bool answered = false, reset = false, notify_terminated = false, refresh = false;
+        bool answered = false, reset = false, notify_terminated = false, refresh = false, unsubscribe = false;
+        /// A NOTIFY that carried a root cause (stale flow, after termination): the frame of it; what
+        /// befalls the transaction (RST, no answer, 481, rejection) is its consequence.
+        std::uint32_t cause = 0;
         std::optional<std::uint32_t> expires;  ///< a SUBSCRIBE's Expires, for a 2xx without one
     };
     /// A transaction's entry: its live record (if any) and its place in the deadline queue.
@@ -217,6 +259,16 @@ private:
         Nanos time;
         FlowRef flow;
     };
+    /// An accepted un-SUBSCRIBE waiting for its terminating NOTIFY (RFC 6665 section 4.2.2), or a NOTIFY
+    /// challenged with 401/407 waiting to be sent again with credentials (challenge: the status).
+    struct UnsubWait {
+        Nanos deadline;
+        std::uint32_t sub, frame, index, ok_frame;
+        std::uint32_t challenge = 0, notifies = 0;  ///< the status, and the subscription's NOTIFY count then
+        std::uint32_t response_index = 0;
+        std::uint32_t cause = 0;
+    };
+    std::deque<UnsubWait> unsub_waits_;
 
     /// The subscription of the dialog (call_id, subscriber tag, notifier tag) and event, or nullptr.
     Subscription* find_dialog(std::string_view call_id, std::string_view subscriber_tag, std::string_view notifier_tag,
@@ -236,17 +288,30 @@ private:
                            std::string_view e = {});
     void fill(const Subscription& s, const sip::Message& m, MessageReport& r) const;
     void add_finding(Subscription& s, SubFinding kind);
+    /// Marks s's family broken by s's failure whose root cause is `frame`; not when s is orphaned.
     void break_family(Subscription& s, std::uint32_t frame, Nanos time, std::string why);
+    /// The newer live subscription of s's family that replaced s, or nullptr.
+    const Subscription* replaced_by(const Subscription& s) const;
+    /// The root cause behind a failure of transaction t of s: a cause on the NOTIFY itself, else the
+    /// earlier failure of s that still breaks its family; 0 when t's failure is a cause of its own.
+    std::uint32_t cause_of(const Transaction& t, const Subscription& s) const;
+    void check_unsub_waits(Nanos time, std::uint32_t frame, TrackerOutput& out);
+    /// A 401/407 to a NOTIFY whose Timer F ran out: rejected unless another NOTIFY of s followed.
+    void challenge_unanswered(const UnsubWait& w, Subscription& s, TrackerOutput& out);
     void on_subscribe(const sip::Message& m, const sip::TxnVerdict& txn, MessageReport& r);
     void on_notify(const sip::Message& m, const sip::TxnVerdict& txn, const sip::DialogVerdict& dialog,
                    MessageReport& r);
     void on_response(const sip::Message& m, const sip::TxnVerdict& txn, MessageReport& r, TrackerOutput& out);
+    /// A 481 to a SUBSCRIBE, REFER or NOTIFY transaction t of s: a consequence of s's own failure or of
+    /// a cause on the NOTIFY, else a cause.
+    void on_481(const sip::Message& m, const Transaction& t, Subscription& s, MessageReport& r);
     /// A request the transaction layer saw before: a retransmission (same direction) or a copy seen in
     /// the other direction. Fills r and returns true; false for a request seen the first time.
     bool seen_before(const sip::Message& m, const sip::TxnVerdict& txn, const char* retransmission_kind,
                      MessageReport& r);
     void record_flow_use(Subscription& s, const FlowRef& flow);
-    void check_flow(const sip::Message& m, Subscription& s, MessageReport& r);
+    /// The stale-flow checks of a NOTIFY; true when they found a root cause on it.
+    bool check_flow(const sip::Message& m, Subscription& s, MessageReport& r);
     void check_unsubscribes(const sip::Message& m, MessageReport& r, TrackerOutput& out);
     /// Whether the NOTIFY's destination sent anything on its flow (else the capture shows one direction).
     bool subscriber_heard(const FlowRef& notify_flow) const;
