@@ -565,6 +565,143 @@ def bad_headers(path):
     s.write(path)
 
 
+def orphaned(path, notify_old=True):
+    """Issue 11: the phone reboots without closing tcp.stream 0 and subscribes again on tcp.stream 1; the new
+    subscription works. With notify_old (siptrack_sub_orphaned), the RLS, which still keeps the old
+    subscription, writes its NOTIFY down tcp.stream 0 and the phone resets it: an orphaned subscription, no
+    outage. Without (siptrack_sub_replaced, the healthy twin), the RLS drops the old subscription silently."""
+    for h in (PHONE207, SIPX):
+        h.restart()
+    s = Story(EPOCH + 30000)
+    old = TcpConnection(s, PHONE207, 1040, SIPX, 5060).handshake()
+    d1 = phone207_dialog("0rph4n01-11112222-33334444@10.1.1.171", 1040)
+    sub = d1.subscribe()
+    exchange(old, CLIENT, sub, d1.accepted(sub))
+    s.advance(0.03)
+    body, ctype = rlmi_body(0)
+    n = d1.notify("active;expires=3600", body, ctype)
+    exchange(old, SERVER, n, d1.ok(n))
+    # Reboot: no FIN on tcp.stream 0; REGISTER and a new SUBSCRIBE (new Call-ID) on tcp.stream 1.
+    s.at(60.0)
+    new = TcpConnection(s, PHONE207, 1041, SIPX, 5060).handshake()
+    reg = register(f"sip:207@{DOMAIN}", "207", CONTACT207, "reg207-orphan@10.1.1.171", 1, "10.1.1.171")
+    exchange(new, CLIENT, reg, registered(reg, CONTACT207))
+    s.advance(0.2)
+    d2 = phone207_dialog("0rph4n02-55556666-77778888@10.1.1.171", 1041)
+    sub = d2.subscribe()
+    exchange(new, CLIENT, sub, d2.accepted(sub))
+    s.advance(0.03)
+    body, ctype = rlmi_body(0)
+    n = d2.notify("active;expires=3600", body, ctype)
+    exchange(new, SERVER, n, d2.ok(n))
+    # 208's state changes at 90 s: each subscription the RLS keeps gets a NOTIFY.
+    s.at(90.0)
+    if notify_old:
+        body, ctype = rlmi_body(1, "confirmed", "o208")
+        n = d1.notify("active;expires=3510", body, ctype)
+        old.send(SERVER, n, ack=False)
+        s.advance(0.0007)
+        old._segment(CLIENT, "R")
+    s.advance(0.01)
+    body, ctype = rlmi_body(1, "confirmed", "o208")
+    n = d2.notify("active;expires=3570", body, ctype)
+    exchange(new, SERVER, n, d2.ok(n))
+    s.at(150.0)
+    body, ctype = rlmi_body(2)
+    n = d2.notify("active;expires=3510", body, ctype)
+    exchange(new, SERVER, n, d2.ok(n))
+    s.write(path)
+
+
+def replaced(path):
+    orphaned(path, notify_old=False)
+
+
+PIDF_208 = (f'<?xml version="1.0"?>\r\n<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:208@{DOMAIN}">'
+            f'<tuple id="t1"><status><basic>open</basic></status></tuple></presence>\r\n').encode()
+
+
+def notify_answers(path, challenge=False):
+    """Issue 11: presence over UDP. siptrack_sub_notify_rejected: the phone answers both NOTIFYs 488 Not
+    Acceptable Here (one incident: the second is its consequence). siptrack_sub_notify_challenged (healthy
+    twin): the phone challenges the first NOTIFY with 401, the RLS sends it again with credentials, 200."""
+    for h in (PHONE207, SIPX):
+        h.restart()
+    s = Story(EPOCH + 40000 + (100 if challenge else 0))
+
+    def u(src, dst, data):
+        s.udp(src, 5060, dst, 5060, data)
+        s.advance(0.004)
+
+    d = udp_dialog("n0t1fy-" + ("401" if challenge else "488") + "@10.1.1.171", "presence", "application/pidf+xml",
+                   600)
+    sub = d.subscribe()
+    u(PHONE207, SIPX, sub)
+    u(SIPX, PHONE207, d.accepted(sub))
+    n = d.notify("active;expires=600", PIDF_208, "application/pidf+xml")
+    u(SIPX, PHONE207, n)
+    if challenge:
+        u(PHONE207, SIPX, sip_response(n, 401, "Unauthorized", headers=[
+            ("WWW-Authenticate", 'Digest realm="10.1.1.171", nonce="4f1c2a07", algorithm=MD5'),
+            ("User-Agent", POLYCOM_UA)]))
+        n = d.notify("active;expires=600", PIDF_208, "application/pidf+xml", extra=[
+            ("Authorization", 'Digest username="rls", realm="10.1.1.171", nonce="4f1c2a07", '
+                              'uri="sip:207@10.1.1.171:5060", response="6629fae49393a05397450978507c4ef1"')])
+        u(SIPX, PHONE207, n)
+        u(PHONE207, SIPX, d.ok(n))
+    else:
+        u(PHONE207, SIPX, d.ok(n, 488, "Not Acceptable Here"))
+        s.at(30.0)
+        n = d.notify("active;expires=570", PIDF_208, "application/pidf+xml")
+        u(SIPX, PHONE207, n)
+        u(PHONE207, SIPX, d.ok(n, 488, "Not Acceptable Here"))
+    s.write(path)
+
+
+def notify_challenged(path):
+    notify_answers(path, challenge=True)
+
+
+def unsubscribe(path, confirmed=False):
+    """Issue 11: presence over UDP; at 60 s the phone un-SUBSCRIBEs and the RLS answers 202. In
+    siptrack_sub_unsubscribe_unconfirmed no terminating NOTIFY follows (RFC 6665 section 4.2.2); in
+    siptrack_sub_unsubscribe_confirmed (healthy twin) it does. The phone's REGISTER refresh at 100 s shows the
+    capture went on past Timer F."""
+    for h in (PHONE207, SIPX):
+        h.restart()
+    s = Story(EPOCH + 50000 + (100 if confirmed else 0))
+
+    def u(src, dst, data):
+        s.udp(src, 5060, dst, 5060, data)
+        s.advance(0.004)
+
+    d = udp_dialog("unsub-" + ("ok" if confirmed else "lost") + "@10.1.1.171", "presence", "application/pidf+xml", 600)
+    sub = d.subscribe()
+    u(PHONE207, SIPX, sub)
+    u(SIPX, PHONE207, d.accepted(sub))
+    n = d.notify("active;expires=600", PIDF_208, "application/pidf+xml")
+    u(SIPX, PHONE207, n)
+    u(PHONE207, SIPX, d.ok(n))
+    s.at(60.0)
+    sub = d.subscribe(expires=0)
+    u(PHONE207, SIPX, sub)
+    u(SIPX, PHONE207, d.accepted(sub, expires=0))
+    if confirmed:
+        n = d.notify("terminated;reason=timeout")
+        u(SIPX, PHONE207, n)
+        u(PHONE207, SIPX, d.ok(n))
+    s.at(100.0)
+    reg = register(f"sip:207@{DOMAIN}", "207", "<sip:207@10.1.1.171:5060>", "reg207-unsub@10.1.1.171", 2,
+                   "10.1.1.171").replace(b"SIP/2.0/TCP", b"SIP/2.0/UDP")
+    u(PHONE207, SIPX, reg)
+    u(SIPX, PHONE207, registered(reg, "<sip:207@10.1.1.171:5060>"))
+    s.write(path)
+
+
+def unsubscribe_confirmed(path):
+    unsubscribe(path, confirmed=True)
+
+
 CAPTURES = {
     "siptrack_sub_polycom_repro.pcap": polycom_repro,
     "siptrack_sub_pcom310.pcap": pcom310,
@@ -575,6 +712,12 @@ CAPTURES = {
     "siptrack_sub_compact.pcap": compact,
     "siptrack_sub_lifecycle.pcap": lifecycle,
     "siptrack_sub_bad_headers.pcap": bad_headers,
+    "siptrack_sub_orphaned.pcap": orphaned,
+    "siptrack_sub_replaced.pcap": replaced,
+    "siptrack_sub_notify_rejected.pcap": notify_answers,
+    "siptrack_sub_notify_challenged.pcap": notify_challenged,
+    "siptrack_sub_unsubscribe_unconfirmed.pcap": unsubscribe,
+    "siptrack_sub_unsubscribe_confirmed.pcap": unsubscribe_confirmed,
 }
 
 

@@ -14,7 +14,8 @@ import pytest
 REPRO = "siptrack_sub_polycom_repro.pcap"
 PCOM310 = "siptrack_sub_pcom310.pcap"
 HEALTHY = ["siptrack_sub_long_refresh.pcap", "siptrack_sub_fresh_connection.pcap", "siptrack_sub_udp.pcap",
-           "siptrack_sub_refer.pcap", "siptrack_sub_compact.pcap"]
+           "siptrack_sub_refer.pcap", "siptrack_sub_compact.pcap", "siptrack_sub_replaced.pcap",
+           "siptrack_sub_notify_challenged.pcap", "siptrack_sub_unsubscribe_confirmed.pcap"]
 
 OLD = "tcp.stream 0 10.1.1.171:1033 -> 10.1.1.68:5060"
 OLD_BACK = "tcp.stream 0 10.1.1.68:5060 -> 10.1.1.171:1033"
@@ -23,12 +24,12 @@ NEW_BACK = "tcp.stream 1 10.1.1.68:5060 -> 10.1.1.171:1034"
 THIRD = "tcp.stream 2 10.1.1.171:1035 -> 10.1.1.68:5060"
 THIRD_BACK = "tcp.stream 2 10.1.1.68:5060 -> 10.1.1.171:1035"
 
-STALE = ("NOTIFY on abandoned tcp.stream 0 10.1.1.68:5060 -> 10.1.1.171:1033: subscriber's last traffic frame 26 "
-         "(40.3 s earlier), requests on tcp.stream 1 since frame 31; use tcp.stream 1 10.1.1.68:5060 -> "
-         "10.1.1.171:1034 (SUBSCRIBE frame 35)")
-RESET_AT_RST = ("RST from the subscriber tcp.stream 0 10.1.1.171:1033 -> 10.1.1.68:5060 0.8 ms after NOTIFY frame 39 "
-                "(subscription 2): the NOTIFY is lost")
-RESET_AT_NOTIFY = "The subscriber reset this NOTIFY's connection (RST in frame 40, 0.8 ms later): the NOTIFY is lost"
+# Issue 11: at most 200 characters; the frames it used to name (SUBSCRIBE 35, last traffic 26, first request
+# on the new connection 31) are link fields.
+STALE = ("NOTIFY on tcp.stream 0, abandoned by the subscriber for tcp.stream 1 (its last traffic here 40.3 s "
+         "earlier); use tcp.stream 1 10.1.1.68:5060 -> 10.1.1.171:1034")
+RESET_AT_RST = "RST from the subscriber on tcp.stream 0, 0.8 ms after NOTIFY frame 39 (subscription 2): the NOTIFY is lost"
+RESET_AT_NOTIFY = "The subscriber reset this NOTIFY's connection 0.8 ms later: the NOTIFY is lost"
 REPRO_RECOVERED = ("Subscription 2 recovered: NOTIFY frame 51 accepted 1800.0 s (30.0 min) after NOTIFY frame 39 was "
                    "reset by the subscriber (RST in frame 40)")
 UNSUB_AT_NEW = ("New connection tcp.stream 1 from the subscriber 40.0 s after its un-SUBSCRIBE (frame 20) on "
@@ -38,7 +39,7 @@ UNSUB_AT_UNSUB = ("The subscriber never closed tcp.stream 0 after this un-SUBSCR
 
 UNANSWERED_AT_29 = ("NOTIFY frame 27 (subscription 2, tcp.stream 1 10.1.1.68:5060 -> 10.1.1.171:1025) got no response "
                     "within 32.0 s (Timer F)")
-UNANSWERED_AT_NOTIFY = "No response to this NOTIFY within 32.0 s (Timer F, known at frame 29): subscription 2 is broken"
+UNANSWERED_AT_NOTIFY = "No response to this NOTIFY within 32.0 s (Timer F): subscription 2 is broken"
 PCOM_481 = ("481 to SUBSCRIBE refresh frame 41: subscription 2 had been broken for 1799.8 s (30.0 min), since NOTIFY "
             "frame 27 went unanswered")
 PCOM_RECOVERED = ("Subscription 3 recovered: NOTIFY frame 49 accepted 1799.8 s (30.0 min) after NOTIFY frame 27 went "
@@ -108,20 +109,22 @@ def test_repro_every_subscription_message(ws, two_pass):
 @pytest.mark.parametrize("two_pass", [False, True])
 def test_repro_exactly_the_stale_notify_is_named(ws, two_pass):
     assert frames_with(ws, REPRO, "siptrack.notify_on_stale_flow", two_pass) == ["39"]
-    # The reset is known at the RST (frame 40); with -2 it shows on the NOTIFY too.
-    assert frames_with(ws, REPRO, "siptrack.notify_reset", two_pass) == (["39", "40"] if two_pass else ["40"])
-    assert frames_with(ws, REPRO, "siptrack.notify_on_stale_flow && siptrack.notify_reset", two_pass) == (
+    # The reset is known at the RST (frame 40); with -2 it shows on the NOTIFY too. It is a consequence of
+    # the stale-flow NOTIFY (issue 11): a note, linked to frame 39.
+    assert frames_with(ws, REPRO, "siptrack.notify_reset_consequence", two_pass) == (
+        ["39", "40"] if two_pass else ["40"])
+    assert frames_with(ws, REPRO, "siptrack.notify_reset", two_pass) == []
+    assert frames_with(ws, REPRO, "siptrack.notify_on_stale_flow && siptrack.notify_reset_consequence", two_pass) == (
         ["39"] if two_pass else [])
     assert frames_with(ws, REPRO, "siptrack.notify_unanswered || siptrack.notify_off_subscription_flow",
                        two_pass) == []
 
 
 def test_repro_experts_one_pass(ws):
-    assert serious(experts(ws, REPRO)) == {
-        ("Errors", "Sequence", RESET_AT_RST): 1,
-        ("Warns", "Sequence", STALE): 1,
-    }
+    # Issue 11: one incident, one error (was: two errors and a warning with -2).
+    assert serious(experts(ws, REPRO)) == {("Errors", "Sequence", STALE): 1}
     found = experts(ws, REPRO)
+    assert found[("Notes", "Sequence", RESET_AT_RST)] == 1
     assert found[("Notes", "Sequence", REPRO_RECOVERED)] == 1
     assert found[("Notes", "Sequence", UNSUB_AT_NEW)] == 1
     assert ("Notes", "Sequence", UNSUB_AT_UNSUB) not in found
@@ -129,11 +132,9 @@ def test_repro_experts_one_pass(ws):
 
 def test_repro_experts_two_pass(ws):
     found = experts(ws, REPRO, two_pass=True)
-    assert serious(found) == {
-        ("Errors", "Sequence", RESET_AT_RST): 1,
-        ("Errors", "Sequence", RESET_AT_NOTIFY): 1,
-        ("Warns", "Sequence", STALE): 1,
-    }
+    assert serious(found) == {("Errors", "Sequence", STALE): 1}
+    assert found[("Notes", "Sequence", RESET_AT_RST)] == 1
+    assert found[("Notes", "Sequence", RESET_AT_NOTIFY)] == 1
     assert found[("Notes", "Sequence", REPRO_RECOVERED)] == 2  # on the 200 and on the NOTIFY
     assert found[("Notes", "Sequence", UNSUB_AT_NEW)] == 1
     assert found[("Notes", "Sequence", UNSUB_AT_UNSUB)] == 1
@@ -182,28 +183,29 @@ def test_repro_table(ws):
 # Field case 000, trace (b): pcom310.
 
 def test_pcom310_experts_one_pass(ws):
+    # Issue 11: the unanswered NOTIFY is the incident's one error; the 481 and the recovery are notes.
     found = experts(ws, PCOM310)
-    assert serious(found) == {
-        ("Warns", "Sequence", UNANSWERED_AT_29): 1,
-        ("Warns", "Response", PCOM_481): 1,
-    }
+    assert serious(found) == {("Errors", "Sequence", UNANSWERED_AT_29): 1}
+    assert found[("Notes", "Response", PCOM_481)] == 1
     assert found[("Notes", "Sequence", PCOM_RECOVERED)] == 1
 
 
 def test_pcom310_experts_two_pass(ws):
+    # On revisits the error is on the NOTIFY itself; where Timer F ran out, a note linked to it.
     found = experts(ws, PCOM310, two_pass=True)
-    assert serious(found) == {
-        ("Warns", "Sequence", UNANSWERED_AT_29): 1,
-        ("Warns", "Sequence", UNANSWERED_AT_NOTIFY): 1,
-        ("Warns", "Response", PCOM_481): 1,
-    }
+    assert serious(found) == {("Errors", "Sequence", UNANSWERED_AT_NOTIFY): 1}
+    assert found[("Notes", "Sequence", UNANSWERED_AT_29)] == 1
+    assert found[("Notes", "Response", PCOM_481)] == 1
     assert found[("Notes", "Sequence", PCOM_RECOVERED)] == 2
 
 
 @pytest.mark.parametrize("two_pass", [False, True])
 def test_pcom310_findings_placed(ws, two_pass):
-    assert frames_with(ws, PCOM310, "siptrack.notify_unanswered", two_pass) == (["27", "29"] if two_pass else ["29"])
-    assert frames_with(ws, PCOM310, "siptrack.subscription_481", two_pass) == ["43"]
+    assert frames_with(ws, PCOM310, "siptrack.notify_unanswered", two_pass) == (["27"] if two_pass else ["29"])
+    assert frames_with(ws, PCOM310, "siptrack.notify_unanswered_consequence", two_pass) == (
+        ["29"] if two_pass else [])
+    assert frames_with(ws, PCOM310, "siptrack.subscription_481_consequence", two_pass) == ["43"]
+    assert frames_with(ws, PCOM310, "siptrack.subscription_481", two_pass) == []
     assert frames_with(ws, PCOM310, "siptrack.subscription_recovered", two_pass) == (
         ["49", "51"] if two_pass else ["51"])
     # The RLS's own subscription to 208 (the phone is the notifier there) stays quiet.
@@ -229,7 +231,7 @@ def test_pcom310_table(ws):
 
 def test_pcom310_timer_preference(ws):
     found = experts(ws, PCOM310, extra=["-o", "siptrack.notify_timeout:100"])
-    assert ("Warns", "Sequence", UNANSWERED_AT_29.replace("32.0 s", "100.0 s (1.7 min)")) in found
+    assert ("Errors", "Sequence", UNANSWERED_AT_29.replace("32.0 s", "100.0 s (1.7 min)")) in found
     assert frames_with(ws, PCOM310, "siptrack.notify_unanswered", False) == ["29"]
     rows = ws.fields(PCOM310, ["frame.number"], dfilter="siptrack.notify_unanswered",
                      extra=["-o", "siptrack.notify_timeout:100"])
@@ -243,7 +245,7 @@ def test_pcom310_unanswered_at_capture_end(ws):
     assert frames_with_opts(ws, PCOM310, "siptrack.notify_unanswered", False, opts) == []
     assert frames_with_opts(ws, PCOM310, "siptrack.notify_unanswered", True, opts) == ["27"]
     found = experts(ws, PCOM310, two_pass=True, extra=opts)
-    assert found[("Warns", "Sequence", "No response to this NOTIFY before the capture ended (subscription 2)")] == 1
+    assert found[("Errors", "Sequence", "No response to this NOTIFY before the capture ended (subscription 2)")] == 1
     assert found[("Warns", "Response", "481 to SUBSCRIBE refresh frame 41: the notifier no longer knows subscription 2 "
                                        "(no NOTIFY of it was ever accepted)")] == 1
 
@@ -348,9 +350,13 @@ def test_lifecycle_findings(ws, two_pass):
         ("Warns", "Sequence", "Subscription 2 expired 60.0 s before this NOTIFY; no refresh since SUBSCRIBE frame 23"): 1,
         ("Warns", "Protocol", "NOTIFY for subscription 3 after it was terminated in frame 31 (deactivated), 1.0 s "
                               "earlier"): 1,
-        ("Warns", "Response", "481 to NOTIFY frame 33: the subscriber no longer knows subscription 3 (last NOTIFY "
-                              "accepted: frame 31)"): 1,
     }
+    # Issue 11: the 481 answers the NOTIFY sent after termination: its consequence, a note linked to it.
+    assert found[("Notes", "Response", "481 to NOTIFY frame 33: the subscriber no longer knows subscription 3 (last "
+                                       "NOTIFY accepted: frame 31)")] == 1
+    rows = ws.fields("siptrack_sub_lifecycle.pcap", ["frame.number", "siptrack.caused_by"],
+                     dfilter="siptrack.subscription_481_consequence", two_pass=two_pass)
+    assert rows == [["34", "33"]]
     assert found[("Notes", "Sequence", "NOTIFY on tcp.stream 1 10.1.1.68:5060 -> 10.1.1.171:1071, not on tcp.stream 0 "
                                        "10.1.1.171:1070 -> 10.1.1.68:5060 of SUBSCRIBE frame 4, still open")] == 1
     assert frames_with(ws, "siptrack_sub_lifecycle.pcap", "siptrack.notify_off_subscription_flow", two_pass) == ["19"]
@@ -366,6 +372,9 @@ def test_bad_headers(ws, two_pass):
         ("Errors", "Protocol", 'Subscription-State header "act ive;expires=soon" cannot be parsed'): 1,
         ("Warns", "Protocol", "NOTIFY without Subscription-State header (RFC 6665 section 8.2.3)"): 1,
     }
+    # Issue 11: the phone answers both NOTIFYs 400; each rejection is a consequence of its NOTIFY's header.
+    for frame in (5, 7):
+        assert found[("Notes", "Response", f"NOTIFY frame {frame} of subscription 1 rejected with 400 Bad Request")] == 1
     # SIP parsed both headers; only their values break RFC 6665: a protocol error, not bytes that cannot
     # be parsed, so Wireshark's "malformed" filter must not match them (issue 14).
     assert frames_with(ws, "siptrack_sub_bad_headers.pcap", "siptrack.bad_event", two_pass) == ["1"]
@@ -460,3 +469,141 @@ def test_repro_info_column_tag(ws, two_pass):
     assert rows[0][0] == "12" and "[SIPTrack" not in rows[0][1]
     assert rows[1][1].endswith(" [SIPTrack: NOTIFY on stale flow, NOTIFY reset]" if two_pass else
                                " [SIPTrack: NOTIFY on stale flow]")
+
+
+# Issue 11: incidents, links, messages that fit, the new findings.
+
+SUB_CAPTURES = ["siptrack_sub_polycom_repro.pcap", "siptrack_sub_pcom310.pcap", "siptrack_sub_lifecycle.pcap",
+                "siptrack_sub_bad_headers.pcap", "siptrack_sub_orphaned.pcap", "siptrack_sub_notify_rejected.pcap",
+                "siptrack_sub_unsubscribe_unconfirmed.pcap"] + HEALTHY
+
+
+@pytest.mark.parametrize("capture", SUB_CAPTURES)
+def test_messages_fit_the_gui_label(ws, capture):
+    # The GUI cuts "Expert Info (Warning/Sequence): " plus the message at 240 characters.
+    found = experts(ws, capture, two_pass=True)
+    assert [k[2] for k in found if len(k[2]) > 200] == []
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_repro_links(ws, two_pass):
+    rows = ws.fields(REPRO, ["frame.number", "siptrack.caused_by", "siptrack.subscribe_frame", "siptrack.notify_frame",
+                             "siptrack.rst_frame", "siptrack.last_traffic_frame", "siptrack.new_flow_frame",
+                             "siptrack.recovered_in"],
+                     dfilter="siptrack.caused_by || siptrack.subscribe_frame || siptrack.notify_frame || "
+                             "siptrack.rst_frame || siptrack.recovered_in", two_pass=two_pass)
+    # The stale-flow NOTIFY (the cause): its SUBSCRIBE (35), the subscriber's last traffic on stream 0 (26),
+    # its first request on stream 1 (31); with -2 the RST that killed it (40). The RST and the recovery
+    # (on the 200, and with -2 on the NOTIFY too) are consequences linked to frame 39.
+    assert rows == [
+        ["39", "", "35", "", "40" if two_pass else "", "26", "31", ""],
+        ["40", "39", "", "39", "", "", "", ""],
+    ] + ([["51", "39", "", "", "", "", "", "51"]] if two_pass else []) + [
+        ["53", "39", "", "", "", "", "", "51"],
+    ]
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_pcom310_links(ws, two_pass):
+    rows = ws.fields(PCOM310, ["frame.number", "siptrack.caused_by", "siptrack.notify_frame", "siptrack.recovered_in"],
+                     dfilter="siptrack.caused_by || siptrack.notify_frame", two_pass=two_pass)
+    # Frame 29 (where Timer F ran out) names NOTIFY 27; on revisits it is a consequence of it.
+    assert rows == ([["29", "27", "27", ""], ["43", "27", "", ""], ["49", "27", "", "49"], ["51", "27", "", "49"]]
+                    if two_pass else [["29", "", "27", ""], ["43", "27", "", ""], ["51", "27", "", "49"]])
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_pcom310_info_column(ws, two_pass):
+    rows = ws.fields(PCOM310, ["frame.number", "_ws.col.Info"], dfilter="frame.number in {27, 29, 43, 51}",
+                     two_pass=two_pass)
+    tags = {r[0]: r[1][r[1].find(" [SIPTrack"):] if " [SIPTrack" in r[1] else "" for r in rows}
+    assert tags == {"27": " [SIPTrack: NOTIFY unanswered]" if two_pass else "",
+                    "29": " [SIPTrack: NOTIFY unanswered]", "43": " [SIPTrack: 481 subscription gone]",
+                    "51": " [SIPTrack: subscription recovered]"}
+
+
+ORPHANED = "siptrack_sub_orphaned.pcap"
+ORPHAN_NOTE = ("NOTIFY on tcp.stream 0, abandoned by the subscriber for tcp.stream 1 (its last traffic here 90.0 s "
+               "(1.5 min) earlier); subscription 1 is orphaned: subscription 2 replaced it")
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_orphaned_subscription_is_no_outage(ws, two_pass):
+    # The old subscription's NOTIFY is reset on the connection the rebooted phone left, while the newer
+    # subscription works all along: a warning that names the orphan (not "use tcp.stream 1": that
+    # connection would answer 481), its reset a note, and no recovery credited to subscription 2.
+    found = experts(ws, ORPHANED, two_pass=two_pass)
+    assert serious(found) == {("Warns", "Sequence", ORPHAN_NOTE): 1}
+    assert found[("Notes", "Sequence", "RST from the subscriber on tcp.stream 0, 0.7 ms after NOTIFY frame 27 "
+                                       "(subscription 1): the NOTIFY is lost")] == 1
+    assert not [k for k in found if "recovered" in k[2]]
+    rows = ws.fields(ORPHANED, ["frame.number", "siptrack.replaced_by", "siptrack.last_traffic_frame",
+                                "siptrack.new_flow_frame"], dfilter="siptrack.notify_orphaned", two_pass=two_pass)
+    assert rows == [["27", "19", "10", "15"]]
+    assert frames_with(ws, ORPHANED, "siptrack.notify_reset_consequence && siptrack.caused_by == 27", two_pass) == (
+        ["28"])
+    proc = ws.run(["-r", ws.capture(ORPHANED), "-q", "-z", "siptrack,subscriptions"])
+    lines = [line for line in proc.stdout.splitlines() if re.match(r"^\d+ \|", line)]
+    assert lines == [
+        "1 |sip:207@victoria.pingtel.com |sip:~~rl~C~207@victoria.pingtel.com |dialog |active |tcp.stream 0 |2 |1 "
+        "|notify_orphaned, notify_reset |0.000 |",
+        "2 |sip:207@victoria.pingtel.com |sip:~~rl~C~207@victoria.pingtel.com |dialog |active |tcp.stream 1 |3 |3 "
+        "| |0.000 |",
+    ]
+
+
+REJECTED = "siptrack_sub_notify_rejected.pcap"
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_notify_rejected(ws, two_pass):
+    found = experts(ws, REJECTED, two_pass=two_pass)
+    assert serious(found) == {
+        ("Warns", "Response", "NOTIFY frame 3 of subscription 1 rejected with 488 Not Acceptable Here"): 1}
+    # The second rejection is the same incident: a note linked to the first NOTIFY.
+    assert found[("Notes", "Response", "NOTIFY frame 5 of subscription 1 rejected with 488 Not Acceptable Here")] == 1
+    rows = ws.fields(REJECTED, ["frame.number", "siptrack.notify_frame", "siptrack.caused_by"],
+                     dfilter="siptrack.notify_rejected || siptrack.notify_rejected_consequence", two_pass=two_pass)
+    assert rows == [["4", "3", ""], ["6", "5", "3"]]
+    proc = ws.run(["-r", ws.capture(REJECTED), "-q", "-z", "siptrack,subscriptions"])
+    lines = [line for line in proc.stdout.splitlines() if re.match(r"^\d+ \|", line)]
+    assert lines == ["1 |sip:207@victoria.pingtel.com |sip:208@victoria.pingtel.com |presence |active, NOTIFY rejected "
+                     "with 488 |udp.stream 0 |2 |0 |notify_rejected |0.000 |"]
+
+
+UNCONFIRMED = "siptrack_sub_unsubscribe_unconfirmed.pcap"
+UNCONFIRMED_AT_TIMER = ("No terminating NOTIFY for subscription 1 within 32.0 s of the 2xx to its un-SUBSCRIBE "
+                        "(RFC 6665 section 4.2.2)")
+UNCONFIRMED_AT_UNSUB = ("The notifier accepted this un-SUBSCRIBE but sent no terminating NOTIFY within 32.0 s "
+                        "(RFC 6665 section 4.2.2)")
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
+def test_unsubscribe_unconfirmed(ws, two_pass):
+    found = experts(ws, UNCONFIRMED, two_pass=two_pass)
+    if two_pass:
+        assert serious(found) == {("Warns", "Sequence", UNCONFIRMED_AT_UNSUB): 1}
+        assert found[("Notes", "Sequence", UNCONFIRMED_AT_TIMER)] == 1
+    else:
+        assert serious(found) == {("Warns", "Sequence", UNCONFIRMED_AT_TIMER): 1}
+    # Known at the REGISTER of frame 7 (the first packet past Timer F); on revisits on the un-SUBSCRIBE.
+    rows = ws.fields(UNCONFIRMED, ["frame.number", "siptrack.subscribe_frame", "siptrack.caused_by"],
+                     dfilter="siptrack.unsubscribe_unconfirmed || siptrack.unsubscribe_unconfirmed_consequence",
+                     two_pass=two_pass)
+    assert rows == ([["5", "", ""], ["7", "5", "5"]] if two_pass else [["7", "5", ""]])
+
+
+def test_real_notify_rejected_488(ws):
+    # goffinet voip-extension: the REFER's two sipfrag NOTIFYs (593, 597) are both answered 488 Not
+    # Acceptable Here by 192.168.5.11 (checked by hand): one warning, the second a note linked to it.
+    import os
+    path = os.path.join(ws.stage, "public2", "goffinet__voip-extension.pcap")
+    if not os.path.exists(path):
+        pytest.skip("../shared/captures-public2 is not present")
+    for two_pass in (False, True):
+        proc = ws.run(["-r", path, "-q", "-z", "expert"] + (["-2"] if two_pass else []))
+        found = experts_from(proc.stdout)
+        assert serious(found) == {
+            ("Warns", "Response", "NOTIFY frame 593 of subscription 1 rejected with 488 Not Acceptable Here"): 1}
+        assert found[("Notes", "Response", "NOTIFY frame 597 of subscription 1 rejected with 488 Not Acceptable "
+                                           "Here")] == 1
