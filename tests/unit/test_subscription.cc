@@ -843,6 +843,21 @@ TEST(Incident, NotifyRejectedAndItsHealthyChallenge) {
     ASSERT_EQ(r.notes.size(), 1u);
     EXPECT_TRUE(r.notes[0].consequence);
     EXPECT_EQ(r.notes[0].caused_by, 3u);
+    // A 500 to a NOTIFY older than one already accepted is RFC 3261 section 12.2.2's answer to a CSeq out of
+    // order (dialoginfo_healthy_edge_cases: the early NOTIFY retransmitted after the confirmed one): nothing.
+    {
+        Capture h;
+        const auto hs = subscribe("H", 1, 3600);
+        h.sip(hs, ms(0), 1, kPhone1033, kRls, Transport::udp);
+        h.sip(response(hs, 202, 3600), ms(5), 1, kRls, kPhone1033, Transport::udp);
+        const auto early = notify("H", 2, "active;expires=3600");
+        h.sip(early, ms(10), 1, kRls, kPhone1033, Transport::udp);
+        const auto confirmed = notify("H", 3, "active;expires=3600");
+        h.sip(confirmed, ms(1010), 1, kRls, kPhone1033, Transport::udp);
+        h.sip(response(confirmed, 200), ms(1015), 1, kPhone1033, kRls, Transport::udp);
+        MessageReport late = h.sip(response(early, 500), ms(1600), 1, kPhone1033, kRls, Transport::udp);
+        EXPECT_TRUE(late.notes.empty());
+    }
     // A 401 challenge is no rejection: the notifier sends the NOTIFY again with credentials.
     const auto n3 = notify("A", 3, "active;expires=3400");
     c.sip(n3, ms(30), 1, kRls, kPhone1033, Transport::udp);

@@ -929,6 +929,7 @@ void SubscriptionTracker::on_notify(const sip::Message& m, const sip::TxnVerdict
     t.flow = m.flow;
     t.notify_terminated = ends;
     t.cause = cause;
+    t.cseq = m.cseq;
     if (txn.id != 0 && live_txns_ < limits_.max_subscriptions && pending_.size() < limits_.max_subscriptions)
         add_txn(txn.id, t);
     fill(*s, m, r);
@@ -963,6 +964,7 @@ void SubscriptionTracker::on_response(const sip::Message& m, const sip::TxnVerdi
             ++s->answered;
             s->last_accepted_frame = t.frame;
             s->rejected_status = 0;
+            s->highest_accepted_cseq = std::max(s->highest_accepted_cseq, t.cseq);
             // Credited only to the subscription that failed or one the subscriber made after it: an
             // older one of the family, working all along, had no outage.
             if (fam.broken && !t.notify_terminated && s->id >= fam.broken_sub) {
@@ -985,6 +987,9 @@ void SubscriptionTracker::on_response(const sip::Message& m, const sip::TxnVerdi
             if (unsub_waits_.size() < limits_.max_subscriptions)
                 unsub_waits_.push_back({m.time + limits_.timer_f, s->id, t.frame, t.index, m.frame, m.status,
                                         s->notifies, m.index, cause_of(t, *s)});
+        } else if (m.status == 500 && t.cseq < s->highest_accepted_cseq) {
+            // RFC 3261 section 12.2.2: a request whose CSeq is lower than the dialog's last one is answered
+            // 500. A NOTIFY retransmitted after a newer one was accepted is superseded: its 500 is correct.
         } else if (m.status >= 300) {
             // RFC 6665 section 4.2.2: a NOTIFY answered with a non-2xx final response (481 aside) has
             // failed; the notifier may remove the subscription. A 401/407 challenge is not a refusal: the

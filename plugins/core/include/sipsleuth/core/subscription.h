@@ -224,6 +224,7 @@ private:
         Nanos outage = 0;
         std::uint32_t last_terminating_notify_frame = 0;  ///< latest NOTIFY with Subscription-State terminated
         std::uint32_t rejected_status = 0;               ///< the latest NOTIFY's non-2xx final (not 481)
+        std::uint32_t highest_accepted_cseq = 0;         ///< of the NOTIFYs answered 2xx
     };
     /// What the tracker keeps of one SUBSCRIBE, REFER or NOTIFY transaction of a subscription (the
     /// transaction layer says which messages belong to it).
@@ -237,6 +238,7 @@ private:
         /// A NOTIFY that carried a root cause (stale flow, after termination): the frame of it; what
         /// befalls the transaction (RST, no answer, 481, rejection) is its consequence.
         std::uint32_t cause = 0;
+        std::uint32_t cseq = 0;  ///< the request's CSeq number
         std::optional<std::uint32_t> expires;  ///< a SUBSCRIBE's Expires, for a 2xx without one
     };
     /// A transaction's entry: its live record (if any) and its place in the deadline queue.
