@@ -298,13 +298,7 @@ def folder_of(capture):
 # Checks that fail on main today for what issue 11 lists and its owners are fixing now; non-strict, and
 # each entry goes once its fix has landed.
 OPEN = {
-    "messages_fit": {
-        "captures/real/real_power_loss.pcap": "issue 11 item 2: notify_on_stale_flow 238 characters",
-        "captures/real/real_reboot.pcap": "issue 11 item 2: notify_on_stale_flow 238 characters",
-        "captures/siplayer_notify_corrupt_totag.pcap": "issue 11 item 2: notify_unknown_dialog 214 characters",
-        "captures/siptrack_sub_polycom_repro.pcap": "issue 11 item 2: notify_on_stale_flow 233 characters",
-        "public2/heplify__erspan_sip_ipv4_udp.pcapng": "issue 11 item 2: notify_unknown_dialog 214 characters",
-    },
+    "messages_fit": {},
     "incident_once": {},
 }
 

@@ -1057,9 +1057,14 @@ void SubscriptionTracker::on_481(const sip::Message& m, const Transaction& t, Su
         note.consequence = true;
         note.caused_by = n->subscribe_frame;
     }
+    // Only a 481 that follows a lost NOTIFY is part of an outage (already broken, or broken here by the
+    // cause on the NOTIFY it answers). A 481 alone says the subscription is gone, not since when: the
+    // next subscription's NOTIFY recovers nothing (../shared heplify: a phone that subscribes anew every
+    // 10 s was said to recover 5-8 s "after the 481" of an older subscription).
+    const bool after_loss = note.consequence && note.caused_by != 0 && !replaced_by(s);
     r.notes.push_back(std::move(note));
     add_finding(s, SubFinding::subscription_481);
-    break_family(s, t.cause ? t.cause : m.frame, m.time, "the 481 in " + frame_text(m.frame));
+    if (after_loss && t.cause) break_family(s, t.cause, m.time, "the 481 in " + frame_text(m.frame));
     s.state = State::terminated;
     s.reason = "481";
     s.terminated_frame = m.frame;
