@@ -293,6 +293,9 @@ bool fetch_row(guint key, std::vector<ws::StatTable::Cell>& cells) {
         cells.emplace_back(std::string(b.keepalives == b.registers ? "SIP backup keepalive" : "SIP REGISTER"));
         cells.emplace_back(b.device_address + " " + b.aor + " " + b.contact);
         cells.emplace_back(b.registrar);
+        std::string call_id = b.last ? state->registrations.record(*b.last).call_id : std::string();
+        if (b.call_ids > 1) call_id += " (latest of " + std::to_string(b.call_ids) + ")";
+        cells.emplace_back(std::move(call_id));
         stats(b.intervals, b.registers);
         cells.emplace_back(guint{b.retransmissions});
         cells.emplace_back(guint{b.lapses});
@@ -307,6 +310,7 @@ bool fetch_row(guint key, std::vector<ws::StatTable::Cell>& cells) {
         cells.emplace_back(std::string("CRLF keepalive (TCP stream ") + std::to_string(c.stream) + ")");
         cells.emplace_back(c.client);
         cells.emplace_back(c.server);
+        cells.emplace_back(std::string());
         stats(c.intervals, c.pings);
         cells.emplace_back(guint{0});
         cells.emplace_back(guint{0});
@@ -322,6 +326,7 @@ bool fetch_row(guint key, std::vector<ws::StatTable::Cell>& cells) {
         cells.emplace_back(std::string("SCCP ") + role + " (TCP stream " + std::to_string(c.stream) + ")");
         cells.emplace_back(c.phone);
         cells.emplace_back(c.cucm);
+        cells.emplace_back(std::string());
         stats(c.intervals, c.keepalives);
         cells.emplace_back(guint{0});
         cells.emplace_back(guint{0});
@@ -339,6 +344,7 @@ ws::StatTable table{proto,
                     {{"Keepalive", ws::StatTable::Kind::String},
                      {"Device", ws::StatTable::Kind::String},
                      {"Peer", ws::StatTable::Kind::String},
+                     {"Call-ID", ws::StatTable::Kind::String},
                      {"Count", ws::StatTable::Kind::Uint},
                      {"Min interval (s)", ws::StatTable::Kind::Float},
                      {"Median interval (s)", ws::StatTable::Kind::Float},
@@ -348,7 +354,8 @@ ws::StatTable table{proto,
                      {"Late", ws::StatTable::Kind::Uint},
                      {"Missed answers", ws::StatTable::Kind::Uint},
                      {"Registrar switches", ws::StatTable::Kind::Uint}},
-                    fetch_row};
+                    fetch_row,
+                    ws::StatTable::FrameRange::shown};
 
 // "address:port", IPv6 in brackets: how siptrack names connection ends and registrars.
 std::string endpoint(const core::Endpoint& e) {

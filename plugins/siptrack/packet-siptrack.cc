@@ -285,6 +285,7 @@ bool fetch_row(guint key, std::vector<ws::StatTable::Cell>& cells) {
     cells.emplace_back(s->subscriber);
     cells.emplace_back(s->notifier);
     cells.emplace_back(s->event);
+    cells.emplace_back(s->call_id);
     cells.emplace_back(s->state);
     cells.emplace_back(join(s->flows, ", "));
     cells.emplace_back(guint{s->notifies});
@@ -302,13 +303,15 @@ ws::StatTable table{proto,
                      {"Subscriber", ws::StatTable::Kind::String},
                      {"Notifier", ws::StatTable::Kind::String},
                      {"Event", ws::StatTable::Kind::String},
+                     {"Call-ID", ws::StatTable::Kind::String},
                      {"State", ws::StatTable::Kind::String},
                      {"Flows", ws::StatTable::Kind::String},
                      {"NOTIFYs", ws::StatTable::Kind::Uint},
                      {"Answered", ws::StatTable::Kind::Uint},
                      {"Findings", ws::StatTable::Kind::String},
                      {"Outage (s)", ws::StatTable::Kind::Float}},
-                    fetch_row};
+                    fetch_row,
+                    ws::StatTable::FrameRange::shown};
 
 expert_field* expert_for(core::SubFinding f) {
     using F = core::SubFinding;

@@ -441,27 +441,36 @@ def test_crlf_healthy_twin_is_quiet(ws, two_pass):
                          two_pass=True)) == 12
 
 
-TABLE_HEAD = ("Keepalive |Device |Peer |Count |Min interval (s) |Median interval (s) |Max interval (s) "
-              "|Retransmissions |Lapses |Late |Missed answers |Registrar switches |")
+# Call-ID (a binding's latest, with how many it used) and the first and last frame naming the row
+# (issue 13): the 8961 took a new Call-ID at each of its two reboots.
+TABLE_HEAD = ("Keepalive |Device |Peer |Call-ID |Count |Min interval (s) |Median interval (s) |Max interval (s) "
+              "|Retransmissions |Lapses |Late |Missed answers |Registrar switches |First frame |Last frame |")
 TABLES = {
     CYCLE: [
         "SIP REGISTER |10.147.230.189 sip:4563@178.215.139.22 <urn:uuid:00000000-0000-0000-0000-001e4a348b61> "
-        "|178.215.139.22:5060 |19 |115.047 |116.737 |149.792 |16 |6 |0 |0 |4 |",
+        "|178.215.139.22:5060 |001e4a34-8b610002-a1d598c1-e4d72a9b@10.147.230.189 (latest of 3) "
+        "|19 |115.047 |116.737 |149.792 |16 |6 |0 |0 |4 |7 |175 |",
         "SIP REGISTER |10.147.230.189 sip:4563@178.215.139.23 <urn:uuid:00000000-0000-0000-0000-001e4a348b61> "
-        "|178.215.139.23:5060 |7 |5.362 |115.047 |976.484 |0 |0 |0 |0 |4 |",
+        "|178.215.139.23:5060 |001e4a34-8b610002-060afea5-4814d920@10.147.230.189 "
+        "|7 |5.362 |115.047 |976.484 |0 |0 |0 |0 |4 |13 |181 |",
     ],
     SCCP: [
-        "SCCP primary (TCP stream 0) |10.10.10.130:49612 |10.10.10.202:2000 |8 |30.000 |30.000 |30.000 |0 |0 |0 |3 |0 |",
-        "SCCP primary (TCP stream 1) |10.10.10.130:49613 |10.10.10.203:2000 |6 |30.000 |60.000 |60.399 |0 |0 |0 |0 |0 |",
+        "SCCP primary (TCP stream 0) |10.10.10.130:49612 |10.10.10.202:2000 | "
+        "|8 |30.000 |30.000 |30.000 |0 |0 |0 |3 |0 |11 |40 |",
+        "SCCP primary (TCP stream 1) |10.10.10.130:49613 |10.10.10.203:2000 | "
+        "|6 |30.000 |60.000 |60.399 |0 |0 |0 |0 |0 |17 |49 |",
     ],
     UDP: [
         "SIP REGISTER |10.147.230.189 sip:4563@178.215.139.22 <urn:uuid:00000000-0000-0000-0000-001e4a348b61> "
-        "|178.215.139.22:5060 |2 |115.012 |115.012 |115.012 |2 |0 |0 |0 |0 |",
+        "|178.215.139.22:5060 |001e4a34-8b610003-571e4375-6ca202c8@10.147.230.189 "
+        "|2 |115.012 |115.012 |115.012 |2 |0 |0 |0 |0 |1 |8 |",
     ],
     CRLF: [
         "SIP REGISTER |192.0.2.10 sip:alice@example.com <urn:uuid:00000000-0000-1000-8000-000A95A0E128> "
-        "|198.51.100.5:5060 |2 |170.071 |170.071 |170.071 |0 |0 |0 |0 |0 |",
-        "CRLF keepalive (TCP stream 0) |192.0.2.10:49152 |198.51.100.5:5060 |6 |25.000 |25.000 |40.000 |0 |0 |1 |1 |0 |",
+        "|198.51.100.5:5060 |8f0e1c3a-5d1b-4f0e-9b3c-1f2e3d4c5b6a |2 |170.071 |170.071 |170.071 |0 |0 |0 |0 |0 "
+        "|4 |32 |",
+        "CRLF keepalive (TCP stream 0) |192.0.2.10:49152 |198.51.100.5:5060 | "
+        "|6 |25.000 |25.000 |40.000 |0 |0 |1 |1 |0 |8 |28 |",
     ],
 }
 

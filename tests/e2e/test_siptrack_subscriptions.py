@@ -170,14 +170,16 @@ def test_repro_table(ws):
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stdout.splitlines() if re.match(r"^\d+ \|", line)]
     assert lines == [
-        "1 |sip:207@victoria.pingtel.com |sip:~~rl~C~207@victoria.pingtel.com |dialog |terminated (timeout) "
-        "|tcp.stream 0 |3 |3 | |0.000 |",
-        "2 |sip:207@victoria.pingtel.com |sip:~~rl~C~207@victoria.pingtel.com |dialog |active "
-        "|tcp.stream 1, tcp.stream 0, tcp.stream 2 |2 |1 |notify_on_stale_flow, notify_reset, subscription_recovered "
-        "|1799.997 |",
+        "1 |sip:207@victoria.pingtel.com |sip:~~rl~C~207@victoria.pingtel.com |dialog "
+        "|59e9cf01-3eb32220-4789a6d7@10.1.1.171 |terminated (timeout) |tcp.stream 0 |3 |3 | |0.000 |8 |26 |",
+        "2 |sip:207@victoria.pingtel.com |sip:~~rl~C~207@victoria.pingtel.com |dialog "
+        "|f8274285-5919cf44-bd6bd69b@10.1.1.171 |active |tcp.stream 1, tcp.stream 0, tcp.stream 2 |2 |1 "
+        "|notify_on_stale_flow, notify_reset, subscription_recovered |1799.997 |35 |53 |",
     ]
-    assert "Subscription |Subscriber |Notifier |Event |State |Flows |NOTIFYs |Answered |Findings |Outage (s) |" in \
-        proc.stdout
+    # Call-ID and the first and last frame naming the subscription (issue 13): subscription 2 from its
+    # SUBSCRIBE (35) through the stale NOTIFY (39) and its RST (40) to the recovery's 200 OK (53).
+    assert ("Subscription |Subscriber |Notifier |Event |Call-ID |State |Flows |NOTIFYs |Answered |Findings "
+            "|Outage (s) |First frame |Last frame |") in proc.stdout
 
 
 # Field case 000, trace (b): pcom310.
@@ -220,12 +222,14 @@ def test_pcom310_table(ws):
     proc = ws.run(["-r", ws.capture(PCOM310), "-q", "-z", "siptrack,subscriptions"])
     lines = [line for line in proc.stdout.splitlines() if re.match(r"^\d+ \|", line)]
     assert lines == [
-        "1 |sip:~~rl~C~207@victoria.pingtel.com |sip:208@victoria.pingtel.com |dialog |active |tcp.stream 0 |4 |4 "
-        "| |0.000 |",
-        "2 |sip:207@victoria.pingtel.com |sip:~~rl~C~207@victoria.pingtel.com |dialog |terminated (481) "
-        "|tcp.stream 1 |1 |0 |notify_unanswered, subscription_481 |0.000 |",
-        "3 |sip:207@victoria.pingtel.com |sip:~~rl~C~207@victoria.pingtel.com |dialog |active |tcp.stream 1 |1 |1 "
-        "|subscription_recovered |1799.849 |",
+        "1 |sip:~~rl~C~207@victoria.pingtel.com |sip:208@victoria.pingtel.com |dialog |s-293749793d9ff064-15 "
+        "|active |tcp.stream 0 |4 |4 | |0.000 |8 |39 |",
+        "2 |sip:207@victoria.pingtel.com |sip:~~rl~C~207@victoria.pingtel.com |dialog "
+        "|59e9cf01-3eb32220-4789a6d7@10.1.1.171 |terminated (481) |tcp.stream 1 |1 |0 "
+        "|notify_unanswered, subscription_481 |0.000 |23 |43 |",
+        "3 |sip:207@victoria.pingtel.com |sip:~~rl~C~207@victoria.pingtel.com |dialog "
+        "|f8274285-5919cf44-bd6bd69b@10.1.1.171 |active |tcp.stream 1 |1 |1 |subscription_recovered |1799.849 "
+        "|45 |51 |",
     ]
 
 
@@ -545,10 +549,11 @@ def test_orphaned_subscription_is_no_outage(ws, two_pass):
     proc = ws.run(["-r", ws.capture(ORPHANED), "-q", "-z", "siptrack,subscriptions"])
     lines = [line for line in proc.stdout.splitlines() if re.match(r"^\d+ \|", line)]
     assert lines == [
-        "1 |sip:207@victoria.pingtel.com |sip:~~rl~C~207@victoria.pingtel.com |dialog |active |tcp.stream 0 |2 |1 "
-        "|notify_orphaned, notify_reset |0.000 |",
-        "2 |sip:207@victoria.pingtel.com |sip:~~rl~C~207@victoria.pingtel.com |dialog |active |tcp.stream 1 |3 |3 "
-        "| |0.000 |",
+        "1 |sip:207@victoria.pingtel.com |sip:~~rl~C~207@victoria.pingtel.com |dialog "
+        "|0rph4n01-11112222-33334444@10.1.1.171 |active |tcp.stream 0 |2 |1 |notify_orphaned, notify_reset "
+        "|0.000 |4 |28 |",
+        "2 |sip:207@victoria.pingtel.com |sip:~~rl~C~207@victoria.pingtel.com |dialog "
+        "|0rph4n02-55556666-77778888@10.1.1.171 |active |tcp.stream 1 |3 |3 | |0.000 |19 |35 |",
     ]
 
 
@@ -567,8 +572,8 @@ def test_notify_rejected(ws, two_pass):
     assert rows == [["4", "3", ""], ["6", "5", "3"]]
     proc = ws.run(["-r", ws.capture(REJECTED), "-q", "-z", "siptrack,subscriptions"])
     lines = [line for line in proc.stdout.splitlines() if re.match(r"^\d+ \|", line)]
-    assert lines == ["1 |sip:207@victoria.pingtel.com |sip:208@victoria.pingtel.com |presence |active, NOTIFY rejected "
-                     "with 488 |udp.stream 0 |2 |0 |notify_rejected |0.000 |"]
+    assert lines == ["1 |sip:207@victoria.pingtel.com |sip:208@victoria.pingtel.com |presence |n0t1fy-488@10.1.1.171 "
+                     "|active, NOTIFY rejected with 488 |udp.stream 0 |2 |0 |notify_rejected |0.000 |1 |6 |"]
 
 
 UNCONFIRMED = "siptrack_sub_unsubscribe_unconfirmed.pcap"

@@ -393,6 +393,23 @@ TEST(RegistrationTracker, NewCallIdIsNotARefresh) {
     EXPECT_FALSE(t.record(r->record).lapse);
 }
 
+TEST(RegistrationTracker, BindingCountsItsCallIds) {
+    // The keepalives table's Call-ID column says how many a binding used: a refresh keeps its Call-ID,
+    // a reboot takes a new one, a return to an old one counts again (a change, not a distinct id).
+    Fixture x;
+    const RegistrationTracker& t = x.t;
+    x.on_request(reg(1, T0, kPrimary, "c1", 1));
+    EXPECT_EQ(t.binding(0).call_ids, 1u);
+    x.on_response(ok(2, T0, "c1", 1));
+    x.on_request(reg(3, T0 + 115 * S, kPrimary, "c1", 2));
+    EXPECT_EQ(t.binding(0).call_ids, 1u);
+    x.on_request(reg(4, T0 + 4000 * S, kPrimary, "c2", 1));
+    x.on_request(reg(5, T0 + 8000 * S, kPrimary, "c1", 3));
+    EXPECT_EQ(t.bindings(), 1u);
+    EXPECT_EQ(t.binding(0).call_ids, 3u);
+    EXPECT_EQ(t.record(*t.binding(0).last).call_id, "c1");
+}
+
 TEST(RegistrationTracker, QueryWithoutContactIgnored) {
     Fixture x;
     const RegistrationTracker& t = x.t;

@@ -203,6 +203,7 @@ std::optional<RegisterRef> RegistrationTracker::on_request(const sip::Message& m
     const std::size_t index = records_.size() - 1;
     ++b.registers;
     if (records_[index].kind == RegisterKind::backup_keepalive) ++b.keepalives;
+    if (!b.last || records_[*b.last].call_id != records_[index].call_id) ++b.call_ids;
     b.last = index;
     by_txn_[v.id] = index;
     check_copy(index, 0, m.time);

@@ -1076,6 +1076,7 @@ std::optional<SubscriptionSummary> SubscriptionTracker::summary(std::uint32_t id
     const Subscription& s = subs_[id - 1];
     SubscriptionSummary out;
     out.id = s.id;
+    out.call_id = s.call_id;
     out.subscriber = s.facts.subscriber;
     out.notifier = s.facts.notifier;
     out.event = s.event + (s.event_id.empty() ? "" : ";id=" + s.event_id);

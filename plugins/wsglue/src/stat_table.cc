@@ -20,9 +20,15 @@ void clear_item(stat_tap_table_item_type* item) {
 }
 }  // namespace
 
-StatTable::StatTable(Protocol&, const char* cli, const char* title, std::vector<Column> columns, Fetch fetch)
+StatTable::StatTable(Protocol&, const char* cli, const char* title, std::vector<Column> columns, Fetch fetch,
+                     FrameRange range)
     : cli_(cli), title_(title), tap_name_(cli), columns_(std::move(columns)), fetch_(std::move(fetch)) {
     std::replace(tap_name_.begin(), tap_name_.end(), ',', '_');
+    fetched_ = columns_.size();
+    if (range == FrameRange::shown) {
+        columns_.push_back({"First frame", Kind::Uint});
+        columns_.push_back({"Last frame", Kind::Uint});
+    }
     for (const Column& c : columns_) {
         stat_tap_table_item item{};
         switch (c.kind) {
@@ -78,34 +84,42 @@ void StatTable::init_cb(stat_tap_table_ui* ui) {
     self->rows_[table].clear();
 }
 
-tap_packet_status StatTable::packet_cb(void* tapdata, packet_info*, epan_dissect_t*, const void* data, tap_flags_t) {
+tap_packet_status StatTable::packet_cb(void* tapdata, packet_info* pinfo, epan_dissect_t*, const void* data,
+                                       tap_flags_t) {
     auto* stat_data = static_cast<stat_data_t*>(tapdata);
     StatTable* self = owner(stat_data->stat_tap_data);
     if (!self || !data || !stat_data->stat_tap_data->tables) return TAP_PACKET_DONT_REDRAW;
     const guint key = *static_cast<const guint*>(data);
     GArray* tables = stat_data->stat_tap_data->tables;
-    for (guint i = 0; i < tables->len; ++i) self->update(g_array_index(tables, stat_tap_table*, i), key);
+    for (guint i = 0; i < tables->len; ++i) self->update(g_array_index(tables, stat_tap_table*, i), key, pinfo->num);
     return TAP_PACKET_REDRAW;
 }
 
-void StatTable::update(stat_tap_table* table, guint key) {
+void StatTable::update(stat_tap_table* table, guint key, guint32 frame) {
+    // The frame range counts every frame naming the row, also while the tracker still hides it.
+    Row& r = rows_[table][key];
+    if (r.first == 0 || frame < r.first) r.first = frame;
+    r.last = std::max(r.last, frame);
     std::vector<Cell> cells;
     cells.reserve(columns_.size());
     bool shown = false;
     try {
-        shown = fetch_(key, cells) && cells.size() == columns_.size();
+        shown = fetch_(key, cells) && cells.size() == fetched_;
     } catch (...) {
         shown = false;  // a tracker that cannot describe a row leaves it out; dissection reports its own errors
     }
     if (!shown) return;
-    auto& rows = rows_[table];
-    auto [it, fresh] = rows.try_emplace(key, table->num_elements);
-    const guint row = it->second;
-    if (fresh) {
+    if (columns_.size() > fetched_) {
+        cells.emplace_back(guint{r.first});
+        cells.emplace_back(guint{r.last});
+    }
+    if (!r.index) {
+        r.index = table->num_elements;
         std::vector<stat_tap_table_item_type> blank(columns_.size());
         for (auto& b : blank) b.type = TABLE_ITEM_NONE;
-        stat_tap_init_table_row(table, row, static_cast<guint>(blank.size()), blank.data());
+        stat_tap_init_table_row(table, *r.index, static_cast<guint>(blank.size()), blank.data());
     }
+    const guint row = *r.index;
     for (guint c = 0; c < columns_.size(); ++c) {
         stat_tap_table_item_type* item = stat_tap_get_field_data(table, row, c);
         clear_item(item);

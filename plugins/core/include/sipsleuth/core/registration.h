@@ -133,6 +133,9 @@ struct Binding {
     std::string aor, contact, registrar, device_address;
     std::size_t device = 0;
     std::uint32_t registers = 0, retransmissions = 0, lapses = 0, late = 0, keepalives = 0;
+    /// Call-IDs its REGISTERs used: one more each time a REGISTER's differs from the one before (RFC
+    /// 3261 section 10.2 asks for one Call-ID per registrar; some phones take a new one per boot).
+    std::uint32_t call_ids = 0;
     IntervalStats intervals;
     std::optional<std::size_t> last;   ///< latest REGISTER record
     // The grant in force: set by a 2xx, cleared by a de-registration.

@@ -136,6 +136,7 @@ struct SubscriptionFacts {
 /// One subscription's summary (a row of `tshark -z siptrack,subscriptions`).
 struct SubscriptionSummary {
     std::uint32_t id = 0;
+    std::string call_id;  ///< of the subscription's dialog
     std::string subscriber, notifier, event, state;
     std::vector<std::string> flows;  ///< every flow its messages used, in order (at most 8)
     std::uint32_t notifies = 0, answered = 0;

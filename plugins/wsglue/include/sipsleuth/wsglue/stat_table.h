@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -28,10 +29,13 @@ public:
     /// Fills the row of `key` from the tracker's current state (one Cell per column, of the column's
     /// kind); false hides the row (it is not shown until a later fetch returns true).
     using Fetch = std::function<bool(guint key, std::vector<Cell>& cells)>;
+    /// Whether the table appends the "First frame" and "Last frame" columns (not part of Fetch's cells).
+    enum class FrameRange { none, shown };
 
     /// cli: e.g. "siptrack,subscriptions" -> `tshark -z siptrack,subscriptions[,filter]`. Construct
     /// as a static object; the tap is named after cli with ',' replaced by '_'.
-    StatTable(Protocol& proto, const char* cli, const char* title, std::vector<Column> columns, Fetch fetch);
+    StatTable(Protocol& proto, const char* cli, const char* title, std::vector<Column> columns, Fetch fetch,
+              FrameRange range = FrameRange::none);
     StatTable(const StatTable&) = delete;
     StatTable& operator=(const StatTable&) = delete;
 
@@ -48,7 +52,7 @@ private:
                                        tap_flags_t flags);
     static void reset_cb(stat_tap_table* table);
     static void free_item_cb(stat_tap_table* table, guint row, guint column, stat_tap_table_item_type* item);
-    void update(stat_tap_table* table, guint key);
+    void update(stat_tap_table* table, guint key, guint32 frame);
 
     const char* cli_;
     const char* title_;
@@ -58,7 +62,12 @@ private:
     Fetch fetch_;
     stat_tap_table_ui ui_{};
     int tap_id_ = -1;
-    std::map<const stat_tap_table*, std::map<guint, guint>> rows_;  ///< per table: key -> row index
+    struct Row {
+        std::optional<guint> index;  ///< in the table, once shown
+        guint32 first = 0, last = 0;  ///< frames the row was named in
+    };
+    std::size_t fetched_ = 0;  ///< columns Fetch fills (columns_ minus the frame range)
+    std::map<const stat_tap_table*, std::map<guint, Row>> rows_;  ///< per table: key -> its row
 };
 
 }  // namespace sipsleuth::wsglue
