@@ -266,4 +266,174 @@ function T.bad_input_event_and_subscription_state()
         "parameters: not followed")
 end
 
+function T.incident_unanswered_notify_is_the_cause_of_481_and_recovery()
+    local c = C.capture()
+    local s1 = subscribe("A", 1, 3600)
+    c:sip(s1, ms(10207), 1, PHONE1033, RLS) -- 1
+    c:sip(response(s1, 202, 3600), ms(10212), 1, RLS, PHONE1033) -- 2
+    c:sip(notify("A", 1, "active;expires=3600"), ms(10243), 1, RLS, PHONE1033) -- 3
+    c:segment(ms(10244), 1, PHONE1033, RLS) -- 4
+    c:segment(ms(60000), 1, PHONE1033, RLS) -- 5
+    eq(#c.out.frame_notes, 1)
+    eq(c.out.frame_notes[1].consequence, false)
+    eq(c.out.frame_notes[1].moved_on_revisit, true)
+    eq(c.out.frame_notes[1].caused_by, 3)
+    eq(c.out.frame_notes[1].links.notify_frame, 3)
+    eq(#c.out.write_backs, 1)
+    eq(c.out.write_backs[1].note.consequence, false)
+    local refresh = subscribe("A", 2, 3600, "rls")
+    c:sip(refresh, ms(1810000), 1, PHONE1033, RLS) -- 6
+    local r = c:sip(response(refresh, 481), ms(1810005), 1, RLS, PHONE1033) -- 7
+    eq(#r.notes, 1)
+    eq(r.notes[1].consequence, true)
+    eq(r.notes[1].caused_by, 3)
+    local s2 = subscribe("B", 1, 3600)
+    c:sip(s2, ms(1810100), 1, PHONE1033, RLS) -- 8
+    c:sip(response(s2, 202, 3600), ms(1810105), 1, RLS, PHONE1033) -- 9
+    local n2 = notify("B", 1, "active;expires=3600")
+    c:sip(n2, ms(1810110), 1, RLS, PHONE1033) -- 10
+    r = c:sip(response(n2, 200), ms(1810115), 1, PHONE1033, RLS) -- 11
+    eq(kinds(r.notes), "subscription_recovered")
+    eq(r.notes[1].consequence, true)
+    eq(r.notes[1].caused_by, 3)
+    eq(r.notes[1].links.recovered_in, 10)
+end
+
+function T.incident_orphaned_subscription_notify_is_no_outage()
+    local c = C.capture()
+    local s1 = subscribe("A", 1, 3600)
+    c:sip(s1, 0, 0, PHONE1033, RLS) -- 1
+    c:sip(response(s1, 202, 3600), ms(5), 0, RLS, PHONE1033) -- 2
+    local n1 = notify("A", 1, "active;expires=3600")
+    c:sip(n1, ms(10), 0, RLS, PHONE1033) -- 3
+    c:sip(response(n1, 200), ms(15), 0, PHONE1033, RLS) -- 4
+    local s2 = subscribe("B", 1, 3600)
+    c:sip(s2, sec(60), 1, PHONE1034, RLS) -- 5
+    c:sip(response(s2, 202, 3600), sec(60) + ms(5), 1, RLS, PHONE1034) -- 6
+    local n2 = notify("B", 1, "active;expires=3600")
+    c:sip(n2, sec(60) + ms(10), 1, RLS, PHONE1034) -- 7
+    c:sip(response(n2, 200), sec(60) + ms(15), 1, PHONE1034, RLS) -- 8
+    local r = c:sip(notify("A", 2, "active;expires=3540"), sec(70), 0, RLS, PHONE1033) -- 9
+    eq(kinds(r.notes), "notify_orphaned")
+    eq(r.notes[1].message, "NOTIFY on tcp.stream 0, abandoned by the subscriber for tcp.stream 1 (its last traffic " ..
+        "here 70.0 s (1.2 min) earlier); subscription 1 is orphaned: subscription 2 replaced it")
+    eq(r.notes[1].links.replaced_by, 5)
+    eq(r.notes[1].links.last_traffic_frame, 4)
+    eq(r.notes[1].links.new_flow_frame, 5)
+    c:segment(sec(70) + ms(1), 0, PHONE1033, RLS, true) -- 10: RST
+    eq(#c.out.frame_notes, 1)
+    eq(c.out.frame_notes[1].consequence, true)
+    eq(c.out.frame_notes[1].caused_by, 9)
+    local n3 = notify("B", 2, "active;expires=3540")
+    c:sip(n3, sec(120), 1, RLS, PHONE1034) -- 11
+    r = c:sip(response(n3, 200), sec(120) + ms(5), 1, PHONE1034, RLS) -- 12
+    eq(#r.notes, 0)
+    eq(c.tracker:summary(2).outage, 0)
+    eq(#c.tracker:summary(2).findings, 0)
+end
+
+function T.incident_notify_rejected_and_its_healthy_challenge()
+    local c = C.capture()
+    local s1 = subscribe("A", 1, 3600)
+    c:sip(s1, 0, 1, PHONE1033, RLS, "udp")
+    c:sip(response(s1, 202, 3600), ms(5), 1, RLS, PHONE1033, "udp")
+    local n1 = notify("A", 1, "active;expires=3600")
+    c:sip(n1, ms(10), 1, RLS, PHONE1033, "udp") -- 3
+    local rejected = response(n1, 488)
+    rejected.reason = "Not Acceptable Here"
+    local r = c:sip(rejected, ms(15), 1, PHONE1033, RLS, "udp") -- 4
+    eq(kinds(r.notes), "notify_rejected")
+    eq(r.notes[1].message, "NOTIFY frame 3 of subscription 1 rejected with 488 Not Acceptable Here")
+    eq(r.notes[1].consequence, false)
+    eq(r.notes[1].links.notify_frame, 3)
+    eq(c.tracker:summary(1).state, "active, NOTIFY rejected with 488")
+    local n2 = notify("A", 2, "active;expires=3500")
+    c:sip(n2, ms(20), 1, RLS, PHONE1033, "udp") -- 5
+    r = c:sip(response(n2, 488), ms(25), 1, PHONE1033, RLS, "udp") -- 6
+    eq(#r.notes, 1)
+    eq(r.notes[1].consequence, true)
+    eq(r.notes[1].caused_by, 3)
+    do
+        local h = C.capture()
+        local hs = subscribe("H", 1, 3600)
+        h:sip(hs, 0, 1, PHONE1033, RLS, "udp")
+        h:sip(response(hs, 202, 3600), ms(5), 1, RLS, PHONE1033, "udp")
+        local early = notify("H", 2, "active;expires=3600")
+        h:sip(early, ms(10), 1, RLS, PHONE1033, "udp")
+        local confirmed = notify("H", 3, "active;expires=3600")
+        h:sip(confirmed, ms(1010), 1, RLS, PHONE1033, "udp")
+        h:sip(response(confirmed, 200), ms(1015), 1, PHONE1033, RLS, "udp")
+        local late = h:sip(response(early, 500), ms(1600), 1, PHONE1033, RLS, "udp")
+        eq(#late.notes, 0)
+    end
+    local n3 = notify("A", 3, "active;expires=3400")
+    c:sip(n3, ms(30), 1, RLS, PHONE1033, "udp") -- 7
+    r = c:sip(response(n3, 401), ms(35), 1, PHONE1033, RLS, "udp") -- 8
+    eq(#r.notes, 0)
+    c:segment(sec(40), 5, PHONE1034, RLS) -- 9
+    eq(#c.out.frame_notes, 1)
+    eq(c.out.frame_notes[1].kind, "notify_rejected")
+    eq(c.out.frame_notes[1].message, "NOTIFY frame 7 of subscription 1 challenged with 401 and not sent again with " ..
+        "credentials within 32.0 s")
+    eq(c.out.frame_notes[1].consequence, true)
+    eq(c.out.frame_notes[1].caused_by, 3)
+    eq(#c.out.write_backs, 1)
+    eq(c.out.write_backs[1].frame, 8)
+end
+
+function T.incident_unsubscribe_unconfirmed_and_its_healthy_twin()
+    for _, confirmed in ipairs({ false, true }) do
+        local c = C.capture()
+        local s1 = subscribe("A", 1, 3600)
+        c:sip(s1, 0, 0, PHONE1033, RLS)
+        c:sip(response(s1, 202, 3600), ms(5), 0, RLS, PHONE1033)
+        local n1 = notify("A", 1, "active;expires=3600")
+        c:sip(n1, ms(10), 0, RLS, PHONE1033)
+        c:sip(response(n1, 200), ms(15), 0, PHONE1033, RLS)
+        local unsub = subscribe("A", 2, 0, "rls")
+        c:sip(unsub, sec(10), 0, PHONE1033, RLS) -- 5
+        if confirmed then
+            local last = notify("A", 2, "terminated;reason=timeout")
+            c:sip(last, sec(10) + ms(2), 0, RLS, PHONE1033)
+            c:sip(response(last, 200), sec(10) + ms(4), 0, PHONE1033, RLS)
+        end
+        c:sip(response(unsub, 202, 0), sec(10) + ms(6), 0, RLS, PHONE1033)
+        c:segment(sec(41), 0, PHONE1033, RLS)
+        eq(#c.out.frame_notes, 0)
+        c:segment(sec(43), 0, PHONE1033, RLS)
+        if confirmed then
+            eq(#c.out.frame_notes, 0)
+            eq(#c.out.write_backs, 0)
+        else
+            eq(kinds(c.out.frame_notes), "unsubscribe_unconfirmed")
+            eq(c.out.frame_notes[1].message, "No terminating NOTIFY for subscription 1 within 32.0 s of the 2xx to " ..
+                "its un-SUBSCRIBE (RFC 6665 section 4.2.2)")
+            eq(c.out.frame_notes[1].moved_on_revisit, true)
+            eq(c.out.frame_notes[1].caused_by, 5)
+            eq(#c.out.write_backs, 1)
+            eq(c.out.write_backs[1].frame, 5)
+            eq(c.out.write_backs[1].note.message, "The notifier accepted this un-SUBSCRIBE but sent no terminating " ..
+                "NOTIFY within 32.0 s (RFC 6665 section 4.2.2)")
+        end
+    end
+end
+
+function T.scale_each_rst_resets_only_its_own_connections_notify()
+    -- Bounded work: each RST looks at its own connection's open NOTIFYs only; timers drain as they run out.
+    local c = C.capture()
+    for k = 1, 1000 do
+        local id = "S" .. k
+        local phone = { "10.2." .. math.floor(k / 250) .. "." .. (k % 250), 1033 }
+        local s = subscribe(id, 1, 3600)
+        c:sip(s, sec(k), k, phone, RLS)
+        c:sip(response(s, 202, 3600), sec(k) + ms(1), k, RLS, phone)
+        c:sip(notify(id, 1, "active;expires=3600"), sec(k) + ms(2), k, RLS, phone)
+        c:segment(sec(k) + ms(3), k, phone, RLS, true)
+        eq(#c.out.frame_notes, 1)
+        eq(c.out.frame_notes[1].kind, "notify_reset")
+    end
+    eq(c.tracker:size(), 1000)
+    eq(c.tracker.live_txns < 100, true, "live transactions drained")
+end
+
 return T
