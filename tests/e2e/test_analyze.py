@@ -236,15 +236,22 @@ needs_namespace = pytest.mark.skipif(not namespace_available(),
 
 def fake_global(checkout, variant):
     """A copy of the global plugin folder with a sipsleuth.so: the suite's build ("same"), another
-    build ("other": the same bytes and a trailer, still loadable), or none."""
+    build ("other"), or none."""
     folder = os.path.join(checkout["top"], "global")
     shutil.copytree(GLOBAL, folder)
     built = os.path.join(checkout["plugins"], API, "epan", "sipsleuth.so")
     if variant in ("same", "other"):
         shutil.copy(built, os.path.join(folder, "sipsleuth.so"))
     if variant == "other":
-        with open(os.path.join(folder, "sipsleuth.so"), "ab") as f:
-            f.write(b"\0an older build\0")
+        # Another build: analyze compares the bytes and the ELF build ID (which stripping keeps), so
+        # both must differ; the build ID's bytes changed in place keep the file loadable.
+        path = os.path.join(folder, "sipsleuth.so")
+        notes = subprocess.run(["readelf", "-n", path], capture_output=True, text=True, check=True).stdout
+        build_id = bytes.fromhex(re.search(r"Build ID: ([0-9a-f]+)", notes).group(1))
+        data = open(path, "rb").read()
+        assert data.count(build_id) == 1
+        with open(path, "wb") as f:
+            f.write(data.replace(build_id, bytes(b ^ 0xFF for b in build_id)))
     for base, _dirs, files in os.walk(folder):
         os.chmod(base, 0o755)
         for f in files:

@@ -76,16 +76,20 @@ def test_deb_contents_and_exact_wireshark_abi(deb):
 
 INSTALL_CHECK_PURGE = r"""
 set -u
-deb="$1"; home="$2"; capture="$3"
+deb="$1"; home="$2"; capture="$3"; script="$5"; built="$6"
 export DEBIAN_FRONTEND=noninteractive
-echo "== install"; apt-get install -y -q --no-install-recommends "$deb" >/dev/null 2>&1; echo "rc=$?"
-echo "== status"; dpkg-query -W -f='${Package} ${Version} ${Status}\n' sipsleuth
-echo "== files"; dpkg-query -L sipsleuth | while read -r f; do [ -f "$f" ] && echo "$f"; done | sort
+echo "### install"; apt-get install -y -q --no-install-recommends "$deb" >/dev/null 2>&1; echo "rc=$?"
+echo "### status"; dpkg-query -W -f='${Package} ${Version} ${Status}\n' sipsleuth
+echo "### files"; dpkg-query -L sipsleuth | while read -r f; do [ -f "$f" ] && echo "$f"; done | sort
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin HOME="$home" TZ=UTC "$@"; }
-echo "== plugins"; nobody tshark -G plugins 2>&1 | awk -F'\t' '$1 ~ /^sipsleuth/ || /multiple/'
-echo "== error"; nobody tshark -n -2 -r "$capture" -Y "_ws.expert.severity == error && siptrack" -T fields -e frame.number 2>&1
-echo "== purge"; apt-get purge -y -q sipsleuth >/dev/null 2>&1; echo "rc=$?"
-echo "== after"; dpkg-query -W -f='${Status}\n' sipsleuth 2>&1; ls "$4/epan/sipsleuth.so" 2>&1
+echo "### plugins"; nobody tshark -G plugins 2>&1 | awk -F'\t' '$1 ~ /^sipsleuth/ || /multiple/'
+echo "### error"; nobody tshark -n -2 -r "$capture" -Y "_ws.expert.severity == error && siptrack" -T fields -e frame.number 2>&1
+# A normal user's ./sipsleuth analyze with the package installed: the package's copy is this build
+# (stripped, the same build ID): nothing installed beside it, nothing to say.
+echo "### analyze"; nobody SIPSLEUTH_PREBUILT_PLUGIN_DIR="$built" "$script" analyze "$capture" 2>&1 | head -n 4
+echo "### personal"; ls -A "$home"
+echo "### purge"; apt-get purge -y -q sipsleuth >/dev/null 2>&1; echo "rc=$?"
+echo "### after"; dpkg-query -W -f='${Status}\n' sipsleuth 2>&1; ls "$4/epan/sipsleuth.so" 2>&1
 """
 
 OVERLAY = r"""
@@ -109,8 +113,8 @@ def private_usr_var(top):
 def sections(text):
     found, current = {}, None
     for line in text.splitlines():
-        if line.startswith("== "):
-            current = found.setdefault(line[3:], [])
+        if line.startswith("### "):
+            current = found.setdefault(line[4:], [])
         elif current is not None:
             current.append(line)
     return found
@@ -130,8 +134,12 @@ def test_apt_install_loads_for_an_unprivileged_user_then_purge(deb, staged):
         prefix = private_usr_var(top) or []
         if not prefix and before is not None:
             pytest.skip(f"no private mount namespace, and {global_so} (not from a package) would be replaced")
+        script = os.path.join(top, "sipsleuth")
+        shutil.copy(os.path.join(ROOT, "sipsleuth"), script)
+        os.chmod(script, 0o755)
         proc = subprocess.run(prefix + ["bash", "-c", INSTALL_CHECK_PURGE, "check", deb, home,
-                                        os.path.join(staged, "captures", CAPTURE), PLUGINDIR],
+                                        os.path.join(staged, "captures", CAPTURE), PLUGINDIR, script,
+                                        os.path.join(staged, "plugins")],
                               capture_output=True, text=True, timeout=600)
     finally:
         if not prefix and dpkg_version_or_none("sipsleuth"):   # installed on the machine: never left there
@@ -145,6 +153,12 @@ def test_apt_install_loads_for_an_unprivileged_user_then_purge(deb, staged):
     # tshark as nobody, with no WIRESHARK_PLUGIN_DIR and an empty HOME: the global copy, once.
     assert [line.split() for line in out["plugins"]] == [["sipsleuth.so", "0.1.0", "dissector", global_so]]
     assert out["error"] == ["39"]                       # field case 000's one error
+    capture = os.path.join(staged, "captures", CAPTURE)
+    assert out["analyze"] == ["", f"== {capture}", "Findings, most severe first:",
+                              "  Error    frame 39     siptrack.notify_on_stale_flow: NOTIFY on tcp.stream 0, abandoned by "
+                              "the subscriber for tcp.stream 1 (its last traffic here 40.3 s earlier); use tcp.stream 1 "
+                              "10.1.1.68:5060 -> 10.1.1.171:1034"]
+    assert out["personal"] == []
     assert out["purge"] == ["rc=0"]
     assert out["after"][0] in ("dpkg-query: no packages found matching sipsleuth",
                                "unknown ok not-installed", "deinstall ok config-files") or \
