@@ -12,6 +12,7 @@ for root, and nobody should dissect untrusted input as root): the capture, the p
 fresh HOME are staged in a folder only nobody can read.
 """
 import hashlib
+import multiprocessing.util
 import os
 import re
 import shutil
@@ -70,9 +71,11 @@ def _private_dir(root_owned_by_nobody):
 
 
 def _stage_plugins(plugin_dir):
-    """As root: a copy of plugin_dir that nobody can read, made once per process."""
+    """As root: a copy of plugin_dir that nobody can read, made once per process and removed when it
+    exits (multiprocessing's finalizers run in pool workers too, where atexit does not)."""
     if plugin_dir not in _staged_plugins:
         dst = _private_dir(True)
+        multiprocessing.util.Finalize(None, shutil.rmtree, args=(dst, True), exitpriority=10)
         copy = os.path.join(dst, "plugins")
         shutil.copytree(plugin_dir, copy)
         for base, dirs, files in os.walk(dst):
