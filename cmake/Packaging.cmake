@@ -15,10 +15,12 @@ if(NOT SIPSLEUTH_WS_PLUGINDIR MATCHES "^/usr/")
 endif()
 file(RELATIVE_PATH _plugin_rel "/usr" "${SIPSLEUTH_WS_PLUGINDIR}")
 install(TARGETS sipsleuth LIBRARY DESTINATION "${_plugin_rel}/epan" COMPONENT deb EXCLUDE_FROM_ALL)
-# The profile (colouring rules, columns, filter buttons) where Wireshark looks for global profiles.
-if(IS_DIRECTORY "${PROJECT_SOURCE_DIR}/profile/sipsleuth")
-  install(DIRECTORY "${PROJECT_SOURCE_DIR}/profile/sipsleuth/" DESTINATION share/wireshark/profiles/sipsleuth
-          COMPONENT deb EXCLUDE_FROM_ALL FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+# The profile (colouring rules, columns, filter buttons): the "profile" component, which installs it
+# into <prefix>/share/wireshark/profiles/sipsleuth, where Wireshark looks for global profiles.
+get_cmake_property(_components COMPONENTS)
+set(_packaged deb)
+if("profile" IN_LIST _components)
+  list(APPEND _packaged profile)
 endif()
 
 # Depends: the Debian package of each library the plugin links, found with dpkg; Wireshark's own
@@ -71,7 +73,7 @@ siptrack, as display-filter fields and expert info in Wireshark and tshark; and 
 configuration profile (colouring rules, columns and filter buttons for the findings).")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
-set(CPACK_COMPONENTS_ALL deb)
+set(CPACK_COMPONENTS_ALL ${_packaged})
 set(CPACK_COMPONENTS_GROUPING ALL_COMPONENTS_IN_ONE)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)                   # sipsleuth_0.1.0_amd64.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION net)

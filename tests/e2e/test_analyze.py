@@ -35,6 +35,7 @@ def checkout(staged):
     co = os.path.join(top, "co")
     os.makedirs(os.path.join(co, "captures", "more"))
     shutil.copy(os.path.join(ROOT, "sipsleuth"), co)
+    shutil.copytree(os.path.join(ROOT, "profile"), os.path.join(co, "profile"))
     for name in (DEFAULT, FIELD_CASE):
         shutil.copy(os.path.join(staged, "captures", name), os.path.join(co, "captures", name))
     shutil.copy(os.path.join(staged, "captures", "msrpa_field_case_both_active.pcap"),
@@ -67,6 +68,14 @@ def analyze(checkout, *args, env=None, global_dir=None, as_root=False):
         assert not global_dir and not as_root
     return subprocess.run(cmd, env=environ, cwd=checkout["co"], capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, timeout=300)
+
+
+def profile_line(checkout):
+    """What analyze says when it installs the profile (profile/install.sh's line)."""
+    files = len(os.listdir(os.path.join(ROOT, "profile", "sipsleuth")))
+    target = os.path.join(checkout["home"], ".config", "wireshark", "profiles", "sipsleuth")
+    return (f"sipsleuth profile: installed {files} file(s) into {target}; in Wireshark: Edit > Configuration "
+            "Profiles > sipsleuth, or wireshark -C sipsleuth\n")
 
 
 def headings(stdout):
@@ -145,7 +154,12 @@ def test_findings_first_then_columns_with_values(checkout, ws):
     proc = analyze(checkout, "captures/" + FIELD_CASE)
     assert proc.returncode == 0, proc.stderr
     personal = os.path.join(checkout["home"], ".local", "lib", "wireshark", "plugins", API, "epan")
-    assert proc.stderr == f"\x1b[1m== installed sipsleuth.so into {personal}\x1b[0m\n"
+    assert proc.stderr == f"\x1b[1m== installed sipsleuth.so into {personal}\x1b[0m\n" + profile_line(checkout)
+    # The profile as in the checkout, where Wireshark finds it.
+    profile = os.path.join(checkout["home"], ".config", "wireshark", "profiles", "sipsleuth")
+    for name in os.listdir(os.path.join(ROOT, "profile", "sipsleuth")):
+        assert open(os.path.join(profile, name), "rb").read() == \
+            open(os.path.join(ROOT, "profile", "sipsleuth", name), "rb").read(), name
     out = sections(proc.stdout)
     assert list(out) == ["captures/" + FIELD_CASE]
     lines = out["captures/" + FIELD_CASE]
@@ -269,7 +283,8 @@ def test_root_copy_same_as_build_personal_duplicate_removed(checkout):
     proc = analyze(checkout, global_dir=folder)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == (f"sipsleuth: removed your copy {personal}/sipsleuth.so: Wireshark loads root's copy "
-                           f"{GLOBAL}/sipsleuth.so first and reported yours as a duplicate on every start\n")
+                           f"{GLOBAL}/sipsleuth.so first and reported yours as a duplicate on every start\n"
+                           + profile_line(checkout))
     assert os.listdir(personal) == []
     assert sections(proc.stdout)["captures/" + DEFAULT][1].startswith("  Note     frame 10     ciscoalarm.out_of_service: ")
 
@@ -295,7 +310,7 @@ def test_root_installs_into_the_global_folder_once(checkout):
     folder = fake_global(checkout, "none")
     first = analyze(checkout, global_dir=folder, as_root=True)
     assert first.returncode == 0, first.stderr
-    assert first.stderr == f"\x1b[1m== installed sipsleuth.so into {GLOBAL}\x1b[0m\n"
+    assert first.stderr == f"\x1b[1m== installed sipsleuth.so into {GLOBAL}\x1b[0m\n" + profile_line(checkout)
     assert open(os.path.join(folder, "sipsleuth.so"), "rb").read() == \
         open(os.path.join(checkout["plugins"], API, "epan", "sipsleuth.so"), "rb").read()
     second = analyze(checkout, global_dir=folder, as_root=True)

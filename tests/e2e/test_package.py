@@ -88,6 +88,8 @@ echo "### error"; nobody tshark -n -2 -r "$capture" -Y "_ws.expert.severity == e
 # (stripped, the same build ID): nothing installed beside it, nothing to say.
 echo "### analyze"; nobody SIPSLEUTH_PREBUILT_PLUGIN_DIR="$built" "$script" analyze "$capture" 2>&1 | head -n 4
 echo "### personal"; ls -A "$home"
+# The global profile: tshark -C finds it (Wireshark copies a global profile into the user's folder).
+echo "### profile"; nobody tshark -C sipsleuth -n -r "$capture" -c 1 -T fields -e frame.number 2>&1; echo "rc=$?"
 echo "### purge"; apt-get purge -y -q sipsleuth >/dev/null 2>&1; echo "rc=$?"
 echo "### after"; dpkg-query -W -f='${Status}\n' sipsleuth 2>&1; ls "$4/epan/sipsleuth.so" 2>&1
 """
@@ -159,6 +161,8 @@ def test_apt_install_loads_for_an_unprivileged_user_then_purge(deb, staged):
                               "the subscriber for tcp.stream 1 (its last traffic here 40.3 s earlier); use tcp.stream 1 "
                               "10.1.1.68:5060 -> 10.1.1.171:1034"]
     assert out["personal"] == []
+    if profile_files():
+        assert out["profile"] == ["1", "rc=0"]
     assert out["purge"] == ["rc=0"]
     assert out["after"][0] in ("dpkg-query: no packages found matching sipsleuth",
                                "unknown ok not-installed", "deinstall ok config-files") or \
