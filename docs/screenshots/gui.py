@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Wireshark's GUI with our plugins under Xvfb, as an unprivileged user: screenshots and a start check.
 
-    gui.py shots --plugin-dir build/plugins [--out docs/images]
-    gui.py check --plugin-dir build/plugins CAPTURE...
+    gui.py shots --plugin-dir build/plugins [--out docs/images] [--only profile]
+    gui.py check --plugin-dir build/plugins [--profile] CAPTURE...
 
 `shots` makes the PNGs of docs/images (see SHOTS below). `check` opens each capture and exits non-zero
 when the main window's title is not the capture's name, our plugins are not loaded (the Lua probe finds
 no siptrack field), no frame got a siptrack or msrpa tree, or any other window appeared (an error
-dialog). Nothing here depends on pixel positions of text: windows are found by their names, menus and
+dialog). With --profile, Wireshark runs with the sipsleuth configuration profile (profile/sipsleuth,
+installed by profile/install.sh into the fresh HOME, opened with -C sipsleuth) and the check also
+wants the probe to name that profile's folder. Nothing here depends on pixel positions of text: windows are found by their names, menus and
 trees driven with the keyboard; the one mouse click lands in the empty lower part of the packet
 details pane, whose size the profile fixes, to give it the keyboard focus.
 
@@ -31,8 +33,15 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "pylib"))
 import wsrun  # noqa: E402
 
-SCREEN = (1400, 1200)
+SCREEN = (1920, 1200)
 WINDOW = (1360, 1180)   # main window, from the profile's recent_common
+WIDE = (1900, 1000)     # main window with the sipsleuth profile (its columns are many)
+PROFILE_INSTALL = os.path.join(ROOT, "profile", "install.sh")
+PROFILE_NAME = "sipsleuth"
+PROFILE_TITLE = "%P"  # the profile's gui.window_title, which Wireshark shows as "capture.pcap [sipsleuth]"
+# Column widths for the sipsleuth profile's columns, by title (the profile ships no recent file).
+PROFILE_WIDTHS = {"No.": 45, "Time": 95, "Source": 90, "Destination": 90, "Protocol": 65, "Stream": 55, "Sub": 35,
+                  "Flow": 285, "Subscription flow": 285, "State": 75, "Caused by": 70, "Info": 900}
 UPPER_PANE = 260        # packet list height, from the profile's recent (no bytes pane)
 DIALOG = (1300, 520)    # Expert Information dialog
 # Packet list columns (title, format, width): the TCP stream shows which connection a message took;
@@ -76,6 +85,27 @@ SHOTS = [
          details="msrpa_both_active.png", select="msrpa.both_active", expand="msrpa",
          dfilter="sip || msrp || tcp.flags.syn == 1 || tcp.flags.fin == 1",
          expert="msrpa_expert_info.png"),
+]
+
+
+class ProfileShot:
+    """The packet list of a capture with the sipsleuth profile (its colours, columns and filter buttons),
+    filtered with dfilter, no packet selected (a selected row hides its colour)."""
+
+    def __init__(self, capture, picture, dfilter):
+        self.capture, self.picture, self.dfilter = capture, picture, dfilter
+
+
+PROFILE_SHOTS = [
+    # Field case 000: every SIP message and RST, the stale NOTIFY (39) and its RST (40) coloured, the
+    # subscription, flow and subscription-flow columns showing stream 0 against stream 1.
+    ProfileShot("captures/siptrack_sub_polycom_repro.pcap", "profile_field_case_000.png",
+                "sip || tcp.flags.reset == 1"),
+    # Field case 004: the 8961's REGISTERs, the lapse past CUCM's grace, retransmissions and the switches
+    # between its two registrars.
+    ProfileShot("captures/siptrack_ka_8961_cycle.pcap", "profile_register_lapse.png",
+                "siptrack.registration_lapsed || siptrack.registrar_switch || siptrack.register_retransmitted "
+                "|| siptrack.register_within_grace"),
 ]
 
 
@@ -137,25 +167,52 @@ def stage_plugins(plugin_dir, stage):
     return os.path.join(stage, "plugins")
 
 
-def write_profile(home, extra_columns=()):
-    """A fresh Wireshark profile: window size and panes fixed, no bytes pane, nothing asked."""
+def write_recent(path, columns, upper_pane):
+    with open(path, "w") as f:
+        f.write("gui.toolbar_main_show: TRUE\ngui.filter_toolbar_show: TRUE\n"
+                "gui.packet_list_show: TRUE\ngui.tree_view_show: TRUE\ngui.byte_view_show: FALSE\n"
+                "gui.packet_diagram_show: FALSE\ngui.statusbar_show: TRUE\n"
+                f"gui.geometry_main_upper_pane: {upper_pane}\n"
+                "column.width:\n" + ",\n".join(f"\t{quoted(fmt)}, {w}" for _t, fmt, w in columns) + "\n")
+
+
+def quoted(fmt):
+    """A column format as recent's list syntax takes it: quoted when it has blanks ("a || b")."""
+    return f'"{fmt}"' if " " in fmt else fmt
+
+
+def profile_columns():
+    """(title, format, width) of the sipsleuth profile's packet list columns, from its preferences."""
+    with open(os.path.join(ROOT, "profile", PROFILE_NAME, "preferences")) as f:
+        pairs = re.findall(r'^\t"([^"]*)", "([^"]*)"', f.read(), re.M)
+    return [(title, fmt, PROFILE_WIDTHS.get(title, 80)) for title, fmt in pairs]
+
+
+def write_profile(home, extra_columns=(), profile=False, window=WINDOW, upper_pane=UPPER_PANE):
+    """A fresh Wireshark configuration: window size and panes fixed, no bytes pane, nothing asked.
+
+    profile: the sipsleuth profile installed as a user would (profile/install.sh, or the install.sh
+    of another copy of profile/ when profile is its path), with a recent file
+    fixing its panes and column widths; otherwise the default profile with COLUMNS (and extra_columns)."""
     columns = COLUMNS[:5] + list(extra_columns) + COLUMNS[5:]
     conf = os.path.join(home, ".config", "wireshark")
     os.makedirs(conf)
     with open(os.path.join(conf, "recent_common"), "w") as f:
         f.write("gui.geometry_main_x: 0\ngui.geometry_main_y: 0\n"
-                f"gui.geometry_main_width: {WINDOW[0]}\ngui.geometry_main_height: {WINDOW[1]}\n"
+                f"gui.geometry_main_width: {window[0]}\ngui.geometry_main_height: {window[1]}\n"
                 "gui.geometry_main_maximized: FALSE\nprivs.warn_if_elevated: FALSE\n"
                 "sys.warn_if_no_capture: FALSE\n")
-    with open(os.path.join(conf, "recent"), "w") as f:
-        f.write("gui.toolbar_main_show: TRUE\ngui.filter_toolbar_show: TRUE\n"
-                "gui.packet_list_show: TRUE\ngui.tree_view_show: TRUE\ngui.byte_view_show: FALSE\n"
-                "gui.packet_diagram_show: FALSE\ngui.statusbar_show: TRUE\n"
-                f"gui.geometry_main_upper_pane: {UPPER_PANE}\n"
-                "column.width:\n" + ",\n".join(f"\t{fmt}, {w}" for _t, fmt, w in columns) + "\n")
-    with open(os.path.join(conf, "preferences"), "w") as f:
-        f.write("gui.ask_unsaved: FALSE\ngui.update.enabled: FALSE\ngui.column.format:\n"
-                + ",\n".join(f'\t"{title}", "{fmt}"' for title, fmt, _w in columns) + "\n")
+    if profile:
+        profiles = os.path.join(conf, "profiles")
+        installer = profile if isinstance(profile, str) else PROFILE_INSTALL
+        subprocess.run([installer, "--dest", profiles, "--quiet"], check=True, timeout=60,
+                       env={"PATH": "/usr/bin:/bin", "HOME": home})
+        write_recent(os.path.join(profiles, PROFILE_NAME, "recent"), profile_columns(), upper_pane)
+    else:
+        write_recent(os.path.join(conf, "recent"), columns, upper_pane)
+        with open(os.path.join(conf, "preferences"), "w") as f:
+            f.write("gui.ask_unsaved: FALSE\ngui.update.enabled: FALSE\ngui.column.format:\n"
+                    + ",\n".join(f'\t"{title}", "{fmt}"' for title, fmt, _w in columns) + "\n")
     if os.geteuid() == 0:
         for base, _dirs, files in os.walk(home):
             os.chown(base, NOBODY, NOBODY)
@@ -192,14 +249,17 @@ def top_level_index(plugins, home, capture, frame, proto):
 class Wireshark:
     """One Wireshark GUI on one capture, as nobody when we are root."""
 
-    def __init__(self, xvfb, stage, plugins, capture, frame=None, dfilter=None, columns=()):
+    def __init__(self, xvfb, stage, plugins, capture, frame=None, dfilter=None, columns=(), profile=False,
+                 window=WINDOW, upper_pane=UPPER_PANE):
         self.x = xvfb
+        self.profile = profile
         self.name = os.path.basename(capture)
+        self.title = f"{self.name} [{PROFILE_NAME}]" if profile else self.name
         self.home = tempfile.mkdtemp(prefix="home-", dir=stage)
         os.chmod(self.home, 0o755)
         runtime = os.path.join(self.home, "runtime")
         os.mkdir(runtime, 0o700)
-        write_profile(self.home, columns)
+        write_profile(self.home, columns, profile, window, upper_pane)
         if os.geteuid() == 0:
             os.chown(runtime, NOBODY, NOBODY)
         self.probe = os.path.join(self.home, "probe.txt")
@@ -214,6 +274,8 @@ class Wireshark:
             argv += ["-Y", dfilter]
         if frame:
             argv += ["-g", str(frame)]
+        if profile:
+            argv += ["-C", PROFILE_NAME]
         if os.geteuid() == 0:
             argv = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
                     "env", "-i", *[f"{k}={v}" for k, v in sorted(env.items())], *argv]
@@ -247,7 +309,7 @@ class Wireshark:
                     return wid
             now = time.monotonic()
             for wid, name in windows.items():
-                if wid != self.main and wid not in self.opened and name != WELCOME:
+                if wid != self.main and wid not in self.opened and not name.startswith(WELCOME):
                     if now - others.setdefault(wid, now) > patience:
                         self.unexpected = {w: n for w, n in windows.items() if w in others}
                         raise GuiError(f"no window named /{pattern}/, but {name!r} (an error dialog?)")
@@ -268,9 +330,18 @@ class Wireshark:
         m = re.search(r"frames (\d+)", text)
         return text.splitlines()[0] if text else None, int(m.group(1)) if m else 0
 
+    def probe_window_title(self):
+        """The preference gui.window_title as the probe saw it (None: no probe output yet)."""
+        try:
+            with open(self.probe) as f:
+                m = re.search(r"^window_title (.*)$", f.read(), re.M)
+        except OSError:
+            return None
+        return m.group(1) if m else None
+
     def start(self, timeout=120):
         """Wait for the main window (named after the capture) and for the capture to be dissected."""
-        self.main = self.wait_window("^" + re.escape(self.name) + "$", timeout)
+        self.main = self.wait_window("^" + re.escape(self.title) + "$", timeout)
         deadline = time.monotonic() + timeout
         last, stable_since = None, time.monotonic()
         while time.monotonic() < deadline:
@@ -295,9 +366,14 @@ class Wireshark:
             found.append(f"our plugins are not loaded (probe: {loaded})")
         elif frames == 0:
             found.append("no frame has a siptrack or msrpa tree")
+        # The sipsleuth profile's gui.window_title "%P" appends "[sipsleuth]" to the title.
+        title = self.probe_window_title()
+        if title != (PROFILE_TITLE if self.profile else ""):
+            found.append(f"preference gui.window_title {title!r}: not the {'sipsleuth' if self.profile else 'default'}"
+                         " profile's preferences")
         windows = self.windows()
-        if windows.get(self.main) != self.name:
-            found.append(f"main window title {windows.get(self.main)!r}, expected {self.name!r}")
+        if windows.get(self.main) != self.title:
+            found.append(f"main window title {windows.get(self.main)!r}, expected {self.title!r}")
         for wid, name in windows.items():
             if wid != self.main and wid not in self.opened:
                 found.append(f"unexpected window {name!r} (an error dialog?)")
@@ -328,6 +404,12 @@ class Wireshark:
         time.sleep(0.3)
         self.x.xdo("mousemove", SCREEN[0] - 1, SCREEN[1] - 1)
         self.key("Home", *["Down"] * index, "shift+Right")
+        time.sleep(1)
+
+    def resize_columns(self):
+        """View > Resize Columns (Ctrl+Shift+R): each packet list column as wide as its contents."""
+        self.focus(self.main)
+        self.key("ctrl+shift+r")
         time.sleep(1)
 
     def open_expert_info(self):
@@ -414,13 +496,18 @@ def photograph(ws, action, failures):
         ws.quit()
 
 
-def make_shots(plugin_dir, out_dir, keep=False):
-    stage, plugins, caps = stage_files(plugin_dir, [os.path.join(ROOT, s.capture) for s in SHOTS])
+def make_shots(plugin_dir, out_dir, keep=False, only=None):
+    """The PNGs of SHOTS and PROFILE_SHOTS (only="profile": PROFILE_SHOTS alone)."""
+    shots = [] if only == "profile" else SHOTS
+    captures = [os.path.join(ROOT, s.capture) for s in shots + PROFILE_SHOTS]
+    stage, plugins, caps = stage_files(plugin_dir, sorted(set(captures)))
+    staged = dict(zip(sorted(set(captures)), caps))
     home = wsrun.make_home()
     xvfb = Xvfb()
     failures = []
     try:
-        for shot, cap in zip(SHOTS, caps):
+        for shot in shots:
+            cap = staged[os.path.join(ROOT, shot.capture)]
             frame = first_frame(plugins, home, cap, shot.select)
             index = top_level_index(plugins, home, cap, frame, shot.expand)
             log(f"{shot.capture}: frame {frame}, {shot.expand} is top-level item {index}")
@@ -437,6 +524,15 @@ def make_shots(plugin_dir, out_dir, keep=False):
             photograph(Wireshark(xvfb, stage, plugins, cap, frame, shot.dfilter, shot.columns), details,
                        failures)
             photograph(Wireshark(xvfb, stage, plugins, cap), expert, failures)
+        for pshot in PROFILE_SHOTS:
+            cap = staged[os.path.join(ROOT, pshot.capture)]
+
+            def packet_list(ws, pshot=pshot):
+                ws.resize_columns()
+                ws.shot(ws.main, os.path.join(out_dir, pshot.picture))
+
+            photograph(Wireshark(xvfb, stage, plugins, cap, dfilter=pshot.dfilter, profile=True, window=WIDE,
+                                 upper_pane=WIDE[1] - 360), packet_list, failures)
     finally:
         xvfb.stop()
         if not keep:
@@ -445,7 +541,7 @@ def make_shots(plugin_dir, out_dir, keep=False):
     return failures
 
 
-def check(plugin_dir, captures, out_dir=None):
+def check(plugin_dir, captures, out_dir=None, profile=False):
     """Open each capture; the list of problems (empty: Wireshark started clean with our plugins).
 
     With out_dir: a screenshot of each capture's main window (CAPTURE.png) and of each unexpected
@@ -456,7 +552,7 @@ def check(plugin_dir, captures, out_dir=None):
     try:
         for cap in caps:
             name = os.path.basename(cap)
-            ws = Wireshark(xvfb, stage, plugins, cap)
+            ws = Wireshark(xvfb, stage, plugins, cap, profile=profile, window=WIDE if profile else WINDOW)
             try:
                 ws.start()
                 failures += [f"{name}: {p}" for p in ws.problems()]
@@ -484,18 +580,20 @@ def main():
     s.add_argument("--plugin-dir", default=os.path.join(ROOT, "build", "plugins"))
     s.add_argument("--out", default=os.path.join(ROOT, "docs", "images"))
     s.add_argument("--keep", action="store_true", help="keep the staging folder (logs, profile)")
+    s.add_argument("--only", choices=["profile"], help="only the pictures with the sipsleuth profile")
     c = sub.add_parser("check", help="open captures, fail on an error dialog or missing plugins")
     c.add_argument("--plugin-dir", default=os.path.join(ROOT, "build", "plugins"))
     c.add_argument("--out", help="screenshots of each main window and unexpected window")
+    c.add_argument("--profile", action="store_true", help="with the sipsleuth configuration profile")
     c.add_argument("captures", nargs="+")
     args = ap.parse_args()
     if args.cmd == "shots":
         os.makedirs(args.out, exist_ok=True)
-        failures = make_shots(args.plugin_dir, args.out, args.keep)
+        failures = make_shots(args.plugin_dir, args.out, args.keep, args.only)
     else:
         if args.out:
             os.makedirs(args.out, exist_ok=True)
-        failures = check(args.plugin_dir, [os.path.abspath(c) for c in args.captures], args.out)
+        failures = check(args.plugin_dir, [os.path.abspath(c) for c in args.captures], args.out, args.profile)
     for f in failures:
         print(f"gui: {f}", file=sys.stderr)
     if not failures:

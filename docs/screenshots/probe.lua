@@ -2,11 +2,19 @@
 -- Loaded by gui.py into the Wireshark GUI with -X lua_script:probe.lua. It tells the script, through
 -- the file named by SIPSLEUTH_GUI_PROBE, whether our plugins are loaded (their fields exist) and how
 -- many frames carry a siptrack or msrpa tree, so that the script knows the capture has been read and
--- dissected with our plugins, without looking at pixels.
+-- dissected with our plugins, without looking at pixels. It also reports the preference
+-- gui.window_title, which the sipsleuth profile sets (read once the preferences are: at the first
+-- packet), so that the script knows which profile's preferences Wireshark read.
 local out = os.getenv("SIPSLEUTH_GUI_PROBE")
+
+local function title_line()
+    local ok, title = pcall(get_preference, "gui.window_title")
+    return "window_title " .. ((ok and title) or "?") .. "\n"
+end
 
 local function write(text)
     if not out then return end
+    text = text .. title_line()
     local f = io.open(out, "w")
     if f then
         f:write(text)
