@@ -3,10 +3,12 @@
 # The screenshots of docs/images: Wireshark's GUI with our plugins under Xvfb, as an unprivileged
 # user, driven by docs/screenshots/gui.py (see there for what each picture shows).
 #
-#   docs/screenshots/make_screenshots.sh [--plugin-dir DIR] [--out DIR]   # make the PNGs
-#   docs/screenshots/make_screenshots.sh --check [--plugin-dir DIR] [--out DIR] CAPTURE...
-#                                        # open each capture; exit 1 on an error dialog, a wrong
-#                                        # window title or plugins not loaded; --out: screenshots
+#   docs/screenshots/make_screenshots.sh [--plugin-dir DIR] [--out DIR] [--only profile]
+#                                        # make the PNGs (--only profile: those with the profile)
+#   docs/screenshots/make_screenshots.sh --check [--plugin-dir DIR] [--out DIR] [--profile] CAPTURE...
+#                                        # open each capture (--profile: with the sipsleuth profile);
+#                                        # exit 1 on an error dialog, a wrong window title or plugins
+#                                        # not loaded; --out: screenshots
 #
 # Installs what it misses from Debian (as root; otherwise prints the apt-get line). Without
 # --plugin-dir it builds the plugin into build/ (CMake, target sipsleuth) and uses build/plugins.
@@ -17,12 +19,15 @@ root=$(cd "$here/../.." && pwd)
 mode=shots
 plugin_dir=
 out=
+extra=
 while [ $# -gt 0 ]; do
   case "$1" in
     --check) mode=check; shift ;;
     --plugin-dir) plugin_dir=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --only) extra="$extra --only $2"; shift 2 ;;
+    --profile) extra="$extra --profile"; shift ;;
+    -h|--help) sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) break ;;
   esac
 done
@@ -55,6 +60,6 @@ if [ -z "$plugin_dir" ]; then
 fi
 
 if [ "$mode" = check ]; then
-  exec /usr/bin/python3 "$here/gui.py" check --plugin-dir "$plugin_dir" ${out:+--out "$out"} "$@"
+  exec /usr/bin/python3 "$here/gui.py" check --plugin-dir "$plugin_dir" ${out:+--out "$out"} $extra "$@"
 fi
-exec /usr/bin/python3 "$here/gui.py" shots --plugin-dir "$plugin_dir" ${out:+--out "$out"} "$@"
+exec /usr/bin/python3 "$here/gui.py" shots --plugin-dir "$plugin_dir" ${out:+--out "$out"} $extra "$@"
