@@ -210,8 +210,9 @@ def test_buttons():
 ])
 def test_button_filters_on_field_case_000(ws, home, dfilter, frames):
     # The stale NOTIFY alone; subscription 2 with its RST (40) across the three connections (what
-    # "This subscription" shows once a packet of subscription 2 is selected); the incident's error
-    # and, one pass, its RST.
+    # "This subscription" shows once a packet of subscription 2 is selected); "All findings": the
+    # incident's error (39) and the RST (40), whose warning is TCP's own "Connection reset (RST)" (ours
+    # there is a note): the button cannot tell whose warning a packet carries.
     proc = tshark(ws, home, ["-r", ws.capture(REPRO), "-2", "-Y", dfilter, "-T", "fields", "-e", "frame.number"])
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == frames
