@@ -59,6 +59,13 @@ class Progress:
         self.packets = 0
         self.width = 30
 
+    def start(self):
+        """The empty bar, before the first capture is done (a large one can take minutes)."""
+        self.started = time.monotonic()
+        if self.tty and self.total:
+            self.stream.write(f"\r\033[K[{'.' * self.width}] 0/{self.total}")
+            self.stream.flush()
+
     def note(self, text):
         if self.tty:
             self.stream.write("\r\033[K")
@@ -238,6 +245,7 @@ def main(argv=None):
     progress.note(f"sipsleuth report: {len(captures)} captures, {len(jobs)} to examine, {skipped} already done"
                   f" (skipped; --force examines them again) -> {args.db}")
     failures = 0
+    progress.start()
 
     def on_result(result):
         nonlocal failures
