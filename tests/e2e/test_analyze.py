@@ -36,6 +36,7 @@ def checkout(staged):
     os.makedirs(os.path.join(co, "captures", "more"))
     shutil.copy(os.path.join(ROOT, "sipsleuth"), co)
     shutil.copytree(os.path.join(ROOT, "profile"), os.path.join(co, "profile"))
+    shutil.copytree(os.path.join(ROOT, "lua-compat", "sipsleuth"), os.path.join(co, "lua-compat", "sipsleuth"))
     for name in (DEFAULT, FIELD_CASE):
         shutil.copy(os.path.join(staged, "captures", name), os.path.join(co, "captures", name))
     shutil.copy(os.path.join(staged, "captures", "msrpa_field_case_both_active.pcap"),
@@ -236,6 +237,26 @@ def test_second_run_installs_nothing(checkout):
     assert (third.returncode, third.stderr) == (0, "")
     assert third.stdout == first.stdout
     assert sorted(os.listdir(personal)) == ["sipsleuth.so"]
+
+
+def test_lua_plugins_print_the_same_findings(checkout):
+    """analyze --lua: the Lua plugins only (no build), the same findings-first output; for the protocols
+    they register, the same findings as the compiled plugins."""
+    lua = analyze(checkout, "--lua", "captures/" + FIELD_CASE)
+    assert lua.returncode == 0, lua.stderr
+    compiled = analyze(checkout, "captures/" + FIELD_CASE)
+    loaded = re.search(r"== Lua plugins loaded: ([a-z ]+)", lua.stderr).group(1).split()
+    assert "siptrack" in loaded
+    lua_lines, compiled_lines = (sections(p.stdout)["captures/" + FIELD_CASE] for p in (lua, compiled))
+    assert lua_lines[0] == "Findings, most severe first:"
+
+    def findings(lines, protocols):
+        return [line for line in lines if re.match(r"  (Error|Warning|Note) ", line)
+                and line.split()[3].split(".")[0] in protocols]
+    assert findings(lua_lines, loaded) == findings(compiled_lines, loaded)
+    assert findings(lua_lines, loaded)[0].startswith("  Error    frame 39     siptrack.notify_on_stale_flow: ")
+    header, rows = table(lua_lines)
+    assert header[:3] == ["frame", "time", "finding"] and rows[39].split()[2] == "Error"
 
 
 def namespace_available():
