@@ -126,7 +126,9 @@ class Side:
         args = ["-r", path, "-T", "fields", "-E", "header=n", "-E", "occurrence=a", "-E", "separator=/t",
                 "-E", f"aggregator={AGGREGATOR}", "-e", "frame.number"]
         if two_pass:
-            args.append("-2")
+            # With a display filter tshark's first pass builds a tree, which a Lua post-dissector needs to
+            # read any field (lua-compat/README.md, tshark -2); `frame` keeps every frame on both sides.
+            args += ["-2", "-Y", "frame"]
         for f in fields:
             args += ["-e", f]
         proc = self.run(args)
