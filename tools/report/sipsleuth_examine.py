@@ -8,11 +8,10 @@ the `-z io,stat,0` tap for the packet count; the PDML is parsed as a stream, one
 memory does not grow with the capture.
 
 As root, tshark runs as nobody (Wireshark 4.0 loads neither WIRESHARK_PLUGIN_DIR nor personal plugins
-for root, and nobody should dissect untrusted input as root): the capture, the plugin folder and a
-fresh HOME are staged in a folder only nobody can read.
+for root, and nobody should dissect untrusted input as root): the capture and a fresh HOME are staged in
+a folder only nobody can read, the plugin folder in a copy nobody can read but not change.
 """
 import hashlib
-import multiprocessing.util
 import os
 import re
 import shutil
@@ -71,18 +70,34 @@ def _private_dir(root_owned_by_nobody):
 
 
 def _stage_plugins(plugin_dir):
-    """As root: a copy of plugin_dir that nobody can read, made once per process and removed when it
-    exits (multiprocessing's finalizers run in pool workers too, where atexit does not)."""
+    """As root: a copy of plugin_dir that nobody can read but not change (owned by root, 0755/0644: a
+    tshark taken over by a hostile capture must not alter the plugin later runs load). One copy per
+    plugin build, shared by every process and run (named after the files' paths, sizes and times), made
+    under a temporary name and renamed into place, so that a killed worker leaves nothing behind."""
     if plugin_dir not in _staged_plugins:
-        dst = _private_dir(True)
-        multiprocessing.util.Finalize(None, shutil.rmtree, args=(dst, True), exitpriority=10)
-        copy = os.path.join(dst, "plugins")
-        shutil.copytree(plugin_dir, copy)
-        for base, dirs, files in os.walk(dst):
-            os.chown(base, NOBODY, NOBODY)
-            for f in files:
-                os.chown(os.path.join(base, f), NOBODY, NOBODY)
-        _staged_plugins[plugin_dir] = copy
+        # Only the <major>.<minor>/ folders Wireshark reads (a build tree has CMake's files beside them).
+        versions = [n for n in sorted(os.listdir(plugin_dir)) if re.fullmatch(r"\d+\.\d+", n)]
+        key = hashlib.sha256()
+        for base, dirs, files in sorted(w for v in versions for w in os.walk(os.path.join(plugin_dir, v))):
+            for f in sorted(files):
+                st = os.stat(os.path.join(base, f))
+                key.update(f"{os.path.relpath(os.path.join(base, f), plugin_dir)}\0{st.st_size}\0{st.st_mtime_ns}\n"
+                           .encode())
+        key.update(os.path.realpath(plugin_dir).encode())
+        final = os.path.join(tempfile.gettempdir(), f"sipsleuth-report-plugins-{key.hexdigest()[:16]}")
+        if not os.path.isdir(final):
+            work = tempfile.mkdtemp(prefix="sipsleuth-report-plugins-new-")
+            for v in versions:
+                shutil.copytree(os.path.join(plugin_dir, v), os.path.join(work, "plugins", v))
+            for base, dirs, files in os.walk(work):
+                os.chmod(base, 0o755)
+                for f in files:
+                    os.chmod(os.path.join(base, f), 0o644)
+            try:
+                os.rename(work, final)
+            except OSError:                   # another process staged it first
+                shutil.rmtree(work, ignore_errors=True)
+        _staged_plugins[plugin_dir] = os.path.join(final, "plugins")
     return _staged_plugins[plugin_dir]
 
 
