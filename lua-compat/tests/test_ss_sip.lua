@@ -290,8 +290,10 @@ T.body_and_truncation = function()
     -- Shorter: the body is Content-Length bytes.
     m = parse_ok(head .. "Content-Length: 3\r\n\r\nhello")
     eq(m.body_length, 3)
+    eq(m.has_content_length, true)
     -- No Content-Length: the rest.
     m = parse_ok(head .. "\r\nhello")
+    eq(m.has_content_length, false)
     eq(m.body_offset, #head + 2)
     eq(m.body_length, 5)
     -- The header block never ends: what was found is kept.
