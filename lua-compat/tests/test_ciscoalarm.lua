@@ -3,15 +3,12 @@
 -- values are the compiled suite's (plugins/core cisco_alarm.cc, content_id.cc) on the same bodies.
 -- Returns a table of name -> function; a failing check raises.
 
+local check = require("check")
 local here = (debug.getinfo(1, "S").source:sub(2):match("^(.*)[/\\]") or ".")
 package.path = here .. "/../sipsleuth/lib/?.lualib;" .. package.path
 local C = require("ciscoalarm_core")
 
-local function eq(got, want, what)
-    if got ~= want then
-        error((what or "value") .. ": got " .. tostring(got) .. ", want " .. tostring(want), 2)
-    end
-end
+local eq = check.eq
 
 local function read(name)
     local f = assert(io.open(here .. "/../../captures/bodies/" .. name, "rb"))

@@ -2,21 +2,12 @@
 -- Unit tests of dialoginfo_core (parser and tracker), outside Wireshark. Expected texts are the compiled
 -- suite's (plugins/core dialog_info.cc, dialog_info_tracker.cc). Returns a table of name -> function.
 
-local here = (debug.getinfo(1, "S").source:sub(2):match("^(.*)[/\\]") or ".")
-package.path = here .. "/?.lua;" .. here .. "/../sipsleuth/lib/?.lualib;" .. package.path
+local check = require("check")
 local D = require("dialoginfo_core")
 
-local function eq(got, want, what)
-    if got ~= want then
-        error((what or "value") .. ": got " .. tostring(got) .. ", want " .. tostring(want), 2)
-    end
-end
+local eq = check.eq
 
-local function problems(info)
-    local out = {}
-    for _, p in ipairs(info.problems) do out[#out + 1] = p.kind .. ": " .. p.message end
-    return table.concat(out, "\n")
-end
+local problems = check.problems
 
 local NS = 'xmlns="urn:ietf:params:xml:ns:dialog-info"'
 local E208 = "sip:208@victoria.pingtel.com"

@@ -2,21 +2,12 @@
 -- Unit tests of rlmi_core (parser, summary, link_instances), outside Wireshark. Expected texts are the
 -- compiled suite's (plugins/core rlmi.cc). Returns a table of name -> function.
 
-local here = (debug.getinfo(1, "S").source:sub(2):match("^(.*)[/\\]") or ".")
-package.path = here .. "/?.lua;" .. here .. "/../sipsleuth/lib/?.lualib;" .. package.path
+local check = require("check")
 local R = require("rlmi_core")
 
-local function eq(got, want, what)
-    if got ~= want then
-        error((what or "value") .. ": got " .. tostring(got) .. ", want " .. tostring(want), 2)
-    end
-end
+local eq = check.eq
 
-local function problems(doc)
-    local out = {}
-    for _, p in ipairs(doc.problems) do out[#out + 1] = p.kind .. ": " .. p.message end
-    return table.concat(out, "\n")
-end
+local problems = check.problems
 
 local LIST = "sip:~~rl~C~207@victoria.pingtel.com"
 local function body(resources)

@@ -1,16 +1,11 @@
 -- SPDX-License-Identifier: GPL-2.0-or-later
 -- Unit tests of ss_compat.lualib: integer formatting, bit operations, UTF-8 checks and repair, and
 -- fit_message, against the values of core text.h (tests/unit/test_text.cc).
-local here = (debug.getinfo(1, "S").source:match("^@(.*)[/\\][^/\\]*$")) or "."
-package.path = here .. "/?.lua;" .. here .. "/../sipsleuth/lib/?.lualib;" .. package.path
 
+local check = require("check")
 local C = require("ss_compat")
 
-local function eq(got, want, what)
-    if got ~= want then
-        error((what or "value") .. ": expected " .. tostring(want) .. ", got " .. tostring(got), 2)
-    end
-end
+local eq = check.eq
 
 local T = {}
 

@@ -2,6 +2,7 @@
 -- Unit tests of ss_sip.lualib: tests/unit/test_sip_parse.cc value for value (start lines, every header
 -- in full and compact form, folding, several values per line, IPv6 Via, Contacts with expires,
 -- +sip.instance and GRUU epids, body spans, missing headers, truncation, garbage), plus Lua-only cases.
+local check = require("check")
 local here = (debug.getinfo(1, "S").source:match("^@(.*)[/\\][^/\\]*$")) or "."
 package.path = here .. "/?.lua;" .. here .. "/../sipsleuth/lib/?.lualib;" .. package.path
 
@@ -11,11 +12,7 @@ local function crlf(s)
     return (s:gsub("\n", "\r\n"))
 end
 
-local function eq(got, want, what)
-    if got ~= want then
-        error((what or "value") .. ": expected " .. tostring(want) .. ", got " .. tostring(got), 2)
-    end
-end
+local eq = check.eq
 
 local function has_problem(m, header, what)
     for _, p in ipairs(m.problems) do

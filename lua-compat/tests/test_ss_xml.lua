@@ -3,16 +3,11 @@
 -- attribute values and text; local names; every issue with its exact span and message) and hostile
 -- bodies: billion laughs (reported, never expanded), quadratic blow-up, 10,000 and 100,000 nested
 -- elements, too many nodes, a huge body, invalid UTF-8, NUL bytes, every truncation of a real body.
-local here = (debug.getinfo(1, "S").source:match("^@(.*)[/\\][^/\\]*$")) or "."
-package.path = here .. "/?.lua;" .. here .. "/../sipsleuth/lib/?.lualib;" .. package.path
 
+local check = require("check")
 local xml = require("ss_xml")
 
-local function eq(got, want, what)
-    if got ~= want then
-        error((what or "value") .. ": expected " .. tostring(want) .. ", got " .. tostring(got), 2)
-    end
-end
+local eq = check.eq
 
 local function span(o, l, wo, wl, what)
     if o ~= wo or l ~= wl then
