@@ -240,7 +240,9 @@ Verdict analyse(tvbuff_t* tvb, proto_tree* tree, const http_message_info_t* info
     // The REFER's Refer-To and Content-ID sit in the headers of the SIP message holding this body.
     const std::optional<core::sip::Message> sip = ws::enclosing_sip_message(tree, tvb, 0);
     if (!sip || !sip->is("REFER")) return v;
-    const ws::Scope message = ws::enclosing_message(tree, ws::SipObserver::instance().sip_field(), tvb, 0);
+    // A gzip-decoded body sits in a data source of its own: its REFER's headers are where
+    // enclosing_sip_message found them, not in the body's data source.
+    const ws::Scope message = ws::enclosing_sip_scope(tree, tvb, 0);
     // A multipart part's own Content-ID (in the part's headers) wins over the SIP message's.
     std::string_view content_id;
     if (info && info->content_id) {

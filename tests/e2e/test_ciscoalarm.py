@@ -303,6 +303,15 @@ def test_two_inflated_bodies_in_one_frame_keep_their_own_verdicts(ws, two_pass):
                      "Request: REFER sip:192.168.110.100 | Cisco alarm DeviceTLInfo: StatusCode 3 | "
                      "Request: REFER sip:192.168.110.100 | Cisco alarm LastOutOfServiceInformation: "
                      "ReasonForOutOfService 25 (LastTimeInitialized) | "]]
+    # Each inflated body is checked against its own REFER's Content-Id header, which lives in the
+    # frame's data source, not the body's (the compiled plugin once said "this body has no Content-ID").
+    rows = ws.fields("ciscoalarm_gzip_two_in_one_segment.pcap",
+                     ["ciscoalarm.refer_to_cid", "ciscoalarm.body_cid", "ciscoalarm.cid_match"],
+                     dfilter="ciscoalarm", two_pass=two_pass)
+    assert rows == [["082f1702@192.168.15.20,65877be3@192.168.15.20",
+                     "082f1702@192.168.15.20,65877be3@192.168.15.20", "1,1"]]
+    assert ws.experts("ciscoalarm_gzip_two_in_one_segment.pcap", "CiscoAlarm", two_pass=two_pass) == {
+        ("Notes", "Sequence", OOS_NOTE): 1}
 
 
 def test_deep_document_never_reaches_the_xml_dissector(ws):

@@ -303,18 +303,23 @@ void SipObserver::run_layers(Observation& o) {
     }
 }
 
-std::optional<core::sip::Message> enclosing_sip_message(proto_tree* tree, tvbuff_t* tvb, int offset) {
+Scope enclosing_sip_scope(proto_tree* tree, tvbuff_t* tvb, int offset) {
     const ForeignField& sip = SipObserver::instance().sip_field();
     Scope scope = enclosing_message(tree, sip, tvb, offset);
     if (scope.end <= scope.begin) {
         // The body's bytes are in a data source of their own (decompressed): the message being dissected
         // is the `sip` item added last; its length is not final yet (to the end of its data source).
         const Occurrences all(tree, sip);
-        if (all.size() == 0) return std::nullopt;
+        if (all.size() == 0) return scope;
         const field_info* fi = all.at(all.size() - 1);
         const int captured = fi->ds_tvb ? static_cast<int>(tvb_captured_length(fi->ds_tvb)) : 0;
         scope = Scope{fi->ds_tvb, fi->start, std::min(captured, fi->length < 0 ? captured : fi->start + fi->length)};
     }
+    return scope;
+}
+
+std::optional<core::sip::Message> enclosing_sip_message(proto_tree* tree, tvbuff_t* tvb, int offset) {
+    const Scope scope = enclosing_sip_scope(tree, tvb, offset);
     if (!scope.ds || scope.end <= scope.begin) return std::nullopt;
     const guint8* p = bytes_at(scope.ds, scope.begin, scope.end - scope.begin);
     if (!p) return std::nullopt;

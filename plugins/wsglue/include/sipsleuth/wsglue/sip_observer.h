@@ -186,4 +186,9 @@ private:
 /// no SIP message. frame, index, time, flow and sequence range are not filled. Never throws.
 std::optional<core::sip::Message> enclosing_sip_message(proto_tree* tree, tvbuff_t* tvb, int offset);
 
+/// The bytes of the SIP message enclosing `offset` of `tvb` as enclosing_sip_message finds them (the
+/// `sip` item SIP added last when the body is in a data source of its own): where that message's header
+/// items (Content-ID, ...) are to be looked for. An empty scope when there is none.
+Scope enclosing_sip_scope(proto_tree* tree, tvbuff_t* tvb, int offset);
+
 }  // namespace sipsleuth::wsglue
