@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Wireshark's own fuzzing, applied to our captures with our plugins loaded.
 
-Each capture in captures/ is corrupted by `editcap -E 0.02` with fixed seeds (15 passes), then read by
+Each capture in captures/ is corrupted by `editcap -E 0.02` with fixed seeds (15 passes; CTest runs 10), then read by
 `tshark -nVxr` and by `tshark -nr -2`, under `ulimit -t 600 -s 2033` as Wireshark's fuzz-test.sh does
 (2033 KiB of stack: the limit that caught recursive XML walks). A non-zero exit, a crash, or any
 "Dissector bug" or "Internal error in sipsleuth" fails the run; the failing file is kept in --work.
@@ -44,7 +44,7 @@ def main():
     ap.add_argument("--captures", required=True)
     ap.add_argument("--work", required=True, help="scratch folder; failing files stay here")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    ap.add_argument("--passes", type=int, default=PASSES, help="seeds per capture (CTest uses 15)")
+    ap.add_argument("--passes", type=int, default=PASSES, help="seeds per capture (CTest uses 10)")
     ap.add_argument("--first-seed", type=int, default=1)
     args = ap.parse_args()
 
