@@ -95,6 +95,17 @@ def test_observer_two_messages_in_one_segment(probe, two_pass):
 
 
 @pytest.mark.parametrize("two_pass", [False, True])
+def test_observer_message_followed_by_an_unfinished_one(probe, two_pass):
+    # dialoginfo_blf_healthy frame 10: the 202 (408 bytes) and the first 1052 bytes of a NOTIFY that frame
+    # 11 completes. Without a visible tree (the first pass of -2, tshark -q) SIP 4.0 lets the 202's item
+    # run to the segment's end; the observer cuts it after Content-Length, so both passes give the 202
+    # its own 408 bytes and the NOTIFY the rest.
+    rows = probe.fields("dialoginfo_blf_healthy.pcap", ["frame.number", "wsglue_probe.obs.msg_seq"],
+                        dfilter="frame.number >= 10 && frame.number <= 11", two_pass=two_pass)
+    assert rows == [["10", "1828946377-1828946785"], ["11", "1828946785-1828948305 r"]]
+
+
+@pytest.mark.parametrize("two_pass", [False, True])
 def test_observer_message_reassembled_from_segments(probe, two_pass):
     # The REFER spans frames 4 to 16 (2650 bytes), its 202 frames 18 and 19: each is observed once, on the
     # frame that completes it, with the sequence range of all its segments (the 202's ACK in frame 19 acks
