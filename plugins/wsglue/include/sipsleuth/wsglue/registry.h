@@ -82,6 +82,13 @@ public:
     void on_init(std::function<void()> fn) { init_.push_back(std::move(fn)); }
     void on_cleanup(std::function<void()> fn) { cleanup_.push_back(std::move(fn)); }
     bool enabled() const;
+    /// Whether anything will look at this protocol's fields in `tree`: the tree is shown (GUI details,
+    /// -V, PDML, JSON), or the protocol or one of its fields is in a filter, column, -e field, colouring
+    /// rule or another dissector's wanted fields (epan's proto_field_is_referenced on the protocol,
+    /// which priming any field marks). When false, proto_tree_add_* would fake every item: skip
+    /// formatting what nobody will see. Expert infos, table rows and Info-column tags are not fields
+    /// and must be added either way.
+    bool referenced(proto_tree* tree) const { return tree != nullptr && proto_field_is_referenced(tree, id_); }
     /// Expert raised by guard() when C++ code fails.
     expert_field* internal_error() { return internal_error_.get(); }
 
