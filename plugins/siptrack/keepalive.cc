@@ -522,10 +522,9 @@ void add_string(proto_tree* tree, int hf, const char* value) {
 }
 // A formatted std::string copied to packet memory; the temporary dies before the next epan call.
 const char* packet_str(packet_info* pinfo, const std::string& s) { return wmem_strdup(pinfo->pool, s.c_str()); }
-proto_tree* subtree(proto_tree* tree, int hf, int ett, const char* label, proto_item** item) {
-    *item = proto_tree_add_none_format(tree, hf, nullptr, 0, 0, "%s", label);
-    proto_item_set_generated(*item);
-    return proto_item_add_subtree(*item, ett);
+proto_tree* subtree(proto_item* item, int ett) {
+    proto_item_set_generated(item);
+    return proto_item_add_subtree(item, ett);
 }
 
 const char* kind_name(core::RegisterKind k) {
@@ -600,7 +599,7 @@ struct CauseLinks {
     proto_tree* tree;
     std::optional<std::uint32_t> last;
     void add(const core::Finding& f) {
-        if (!f.caused_by || last == f.caused_by) return;
+        if (!tree || !f.caused_by || last == f.caused_by) return;
         last = f.caused_by;
         add_caused_by(tree, nullptr, *f.caused_by);
     }
@@ -687,16 +686,8 @@ ws::Expert& register_expert(core::KeepaliveFinding k) {
     }
 }
 
-void render_register_copy(proto_tree* tree, packet_info* pinfo, std::size_t ri, std::size_t copy, InfoTag& tag) {
-    const core::RegistrationTracker& regs = state->registrations;
-    const core::RegisterRecord& rec = regs.record(ri);
-    const core::Binding& b = regs.binding(rec.binding);
-    table.changed(pinfo, row_key(row_binding, rec.binding));
-    proto_item* top;
-    proto_tree* t = subtree(tree, hf_register, ett_register,
-                            wmem_strdup_printf(pinfo->pool, "REGISTER %s of binding %zu to %s, copy %zu",
-                                               kind_name(rec.kind), rec.binding + 1, b.registrar.c_str(), copy + 1),
-                            &top);
+// The fields of a REGISTER copy under t.
+void add_register_copy(proto_tree* t, const core::RegisterRecord& rec, const core::Binding& b, std::size_t copy) {
     add_uint(t, hf_reg_binding, static_cast<guint32>(rec.binding + 1));
     add_string(t, hf_reg_kind, kind_name(rec.kind));
     add_string(t, hf_reg_aor, b.aor.c_str());
@@ -737,7 +728,23 @@ void render_register_copy(proto_tree* tree, packet_info* pinfo, std::size_t ri, 
         if (sw.switch_frame) add_frame(t, hf_reg_previous_switch, *sw.switch_frame);
         if (sw.since_switch) add_time(t, hf_reg_since_switch, *sw.since_switch);
     }
+}
 
+// `tree` null: nothing references siptrack's fields (render()); `top` then takes the expert infos.
+void render_register_copy(proto_tree* tree, proto_item* top, packet_info* pinfo, std::size_t ri, std::size_t copy,
+                          InfoTag& tag) {
+    const core::RegistrationTracker& regs = state->registrations;
+    const core::RegisterRecord& rec = regs.record(ri);
+    const core::Binding& b = regs.binding(rec.binding);
+    table.changed(pinfo, row_key(row_binding, rec.binding));
+    proto_tree* t = nullptr;
+    if (tree) {
+        // The label is formatted by epan, and only when the tree is visible; b outlives the call.
+        top = proto_tree_add_none_format(tree, hf_register, nullptr, 0, 0, "REGISTER %s of binding %zu to %s, copy %zu",
+                                         kind_name(rec.kind), rec.binding + 1, b.registrar.c_str(), copy + 1);
+        t = subtree(top, ett_register);
+        add_register_copy(t, rec, b, copy);
+    }
     CauseLinks links{t, std::nullopt};
     for (const core::Finding& f : regs.findings(ri, copy)) {
         links.add(f);
@@ -755,11 +762,11 @@ void render_register_copy(proto_tree* tree, packet_info* pinfo, std::size_t ri, 
 void render_register_response(proto_tree* tree, packet_info* pinfo, std::size_t ri) {
     const core::RegisterRecord& rec = state->registrations.record(ri);
     table.changed(pinfo, row_key(row_binding, rec.binding));
-    proto_item* top;
-    proto_tree* t = subtree(tree, hf_register, ett_register,
-                            wmem_strdup_printf(pinfo->pool, "Response to REGISTER %s of binding %zu",
-                                               kind_name(rec.kind), rec.binding + 1),
-                            &top);
+    if (!tree) return;
+    proto_tree* t = subtree(proto_tree_add_none_format(tree, hf_register, nullptr, 0, 0,
+                                                       "Response to REGISTER %s of binding %zu", kind_name(rec.kind),
+                                                       rec.binding + 1),
+                            ett_register);
     add_uint(t, hf_reg_binding, static_cast<guint32>(rec.binding + 1));
     add_string(t, hf_reg_kind, kind_name(rec.kind));
     add_frame(t, hf_reg_request_in, rec.copies[0].frame);
@@ -804,16 +811,9 @@ std::string crlf_message(const core::Finding& f, const core::CrlfPing& p, bool a
     return m;
 }
 
-void render_crlf(proto_tree* tree, packet_info* pinfo, const Entry& e, InfoTag& tag) {
-    const core::CrlfPing& p = state->crlf.ping(e.index);
-    table.changed(pinfo, row_key(row_crlf, p.connection));
-    proto_item* top;
-    const char* label = e.what == What::crlf_ping ? "CRLF keepalive ping"
-                        : e.what == What::crlf_pong ? "CRLF keepalive pong"
-                                                    : "CRLF keepalive ping without pong";
-    proto_tree* t = subtree(tree, hf_crlf, ett_crlf, label, &top);
-    const bool about_here = e.what == What::crlf_ping;
-    if (about_here) {
+// The fields of a CRLF ping or pong under t; false when the entry has nothing more to show.
+bool add_crlf(proto_tree* t, const Entry& e, const core::CrlfPing& p) {
+    if (e.what == What::crlf_ping) {
         add_string(t, hf_crlf_type, "ping");
         if (p.interval) add_time(t, hf_crlf_interval, *p.interval);
         if (p.previous_frame) add_frame(t, hf_crlf_previous, *p.previous_frame);
@@ -827,10 +827,28 @@ void render_crlf(proto_tree* tree, packet_info* pinfo, const Entry& e, InfoTag& 
         if (e.what == What::crlf_pong) {
             add_string(t, hf_crlf_type, "pong");
             add_time(t, hf_crlf_pong_delay, p.pong_delay);
-            return;
+            return false;
         }
     }
     if (p.missing) add_uint(t, hf_crlf_missed, p.missed_in_row);
+    return true;
+}
+
+void render_crlf(proto_tree* tree, proto_item* top, packet_info* pinfo, const Entry& e, InfoTag& tag) {
+    const core::CrlfPing& p = state->crlf.ping(e.index);
+    table.changed(pinfo, row_key(row_crlf, p.connection));
+    proto_tree* t = nullptr;
+    if (tree) {
+        const char* label = e.what == What::crlf_ping ? "CRLF keepalive ping"
+                            : e.what == What::crlf_pong ? "CRLF keepalive pong"
+                                                        : "CRLF keepalive ping without pong";
+        top = proto_tree_add_none_format(tree, hf_crlf, nullptr, 0, 0, "%s", label);
+        t = subtree(top, ett_crlf);
+        if (!add_crlf(t, e, p)) return;
+    } else if (e.what == What::crlf_pong) {
+        return;
+    }
+    const bool about_here = e.what == What::crlf_ping;
     CauseLinks links{t, std::nullopt};
     for (const core::Finding& f : p.findings()) {
         if (!raised_here(f.kind, about_here, pinfo)) continue;
@@ -867,17 +885,9 @@ std::string sccp_message(const core::Finding& f, const core::SccpKeepalive& k, c
     return m + in_row(k.missed_in_row, k.row_first_frame, f.kind == K::sccp_keepalive_unacked_again);
 }
 
-void render_sccp(proto_tree* tree, packet_info* pinfo, const Entry& e, InfoTag& tag) {
-    const core::SccpKeepalive& k = state->sccp.keepalive(e.index);
-    const core::SccpConnection& c = state->sccp.connection(k.connection);
-    table.changed(pinfo, row_key(row_sccp, k.connection));
-    proto_item* top;
-    const char* label = e.what == What::sccp_keepalive ? "SCCP KeepAlive"
-                        : e.what == What::sccp_ack     ? "SCCP KeepAliveAck"
-                                                       : "SCCP KeepAlive without Ack";
-    proto_tree* t = subtree(tree, hf_sccp, ett_sccp, label, &top);
-    const bool about_here = e.what == What::sccp_keepalive;
-    if (about_here) {
+// The fields of an SCCP KeepAlive or Ack under t; false when the entry has nothing more to show.
+bool add_sccp(proto_tree* t, const Entry& e, const core::SccpKeepalive& k) {
+    if (e.what == What::sccp_keepalive) {
         if (k.interval) add_time(t, hf_sccp_interval, *k.interval);
         if (k.previous_frame) add_frame(t, hf_sccp_previous, *k.previous_frame);
         add_uint(t, hf_sccp_expected, static_cast<guint32>(k.expected / kSecond));
@@ -891,10 +901,29 @@ void render_sccp(proto_tree* tree, packet_info* pinfo, const Entry& e, InfoTag& 
         add_frame(t, hf_sccp_keepalive_in, k.frame);
         if (e.what == What::sccp_ack) {
             add_time(t, hf_sccp_ack_delay, k.ack_delay);
-            return;
+            return false;
         }
     }
     if (k.unacked) add_uint(t, hf_sccp_missed, k.missed_in_row);
+    return true;
+}
+
+void render_sccp(proto_tree* tree, proto_item* top, packet_info* pinfo, const Entry& e, InfoTag& tag) {
+    const core::SccpKeepalive& k = state->sccp.keepalive(e.index);
+    const core::SccpConnection& c = state->sccp.connection(k.connection);
+    table.changed(pinfo, row_key(row_sccp, k.connection));
+    proto_tree* t = nullptr;
+    if (tree) {
+        const char* label = e.what == What::sccp_keepalive ? "SCCP KeepAlive"
+                            : e.what == What::sccp_ack     ? "SCCP KeepAliveAck"
+                                                           : "SCCP KeepAlive without Ack";
+        top = proto_tree_add_none_format(tree, hf_sccp, nullptr, 0, 0, "%s", label);
+        t = subtree(top, ett_sccp);
+        if (!add_sccp(t, e, k)) return;
+    } else if (e.what == What::sccp_ack) {
+        return;
+    }
+    const bool about_here = e.what == What::sccp_keepalive;
     CauseLinks links{t, std::nullopt};
     for (const core::Finding& f : k.findings()) {
         if (!raised_here(f.kind, about_here, pinfo)) continue;
@@ -908,21 +937,24 @@ void render_sccp(proto_tree* tree, packet_info* pinfo, const Entry& e, InfoTag& 
     }
 }
 
+// When nothing references siptrack's fields (Protocol::referenced), epan would fake every item under the
+// top one: only the top item (which the expert infos attach to, as a faked item would have), the expert
+// infos, the table rows and the Info-column tag are made.
 void render(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, const Verdict& v) {
     proto_item* top = proto_tree_add_item(tree, proto.id(), tvb, 0, 0, ENC_NA);
     proto_item_append_text(top, ": keepalives");
-    proto_tree* t = proto_item_add_subtree(top, ett_register);
+    proto_tree* t = proto.referenced(tree) ? proto_item_add_subtree(top, ett_register) : nullptr;
     InfoTag tag;
     for (const Entry& e : v.entries) {
         switch (e.what) {
-        case What::register_copy: render_register_copy(t, pinfo, e.index, e.extra, tag); break;
+        case What::register_copy: render_register_copy(t, top, pinfo, e.index, e.extra, tag); break;
         case What::register_response: render_register_response(t, pinfo, e.index); break;
         case What::crlf_ping:
         case What::crlf_pong:
-        case What::crlf_missing: render_crlf(t, pinfo, e, tag); break;
+        case What::crlf_missing: render_crlf(t, top, pinfo, e, tag); break;
         case What::sccp_keepalive:
         case What::sccp_ack:
-        case What::sccp_unacked: render_sccp(t, pinfo, e, tag); break;
+        case What::sccp_unacked: render_sccp(t, top, pinfo, e, tag); break;
         case What::full:
             expert_add_info_format(pinfo, top, ei_full.get(),
                                    "Keepalive tracking limit reached (siptrack.keepalive_max_tracked %u, "

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "siptrack.h"
@@ -246,6 +247,16 @@ void mark(std::vector<bool>& bits, std::uint32_t frame) {
 bool marked(const std::vector<bool>& bits, std::uint32_t frame) { return frame < bits.size() && bits[frame]; }
 
 std::unique_ptr<core::SubscriptionTracker> tracker;
+// Flow names, each described once per capture: siptrack names the message's flow and the
+// subscription's on every subscription message it shows, and a capture has few flows. The names stay
+// put while epan copies them (no temporary is alive if it throws). Cleared with the tracker.
+struct FlowName {
+    core::FlowRef flow;
+    std::string name;
+};
+std::unordered_map<std::uint64_t, std::vector<FlowName>> flow_names;
+constexpr std::size_t kMaxFlowNames = 65536;
+
 bool finished = false;
 // The first frame on which the suite's SIP layer (owned by siptrack's preferences) refused a new
 // transaction or dialog: it carries the note, once per capture, on every pass.
@@ -262,9 +273,11 @@ std::uint32_t layer_full_frame = 0;
         layer_full_frame = 0;
         has_verdict.clear();
         refused.clear();
+        flow_names.clear();
     });
     proto.on_cleanup([] {
         tracker.reset();
+        flow_names = {};
         has_verdict = {};
         refused = {};
     });
@@ -445,10 +458,15 @@ void add_time(proto_tree* t, int hf, tvbuff_t* tvb, core::Nanos d) {
     add_generated(proto_tree_add_time(t, hf, tvb, 0, 0, &ns));
 }
 
-// A flow's name in packet memory: the C++ string is gone before any epan call that might throw.
-// (Formatting it with wmem_strdup_printf instead was measured slower: +12 M instructions on the bench.)
-const char* flow_name(packet_info* pinfo, const core::FlowRef& flow) {
-    return wmem_strdup(pinfo->pool, core::describe(flow).c_str());
+// A flow's name: described once, then kept.
+const char* flow_name(const core::FlowRef& flow) {
+    if (flow_names.size() >= kMaxFlowNames) flow_names.clear();  // a bound; names are made again on demand
+    std::vector<FlowName>& names =
+        flow_names[(static_cast<std::uint64_t>(flow.transport) << 32) | flow.stream];
+    for (const FlowName& n : names)
+        if (n.flow.src == flow.src && n.flow.dst == flow.dst) return n.name.c_str();
+    names.push_back({flow, core::describe(flow)});
+    return names.back().name.c_str();
 }
 
 // At most kMaxMessage bytes, cut at a UTF-8 boundary: the GUI cuts "Expert Info (Warning/Sequence): " plus
@@ -465,7 +483,8 @@ void add_link(proto_tree* t, int hf, tvbuff_t* tvb, std::uint32_t frame) {
     if (frame) add_generated(proto_tree_add_uint(t, hf, tvb, 0, 0, frame));
 }
 
-// The findings of one message (or of the frame), with their links. A finding moved on revisit (an RST,
+// The findings of one message (or of the frame), with their links (`tree` null: nobody looks at
+// siptrack's fields, the expert infos and Info-column tags only). A finding moved on revisit (an RST,
 // a timer: the cause is shown on the message it concerns) is its consequence on revisits.
 void add_notes(packet_info* pinfo, proto_tree* tree, tvbuff_t* tvb, proto_item* item,
                const std::vector<core::SubNote>& notes) {
@@ -475,6 +494,7 @@ void add_notes(packet_info* pinfo, proto_tree* tree, tvbuff_t* tvb, proto_item* 
         expert_field* ei = consequence ? consequence_expert_for(n.kind) : nullptr;
         // Formatted in packet memory: no C++ temporary may be alive if epan throws.
         expert_add_info_format(pinfo, item, ei ? ei : expert_for(n.kind), "%s", fitted(pinfo, n.message));
+        if (!tree) continue;
         if (consequence) add_caused_by(tree, tvb, n.caused_by);
         const core::SubLinks& l = n.links;
         add_link(tree, hf_subscribe_frame, tvb, l.subscribe_frame);
@@ -496,58 +516,70 @@ void note_refused(packet_info* pinfo, proto_item* top) {
                            pref_max_frames.value());
 }
 
-// Renders v (nullptr: the refused frame of a revisit, its note only).
+// The fields of one subscription message (r.subscription nonzero) under mt.
+void add_message_fields(proto_tree* mt, tvbuff_t* tvb, const core::MessageReport& r) {
+    add_generated(proto_tree_add_uint(mt, hf_subscription, tvb, 0, 0, r.subscription));
+    add_string(mt, hf_kind, tvb, r.kind);
+    add_string(mt, hf_event, tvb, r.event);
+    add_string(mt, hf_event_id, tvb, r.event_id);
+    add_string(mt, hf_state, tvb, r.state);
+    add_string(mt, hf_reason, tvb, r.reason);
+    if (const core::SubscriptionFacts* f = tracker->facts(r.subscription)) {
+        add_string(mt, hf_subscriber, tvb, f->subscriber);
+        add_string(mt, hf_subscriber_addr, tvb, f->subscriber_address);
+        add_string(mt, hf_notifier, tvb, f->notifier);
+        add_string(mt, hf_notifier_addr, tvb, f->notifier_address);
+    }
+    add_generated(proto_tree_add_string(mt, hf_flow, tvb, 0, 0, flow_name(r.flow)));
+    if (r.subscription_flow)
+        add_generated(proto_tree_add_string(mt, hf_sub_flow, tvb, 0, 0, flow_name(*r.subscription_flow)));
+    if (r.expiry) {
+        const nstime_t at = to_nstime(*r.expiry);
+        add_generated(proto_tree_add_time(mt, hf_expires, tvb, 0, 0, &at));
+    }
+    if (r.time_left) add_time(mt, hf_time_left, tvb, *r.time_left);
+    add_generated(proto_tree_add_uint(mt, hf_notify_count, tvb, 0, 0, r.notify_count));
+    if (r.first_notify_delay) add_time(mt, hf_first_notify_delay, tvb, *r.first_notify_delay);
+    if (r.request_in) add_generated(proto_tree_add_uint(mt, hf_request_in, tvb, 0, 0, *r.request_in));
+    if (r.response_in) add_generated(proto_tree_add_uint(mt, hf_response_in, tvb, 0, 0, *r.response_in));
+    if (r.response_time) add_time(mt, hf_response_time, tvb, *r.response_time);
+    if (r.retransmission_of)
+        add_generated(proto_tree_add_uint(mt, hf_retransmission_of, tvb, 0, 0, *r.retransmission_of));
+}
+
+// Renders v (nullptr: the refused frame of a revisit, its note only). When nothing references siptrack's
+// fields (Protocol::referenced), epan would fake every item under the top one: only the top item (which
+// the expert infos attach to, as a faked item would have), the expert infos, the table rows and the
+// Info-column tags are made.
 void render(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, const Verdict* verdict, bool was_refused) {
     proto_item* top = add_generated(proto_tree_add_item(tree, proto.id(), tvb, 0, 0, ENC_NA));
     if (was_refused) note_refused(pinfo, top);
     if (!verdict) return;
     const Verdict& v = *verdict;
-    proto_tree* st = proto_item_add_subtree(top, ett_siptrack);
+    const bool shown = proto.referenced(tree);
+    proto_tree* st = shown ? proto_item_add_subtree(top, ett_siptrack) : nullptr;
     for (std::uint32_t id : v.frame_subscriptions) {
-        add_generated(proto_tree_add_uint(st, hf_subscription, tvb, 0, 0, id));
+        if (shown) add_generated(proto_tree_add_uint(st, hf_subscription, tvb, 0, 0, id));
         table.changed(pinfo, id);
     }
     add_notes(pinfo, st, tvb, top, v.frame_notes);
     for (const core::MessageReport& r : v.messages) {
         if (!r.subscription && r.notes.empty()) continue;
-        // Labels are formatted in packet memory: no C++ temporary may be alive if epan throws.
-        const char* label =
-            r.subscription ? wmem_strdup_printf(pinfo->pool, "Subscription %u (%s): %s%s%s", r.subscription,
-                                                r.event.c_str(), r.kind.c_str(), r.state.empty() ? "" : ", ",
-                                                r.state.c_str())
-                           : "SIP message (no subscription)";
-        proto_item* mi = add_generated(proto_tree_add_none_format(st, hf_message, tvb, 0, 0, "%s", label));
-        proto_tree* mt = proto_item_add_subtree(mi, ett_message);
-        if (r.subscription) {
-            table.changed(pinfo, r.subscription);
-            add_generated(proto_tree_add_uint(mt, hf_subscription, tvb, 0, 0, r.subscription));
-            add_string(mt, hf_kind, tvb, r.kind);
-            add_string(mt, hf_event, tvb, r.event);
-            add_string(mt, hf_event_id, tvb, r.event_id);
-            add_string(mt, hf_state, tvb, r.state);
-            add_string(mt, hf_reason, tvb, r.reason);
-            if (const core::SubscriptionFacts* f = tracker->facts(r.subscription)) {
-                add_string(mt, hf_subscriber, tvb, f->subscriber);
-                add_string(mt, hf_subscriber_addr, tvb, f->subscriber_address);
-                add_string(mt, hf_notifier, tvb, f->notifier);
-                add_string(mt, hf_notifier_addr, tvb, f->notifier_address);
-            }
-            add_generated(proto_tree_add_string(mt, hf_flow, tvb, 0, 0, flow_name(pinfo, r.flow)));
-            if (r.subscription_flow)
-                add_generated(proto_tree_add_string(mt, hf_sub_flow, tvb, 0, 0, flow_name(pinfo, *r.subscription_flow)));
-            if (r.expiry) {
-                const nstime_t at = to_nstime(*r.expiry);
-                add_generated(proto_tree_add_time(mt, hf_expires, tvb, 0, 0, &at));
-            }
-            if (r.time_left) add_time(mt, hf_time_left, tvb, *r.time_left);
-            add_generated(proto_tree_add_uint(mt, hf_notify_count, tvb, 0, 0, r.notify_count));
-            if (r.first_notify_delay) add_time(mt, hf_first_notify_delay, tvb, *r.first_notify_delay);
-            if (r.request_in) add_generated(proto_tree_add_uint(mt, hf_request_in, tvb, 0, 0, *r.request_in));
-            if (r.response_in) add_generated(proto_tree_add_uint(mt, hf_response_in, tvb, 0, 0, *r.response_in));
-            if (r.response_time) add_time(mt, hf_response_time, tvb, *r.response_time);
-            if (r.retransmission_of)
-                add_generated(proto_tree_add_uint(mt, hf_retransmission_of, tvb, 0, 0, *r.retransmission_of));
+        if (r.subscription) table.changed(pinfo, r.subscription);
+        if (!shown) {
+            add_notes(pinfo, nullptr, tvb, top, r.notes);
+            continue;
         }
+        // The label is formatted by epan, and only when the tree is visible; r outlives the call.
+        proto_item* mi =
+            r.subscription
+                ? proto_tree_add_none_format(st, hf_message, tvb, 0, 0, "Subscription %u (%s): %s%s%s", r.subscription,
+                                             r.event.c_str(), r.kind.c_str(), r.state.empty() ? "" : ", ",
+                                             r.state.c_str())
+                : proto_tree_add_none_format(st, hf_message, tvb, 0, 0, "SIP message (no subscription)");
+        add_generated(mi);
+        proto_tree* mt = proto_item_add_subtree(mi, ett_message);
+        if (r.subscription) add_message_fields(mt, tvb, r);
         add_notes(pinfo, mt, tvb, mi, r.notes);
     }
 }
