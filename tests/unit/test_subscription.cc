@@ -618,6 +618,25 @@ TEST(Dialog, ForkedSubscribeNotifiedByTwoNotifiersIsTwoSubscriptions) {
 
 // Found capture wswiki__Asterisk_ZFONE_XLITE.pcap: SUBSCRIBE, 401, SUBSCRIBE again (CSeq 2, no To tag)
 // with credentials, 404. The second SUBSCRIBE is not a refresh and the 401 ends nothing.
+// The look-up indexes key subscriptions by a hash of their key's parts and check every hit against the
+// subscription's own fields: dialogs whose parts would join into the same text (the keys used to be the
+// parts joined by newlines) stay two subscriptions, and a subscription is found again by its own parts.
+TEST(Keys, PartsThatJoinAlikeStayApart) {
+    Capture c;
+    sip::Message a = subscribe("a\nb", 1, 3600);
+    a.from.tag = "c";
+    sip::Message b = subscribe("a", 1, 3600);
+    b.from.tag = "b\nc";
+    EXPECT_EQ(c.sip(a, sec(1), 0, kPhone1033, kRls).subscription, 1u);
+    EXPECT_EQ(c.sip(b, sec(2), 0, kPhone1033, kRls).subscription, 2u);
+    sip::Message again = a;  // sent again without a To tag (after a challenge): the same subscription
+    again.cseq = 2;
+    const MessageReport r = c.sip(again, sec(3), 0, kPhone1033, kRls);
+    EXPECT_EQ(r.subscription, 1u);
+    EXPECT_EQ(r.kind, "initial");
+    EXPECT_EQ(c.tracker.size(), 2u);
+}
+
 TEST(Challenge, SubscribeAgainAfter401IsInitialAndNotTerminated) {
     Capture c;
     const auto first = subscribe("C", 1, 3600, "", "message-summary");

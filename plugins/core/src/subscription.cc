@@ -16,11 +16,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 
 #include "sipsleuth/core/sip_header.h"
 #include "sipsleuth/core/text.h"
 
 namespace sipsleuth::core {
+
+using namespace std::string_view_literals;
 
 namespace {
 
@@ -97,11 +100,16 @@ std::optional<ParsedState> parse_state(std::string_view value) {
 bool is_2xx(std::uint32_t status) { return status >= 200 && status < 300; }
 
 // The user a REGISTER or SUBSCRIBE speaks for, comparable across messages: the From URI without angle
-// brackets and URI parameters, lower case ("sip:207@victoria.pingtel.com").
-std::string user_of(std::string_view uri) {
+// brackets and URI parameters, lower case ("sip:207@victoria.pingtel.com"), written to out (a buffer
+// reused per message: no allocation).
+const std::string& user_of(std::string_view uri, std::string& out) {
     while (!uri.empty() && (uri.front() == ' ' || uri.front() == '<')) uri.remove_prefix(1);
-    const std::size_t end = uri.find_first_of(";>? ");
-    return lower(uri.substr(0, end));
+    std::size_t end = 0;  // the first of ";>? " (a loop: find_first_of looks each character up in the set)
+    while (end < uri.size() && uri[end] != ';' && uri[end] != '>' && uri[end] != '?' && uri[end] != ' ') ++end;
+    out.assign(uri.substr(0, end));
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
 }
 
 }  // namespace
@@ -234,38 +242,78 @@ void SubscriptionTracker::end_txn(Slots::value_type* node) {
     if (!slot.queued) txns_.erase(txns_.find(node->first));
 }
 
-const std::string& SubscriptionTracker::key(std::string_view a, std::string_view b, std::string_view c,
-                                            std::string_view d, std::string_view e) {
-    key_.assign(a).push_back('\n');
-    key_.append(b).push_back('\n');
-    key_.append(c).push_back('\n');
-    key_.append(d).push_back('\n');
-    key_.append(e);
-    return key_;
+std::uint64_t SubscriptionTracker::hash_parts(std::initializer_list<std::string_view> parts) {
+    std::uint64_t h = 0;
+    for (std::string_view p : parts)
+        h ^= std::hash<std::string_view>{}(p) + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    return h;
 }
+
+template <typename Same>
+SubscriptionTracker::IdIndex::iterator SubscriptionTracker::find_id(IdIndex& index, std::uint64_t hash,
+                                                                    const Same& same) const {
+    auto [it, end] = index.equal_range(hash);
+    for (; it != end; ++it)
+        if (same(subs_[it->second - 1])) return it;
+    return index.end();
+}
+
+template <typename Same>
+void SubscriptionTracker::put_id(IdIndex& index, std::uint64_t hash, std::uint32_t id, const Same& same) {
+    const auto it = find_id(index, hash, same);
+    if (it != index.end()) it->second = id;
+    else index.emplace(hash, id);
+}
+
+namespace {
+// What each index's key is, as a test of a subscription's own fields (see IdIndex).
+auto dialog_is(std::string_view call_id, std::string_view subscriber_tag, std::string_view notifier_tag,
+               std::string_view event, std::string_view id) {
+    return [=](const auto& s) {
+        return s.call_id == call_id && s.subscriber_tag == subscriber_tag && s.notifier_tag == notifier_tag &&
+               s.event == event && s.event_id == id;
+    };
+}
+auto subscriber_is(std::string_view call_id, std::string_view subscriber_tag, std::string_view event,
+                   std::string_view id) {
+    return [=](const auto& s) {
+        return s.call_id == call_id && s.subscriber_tag == subscriber_tag && s.event == event && s.event_id == id;
+    };
+}
+auto notifier_is(std::string_view call_id, std::string_view notifier_tag) {
+    return [=](const auto& s) { return s.call_id == call_id && s.notifier_tag == notifier_tag; };
+}
+auto dialog_of_subscriber_is(std::string_view call_id, std::string_view subscriber_tag) {
+    return [=](const auto& s) { return s.call_id == call_id && s.subscriber_tag == subscriber_tag; };
+}
+}  // namespace
 
 SubscriptionTracker::Subscription* SubscriptionTracker::find_dialog(std::string_view call_id,
                                                                     std::string_view subscriber_tag,
                                                                     std::string_view notifier_tag,
                                                                     std::string_view event, std::string_view id) {
-    auto it = by_dialog_.find(key(call_id, subscriber_tag, notifier_tag, event, id));
+    auto it = find_id(by_dialog_, hash_parts({call_id, subscriber_tag, notifier_tag, event, id}),
+                      dialog_is(call_id, subscriber_tag, notifier_tag, event, id));
     return it == by_dialog_.end() ? nullptr : &subs_[it->second - 1];
 }
 
 SubscriptionTracker::Subscription* SubscriptionTracker::find_subscriber(std::string_view call_id,
                                                                         std::string_view subscriber_tag,
                                                                         std::string_view event, std::string_view id) {
-    auto it = by_subscriber_.find(key(call_id, subscriber_tag, event, id));
+    auto it = find_id(by_subscriber_, hash_parts({call_id, subscriber_tag, event, id}),
+                      subscriber_is(call_id, subscriber_tag, event, id));
     return it == by_subscriber_.end() ? nullptr : &subs_[it->second - 1];
 }
 
 void SubscriptionTracker::bind_notifier(Subscription& s, std::string_view tag) {
     if (!s.notifier_tag.empty() || tag.empty()) return;
-    auto it = by_dialog_.find(key(s.call_id, s.subscriber_tag, "", s.event, s.event_id));
+    auto it = find_id(by_dialog_, hash_parts({s.call_id, s.subscriber_tag, "", s.event, s.event_id}),
+                      dialog_is(s.call_id, s.subscriber_tag, "", s.event, s.event_id));
     if (it != by_dialog_.end() && it->second == s.id) by_dialog_.erase(it);
     s.notifier_tag = std::string(tag);
-    by_dialog_[key(s.call_id, s.subscriber_tag, s.notifier_tag, s.event, s.event_id)] = s.id;
-    by_notifier_[key(s.call_id, s.notifier_tag)] = s.id;
+    put_id(by_dialog_, hash_parts({s.call_id, s.subscriber_tag, s.notifier_tag, s.event, s.event_id}), s.id,
+           dialog_is(s.call_id, s.subscriber_tag, s.notifier_tag, s.event, s.event_id));
+    put_id(by_notifier_, hash_parts({s.call_id, s.notifier_tag}), s.id, notifier_is(s.call_id, s.notifier_tag));
 }
 
 SubscriptionTracker::Subscription* SubscriptionTracker::find_for_notify(const sip::Message& m, const std::string& event,
@@ -281,7 +329,7 @@ SubscriptionTracker::Subscription* SubscriptionTracker::find_for_notify(const si
     // RFC 3515 section 2.4.6: the NOTIFYs of the first REFER of a dialog may omit id; take the oldest
     // refer subscription of the dialog.
     ++work_;
-    auto first = first_refer_.find(key(m.call_id, subscriber));
+    auto first = find_id(first_refer_, hash_parts({m.call_id, subscriber}), dialog_of_subscriber_is(m.call_id, subscriber));
     if (first == first_refer_.end()) return nullptr;
     Subscription& s = subs_[first->second - 1];
     bind_notifier(s, m.from.tag);
@@ -290,7 +338,7 @@ SubscriptionTracker::Subscription* SubscriptionTracker::find_for_notify(const si
 
 bool SubscriptionTracker::unknown_dialog(const sip::Message& m, const sip::DialogVerdict& dialog, MessageReport& r) {
     if (dialog.id != 0 || m.from.tag.empty()) return false;  // the dialog layer knows a dialog of these tags
-    auto it = by_notifier_.find(key(m.call_id, m.from.tag));
+    auto it = find_id(by_notifier_, hash_parts({m.call_id, m.from.tag}), notifier_is(m.call_id, m.from.tag));
     if (it == by_notifier_.end()) return false;
     r.notes.push_back({SubFinding::notify_unknown_dialog,
                        "NOTIFY matches no dialog (RFC 6665 section 4.4.1): To tag " + quoted(m.to.tag, 48) +
@@ -328,17 +376,35 @@ SubscriptionTracker::Subscription* SubscriptionTracker::create_sub(const sip::Me
     s.facts.notifier_address = from_notify ? m.flow.src.address : m.flow.dst.address;
     // The subscriber's address too: the two legs of a B2BUA carry the same URIs (../shared heplify capture:
     // a 481 on one leg is no failure of the other leg's subscription).
-    s.family = &families_[s.facts.subscriber + '\n' + s.facts.subscriber_address + '\n' + s.facts.notifier + '\n' +
-                          s.event];
+    s.family = &family_of(s);
     s.family->latest = s.id;
-    by_dialog_[key(s.call_id, s.subscriber_tag, "", event, id)] = s.id;
-    by_subscriber_[key(s.call_id, s.subscriber_tag, event, id)] = s.id;
-    if (s.refer) first_refer_.emplace(key(s.call_id, s.subscriber_tag), s.id);
     subs_.push_back(std::move(s));
     Subscription& added = subs_.back();
+    put_id(by_dialog_, hash_parts({added.call_id, added.subscriber_tag, "", event, id}), added.id,
+           dialog_is(added.call_id, added.subscriber_tag, "", event, id));
+    put_id(by_subscriber_, hash_parts({added.call_id, added.subscriber_tag, event, id}), added.id,
+           subscriber_is(added.call_id, added.subscriber_tag, event, id));
+    if (added.refer) {
+        const std::uint64_t h = hash_parts({added.call_id, added.subscriber_tag});
+        const auto same = dialog_of_subscriber_is(added.call_id, added.subscriber_tag);
+        if (find_id(first_refer_, h, same) == first_refer_.end()) first_refer_.emplace(h, added.id);
+    }
     // A NOTIFY, or a SUBSCRIBE or REFER inside a dialog, names the notifier's tag at once.
     bind_notifier(added, notifier.tag);
     return &added;
+}
+
+SubscriptionTracker::Family& SubscriptionTracker::family_of(const Subscription& s) {
+    const std::uint64_t h = hash_parts({s.facts.subscriber, s.facts.subscriber_address, s.facts.notifier, s.event});
+    auto [it, end] = families_.equal_range(h);
+    for (; it != end; ++it) {
+        // Checked on the family's newest subscription, which has its subscriber, notifier and package.
+        const Subscription& l = subs_[it->second.latest - 1];
+        if (l.facts.subscriber == s.facts.subscriber && l.facts.subscriber_address == s.facts.subscriber_address &&
+            l.facts.notifier == s.facts.notifier && l.event == s.event)
+            return it->second;
+    }
+    return families_.emplace(h, Family{})->second;
 }
 
 void SubscriptionTracker::add_finding(Subscription& s, SubFinding kind) {
@@ -627,18 +693,22 @@ MessageReport SubscriptionTracker::message(const sip::Message& m, const sip::Txn
     // Only a REGISTER or SUBSCRIBE names its user as evidence for the stale-flow finding: an INVITE on a
     // new connection, or another line's REGISTER, does not mean the phone abandoned the old one.
     const bool speaks_for_user = m.is("REGISTER") || m.is("SUBSCRIBE");
-    if (!flows_.record(m.flow, m.frame, m.time, true, m.request, speaks_for_user ? user_of(m.from.uri) : std::string()) &&
+    if (!speaks_for_user) user_.clear();
+    if (!flows_.record(m.flow, m.frame, m.time, true, m.request, speaks_for_user ? user_of(m.from.uri, user_) : user_) &&
         flows_.overflowed() && !flows_full_reported_) {
         flows_full_reported_ = true;
         r.notes.push_back({SubFinding::flow_table_full,
                            "Flow table full (" + std::to_string(limits_.max_flows) +
                                " tracked, preference siptrack.max_flows): connections from here on are not followed"});
     }
+    // string_view comparisons: a length that differs ends them at once.
     if (m.request) {
         check_unsubscribes(m, r, out);
-        if (m.method == "SUBSCRIBE" || m.method == "REFER") on_subscribe(m, txn, r);
-        else if (m.method == "NOTIFY") on_notify(m, txn, dialog, r);
-    } else if (m.cseq_method == "SUBSCRIBE" || m.cseq_method == "REFER" || m.cseq_method == "NOTIFY") {
+        const std::string_view method = m.method;
+        if (method == "SUBSCRIBE"sv || method == "REFER"sv) on_subscribe(m, txn, r);
+        else if (method == "NOTIFY"sv) on_notify(m, txn, dialog, r);
+    } else if (const std::string_view method = m.cseq_method;
+               method == "SUBSCRIBE"sv || method == "REFER"sv || method == "NOTIFY"sv) {
         on_response(m, txn, r, out);
     }
     return r;
@@ -658,14 +728,16 @@ bool SubscriptionTracker::seen_before(const sip::Message& m, const sip::TxnVerdi
 
 void SubscriptionTracker::record_flow_use(Subscription& s, const FlowRef& flow) {
     if (s.flows_used.size() >= 8) return;
-    std::string used = std::string(flow.transport == Transport::tcp ? "tcp.stream " : "udp.stream ") +
-                       std::to_string(flow.stream);
-    if (std::find(s.flows_used.begin(), s.flows_used.end(), used) == s.flows_used.end())
-        s.flows_used.push_back(std::move(used));
+    // Most messages of a subscription use a flow it used before: compared by key, named once.
+    const std::uint64_t k = flow_key(flow.transport, flow.stream);
+    if (std::find(s.flow_keys_used.begin(), s.flow_keys_used.end(), k) != s.flow_keys_used.end()) return;
+    s.flow_keys_used.push_back(k);
+    s.flows_used.push_back(std::string(flow.transport == Transport::tcp ? "tcp.stream " : "udp.stream ") +
+                           std::to_string(flow.stream));
 }
 
 void SubscriptionTracker::on_subscribe(const sip::Message& m, const sip::TxnVerdict& txn, MessageReport& r) {
-    const bool refer = m.method == "REFER";
+    const bool refer = m.method == "REFER"sv;
     std::string event, id;
     if (refer) {
         event = "refer";
@@ -781,7 +853,7 @@ bool SubscriptionTracker::check_flow(const sip::Message& m, Subscription& s, Mes
         // last traffic here.
         std::uint32_t since = 0;
         newer = flows_.newer_flow_of_user(Transport::tcp, m.flow.dst.address, m.flow.src.address,
-                                          user_of(s.facts.subscriber), last, f, &since);
+                                          user_of(s.facts.subscriber, user_), last, f, &since);
         if (newer) {
             why = "NOTIFY on " + stream_text(here) + ", abandoned by the subscriber for tcp.stream " +
                   std::to_string(newer->stream) + " (its last traffic here " +
@@ -956,7 +1028,6 @@ void SubscriptionTracker::on_response(const sip::Message& m, const sip::TxnVerdi
     out.write_backs.push_back({t.frame, t.index, std::nullopt, m.frame, m.time - t.time});
     if (!s) return;
     Family& fam = *s->family;
-    const std::string sid = std::to_string(s->id);
     if (m.status == 481) {
         on_481(m, t, *s, r);
     } else if (t.method == Method::notify) {
@@ -970,7 +1041,7 @@ void SubscriptionTracker::on_response(const sip::Message& m, const sip::TxnVerdi
             if (fam.broken && !t.notify_terminated && s->id >= fam.broken_sub) {
                 const Nanos outage = t.time - fam.since_time;
                 s->outage += outage;
-                SubNote note{SubFinding::subscription_recovered, "Subscription " + sid + " recovered: NOTIFY " +
+                SubNote note{SubFinding::subscription_recovered, "Subscription " + std::to_string(s->id) + " recovered: NOTIFY " +
                                                                      frame_text(t.frame) + " accepted " +
                                                                      seconds_text(outage) + " after " + fam.why};
                 note.consequence = true;
@@ -998,7 +1069,8 @@ void SubscriptionTracker::on_response(const sip::Message& m, const sip::TxnVerdi
             std::string code = quoted(std::to_string(m.status) + (m.reason.empty() ? "" : " " + m.reason), 64);
             code = code.substr(1, code.size() - 2);  // without the quotes
             SubNote note{SubFinding::notify_rejected,
-                         "NOTIFY " + frame_text(t.frame) + " of subscription " + sid + " rejected with " + code};
+                         "NOTIFY " + frame_text(t.frame) + " of subscription " + std::to_string(s->id) +
+                             " rejected with " + code};
             note.links.notify_frame = t.frame;
             if (const std::uint32_t cause = cause_of(t, *s)) {  // the subscription's earlier failure, say
                 note.consequence = true;

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -208,7 +209,7 @@ private:
         std::string call_id, subscriber_tag, notifier_tag, event, event_id;
         bool refer = false;
         SubscriptionFacts facts;
-        Family* family = nullptr;  ///< node of families_ (stable: unordered_map nodes never move)
+        Family* family = nullptr;  ///< node of families_ (stable: unordered_multimap nodes never move)
         std::optional<FlowRef> subscribe_flow;
         std::uint32_t subscribe_frame = 0;
         Nanos created_time = 0;
@@ -222,6 +223,7 @@ private:
         bool first_notify_seen = false;
         std::uint32_t last_accepted_frame = 0;
         std::vector<std::string> flows_used, findings;
+        std::vector<std::uint64_t> flow_keys_used;  ///< flow_key() of each of flows_used
         Nanos outage = 0;
         std::uint32_t last_terminating_notify_frame = 0;  ///< latest NOTIFY with Subscription-State terminated
         std::uint32_t rejected_status = 0;               ///< the latest NOTIFY's non-2xx final (not 481)
@@ -287,8 +289,19 @@ private:
     /// A NOTIFY matching no subscription: true (and a note) when its Call-ID and From tag are a known
     /// notifier's while no dialog has its tags: a corrupt or foreign To tag, not a new subscription.
     bool unknown_dialog(const sip::Message& m, const sip::DialogVerdict& dialog, MessageReport& r);
-    const std::string& key(std::string_view a, std::string_view b, std::string_view c = {}, std::string_view d = {},
-                           std::string_view e = {});
+    /// Subscription ids by the hash of their key's parts (hash_parts): an entry counts only when its
+    /// subscription's own fields are the key (`same`, a test of a Subscription), so two keys with one
+    /// hash never mix subscriptions up; no key is copied or allocated per look-up.
+    using IdIndex = std::unordered_multimap<std::uint64_t, std::uint32_t>;
+    static std::uint64_t hash_parts(std::initializer_list<std::string_view> parts);
+    /// The entry of `index` under hash whose subscription passes same, or index.end().
+    template <typename Same>
+    IdIndex::iterator find_id(IdIndex& index, std::uint64_t hash, const Same& same) const;
+    /// Points the entry whose subscription passes same at id (a new entry when there is none).
+    template <typename Same>
+    void put_id(IdIndex& index, std::uint64_t hash, std::uint32_t id, const Same& same);
+    /// The family of s's subscriber (URI and address), notifier and package; a new one when none.
+    Family& family_of(const Subscription& s);
     void fill(const Subscription& s, const sip::Message& m, MessageReport& r) const;
     void add_finding(Subscription& s, SubFinding kind);
     /// Marks s's family broken by s's failure whose root cause is `frame`; not when s is orphaned.
@@ -333,18 +346,19 @@ private:
 
     Limits limits_;
     FlowTable flows_;
-    std::vector<Subscription> subs_;
-    std::string key_;  ///< scratch key for look-ups, reused: no allocation per message
+    std::deque<Subscription> subs_;  ///< by id - 1; a deque: no subscription moves as the table grows
+    std::string user_;  ///< scratch normalised user (user_of), reused likewise
     /// call-id, subscriber tag, notifier tag (empty while unknown), event, id -> subscription.
-    std::unordered_map<std::string, std::uint32_t> by_dialog_;
+    IdIndex by_dialog_;
     /// call-id, subscriber tag, event, id -> the latest subscription (a SUBSCRIBE sent again after a
     /// 401, a NOTIFY of another notifier of a forked SUBSCRIBE).
-    std::unordered_map<std::string, std::uint32_t> by_subscriber_;
+    IdIndex by_subscriber_;
     /// call-id, notifier tag -> the latest subscription of that notifier (for unknown_dialog()).
-    std::unordered_map<std::string, std::uint32_t> by_notifier_;
+    IdIndex by_notifier_;
     /// call-id, subscriber tag -> the dialog's first refer subscription (a NOTIFY without id).
-    std::unordered_map<std::string, std::uint32_t> first_refer_;
-    std::unordered_map<std::string, Family> families_;
+    IdIndex first_refer_;
+    /// hash_parts(subscriber, subscriber address, notifier, event) -> families (checked by family_of).
+    std::unordered_multimap<std::uint64_t, Family> families_;
     Slots txns_;
     std::size_t live_txns_ = 0;
     std::deque<Pending> pending_;
