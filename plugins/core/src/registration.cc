@@ -54,13 +54,6 @@ std::string endpoint_text(const Endpoint& e) {
     return s;
 }
 
-// Every contact of the message, read as parse_contacts reads a header value.
-std::vector<ContactInfo> contacts_of(const sip::Message& m) {
-    std::vector<ContactInfo> out;
-    for (const sip::Contact& c : m.contacts)
-        for (ContactInfo& i : parse_contacts(c.raw)) out.push_back(std::move(i));
-    return out;
-}
 
 }  // namespace
 
@@ -87,6 +80,20 @@ std::vector<ContactInfo> parse_contacts(std::string_view value) {
     return out;
 }
 
+const std::vector<ContactInfo>& RegistrationTracker::contacts(const std::string& raw) {
+    if (const auto it = contact_cache_.find(raw); it != contact_cache_.end()) return it->second;
+    if (contact_cache_.size() >= kMaxCachedContacts) contact_cache_.clear();  // a bound; parsed again on demand
+    return contact_cache_.emplace(raw, parse_contacts(raw)).first->second;
+}
+
+template <typename Fn>
+bool RegistrationTracker::any_contact(const sip::Message& m, Fn&& fn) {
+    for (const sip::Contact& c : m.contacts)
+        for (const ContactInfo& i : contacts(c.raw))
+            if (fn(i)) return true;
+    return false;
+}
+
 std::optional<std::size_t> RegistrationTracker::binding_for(const sip::Message& m, const std::string& registrar,
                                                             const ContactInfo& c) {
     // RFC 5626: +sip.instance names the device whatever registrar it talks to; Cisco phones put the
@@ -95,16 +102,21 @@ std::optional<std::size_t> RegistrationTracker::binding_for(const sip::Message& 
     // sender's address is part of it: a proxy forwarding the phone's REGISTER (same instance) registers
     // a binding of its own and is no failover of the phone.
     const std::string& aor = m.to.uri;
-    std::string device_key;
+    // Both keys are built in buffers kept from call to call: a REGISTER allocates no key.
+    std::string& device_key = device_key_;
     if (!c.instance.empty()) {
         const std::size_t at = aor.find('@');
-        device_key = c.instance + "\n" + (at == std::string::npos ? aor : aor.substr(0, at));
+        device_key.assign(c.instance).push_back('\n');
+        device_key.append(aor, 0, at);  // the whole AoR when it has no '@'
     } else {
-        device_key = aor + "\n" + c.uri;
+        device_key.assign(aor).push_back('\n');
+        device_key.append(c.uri);
     }
-    device_key += "\n";
+    device_key += '\n';
     device_key += m.flow.src.address;
-    const std::string binding_key = device_key + "\n" + registrar;
+    std::string& binding_key = binding_key_;
+    binding_key.assign(device_key).push_back('\n');
+    binding_key.append(registrar);
     if (const auto it = binding_index_.find(binding_key); it != binding_index_.end()) return it->second;
     if (bindings_.size() >= s_.max_bindings) {
         full_ = true;
@@ -136,9 +148,12 @@ std::optional<RegisterRef> RegistrationTracker::on_request(const sip::Message& m
         if (it == by_txn_.end()) return std::nullopt;  // its first copy was not tracked
         return RegisterRef{it->second, add_copy(it->second, {m.frame, m.index, m.time, v.tcp_duplicate})};
     }
-    const std::vector<ContactInfo> contacts = contacts_of(m);
-    if (contacts.empty()) return std::nullopt;  // a query for the bindings, not a registration
-    const ContactInfo& c = contacts.front();
+    ContactInfo c;
+    if (!any_contact(m, [&](const ContactInfo& i) {
+            c = i;
+            return true;
+        }))
+        return std::nullopt;  // a query for the bindings, not a registration
     if (records_.size() >= s_.max_records) {
         full_ = true;
         return std::nullopt;
@@ -315,10 +330,12 @@ std::optional<std::size_t> RegistrationTracker::on_response(const sip::Message& 
     Binding& b = bindings_[rec.binding];
     // RFC 3261 section 10.3 step 8: the 2xx lists every binding with its expires parameter.
     std::optional<std::uint32_t> granted;
-    for (const ContactInfo& c : contacts_of(m))
-        if (!granted && c.expires &&
+    any_contact(m, [&](const ContactInfo& c) {
+        if (c.expires &&
             ((!rec.instance.empty() && c.instance == rec.instance) || (rec.instance.empty() && c.uri == rec.contact_uri)))
             granted = c.expires;
+        return granted.has_value();
+    });
     if (!granted) granted = m.expires;
     if (!granted && rec.expires_asked) granted = rec.expires_asked;
     if (rec.kind == RegisterKind::deregistration || rec.kind == RegisterKind::backup_keepalive) granted = 0;

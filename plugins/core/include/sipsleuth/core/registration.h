@@ -211,12 +211,22 @@ private:
     std::size_t add_copy(std::size_t record, const RegisterCopy& c);
     void check_copy(std::size_t record, std::size_t copy, Nanos time);
     std::optional<std::size_t> binding_for(const sip::Message& m, const std::string& registrar, const ContactInfo& c);
+    /// parse_contacts(raw), parsed once per distinct Contact value: a device sends the same Contact with
+    /// every refresh and its registrar answers with the same one. Valid until the next call.
+    const std::vector<ContactInfo>& contacts(const std::string& raw);
+    /// The contacts of the message in order (each Contact value as parse_contacts reads it) until fn
+    /// returns true; whether it did.
+    template <typename Fn>
+    bool any_contact(const sip::Message& m, Fn&& fn);
 
     Settings s_;
     std::deque<RegisterRecord> records_;
     std::deque<Binding> bindings_;
     std::deque<Device> devices_;
     std::unordered_map<std::string, std::size_t> binding_index_, device_index_;
+    std::string device_key_, binding_key_;  ///< binding_for's keys, reused
+    static constexpr std::size_t kMaxCachedContacts = 4096;
+    std::unordered_map<std::string, std::vector<ContactInfo>> contact_cache_;  ///< of contacts()
     /// The TransactionLayer's transaction of each record (at most max_records entries, one per record).
     std::unordered_map<sip::TxnId, std::size_t> by_txn_;
     bool full_ = false;
