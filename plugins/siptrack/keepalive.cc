@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "siptrack.h"
@@ -35,6 +36,7 @@
 
 namespace core = sipsleuth::core;
 namespace ws = sipsleuth::wsglue;
+using namespace std::string_view_literals;
 
 namespace sipsleuth::siptrack::keepalive {
 namespace {
@@ -384,9 +386,9 @@ void analyse_sip(const ws::Observation& o, std::optional<std::uint32_t> stream, 
         if (om.status == core::sip::ParseStatus::not_sip) continue;
         const core::sip::Message& m = om.message;
         if (stream && m.flow_timer) st.crlf.on_flow_timer(*stream, *m.flow_timer);
-        if (m.cseq_method != "REGISTER") continue;
+        if (std::string_view(m.cseq_method) != "REGISTER"sv) continue;
         if (m.request) {
-            if (m.method != "REGISTER") continue;
+            if (std::string_view(m.method) != "REGISTER"sv) continue;
             if (const auto ref = st.registrations.on_request(m, om.transaction))
                 v.entries.push_back({What::register_copy, ref->record, ref->copy});
             continue;

@@ -421,13 +421,19 @@ bool analyse(const ws::Observation& o, Verdict& v) {
     v.frame_notes = std::move(out.frame_notes);
     v.frame_subscriptions = std::move(out.frame_subscriptions);
     bool keep = !v.frame_notes.empty();
-    v.messages.resize(o.messages.size());
+    // Reports are kept (one slot per message of the frame) only when one of them shows something: most
+    // SIP messages (REGISTER, INVITE, ...) belong to no subscription.
+    if (keep) v.messages.resize(o.messages.size());
     for (const ws::ObservedMessage& om : o.messages) {
         const core::sip::Message& m = om.message;
-        if (m.index >= v.messages.size() || (!m.request && !m.status)) continue;
+        if (m.index >= o.messages.size() || (!m.request && !m.status)) continue;
         core::TrackerOutput late;
-        core::MessageReport& r = v.messages[m.index] = tracker->message(m, om.transaction, om.dialog, late);
-        if (r.subscription || !r.notes.empty()) keep = true;
+        core::MessageReport r = tracker->message(m, om.transaction, om.dialog, late);
+        if (r.subscription || !r.notes.empty()) {
+            keep = true;
+            if (v.messages.empty()) v.messages.resize(o.messages.size());
+            v.messages[m.index] = std::move(r);
+        }
         out.write_backs.insert(out.write_backs.end(), late.write_backs.begin(), late.write_backs.end());
     }
     bool kept = true;
