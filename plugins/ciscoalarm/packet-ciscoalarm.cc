@@ -190,16 +190,46 @@ ws::PostDissector call_indexer{proto, dissect_call_index, {&ff_content_id, &ff_p
 }();
 
 dissector_handle_t xml_handle;
+int proto_xml = -1;
 // What Wireshark shows for an alarm body without the plugin, kept after the alarm's tree; the decoder
 // of the SIP Content-ID header.
 ws::BuiltinBody builtin{proto, "application/x-cisco-alarm+xml"};
 ws::SipHeaderDecoders sip_headers{proto};
 constexpr std::size_t kXmlDissectorDepth = 64;
 
-// Frames carrying each Call-ID, filled on the first pass; read when rendering alarm events.
+// Frames carrying each Call-ID, filled on the first pass; read when rendering alarm events. Every
+// frame of every call is one entry of one vector, chained per call in capture order: no heap block per
+// call besides its key (a vector per call cost a few reallocations each, on every SIP message).
 struct CallIndex {
-    std::unordered_map<std::string, std::vector<guint32>> frames;
+    struct Entry {
+        guint32 frame;
+        std::uint32_t next;  // index of the call's next entry + 1; 0: the last one
+    };
+    struct Chain {
+        std::uint32_t first, last;  // entry indexes
+    };
+    std::unordered_map<std::string, Chain> calls;
+    std::vector<Entry> entries;
     bool full = false;
+
+    void add(const std::string& call_id, guint32 frame) {
+        auto it = calls.find(call_id);
+        if (it == calls.end()) {
+            if (calls.size() >= pref_max_calls.value() || entries.size() >= UINT32_MAX - 1) {
+                full = true;
+                return;
+            }
+            entries.push_back({frame, 0});
+            const auto at = static_cast<std::uint32_t>(entries.size() - 1);
+            calls.emplace(call_id, Chain{at, at});
+            return;
+        }
+        Chain& c = it->second;
+        if (entries[c.last].frame == frame || entries.size() >= UINT32_MAX - 1) return;
+        entries.push_back({frame, 0});
+        entries[c.last].next = static_cast<std::uint32_t>(entries.size());
+        c.last = static_cast<std::uint32_t>(entries.size() - 1);
+    }
 };
 CallIndex call_index;
 [[maybe_unused]] const bool call_index_hooks = [] {
@@ -341,12 +371,15 @@ void render_event(const ws::Tree& t, const core::AlarmParam& p, packet_info* pin
     }
     if (ev.call_id.empty()) return;
     proto_item* call = e.add_string(hf_event_call_id, at(ev.call_id_span), ev.call_id);
-    const auto found = call_index.frames.find(ev.call_id);
-    if (found != call_index.frames.end()) {
-        const std::vector<guint32>& frames = found->second;
-        const std::size_t n = std::min<std::size_t>(frames.size(), pref_max_links.value());
-        for (std::size_t i = 0; i < n; ++i)
-            if (frames[i] != pinfo->num) e.add_frame(hf_event_frame, at(ev.call_id_span), frames[i]);
+    const auto found = call_index.calls.find(ev.call_id);
+    if (found != call_index.calls.end()) {
+        const std::size_t n = pref_max_links.value();
+        std::size_t i = 0;
+        for (std::uint32_t at_entry = found->second.first + 1; at_entry && i < n; ++i) {
+            const CallIndex::Entry& entry = call_index.entries[at_entry - 1];
+            if (entry.frame != pinfo->num) e.add_frame(hf_event_frame, at(ev.call_id_span), entry.frame);
+            at_entry = entry.next;
+        }
     } else if (call_index.full) {
         expert_add_info(pinfo, call, ei_index_full.get());
     }
@@ -479,8 +512,13 @@ int dissect_alarm(ws::BuiltinBody::Caller caller, tvbuff_t* tvb, packet_info* pi
                p.kind == core::AlarmProblemKind::malformed_xml;
     });
     // Wireshark's tree has a depth limit of its own (500 in 4.0): deep documents are not handed over,
-    // whatever ciscoalarm.max_depth allows.
-    if (clean && !v->truncated && a.xml_depth <= kXmlDissectorDepth && xml_handle)
+    // whatever ciscoalarm.max_depth allows. Only when someone looks at its output: the tree is shown, an
+    // xml field or protocol is primed (filter, -e, column, colouring rule; protocol hierarchy keeps
+    // protocols unfaked), or the columns are computed (it names XML in the Protocol column). Plain
+    // Wireshark 4.0 shows no XML tree for this media type, and the XML dissector keeps no state across
+    // packets: nothing else depends on it, and it cost ~220k instructions per body.
+    if (clean && !v->truncated && a.xml_depth <= kXmlDissectorDepth && xml_handle &&
+        (pinfo->cinfo || (proto_xml >= 0 && proto_field_is_referenced(tree, proto_xml))))
         call_dissector_with_data(xml_handle, tvb, pinfo, tree, data);
     return tvb_captured_length(tvb);
 }
@@ -501,15 +539,7 @@ int dissect_call_index(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void
         for (const ws::ObservedMessage& om : o->messages) {
             const std::string& id = om.message.call_id;
             if (om.status == core::sip::ParseStatus::not_sip || id.empty()) continue;
-            auto it = call_index.frames.find(id);
-            if (it == call_index.frames.end()) {
-                if (call_index.frames.size() >= pref_max_calls.value()) {
-                    call_index.full = true;
-                    continue;
-                }
-                it = call_index.frames.emplace(id, std::vector<guint32>{}).first;
-            }
-            if (it->second.empty() || it->second.back() != pinfo->num) it->second.push_back(pinfo->num);
+            call_index.add(id, pinfo->num);
         }
     });
     return 0;
@@ -524,6 +554,7 @@ void proto_reg_handoff_ciscoalarm() {
     builtin.handoff();
     sip_headers.add<dissect_content_id>("content-id");  // sip.hdr keys are SIP's lower-case names
     xml_handle = find_dissector_add_dependency("xml", proto.id());
+    proto_xml = proto_get_id_by_filter_name("xml");
     call_indexer.handoff();
 }
 
