@@ -3,16 +3,25 @@
 // the XML schema of RFC 4235 section 4.2; the placeholder dialog follows sipXrls.
 #include "sipsleuth/core/dialog_info.h"
 
+#include <algorithm>
 #include <array>
 
 namespace sipsleuth::core {
 namespace {
 
-// A value in a one-line summary (Info column): cut to 128 bytes, control characters escaped.
-std::string summary_value(const std::string& value) {
+// A value in a one-line summary (Info column), appended to out: cut to 128 bytes ("..." after a cut),
+// control characters escaped. Printable ASCII within the limit (nearly every real value) is appended as
+// it is: sanitizing and escaping leave it unchanged.
+void append_summary_value(std::string& out, const std::string& value) {
+    constexpr std::size_t kMax = 128;
+    if (value.size() <= kMax &&
+        std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) {
+        out += value;
+        return;
+    }
     bool cut = false;
-    std::string s = escape_controls(sanitize_utf8(value, 128, &cut));
-    return cut ? s + "..." : s;
+    out += escape_controls(sanitize_utf8(value, kMax, &cut));
+    if (cut) out += "...";
 }
 
 constexpr std::array<const char*, 5> kStates = {"trying", "proceeding", "early", "confirmed", "terminated"};
@@ -282,12 +291,25 @@ std::string dialog_brief(const DialogEntry& d) {
 
 std::string dialog_info_summary(const DialogInfo& info) {
     if (!info.decoded) return "dialog-info (not decoded)";
+    // Built in place, without a temporary per value. Not reserved: the store's byte bound counts the
+    // string's capacity, and a larger one would fill it earlier than before.
     std::string s = "dialog-info";
     // Values cut and escaped: the Info column is one line.
-    if (info.version) s += " v" + summary_value(info.version.value);
-    if (info.state) s += " " + summary_value(info.state.value);
-    if (info.entity) s += " " + summary_value(info.entity.value);
-    s += ": " + std::to_string(info.dialogs.size()) + (info.dialogs.size() == 1 ? " dialog" : " dialogs");
+    if (info.version) {
+        s += " v";
+        append_summary_value(s, info.version.value);
+    }
+    if (info.state) {
+        s += ' ';
+        append_summary_value(s, info.state.value);
+    }
+    if (info.entity) {
+        s += ' ';
+        append_summary_value(s, info.entity.value);
+    }
+    s += ": ";
+    s += std::to_string(info.dialogs.size());
+    s += info.dialogs.size() == 1 ? " dialog" : " dialogs";
     if (!info.dialogs.empty()) {
         s += " (";
         // At most four dialogs spelled out: the Info column is one line.
