@@ -66,8 +66,18 @@ TrackedDocument tracked_document(const DialogInfo& info) {
     return doc;
 }
 
+const std::string& DialogInfoTracker::key(std::initializer_list<std::string_view> parts) {
+    key_.clear();
+    for (const std::string_view p : parts) {
+        const auto n = static_cast<std::uint32_t>(p.size());
+        key_.append(reinterpret_cast<const char*>(&n), sizeof n);
+        key_.append(p.data(), p.size());
+    }
+    return key_;
+}
+
 void DialogInfoTracker::subscribe(const sip::Message& subscribe) {
-    if (starts_.size() < max_tracked_) starts_.insert({subscribe.call_id, subscribe.from.tag});
+    if (starts_.size() < max_tracked_) starts_.insert(key({subscribe.call_id, subscribe.from.tag}));
 }
 
 void DialogInfoTracker::note_discarded(Sub& sub, const TrackedDocument& doc, std::uint32_t frame) {
@@ -120,10 +130,8 @@ void DialogInfoTracker::check_ringing(Sub& sub, DialogState_& ds, const TrackedD
 
 TrackResult DialogInfoTracker::notify(const sip::Message& notify, const TrackedDocument& doc) {
     TrackResult result;
-    const SubKey key{notify.call_id, notify.from.tag, notify.to.tag};
     const std::uint32_t cseq = notify.cseq, frame = notify.frame;
-    auto k = std::make_pair(key, doc.entity);
-    auto it = subs_.find(k);
+    auto it = subs_.find(key({notify.call_id, notify.from.tag, notify.to.tag, doc.entity}));
     if (it == subs_.end()) {
         if (subs_.size() >= max_tracked_) {
             if (!reported_full_) {
@@ -134,8 +142,8 @@ TrackResult DialogInfoTracker::notify(const sip::Message& notify, const TrackedD
             }
             return result;
         }
-        it = subs_.emplace(std::move(k), Sub{}).first;
-        it->second.start_seen = starts_.count({key.call_id, key.to_tag}) > 0;
+        it = subs_.emplace(key_, Sub{}).first;
+        it->second.start_seen = starts_.count(key({notify.call_id, notify.to.tag})) > 0;
     }
     Sub& sub = it->second;
     result.tracked = true;
@@ -251,7 +259,7 @@ TrackResult DialogInfoTracker::notify(const sip::Message& notify, const TrackedD
         // The call this dialog reports, the same in every subscription that relays it and for every
         // early dialog of a forked call.
         const std::string call = doc.entity + "\n" +
-                                 (t.call_id.empty() ? key.call_id + "\n" + key.from_tag + "\n" + key.to_tag + "\n" + t.id
+                                 (t.call_id.empty() ? notify.call_id + "\n" + notify.from.tag + "\n" + notify.to.tag + "\n" + t.id
                                                     : t.call_id);
         if (ringing_state(t.state)) {
             ds.ringing_seen = true;

@@ -15,11 +15,14 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
-#include <tuple>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "sipsleuth/core/dialog_info.h"
@@ -119,13 +122,6 @@ public:
     std::size_t tracked() const { return subs_.size(); }
 
 private:
-    /// A subscription: the NOTIFY's SIP dialog (from_tag the notifier's, to_tag the subscriber's).
-    struct SubKey {
-        std::string call_id, from_tag, to_tag;
-        bool operator<(const SubKey& o) const {
-            return std::tie(call_id, from_tag, to_tag) < std::tie(o.call_id, o.from_tag, o.to_tag);
-        }
-    };
     struct DialogState_ {
         DialogDirection direction = DialogDirection::absent;
         bool ringing_seen = false;  // trying, proceeding or early
@@ -158,8 +154,15 @@ private:
 
     std::size_t max_tracked_, max_dialogs_;
     bool reported_full_ = false;
-    std::map<std::pair<SubKey, std::string>, Sub> subs_;
-    std::set<std::pair<std::string, std::string>> starts_;  // (Call-ID, subscriber tag)
+    /// Sets key_ to the length-prefixed parts (unambiguous whatever bytes they hold); the buffer is
+    /// reused, so a look-up allocates nothing.
+    const std::string& key(std::initializer_list<std::string_view> parts);
+
+    // A subscription and entity: (Call-ID, From tag (the notifier's), To tag (the subscriber's), entity)
+    // as key(); hashed, not ordered (never iterated).
+    std::unordered_map<std::string, Sub> subs_;
+    std::unordered_set<std::string> starts_;  // key(Call-ID, subscriber tag)
+    std::string key_;
     std::set<std::string> ringing_reported_;                // one finding per call, across subscriptions
     std::set<std::string> ringing_calls_;                   // calls some subscription saw ringing
 };
