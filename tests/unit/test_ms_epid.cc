@@ -68,6 +68,20 @@ TEST(MentionsEpid, AnyCase) {
     EXPECT_FALSE(mentions_epid(""));
 }
 
+// mentions_epid looks for the 'd' first (memchr): every place of the 'd', either case, and 'd's that are no
+// epid before and after the one that is.
+TEST(MentionsEpid, EveryPlaceOfTheD) {
+    EXPECT_TRUE(mentions_epid("epiD"));
+    EXPECT_TRUE(mentions_epid("d dd epid"));
+    EXPECT_TRUE(mentions_epid("D;ePiD;d"));
+    EXPECT_TRUE(mentions_epid("<sip:u@h;opaque=user:EPID:x;gruu>"));
+    EXPECT_FALSE(mentions_epid("d"));
+    EXPECT_FALSE(mentions_epid("pid"));
+    EXPECT_FALSE(mentions_epid("e pid"));
+    EXPECT_FALSE(mentions_epid("epi d D dEPI"));
+    EXPECT_FALSE(mentions_epid("<sip:201@10.30.1.23:5060;transport=tcp>;+sip.instance=\"<urn:uuid:0d0d>\""));
+}
+
 TEST(ContactEpid, GruuOfFieldCase002AndBrokenOnes) {
     EXPECT_EQ(contact_epid("<sip:izabelaf@uclab.org;opaque=user:epid:uozeqPgOuFOVd0DaRpeFCgAA;gruu>").epid,
               "uozeqPgOuFOVd0DaRpeFCgAA");

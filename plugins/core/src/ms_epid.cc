@@ -4,6 +4,7 @@
 // SIP agents have none.
 #include "sipsleuth/core/ms_epid.h"
 
+#include <cstring>
 #include <vector>
 
 #include "sipsleuth/core/call_headers.h"
@@ -89,6 +90,14 @@ MessageEpids message_epids(const sip::Message& m, bool truncated, std::string_vi
     MessageEpids out;
     const bool scan_from = truncated || unreadable(m, "From");
     const bool scan_to = truncated || unreadable(m, "To");
+    if (!scan_from && !scan_to) {
+        // The usual case, read from the parsed fields only (a party without an epid gives nothing).
+        if (m.from.has_epid) take(party_epid(m.from, "From"), out.from, out.problems);
+        if (m.to.has_epid) take(party_epid(m.to, "To"), out.to, out.problems);
+        if (!m.contacts.empty() && mentions_epid(m.contacts.front().raw))
+            take(contact_epid(m.contacts.front().raw), out.contact, out.problems);
+        return out;
+    }
     CallHeaders h;
     if (scan_from || scan_to) h = scan_call_headers(header_block(bytes));
     take(scan_from ? from_to_epid(h.from, "From") : party_epid(m.from, "From"), out.from, out.problems);
@@ -101,9 +110,18 @@ MessageEpids message_epids(const sip::Message& m, bool truncated, std::string_vi
 }
 
 bool mentions_epid(std::string_view bytes) {
-    for (std::size_t i = 0; i + 4 <= bytes.size(); ++i) {
-        if ((bytes[i] | 0x20) != 'e') continue;
-        if ((bytes[i + 1] | 0x20) == 'p' && (bytes[i + 2] | 0x20) == 'i' && (bytes[i + 3] | 0x20) == 'd') return true;
+    // Run on every message's first Contact: the rare 'd' and 'D' are found with memchr (a few instructions
+    // per 16 bytes) and the three bytes before each compared, instead of a test on every byte.
+    const char* const data = bytes.data();
+    const std::size_t n = bytes.size();
+    for (const char d : {'d', 'D'}) {
+        for (std::size_t from = 3; from < n;) {
+            const void* hit = std::memchr(data + from, d, n - from);
+            if (!hit) break;
+            const std::size_t i = static_cast<std::size_t>(static_cast<const char*>(hit) - data);
+            if ((data[i - 3] | 0x20) == 'e' && (data[i - 2] | 0x20) == 'p' && (data[i - 1] | 0x20) == 'i') return true;
+            from = i + 1;
+        }
     }
     return false;
 }
