@@ -448,5 +448,24 @@ TEST(XmlBodyDepth, DeepestElementNesting) {
     EXPECT_EQ(XmlBody::parse("not xml").depth(), 0u);
 }
 
+// pugixml's pages are kept and handed out again (xml_body.cc, page_cache): bodies parsed one after the
+// other, several alive at once, small and over a page (a large document takes pages of its own), each
+// keeps its own nodes.
+TEST(XmlBodyPages, BodiesAliveTogetherKeepTheirOwnNodes) {
+    std::string big = "<r>";
+    for (int i = 0; i < 3000; ++i) big += "<e a=\"" + std::to_string(i) + "\"/>";
+    big += "</r>";
+    for (int round = 0; round < 3; ++round) {
+        const XmlBody a = XmlBody::parse("<a x=\"1\"><b/></a>");
+        const XmlBody b = XmlBody::parse(big, XmlLimits{1 << 20, 32, 1 << 20, 2048});
+        const XmlBody c = XmlBody::parse("<c y=\"2\"/>");
+        ASSERT_TRUE(a.usable() && b.usable() && c.usable());
+        EXPECT_STREQ(a.root().name(), "a");
+        EXPECT_STREQ(a.root().attribute("x").value(), "1");
+        EXPECT_STREQ(b.root().last_child().attribute("a").value(), "2999");
+        EXPECT_STREQ(c.root().attribute("y").value(), "2");
+    }
+}
+
 }  // namespace
 }  // namespace sipsleuth::core
