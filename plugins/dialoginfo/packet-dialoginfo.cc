@@ -25,6 +25,8 @@
 #include "sipsleuth/wsglue/tvb.h"
 #include "sipsleuth/wsglue/xml_extensions.h"
 
+#include "part_summaries.h"
+
 namespace core = sipsleuth::core;
 namespace ws = sipsleuth::wsglue;
 
@@ -230,13 +232,13 @@ std::size_t heap(const core::DialogEntry& d) {
 
 // Everything decided about one body: parsed on the first pass, the subscription checks added by the
 // post-dissector at the end of that pass. Past half the store's byte bound only the checks are kept
-// (compact): a revisit decodes the body again and takes them over.
+// (compact): a revisit decodes the body again and takes them over. The one-line summary is not kept:
+// it is made from the document when something shows it (summary_of).
 struct Verdict {
     core::DialogInfo info;
     std::size_t reported = 0, captured = 0;
     bool truncated = false;
     bool document_dropped = false;
-    std::string summary;
     core::TrackResult track;
 
     std::size_t retained_bytes() const {
@@ -244,12 +246,11 @@ struct Verdict {
         const auto findings = [](const core::TrackFinding& f) { return ws::heap_bytes(f.message); };
         return sizeof(Verdict) + heap(info.version) + heap(info.state) + heap(info.entity) +
                ws::heap_bytes(info.dialogs, [](const core::DialogEntry& d) { return heap(d); }) +
-               heap(info.extensions) + ws::heap_bytes(info.problems, problems) + ws::heap_bytes(summary) +
+               heap(info.extensions) + ws::heap_bytes(info.problems, problems) +
                ws::heap_bytes(track.findings, findings);
     }
     void compact() {
         info = core::DialogInfo();
-        summary = std::string();
         document_dropped = true;
     }
     bool compacted() const { return document_dropped; }
@@ -432,9 +433,27 @@ Verdict analyse(tvbuff_t* tvb) {
     v.truncated = body.truncated;
     const core::XmlLimits limits = xml.limits();
     if (!v.truncated) v.info = core::parse_dialog_info(body.view(), limits);
-    v.summary = v.truncated ? "dialog-info (truncated)" : core::dialog_info_summary(v.info);
     return v;
 }
+
+std::string summary_of(const Verdict& v) {
+    return v.truncated ? "dialog-info (truncated)" : core::dialog_info_summary(v.info);
+}
+
+// The dialog-info parts of the frame being dissected, for rlmi (part_summaries.h).
+std::vector<sipsleuth::dialoginfo::PartSummary> parts;
+guint32 parts_frame = 0;
+[[maybe_unused]] const bool parts_hooks = [] {
+    proto.on_init([] {
+        parts.clear();
+        parts_frame = 0;
+    });
+    proto.on_cleanup([] {
+        std::vector<sipsleuth::dialoginfo::PartSummary>().swap(parts);
+        parts_frame = 0;
+    });
+    return true;
+}();
 
 // What Wireshark 4.0 shows for this media type without the plugin, added after our tree.
 ws::BuiltinBody builtin{proto, "application/dialog-info+xml"};
@@ -453,8 +472,24 @@ int dissect_dialoginfo(ws::BuiltinBody::Caller caller, tvbuff_t* tvb, packet_inf
     const core::DialogInfo& info = v->info;
     if (v->truncated)
         xml.truncated(pinfo, top, v->captured, v->reported);
-    proto_item_append_text(top, ": %s", v->summary.c_str());
-    proto_item_set_generated(t.add_string(hf_summary, {0, 0}, v->summary));
+    // The summary is made only for what shows it: the Info column, the tree or a primed dialoginfo field
+    // (the top item's text and dialoginfo.summary), and rlmi's links of a multipart part (first pass).
+    const bool for_rlmi = caller == ws::BuiltinBody::Caller::multipart && tree && !PINFO_FD_VISITED(pinfo);
+    const char* summary = nullptr;
+    if (pinfo->cinfo || proto.referenced(top_tree) || for_rlmi) {
+        ws::guard(proto, pinfo, top, [&] {
+            const std::string s = summary_of(*v);
+            summary = wmem_strdup(pinfo->pool, s.c_str());
+            if (!for_rlmi) return;
+            if (parts_frame != pinfo->num) parts.clear();
+            parts_frame = pinfo->num;
+            parts.push_back({tvb_get_ds_tvb(tvb), tvb_raw_offset(tvb), s});
+        });
+    }
+    if (summary) {
+        proto_item_append_text(top, ": %s", summary);
+        proto_item_set_generated(t.add_string(hf_summary, {0, 0}, summary));
+    }
     // Dialog items in packet memory, not a std::vector: every call below may longjmp.
     const std::size_t n_dialogs = info.decoded ? info.dialogs.size() : 0;
     proto_item** dialog_items = wmem_alloc0_array(pinfo->pool, proto_item*, n_dialogs ? n_dialogs : 1);
@@ -483,7 +518,7 @@ int dissect_dialoginfo(ws::BuiltinBody::Caller caller, tvbuff_t* tvb, packet_inf
     }
     // SIP ends each message's text with " | " behind a fence; fence ours the same way (see ciscoalarm).
     // The built-in output comes between: a part reads "<summary> (application/dialog-info+xml) | ".
-    col_append_str(pinfo->cinfo, COL_INFO, v->summary.c_str());
+    if (summary) col_append_str(pinfo->cinfo, COL_INFO, summary);
     builtin.dissect(caller, tvb, pinfo, tree, data);
     col_append_str(pinfo->cinfo, COL_INFO, " | ");
     col_set_fence(pinfo->cinfo, COL_INFO);
@@ -561,5 +596,14 @@ void proto_reg_handoff_dialoginfo() {
 }
 
 }  // namespace
+
+namespace sipsleuth::dialoginfo {
+
+const std::vector<PartSummary>& part_summaries(guint32 frame) {
+    static const std::vector<PartSummary> none;
+    return frame == parts_frame ? parts : none;
+}
+
+}  // namespace sipsleuth::dialoginfo
 
 SIPSLEUTH_PROTOCOL(proto_register_dialoginfo, proto_reg_handoff_dialoginfo)

@@ -21,6 +21,8 @@
 #include "sipsleuth/wsglue/tvb.h"
 #include "sipsleuth/wsglue/xml_extensions.h"
 
+#include "../dialoginfo/part_summaries.h"
+
 namespace core = sipsleuth::core;
 namespace ws = sipsleuth::wsglue;
 
@@ -104,10 +106,10 @@ ws::ForeignField ff_multipart{"mime_multipart"};
 ws::ForeignField ff_part{"mime_multipart.part"};
 ws::ForeignField ff_part_cid{"mime_multipart.header.content-id"};
 ws::ForeignField ff_part_type{"mime_multipart.header.content-type"};
-ws::ForeignField ff_dialog_summary{"dialoginfo.summary"};
-
+// A dialog-info part's summary comes from dialoginfo in process (dialoginfo/part_summaries.h), not as a
+// wanted field: wanting dialoginfo.summary made dialoginfo referenced on every packet.
 int dissect_links(tvbuff_t*, packet_info*, proto_tree*, void*);
-ws::PostDissector linker{proto, dissect_links, {&ff_multipart, &ff_part, &ff_part_cid, &ff_part_type, &ff_dialog_summary}};
+ws::PostDissector linker{proto, dissect_links, {&ff_multipart, &ff_part, &ff_part_cid, &ff_part_type}};
 
 dissector_handle_t xml_handle;
 
@@ -394,7 +396,8 @@ int dissect_links(tvbuff_t*, packet_info* pinfo, proto_tree* tree, void*) {
     }
     ws::guard(proto, pinfo, nullptr, [&] {
         const ws::Occurrences multiparts(tree, ff_multipart), parts(tree, ff_part), cids(tree, ff_part_cid),
-            types(tree, ff_part_type), summaries(tree, ff_dialog_summary);
+            types(tree, ff_part_type);
+        const std::vector<sipsleuth::dialoginfo::PartSummary>& summaries = sipsleuth::dialoginfo::part_summaries(pinfo->num);
         for (Pending& p : pending) {
             if (p.frame != pinfo->num) continue;
             Verdict* v = verdicts.find_mutable(p.frame, p.slot);
@@ -433,7 +436,12 @@ int dissect_links(tvbuff_t*, packet_info* pinfo, proto_tree* tree, void*) {
                     core::RlmiPart rp;
                     rp.content_id = std::string(ws::string_value(cids.first_in(scope)));
                     rp.content_type = std::string(ws::string_value(types.first_in(scope)));
-                    rp.summary = std::string(ws::string_value(summaries.first_in(scope)));
+                    // The first dialog-info body inside the part, as the first dialoginfo.summary item was.
+                    for (const sipsleuth::dialoginfo::PartSummary& s : summaries)
+                        if (s.ds == scope.ds && s.offset >= scope.begin && s.offset < scope.end) {
+                            rp.summary = s.summary;
+                            break;
+                        }
                     rp.is_root = starts[i] <= p.offset && p.offset < end;
                     l.parts.push_back(std::move(rp));
                 }

@@ -379,7 +379,7 @@ def test_store_bound_is_named_on_every_body_past_it(ws):
 
 
 SIPX_ID = "s-293749793d9ff064-15,1b6a2f0e,5f3c2e81-7a6d1d02;idd0f631ca"
-STORE_FULL_8_KIB = ("Body store full (8 KiB, preference dialoginfo.max_store_kib): this body is decoded but not "
+STORE_FULL_7_KIB = ("Body store full (7 KiB, preference dialoginfo.max_store_kib): this body is decoded but not "
                     "tracked across NOTIFYs")
 TRACK_FIELDS = ["frame.number", "dialoginfo.version", "dialoginfo.dialog.id", "dialoginfo.dialog.state",
                 "dialoginfo.track.previous_frame", "dialoginfo.track.previous_version",
@@ -388,20 +388,22 @@ TRACK_FIELDS = ["frame.number", "dialoginfo.version", "dialoginfo.dialog.id", "d
 
 
 def test_store_bound_in_bytes(ws):
-    # Issue 14: the store is bounded in bytes (dialoginfo.max_store_kib). With 8 KiB on the field case,
-    # the documents are kept whole up to 4 KiB, then only their checks (each later revisit decodes the
-    # body again), and from frame 43 on nothing: each of those bodies says so. Which frame fills the
+    # Issue 14: the store is bounded in bytes (dialoginfo.max_store_kib). With 7 KiB on the field case,
+    # the documents are kept whole up to 3.5 KiB, then only their checks (each later revisit decodes the
+    # body again), and from frame 46 on nothing: each of those bodies says so. Which frame fills the
     # store follows from the verdicts' sizes (64-bit, clang or gcc; the link fields of issue 11 made
-    # each verdict larger, so the bound is reached one body earlier than before).
-    extra = ("-o", "dialoginfo.max_store_kib:8")
+    # each verdict larger, so the bound is reached one body earlier than before; since issue 15 a
+    # verdict no longer keeps the one-line summary, made when something shows it, and 8 KiB, the bound
+    # this test used, then held every body up to frame 55).
+    extra = ("-o", "dialoginfo.max_store_kib:7")
     proc = ws.run(["-r", ws.capture(FIELD), *extra, "-q", "-z", "expert,note"])
     assert proc.returncode == 0, proc.stderr
     rows = [line.split(None, 3) for line in proc.stdout.splitlines() if "Body store full" in line]
-    assert rows == [["8", "Undecoded", "DialogInfo", STORE_FULL_8_KIB]]
+    assert rows == [["7", "Undecoded", "DialogInfo", STORE_FULL_7_KIB]]
     # Every body from the first one refused is refused: the checks never resume after a NOTIFY they
     # did not see, so nothing wrong is found (the field case's finding, frame 55, is past the bound).
     assert ws.fields(FIELD, ["frame.number"], dfilter="dialoginfo.store_full", extra=extra) == [
-        ["43"], ["46"], ["55"], ["58"], ["64"], ["67"], ["71"], ["74"]]
+        ["46"], ["55"], ["58"], ["64"], ["67"], ["71"], ["74"]]
     assert ws.fields(FIELD, ["frame.number"], dfilter="_ws.expert.severity >= warning && dialoginfo",
                      extra=extra) == []
     # Before the bound, compacted or whole, -2 shows exactly what the default store shows.
@@ -413,6 +415,22 @@ def test_store_bound_in_bytes(ws):
         ["20", "13", SIPX_ID, "trying", "11", "12"], ["25", "2", "idd0f631ca", "early", "17", "1"],
         ["28", "14", SIPX_ID, "early", "20", "13"], ["34", "3", "idd0f631ca", "confirmed", "25", "2"],
         ["37", "15", SIPX_ID, "confirmed", "28", "14"]]
+
+
+@BOTH
+def test_summary_made_for_what_shows_it(ws, two_pass):
+    # Issue 15: a verdict no longer keeps the summary, and it is not made when nothing shows it (-q with a
+    # tap); asked for as a field or shown in the Info column, in one pass and in -2, it is there.
+    rows = ws.fields(FIELD, ["frame.number", "dialoginfo.summary", "_ws.col.Info"], dfilter="dialoginfo",
+                     two_pass=two_pass)
+    assert len(rows) == 16
+    assert rows[0][:2] == ["3", "dialog-info v0 full sip:208@victoria.pingtel.com: 0 dialogs"]
+    for frame, summary, info in rows:
+        assert summary.startswith("dialog-info v"), frame
+        assert summary in info, frame
+    assert ws.fields(FIELD, ["frame.number", "dialoginfo.summary"], dfilter="frame.number == 55",
+                     two_pass=two_pass) == [["55", "dialog-info v5 full sip:208@victoria.pingtel.com: 1 dialog "
+                                                   "(recipient, confirmed)"]]
 
 
 @BOTH
