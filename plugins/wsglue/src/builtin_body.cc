@@ -35,7 +35,7 @@ void BuiltinBody::dissect(Caller caller, tvbuff_t* tvb, packet_info* pinfo, prot
     // SIP's proto_tree_add_format_text fakes a line's item before formatting it when nobody will see it
     // (tree not shown, `text` not in a filter): skip the formatting as it does (tvb_format_text on
     // every line of every NOTIFY body was ~0.8k instructions per packet on the SIP-heavy capture).
-    if (text_id_ > 0 && !proto_field_is_referenced(tree, text_id_)) return;
+    if (text_id_ >= 0 && !proto_field_is_referenced(tree, text_id_)) return;
     for (gint offset = 0, next = 0; tvb_offset_exists(tvb, offset); offset = next) {
         tvb_find_line_end(tvb, offset, -1, &next, FALSE);
         // As SIP's proto_tree_add_format_text (not exported by 4.0's libwireshark): a text-only item.

@@ -55,7 +55,7 @@ private:
     Subtree ett_line_;
     dissector_handle_t in_sip_ = nullptr, in_multipart_ = nullptr, media_ = nullptr;
     heur_dissector_list_t sip_heuristics_ = nullptr;
-    int text_id_ = -1;  // epan's text-only field ("text"), whose items SIP's body lines are
+    int text_id_ = -1;  // epan's text-only field ("text", id 0: the first field registered), SIP's body lines
 };
 
 }  // namespace sipsleuth::wsglue
