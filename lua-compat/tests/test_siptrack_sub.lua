@@ -46,7 +46,11 @@ function T.seconds_text_units()
     eq(U.seconds_text(us(850)), "0.9 ms")
     eq(U.seconds_text(us(849)), "0.8 ms")
     eq(U.seconds_text(-ms(29500)), "-29.5 s")
-    eq(U.seconds_text(-us(40)), "0.0 ms")
+    -- Under 0.05 ms, whole microseconds (tenths of a millisecond would read "0.0 ms").
+    eq(U.seconds_text(-us(40)), "-40 \194\181s")
+    eq(U.seconds_text(0), "0 \194\181s")
+    eq(U.seconds_text(49999), "50 \194\181s")
+    eq(U.seconds_text(us(50)), "0.1 ms")
     eq(U.seconds_text(ms(999970)), "1000.0 s (16.7 min)")
 end
 

@@ -157,7 +157,11 @@ TEST(SecondsText, Units) {
     EXPECT_EQ(seconds_text(us(850)), "0.9 ms");
     EXPECT_EQ(seconds_text(us(849)), "0.8 ms");
     EXPECT_EQ(seconds_text(-ms(29500)), "-29.5 s");
-    EXPECT_EQ(seconds_text(-us(40)), "0.0 ms");
+    // Under 0.05 ms, whole microseconds (tenths of a millisecond would read "0.0 ms").
+    EXPECT_EQ(seconds_text(-us(40)), "-40 \u00b5s");
+    EXPECT_EQ(seconds_text(0), "0 \u00b5s");
+    EXPECT_EQ(seconds_text(49'999), "50 \u00b5s");
+    EXPECT_EQ(seconds_text(us(50)), "0.1 ms");
     EXPECT_EQ(seconds_text(ms(999970)), "1000.0 s (16.7 min)");
 }
 

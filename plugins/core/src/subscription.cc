@@ -154,12 +154,25 @@ void append_tenths(std::string& out, Nanos n, Nanos tenth) {
     out += '.';
     out += static_cast<char>('0' + q % 10);
 }
+// Whole microseconds, rounded from nanoseconds (halves away from zero), with " µs".
+void append_micros(std::string& out, Nanos n) {
+    const bool negative = n < 0;
+    const std::uint64_t a = negative ? static_cast<std::uint64_t>(-(n + 1)) + 1 : static_cast<std::uint64_t>(n);
+    const std::uint64_t q = (a + 500) / 1000;
+    if (negative && q) out += '-';
+    out += std::to_string(q);
+    out += " \u00b5s";
+}
 }  // namespace
 
 std::string seconds_text(Nanos d) {
     const Nanos a = d < 0 ? -d : d;
     std::string out;
-    if (a < kSecond) {
+    if (a < kMilli / 20) {
+        // Under 0.05 ms tenths of a millisecond would print "0.0 ms" (an RST 40 us after its NOTIFY on
+        // a lab's loopback): whole microseconds, rounded as above.
+        append_micros(out, d);
+    } else if (a < kSecond) {
         append_tenths(out, d, kMilli / 10);
         out += " ms";
     } else if (a < 60 * kSecond) {
