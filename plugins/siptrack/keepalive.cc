@@ -813,8 +813,8 @@ std::string crlf_message(const core::Finding& f, const core::CrlfPing& p, bool a
     return m;
 }
 
-// The fields of a CRLF ping or pong under t; false when the entry has nothing more to show.
-bool add_crlf(proto_tree* t, const Entry& e, const core::CrlfPing& p) {
+// The fields of a CRLF ping or pong under t.
+void add_crlf(proto_tree* t, const Entry& e, const core::CrlfPing& p) {
     if (e.what == What::crlf_ping) {
         add_string(t, hf_crlf_type, "ping");
         if (p.interval) add_time(t, hf_crlf_interval, *p.interval);
@@ -829,11 +829,10 @@ bool add_crlf(proto_tree* t, const Entry& e, const core::CrlfPing& p) {
         if (e.what == What::crlf_pong) {
             add_string(t, hf_crlf_type, "pong");
             add_time(t, hf_crlf_pong_delay, p.pong_delay);
-            return false;
+            return;
         }
     }
     if (p.missing) add_uint(t, hf_crlf_missed, p.missed_in_row);
-    return true;
 }
 
 void render_crlf(proto_tree* tree, proto_item* top, packet_info* pinfo, const Entry& e, InfoTag& tag) {
@@ -846,10 +845,9 @@ void render_crlf(proto_tree* tree, proto_item* top, packet_info* pinfo, const En
                                                         : "CRLF keepalive ping without pong";
         top = proto_tree_add_none_format(tree, hf_crlf, nullptr, 0, 0, "%s", label);
         t = subtree(top, ett_crlf);
-        if (!add_crlf(t, e, p)) return;
-    } else if (e.what == What::crlf_pong) {
-        return;
+        add_crlf(t, e, p);
     }
+    if (e.what == What::crlf_pong) return;  // its findings are the ping's
     const bool about_here = e.what == What::crlf_ping;
     CauseLinks links{t, std::nullopt};
     for (const core::Finding& f : p.findings()) {
@@ -887,8 +885,8 @@ std::string sccp_message(const core::Finding& f, const core::SccpKeepalive& k, c
     return m + in_row(k.missed_in_row, k.row_first_frame, f.kind == K::sccp_keepalive_unacked_again);
 }
 
-// The fields of an SCCP KeepAlive or Ack under t; false when the entry has nothing more to show.
-bool add_sccp(proto_tree* t, const Entry& e, const core::SccpKeepalive& k) {
+// The fields of an SCCP KeepAlive or Ack under t.
+void add_sccp(proto_tree* t, const Entry& e, const core::SccpKeepalive& k) {
     if (e.what == What::sccp_keepalive) {
         if (k.interval) add_time(t, hf_sccp_interval, *k.interval);
         if (k.previous_frame) add_frame(t, hf_sccp_previous, *k.previous_frame);
@@ -903,11 +901,10 @@ bool add_sccp(proto_tree* t, const Entry& e, const core::SccpKeepalive& k) {
         add_frame(t, hf_sccp_keepalive_in, k.frame);
         if (e.what == What::sccp_ack) {
             add_time(t, hf_sccp_ack_delay, k.ack_delay);
-            return false;
+            return;
         }
     }
     if (k.unacked) add_uint(t, hf_sccp_missed, k.missed_in_row);
-    return true;
 }
 
 void render_sccp(proto_tree* tree, proto_item* top, packet_info* pinfo, const Entry& e, InfoTag& tag) {
@@ -921,10 +918,9 @@ void render_sccp(proto_tree* tree, proto_item* top, packet_info* pinfo, const En
                                                            : "SCCP KeepAlive without Ack";
         top = proto_tree_add_none_format(tree, hf_sccp, nullptr, 0, 0, "%s", label);
         t = subtree(top, ett_sccp);
-        if (!add_sccp(t, e, k)) return;
-    } else if (e.what == What::sccp_ack) {
-        return;
+        add_sccp(t, e, k);
     }
+    if (e.what == What::sccp_ack) return;  // its findings are the KeepAlive's
     const bool about_here = e.what == What::sccp_keepalive;
     CauseLinks links{t, std::nullopt};
     for (const core::Finding& f : k.findings()) {
