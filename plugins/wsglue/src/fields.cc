@@ -3,6 +3,9 @@
 // a range of one data source and tvb_raw_offset() maps a sub-tvb into it.
 #include "sipsleuth/wsglue/fields.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace sipsleuth::wsglue {
 
 bool ForeignField::resolve() {
@@ -72,9 +75,18 @@ Scope enclosing_message(proto_tree* tree, const ForeignField& message, tvbuff_t*
     return Scope{ds, msg->start, offset};
 }
 
+namespace {
+// Every PostDissector of this shared object, in construction order.
+std::vector<PostDissector*>& all_post_dissectors() {
+    static std::vector<PostDissector*> all;
+    return all;
+}
+}  // namespace
+
 PostDissector::PostDissector(Protocol& proto, dissector_t fn, std::initializer_list<ForeignField*> wanted)
     : proto_(proto), fn_(fn), wanted_(wanted) {
-    proto_.on_init([this] { update_wanted(); });
+    all_post_dissectors().push_back(this);
+    proto_.on_init([] { update_all_wanted(); });
 }
 
 void PostDissector::handoff() {
@@ -84,17 +96,26 @@ void PostDissector::handoff() {
     register_postdissector(handle_);
 }
 
-void PostDissector::update_wanted() {
-    if (!handle_) return;
-    GArray* ids = nullptr;
-    if (proto_.enabled()) {
-        ids = g_array_new(FALSE, FALSE, static_cast<guint>(sizeof(int)));
-        for (ForeignField* f : wanted_) {
-            int id = f->id();
-            if (id >= 0) g_array_append_val(ids, id);
+void PostDissector::update_all_wanted() {
+    // epan primes every post-dissector's array on every frame, enabled or not, one hfid at a time: a
+    // field that five post-dissectors want (the observer's six) would be primed five times per frame.
+    // So each field is left to the first enabled post-dissector that wants it; one whose protocol is
+    // disabled wants nothing, and the next enabled one takes its fields over.
+    std::vector<int> claimed;
+    for (PostDissector* pd : all_post_dissectors()) {
+        if (!pd->handle_) continue;
+        GArray* ids = nullptr;
+        if (pd->proto_.enabled()) {
+            ids = g_array_new(FALSE, FALSE, static_cast<guint>(sizeof(int)));
+            for (ForeignField* f : pd->wanted_) {
+                int id = f->id();
+                if (id < 0 || std::find(claimed.begin(), claimed.end(), id) != claimed.end()) continue;
+                claimed.push_back(id);
+                g_array_append_val(ids, id);
+            }
         }
+        set_postdissector_wanted_hfids(pd->handle_, ids);
     }
-    set_postdissector_wanted_hfids(handle_, ids);
 }
 
 }  // namespace sipsleuth::wsglue

@@ -83,7 +83,8 @@ void for_each_message(proto_tree* tree, const ForeignField& message, Fn&& fn) {
 Scope enclosing_message(proto_tree* tree, const ForeignField& message, tvbuff_t* tvb, int at);
 
 /// A post-dissector with the foreign fields it reads. Wanted fields are set only while the protocol
-/// is enabled, so a disabled plugin costs nothing (shared/DESIGN.md, rule 6). They are primed on the
+/// is enabled, so a disabled plugin costs nothing (shared/DESIGN.md, rule 6), and each field is set
+/// on one post-dissector only (epan primes each array on every frame, duplicates included). They are primed on the
 /// first pass; tshark -2 does not prime them on its second pass (seen on a frame holding two SIP
 /// responses), so read them when !PINFO_FD_VISITED and render revisits from a FrameStore.
 class PostDissector {
@@ -98,7 +99,8 @@ public:
     bool complete() const { return complete_; }
 
 private:
-    void update_wanted();
+    /// Sets the wanted fields of every PostDissector (each field once, by the first enabled one).
+    static void update_all_wanted();
 
     Protocol& proto_;
     dissector_t fn_;
