@@ -82,30 +82,35 @@ void for_each_message(proto_tree* tree, const ForeignField& message, Fn&& fn) {
 /// start up to `at`: the part of a message a body dissector can see while its headers are dissected.
 Scope enclosing_message(proto_tree* tree, const ForeignField& message, tvbuff_t* tvb, int at);
 
-/// A post-dissector with the foreign fields it reads. Wanted fields are set only while the protocol
-/// is enabled, so a disabled plugin costs nothing (shared/DESIGN.md, rule 6), and each field is set
-/// on one post-dissector only (epan primes each array on every frame, duplicates included). They are primed on the
-/// first pass; tshark -2 does not prime them on its second pass (seen on a frame holding two SIP
-/// responses), so read them when !PINFO_FD_VISITED and render revisits from a FrameStore.
+/// A post-dissector with the foreign fields it reads. All of a shared object's PostDissectors run from
+/// one registered post-dissector (dispatch), in handoff order, each only while its protocol is enabled
+/// and with pinfo->current_proto naming it, as epan would call each. Wanted fields are set only while
+/// the protocol is enabled, so a disabled plugin costs nothing (shared/DESIGN.md, rule 6), each field
+/// once. They are primed on the first pass; tshark -2 does not prime them on its second pass (seen on
+/// a frame holding two SIP responses), so read them when !PINFO_FD_VISITED and render revisits from a
+/// FrameStore.
 class PostDissector {
 public:
     PostDissector(Protocol& proto, dissector_t fn, std::initializer_list<ForeignField*> wanted);
     /// Adds wanted fields before handoff(), for a post-dissector whose analyses live in several files.
     void want(std::initializer_list<ForeignField*> more) { wanted_.insert(wanted_.end(), more); }
     void want(const std::vector<ForeignField*>& more) { wanted_.insert(wanted_.end(), more.begin(), more.end()); }
-    /// Call from proto_reg_handoff_*: resolves fields and registers the post-dissector.
+    /// Call from proto_reg_handoff_*: resolves fields and adds it to the dispatch (registering the one
+    /// post-dissector with the first call).
     void handoff();
     /// Every wanted field resolved (a missing one means another dissector renamed it).
     bool complete() const { return complete_; }
 
 private:
-    /// Sets the wanted fields of every PostDissector (each field once, by the first enabled one).
+    static int dispatch(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data);
+    /// Sets the wanted fields: those of every enabled PostDissector, each once.
     static void update_all_wanted();
 
     Protocol& proto_;
     dissector_t fn_;
     std::vector<ForeignField*> wanted_;
-    dissector_handle_t handle_ = nullptr;
+    protocol_t* protocol_ = nullptr;
+    const char* short_name_ = nullptr;
     bool complete_ = false;
 };
 
