@@ -740,13 +740,11 @@ bool SubscriptionTracker::seen_before(const sip::Message& m, const sip::TxnVerdi
 }
 
 void SubscriptionTracker::record_flow_use(Subscription& s, const FlowRef& flow) {
-    if (s.flows_used.size() >= 8) return;
-    // Most messages of a subscription use a flow it used before: compared by key, named once.
+    // Most messages of a subscription use a flow it used before: compared by key, named in summary().
     const std::uint64_t k = flow_key(flow.transport, flow.stream);
-    if (std::find(s.flow_keys_used.begin(), s.flow_keys_used.end(), k) != s.flow_keys_used.end()) return;
-    s.flow_keys_used.push_back(k);
-    s.flows_used.push_back(std::string(flow.transport == Transport::tcp ? "tcp.stream " : "udp.stream ") +
-                           std::to_string(flow.stream));
+    const auto used = s.flow_keys_used.begin() + s.flows_used;
+    if (s.flows_used >= s.flow_keys_used.size() || std::find(s.flow_keys_used.begin(), used, k) != used) return;
+    s.flow_keys_used[s.flows_used++] = k;
 }
 
 void SubscriptionTracker::on_subscribe(const sip::Message& m, const sip::TxnVerdict& txn, MessageReport& r) {
@@ -1169,7 +1167,11 @@ std::optional<SubscriptionSummary> SubscriptionTracker::summary(std::uint32_t id
     if (!s.reason.empty()) out.state += " (" + s.reason + ")";
     if (s.rejected_status && s.state != State::terminated)
         out.state += ", NOTIFY rejected with " + std::to_string(s.rejected_status);
-    out.flows = s.flows_used;
+    for (std::uint8_t i = 0; i < s.flows_used; ++i) {
+        const std::uint64_t k = s.flow_keys_used[i];
+        out.flows.push_back(std::string(static_cast<Transport>(k >> 32) == Transport::tcp ? "tcp.stream " : "udp.stream ") +
+                            std::to_string(static_cast<std::uint32_t>(k)));
+    }
     out.notifies = s.notifies;
     out.answered = s.answered;
     out.findings = s.findings;

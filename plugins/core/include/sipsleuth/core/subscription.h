@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <initializer_list>
@@ -222,8 +223,11 @@ private:
         std::uint32_t notifies = 0, answered = 0;
         bool first_notify_seen = false;
         std::uint32_t last_accepted_frame = 0;
-        std::vector<std::string> flows_used, findings;
-        std::vector<std::uint64_t> flow_keys_used;  ///< flow_key() of each of flows_used
+        std::vector<std::string> findings;
+        /// flow_key() of the first flows it used, in order, inline (no heap block per subscription);
+        /// summary() names them.
+        std::array<std::uint64_t, 8> flow_keys_used{};
+        std::uint8_t flows_used = 0;
         Nanos outage = 0;
         std::uint32_t last_terminating_notify_frame = 0;  ///< latest NOTIFY with Subscription-State terminated
         std::uint32_t rejected_status = 0;               ///< the latest NOTIFY's non-2xx final (not 481)
