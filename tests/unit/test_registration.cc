@@ -10,9 +10,15 @@
 #include <gtest/gtest.h>
 
 #include "sipsleuth/core/sip/transaction.h"
+#include "sipsleuth/core/sip_header.h"
+#include "sipsleuth/core/text.h"
 
+#include <cstddef>
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -70,6 +76,128 @@ TEST(ParseContacts, Table) {
             EXPECT_EQ(c[i].uri, k.uris[i]) << k.value;
             EXPECT_EQ(c[i].expires ? static_cast<long>(*c[i].expires) : -1, k.expires[i]) << k.value;
         }
+    }
+}
+
+// parse_contacts as it was before it read contacts in place (registration.cc): parse_name_addr on each
+// top-level part, the first +sip.instance and expires parameters. The reader must agree with it on every
+// value, malformed ones included (a contact it rejects is no binding).
+std::vector<ContactInfo> reference_contacts(std::string_view value) {
+    std::vector<std::string_view> parts;
+    bool quoted = false, escaped = false;
+    int angle = 0;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        const char c = value[i];
+        if (quoted) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') quoted = false;
+            continue;
+        }
+        if (c == '"') quoted = true;
+        else if (c == '<') ++angle;
+        else if (c == '>' && angle > 0) --angle;
+        else if (c == ',' && angle == 0) {
+            parts.push_back(value.substr(start, i - start));
+            start = i + 1;
+        }
+    }
+    parts.push_back(value.substr(start));
+    std::vector<ContactInfo> out;
+    for (std::string_view part : parts) {
+        part = trim(part);
+        if (part.empty()) continue;
+        ContactInfo c;
+        if (part == "*") {
+            c.uri = "*";
+            out.push_back(c);
+            continue;
+        }
+        const std::optional<NameAddr> na = parse_name_addr(part);
+        if (!na) continue;
+        c.uri = na->uri;
+        if (const HeaderParam* p = find_param(na->params, "+sip.instance"); p && p->value) c.instance = *p->value;
+        if (const HeaderParam* p = find_param(na->params, "expires"); p && p->value)
+            if (const auto n = parse_decimal(*p->value, UINT32_MAX)) c.expires = static_cast<std::uint32_t>(*n);
+        c.cisco_keep_alive = find_param(na->params, "cisco-keep-alive") != nullptr;
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+void expect_same_contacts(std::string_view value) {
+    const std::vector<ContactInfo> got = parse_contacts(value), want = reference_contacts(value);
+    ASSERT_EQ(got.size(), want.size()) << value;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i].uri, want[i].uri) << value;
+        EXPECT_EQ(got[i].instance, want[i].instance) << value;
+        EXPECT_EQ(got[i].expires, want[i].expires) << value;
+        EXPECT_EQ(got[i].cisco_keep_alive, want[i].cisco_keep_alive) << value;
+    }
+}
+
+TEST(ParseContacts, InPlaceReaderAgreesWithNameAddrParser) {
+    const std::vector<std::string> seeds = {
+        kSeedContact,
+        kSeedBackupContact,
+        "*",
+        " * ",
+        "<sip:a@h>;expires=60, <sip:b@h>;expires=120",
+        "\"A, B\" <sip:a@h;x=\",\">;expires=5",
+        "\"A \\\" B\" <sip:a@h>;+sip.instance=\"<urn:\\\"x\\\\y>\";expires=1",
+        "sip:c@h;expires=7",
+        "<sip:a@h>;expires=99999999999",
+        "<sip:a@h>;expires=4294967295",
+        "<sip:a@h>;expires=4294967296",
+        "<sip:a@h>;expires=000000000000000000007",
+        "<sip:a@h>;expires=abc",
+        "<sip:a@h>;Expires=5;EXPIRES=6;+SIP.Instance=\"i1\";+sip.instance=\"i2\"",
+        "<sip:a@h>;+sip.instance;+sip.instance=\"i2\"",
+        "<sip:a@h>;expires;expires=9",
+        "<sip:a@h>;+sip.instance=plain;cisco-keep-alive=1",
+        "<sip:a@h, <broken",
+        "Bob Smith <sip:a@h>",
+        "Bob@Smith <sip:a@h>",
+        "<sip:a@h;transport=tcp;lr?x=1;y>",
+        "<sip:a@h;=bad>",
+        "<sip:a@h;p=\"open>",
+        "<1sip:a@h>",
+        "<:a@h>",
+        "< sip:a@h >  ;  expires = 3 ; cisco-keep-alive ",
+        "<sip:a@h> garbage",
+        "<sip:a@h>;p=1,x",
+        "sip:a@h ;expires=2",
+        "",
+        " , ,",
+        "<tel:+1234>;expires=0",
+        "<sip:a@h>>;expires=1",
+        "<<sip:a@h>;expires=1",
+        "\"unclosed <sip:a@h>",
+        "<sip:a@h>;+sip.instance=\"a\\",
+    };
+    for (const std::string& s : seeds) expect_same_contacts(s);
+    // Mutations: every seed with bytes replaced, inserted and removed (a fixed pseudo-random sequence).
+    const std::string alphabet = "<>\";,=\\ \t*:@?aAsS+.-0123456789exiprstnc";
+    std::uint32_t x = 12345;
+    auto next = [&] {
+        x = x * 1103515245u + 12345u;
+        return x >> 8;
+    };
+    for (int round = 0; round < 40000; ++round) {
+        std::string s = seeds[next() % seeds.size()];
+        const int edits = 1 + static_cast<int>(next() % 4);
+        for (int e = 0; e < edits; ++e) {
+            const std::size_t at = s.empty() ? 0 : next() % (s.size() + 1);
+            const char c = alphabet[next() % alphabet.size()];
+            switch (next() % 3) {
+            case 0: s.insert(s.begin() + static_cast<std::ptrdiff_t>(at), c); break;
+            case 1: if (at < s.size()) s[at] = c; break;
+            default: if (at < s.size()) s.erase(at, 1); break;
+            }
+        }
+        expect_same_contacts(s);
+        if (HasFailure()) return;
     }
 }
 
@@ -408,6 +536,70 @@ TEST(RegistrationTracker, BindingCountsItsCallIds) {
     EXPECT_EQ(t.bindings(), 1u);
     EXPECT_EQ(t.binding(0).call_ids, 3u);
     EXPECT_EQ(t.record(*t.binding(0).last).call_id, "c1");
+}
+
+// Bindings and devices are found by their keys hashed in place (issue 15): the same binding and device
+// as the key strings "<instance>\n<AoR user>\n<address>[\n<registrar>]" or "<AoR>\n<Contact URI>\n..."
+// would give, over many bindings of both forms, including keys whose parts split the same bytes
+// differently.
+TEST(RegistrationTracker, BindingsFoundByTheirKeys) {
+    RegistrationTracker::Settings s;
+    Fixture x(s);
+    std::map<std::string, std::size_t> bindings, devices;
+    std::uint32_t frame = 0;
+    const std::string registrars[] = {kPrimary, kSecondary};
+    for (int round = 0; round < 2; ++round)
+        for (int i = 0; i < 600; ++i) {
+            const std::string& registrar = registrars[i % 2];
+            // Contacts: by instance (i % 3 == 0), else by URI; AoRs with and without '@'; i / 5 repeats.
+            const int k = i / 5;
+            std::string contact = "<sip:c" + std::to_string(k % 7) + "@h>";
+            if (i % 3 == 0) contact += ";+sip.instance=\"<urn:uuid:" + std::to_string(k % 11) + ">\"";
+            sip::Message m = reg(++frame, T0 + frame * S, registrar, "call" + std::to_string(frame), 1, contact);
+            m.to.uri = k % 4 == 0 ? "sip:u" + std::to_string(k % 13) : "sip:u" + std::to_string(k % 13) + "@r" +
+                                                                         std::to_string(i % 2);
+            // Parts that make the same bytes: an instance equal to another binding's AoR, an AoR user part
+            // equal to its Contact URI.
+            if (i % 50 == 7) {
+                m.to.uri = "sip:u1@x";
+                m.contacts[0].raw = "<sip:c1@h>;+sip.instance=\"sip:u2\"";
+            }
+            if (i % 50 == 8 || i % 50 == 9) {
+                m.to.uri = "sip:u2";
+                m.contacts[0].raw = "<sip:u1>";
+            }
+            const auto ref = x.on_request(m);
+            ASSERT_TRUE(ref);
+            const ContactInfo c = parse_contacts(m.contacts[0].raw).front();
+            const std::string device = (c.instance.empty() ? m.to.uri + "\n" + c.uri
+                                                           : c.instance + "\n" + m.to.uri.substr(0, m.to.uri.find('@'))) +
+                                       "\n" + m.flow.src.address;
+            const std::size_t b = x.t.record(ref->record).binding;
+            const auto [bi, new_binding] = bindings.emplace(device + "\n" + registrar, b);
+            EXPECT_EQ(bi->second, b) << i;
+            const auto [di, new_device] = devices.emplace(device, x.t.binding(b).device);
+            EXPECT_EQ(di->second, x.t.binding(b).device) << i;
+            if (HasFailure()) return;
+        }
+    EXPECT_EQ(x.t.bindings(), bindings.size());
+}
+
+// A REGISTER whose key bytes are those of a binding made by the other form (instance and AoR user part
+// against AoR and Contact URI) joins that binding, and its 2xx is still matched on its own Contact.
+TEST(RegistrationTracker, GrantMatchedOnTheRegistersOwnContact) {
+    Fixture x;
+    sip::Message a = reg(1, T0, kPrimary, "a", 1, "<sip:c1@h>;+sip.instance=\"sip:u2\"");
+    a.to.uri = "sip:u1@x";
+    sip::Message b = reg(3, T0 + 10 * S, kPrimary, "b", 1, "<sip:u1>");
+    b.to.uri = "sip:u2";
+    const auto ra = x.on_request(a);
+    const auto rb = x.on_request(b);
+    ASSERT_TRUE(ra && rb);
+    EXPECT_EQ(x.t.record(ra->record).binding, x.t.record(rb->record).binding);
+    sip::Message answer = ok(4, T0 + 11 * S, "b", 1, 90);
+    answer.contacts[0].raw = "<sip:c1@h>;+sip.instance=\"sip:u2\";expires=50, <sip:u1>;expires=70";
+    ASSERT_TRUE(x.on_response(answer));
+    EXPECT_EQ(x.t.record(rb->record).granted, 70u);
 }
 
 TEST(RegistrationTracker, QueryWithoutContactIgnored) {

@@ -8,22 +8,207 @@
 #include "sipsleuth/core/registration.h"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstring>
 
-#include "sipsleuth/core/sip_header.h"
 #include "sipsleuth/core/text.h"
 
 namespace sipsleuth::core {
 
+// One contact-param read in place: views into the value.
+struct ContactView {
+    std::string_view uri;
+    std::string_view instance;  ///< as sent inside its quotes: instance_escaped says quoted-pairs are left
+    bool instance_escaped = false;
+    std::optional<std::uint32_t> expires;
+    bool cisco_keep_alive = false;
+};
+
 namespace {
 
-// Splits a header value at commas outside quotes and angle brackets.
-std::vector<std::string_view> split_top_level(std::string_view v) {
-    std::vector<std::string_view> out;
+// The Contact grammar of sip_header.cc's parse_name_addr (RFC 3261 section 20.10), read in place: the
+// tracker looks at a REGISTER's and its 2xx's Contacts on every message, and parse_name_addr builds a
+// NameAddr with a string per part and parameter. Same acceptance, same answers (the first +sip.instance
+// and expires parameter, any cisco-keep-alive): tests/unit/test_registration.cc checks it against
+// parse_name_addr on mutated values.
+bool hdr_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+bool hdr_token(char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+    switch (c) {
+    case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`': case '\'': case '~':
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool has_scheme(std::string_view uri) {
+    const std::size_t colon = uri.find(':');
+    if (colon == std::string_view::npos || colon == 0) return false;
+    for (std::size_t k = 0; k < colon; ++k)
+        if (!((uri[k] >= 'a' && uri[k] <= 'z') || (uri[k] >= 'A' && uri[k] <= 'Z') ||
+              (k > 0 && ((uri[k] >= '0' && uri[k] <= '9') || uri[k] == '+' || uri[k] == '-' || uri[k] == '.'))))
+            return false;
+    return true;
+}
+
+// Just after the closing quote of the quoted-string at s[i] == '"' (quoted-pairs skipped), or npos.
+std::size_t quoted_end(std::string_view s, std::size_t i) {
+    for (++i; i < s.size(); ++i) {
+        if (s[i] == '\\' && i + 1 < s.size())
+            ++i;
+        else if (s[i] == '"')
+            return i + 1;
+    }
+    return std::string_view::npos;
+}
+
+void skip_ws(std::string_view s, std::size_t& i) {
+    while (i < s.size() && hdr_ws(s[i])) ++i;
+}
+
+// *( ";" generic-param ) from s[i]: fn(name, value, has_value, quoted) per parameter, the value without its
+// quotes (quoted-pairs kept). stop ends an unquoted value besides ';' and white space. False on a
+// parameter without a name or an unclosed quote; i is left after the last parameter.
+template <typename Fn>
+bool scan_params(std::string_view s, std::size_t& i, char stop, Fn&& fn) {
+    for (skip_ws(s, i); i < s.size() && s[i] == ';'; skip_ws(s, i)) {
+        ++i;
+        skip_ws(s, i);
+        const std::size_t name_at = i;
+        while (i < s.size() && hdr_token(s[i])) ++i;
+        const std::string_view name = s.substr(name_at, i - name_at);
+        if (name.empty()) return false;
+        skip_ws(s, i);
+        std::string_view value;
+        bool has_value = false, quoted = false;
+        if (i < s.size() && s[i] == '=') {
+            ++i;
+            skip_ws(s, i);
+            has_value = true;
+            if (i < s.size() && s[i] == '"') {
+                const std::size_t end = quoted_end(s, i);
+                if (end == std::string_view::npos) return false;
+                value = s.substr(i + 1, end - i - 2);
+                quoted = true;
+                i = end;
+            } else {
+                const std::size_t at = i;
+                while (i < s.size() && s[i] != ';' && !hdr_ws(s[i]) && s[i] != stop) ++i;
+                value = s.substr(at, i - at);
+            }
+        }
+        fn(name, value, has_value, quoted);
+    }
+    return true;
+}
+
+
+// parse_name_addr's acceptance on one trimmed, non-empty contact-param ("*" excepted).
+bool read_contact(std::string_view v, ContactView& out) {
+    out = ContactView{};
+    std::size_t i = 0;
+    skip_ws(v, i);
+    const std::size_t lt = v.find('<');
+    std::string_view uri;
+    if ((i < v.size() && v[i] == '"') || lt != std::string_view::npos) {
+        if (i < v.size() && v[i] == '"') {
+            i = quoted_end(v, i);
+            if (i == std::string_view::npos) return false;
+            skip_ws(v, i);
+            if (i >= v.size() || v[i] != '<') return false;
+        } else {
+            // display-name = *(token LWS)
+            for (const char ch : trim(v.substr(i, lt - i)))
+                if (!hdr_token(ch) && !hdr_ws(ch)) return false;
+            i = lt;
+        }
+        const std::size_t gt = v.find('>', i);
+        if (gt == std::string_view::npos) return false;
+        uri = trim(v.substr(i + 1, gt - i - 1));
+        i = gt + 1;
+        // URI parameters, up to the URI's headers ('?'), must read as parameters.
+        if (const std::size_t semi = uri.find(';'); semi != std::string_view::npos) {
+            const std::string_view params = uri.substr(0, uri.find('?', semi));
+            std::size_t j = semi;
+            if (!scan_params(params, j, '?', [](std::string_view, std::string_view, bool, bool) {}) || j < params.size())
+                return false;
+        }
+    } else {
+        // addr-spec: every ';' after the URI starts a header parameter (RFC 3261 section 20.10).
+        const std::size_t from = i;
+        while (i < v.size() && v[i] != ';' && !hdr_ws(v[i])) ++i;
+        uri = v.substr(from, i - from);
+    }
+    if (!has_scheme(uri)) return false;
+    out.uri = uri;
+    bool instance_seen = false, expires_seen = false;
+    const bool ok = scan_params(v, i, ',', [&](std::string_view name, std::string_view value, bool has_value, bool quoted) {
+        if (!instance_seen && iequals(name, "+sip.instance")) {
+            instance_seen = true;
+            if (has_value) {
+                out.instance = value;
+                out.instance_escaped = quoted && value.find('\\') != std::string_view::npos;
+            }
+        } else if (!expires_seen && iequals(name, "expires")) {
+            expires_seen = true;
+            if (has_value)
+                if (const auto n = parse_decimal(value, UINT32_MAX)) out.expires = static_cast<std::uint32_t>(*n);
+        } else if (iequals(name, "cisco-keep-alive")) {
+            out.cisco_keep_alive = true;
+        }
+    });
+    if (!ok) return false;
+    skip_ws(v, i);
+    return i >= v.size();
+}
+
+// The inside of a quoted-string with its quoted-pairs undone, into buf.
+std::string_view unescaped(std::string_view v, std::string& buf) {
+    buf.clear();
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (v[i] == '\\' && i + 1 < v.size()) ++i;
+        buf.push_back(v[i]);
+    }
+    return buf;
+}
+
+// The characters that split or stop splitting a Contact value outside quotes.
+constexpr std::array<bool, 256> kSplitStop = [] {
+    std::array<bool, 256> t{};
+    for (const unsigned char c : {'"', '<', '>', ','}) t[c] = true;
+    return t;
+}();
+
+// The contacts of a Contact header value in order (split at commas outside quotes and angle brackets,
+// trimmed, unparsable ones skipped), each as a ContactInfo-like view (instance unescaped into buf),
+// until fn returns true; whether it did.
+template <typename Fn>
+bool for_each_contact(std::string_view value, std::string& buf, Fn&& fn) {
+    auto one = [&](std::string_view part) {
+        part = trim(part);
+        if (part.empty()) return false;
+        ContactView c;
+        if (part == "*") {
+            c.uri = part;
+        } else {
+            if (!read_contact(part, c)) return false;
+            if (c.instance_escaped) c.instance = unescaped(c.instance, buf);
+        }
+        return static_cast<bool>(fn(static_cast<const ContactView&>(c)));
+    };
+    // The common case, one contact per value: nothing to split at.
+    if (value.find(',') == std::string_view::npos) return one(value);
     bool quoted = false, escaped = false;
     int angle = 0;
     std::size_t start = 0;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        const char c = v[i];
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        if (!quoted)  // to the next character that matters outside quotes
+            while (i < value.size() && !kSplitStop[static_cast<unsigned char>(value[i])]) ++i;
+        if (i == value.size()) break;
+        const char c = value[i];
         if (quoted) {
             if (escaped) escaped = false;
             else if (c == '\\') escaped = true;
@@ -34,109 +219,163 @@ std::vector<std::string_view> split_top_level(std::string_view v) {
         else if (c == '<') ++angle;
         else if (c == '>' && angle > 0) --angle;
         else if (c == ',' && angle == 0) {
-            out.push_back(v.substr(start, i - start));
+            if (one(value.substr(start, i - start))) return true;
             start = i + 1;
         }
     }
-    out.push_back(v.substr(start));
-    return out;
+    return one(value.substr(start));
 }
 
-// "address:port" of the registrar, IPv6 in brackets (as siptrack has always shown it).
-std::string endpoint_text(const Endpoint& e) {
-    std::string s;
+// "address:port" of the registrar, IPv6 in brackets (as siptrack has always shown it), into s.
+void endpoint_text(const Endpoint& e, std::string& s) {
     const bool v6 = e.address.find(':') != std::string::npos;
+    s.clear();
     if (v6) s += '[';
     s += e.address;
     if (v6) s += ']';
     s += ':';
-    s += std::to_string(e.port);
-    return s;
+    char port[8];
+    const auto r = std::to_chars(port, port + sizeof port, e.port);
+    s.append(port, r.ptr);
 }
 
+
+// A binding's key: device (instance and AoR user part, else AoR and Contact URI; then the sender's
+// address) and registrar, newline-separated. Equal keys are equal byte strings, whatever the parts.
+constexpr std::size_t kDeviceParts = 5;
+using KeyParts = std::array<std::string_view, 7>;
+
+KeyParts key_parts(std::string_view first, std::string_view second, std::string_view address,
+                   std::string_view registrar) {
+    return {first, "\n", second, "\n", address, "\n", registrar};
+}
+
+std::string_view user_part(std::string_view aor) { return aor.substr(0, aor.find('@')); }  // whole without '@'
+
+KeyParts binding_key(const Binding& b) {
+    return b.by_instance ? key_parts(b.contact, user_part(b.aor), b.device_address, b.registrar)
+                         : key_parts(b.aor, b.contact, b.device_address, b.registrar);
+}
+
+// Whether the first na parts of a and the first nb parts of b make the same bytes.
+bool same_bytes(const KeyParts& a, std::size_t na, const KeyParts& b, std::size_t nb) {
+    std::size_t ia = 0, oa = 0, ib = 0, ob = 0;
+    for (;;) {
+        while (ia < na && oa == a[ia].size()) ++ia, oa = 0;
+        while (ib < nb && ob == b[ib].size()) ++ib, ob = 0;
+        if (ia == na || ib == nb) return ia == na && ib == nb;
+        const std::size_t n = std::min(a[ia].size() - oa, b[ib].size() - ob);
+        if (std::memcmp(a[ia].data() + oa, b[ib].data() + ob, n) != 0) return false;
+        oa += n;
+        ob += n;
+    }
+}
+
+// A 64-bit hash of the bytes added, whatever pieces they came in (so equal keys hash alike), a word at
+// a time.
+class StreamHash {
+public:
+    void add(std::string_view s) {
+        std::size_t i = 0;
+        for (; fill_ != 0 && i < s.size(); ++i) push(s[i]);
+        for (; i + 8 <= s.size(); i += 8) {
+            std::uint64_t w;
+            std::memcpy(&w, s.data() + i, 8);
+            mix(w);
+        }
+        for (; i < s.size(); ++i) push(s[i]);
+        length_ += s.size();
+    }
+    std::uint64_t value() const {
+        std::uint64_t h = h_;
+        if (fill_ != 0) h = (rotl23(h) ^ word_) * kMul;
+        h = (h ^ length_) * kMul;
+        return h ^ (h >> 31);
+    }
+
+private:
+    static constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ull;
+    static std::uint64_t rotl23(std::uint64_t x) { return (x << 23) | (x >> 41); }
+    void mix(std::uint64_t w) { h_ = (rotl23(h_) ^ w) * kMul; }
+    void push(char c) {
+        word_ |= static_cast<std::uint64_t>(static_cast<unsigned char>(c)) << (8 * fill_);
+        if (++fill_ == 8) {
+            mix(word_);
+            word_ = 0;
+            fill_ = 0;
+        }
+    }
+    std::uint64_t h_ = 0x243F6A8885A308D3ull, word_ = 0, length_ = 0;
+    unsigned fill_ = 0;
+};
 
 }  // namespace
 
 std::vector<ContactInfo> parse_contacts(std::string_view value) {
     std::vector<ContactInfo> out;
-    for (std::string_view part : split_top_level(value)) {
-        part = trim(part);
-        if (part.empty()) continue;
-        ContactInfo c;
-        if (part == "*") {
-            c.uri = "*";
-            out.push_back(c);
-            continue;
-        }
-        const std::optional<NameAddr> na = parse_name_addr(part);
-        if (!na) continue;
-        c.uri = na->uri;
-        if (const HeaderParam* p = find_param(na->params, "+sip.instance"); p && p->value) c.instance = *p->value;
-        if (const HeaderParam* p = find_param(na->params, "expires"); p && p->value)
-            if (const auto n = parse_decimal(*p->value, UINT32_MAX)) c.expires = static_cast<std::uint32_t>(*n);
-        c.cisco_keep_alive = find_param(na->params, "cisco-keep-alive") != nullptr;
-        out.push_back(std::move(c));
-    }
+    std::string buf;
+    for_each_contact(value, buf, [&](const ContactView& v) {
+        ContactInfo& c = out.emplace_back();
+        c.uri = v.uri;
+        c.instance = v.instance;
+        c.expires = v.expires;
+        c.cisco_keep_alive = v.cisco_keep_alive;
+        return false;
+    });
     return out;
 }
 
-const std::vector<ContactInfo>& RegistrationTracker::contacts(const std::string& raw) {
-    if (const auto it = contact_cache_.find(raw); it != contact_cache_.end()) return it->second;
-    if (contact_cache_.size() >= kMaxCachedContacts) contact_cache_.clear();  // a bound; parsed again on demand
-    return contact_cache_.emplace(raw, parse_contacts(raw)).first->second;
-}
-
+// Each Contact value of the message as parse_contacts reads it (not the Message's own reading, which is
+// more lenient and keeps the last of a repeated parameter), read in place: no string is built.
 template <typename Fn>
 bool RegistrationTracker::any_contact(const sip::Message& m, Fn&& fn) {
     for (const sip::Contact& c : m.contacts)
-        for (const ContactInfo& i : contacts(c.raw))
-            if (fn(i)) return true;
+        if (for_each_contact(c.raw, instance_buf_, fn)) return true;
     return false;
 }
 
 std::optional<std::size_t> RegistrationTracker::binding_for(const sip::Message& m, const std::string& registrar,
-                                                            const ContactInfo& c) {
+                                                            const ContactView& c) {
     // RFC 5626: +sip.instance names the device whatever registrar it talks to; Cisco phones put the
     // registrar's address in the AoR's host part (sip:4563@<CUCM>), so only the AoR's user part tells
     // the lines of one device apart. Without an instance, the AoR and Contact URI are the device. The
     // sender's address is part of it: a proxy forwarding the phone's REGISTER (same instance) registers
     // a binding of its own and is no failover of the phone.
     const std::string& aor = m.to.uri;
-    // Both keys are built in buffers kept from call to call: a REGISTER allocates no key.
-    std::string& device_key = device_key_;
-    if (!c.instance.empty()) {
-        const std::size_t at = aor.find('@');
-        device_key.assign(c.instance).push_back('\n');
-        device_key.append(aor, 0, at);  // the whole AoR when it has no '@'
-    } else {
-        device_key.assign(aor).push_back('\n');
-        device_key.append(c.uri);
-    }
-    device_key += '\n';
-    device_key += m.flow.src.address;
-    std::string& binding_key = binding_key_;
-    binding_key.assign(device_key).push_back('\n');
-    binding_key.append(registrar);
-    if (const auto it = binding_index_.find(binding_key); it != binding_index_.end()) return it->second;
+    const bool by_instance = !c.instance.empty();
+    const KeyParts key = by_instance ? key_parts(c.instance, user_part(aor), m.flow.src.address, registrar)
+                                     : key_parts(aor, c.uri, m.flow.src.address, registrar);
+    // The key is hashed and compared in place: a REGISTER builds no key string, a binding stores none.
+    StreamHash hash;
+    for (std::size_t i = 0; i < kDeviceParts; ++i) hash.add(key[i]);
+    const StreamHash device_hash = hash;
+    for (std::size_t i = kDeviceParts; i < key.size(); ++i) hash.add(key[i]);
+    for (auto [it, end] = binding_index_.equal_range(hash.value()); it != end; ++it)
+        if (same_bytes(key, key.size(), binding_key(bindings_[it->second]), key.size())) return it->second;
     if (bindings_.size() >= s_.max_bindings) {
         full_ = true;
         return std::nullopt;
     }
-    auto dev = device_index_.find(device_key);
-    if (dev == device_index_.end()) {
-        devices_.emplace_back();
-        devices_.back().key = device_key;
-        dev = device_index_.emplace(device_key, devices_.size() - 1).first;
+    const std::size_t index = bindings_.size();
+    std::optional<std::size_t> dev;
+    const std::uint64_t dh = device_hash.value();
+    for (auto [it, end] = device_index_.equal_range(dh); it != end && !dev; ++it)
+        if (same_bytes(key, kDeviceParts, binding_key(bindings_[devices_[it->second].first_binding]), kDeviceParts))
+            dev = it->second;
+    if (!dev) {
+        devices_.emplace_back().first_binding = index;
+        dev = devices_.size() - 1;
+        device_index_.emplace(dh, *dev);
     }
-    bindings_.emplace_back();
-    Binding& b = bindings_.back();
+    Binding& b = bindings_.emplace_back();
     b.aor = aor;
-    b.contact = c.instance.empty() ? c.uri : c.instance;
+    b.contact = by_instance ? c.instance : c.uri;
+    b.by_instance = by_instance;
     b.registrar = registrar;
     b.device_address = m.flow.src.address;
-    b.device = dev->second;
-    binding_index_.emplace(binding_key, bindings_.size() - 1);
-    return bindings_.size() - 1;
+    b.device = *dev;
+    binding_index_.emplace(hash.value(), index);
+    return index;
 }
 
 std::optional<RegisterRef> RegistrationTracker::on_request(const sip::Message& m, const sip::TxnVerdict& v) {
@@ -148,8 +387,8 @@ std::optional<RegisterRef> RegistrationTracker::on_request(const sip::Message& m
         if (it == by_txn_.end()) return std::nullopt;  // its first copy was not tracked
         return RegisterRef{it->second, add_copy(it->second, {m.frame, m.index, m.time, v.tcp_duplicate})};
     }
-    ContactInfo c;
-    if (!any_contact(m, [&](const ContactInfo& i) {
+    ContactView c;  // views into m (the instance perhaps into instance_buf_), valid for this call
+    if (!any_contact(m, [&](const ContactView& i) {
             c = i;
             return true;
         }))
@@ -158,13 +397,14 @@ std::optional<RegisterRef> RegistrationTracker::on_request(const sip::Message& m
         full_ = true;
         return std::nullopt;
     }
-    const std::string registrar = endpoint_text(m.flow.dst);
-    const auto bi = binding_for(m, registrar, c);
+    endpoint_text(m.flow.dst, registrar_);
+    const auto bi = binding_for(m, registrar_, c);
     if (!bi) return std::nullopt;
     Binding& b = bindings_[*bi];
     Device& d = devices_[b.device];
 
-    RegisterRecord rec;
+    RegisterRecord& rec = records_.emplace_back();  // built in place
+    const std::size_t index = records_.size() - 1;
     rec.binding = *bi;
     rec.call_id = m.call_id;
     rec.cseq = m.cseq;
@@ -172,8 +412,10 @@ std::optional<RegisterRef> RegistrationTracker::on_request(const sip::Message& m
     rec.copy_count = 1;
     rec.last = rec.copies.back();
     rec.expires_asked = c.expires ? c.expires : m.expires;
-    rec.contact_uri = c.uri;
-    rec.instance = c.instance;
+    rec.by_instance = !c.instance.empty();
+    if (const std::string_view contact = rec.by_instance ? c.instance : c.uri;
+        rec.by_instance != b.by_instance || contact != b.contact)
+        rec.contact.emplace(contact);
     if (c.uri == "*" || (rec.expires_asked && *rec.expires_asked == 0))
         rec.kind = c.cisco_keep_alive ? RegisterKind::backup_keepalive : RegisterKind::deregistration;
     if (b.last) {
@@ -214,8 +456,6 @@ std::optional<RegisterRef> RegistrationTracker::on_request(const sip::Message& m
         }
         d.current = *bi;
     }
-    records_.push_back(std::move(rec));
-    const std::size_t index = records_.size() - 1;
     ++b.registers;
     if (records_[index].kind == RegisterKind::backup_keepalive) ++b.keepalives;
     if (!b.last || records_[*b.last].call_id != records_[index].call_id) ++b.call_ids;
@@ -330,10 +570,9 @@ std::optional<std::size_t> RegistrationTracker::on_response(const sip::Message& 
     Binding& b = bindings_[rec.binding];
     // RFC 3261 section 10.3 step 8: the 2xx lists every binding with its expires parameter.
     std::optional<std::uint32_t> granted;
-    any_contact(m, [&](const ContactInfo& c) {
-        if (c.expires &&
-            ((!rec.instance.empty() && c.instance == rec.instance) || (rec.instance.empty() && c.uri == rec.contact_uri)))
-            granted = c.expires;
+    const std::string_view contact = rec.contact ? std::string_view(*rec.contact) : std::string_view(b.contact);
+    any_contact(m, [&](const ContactView& c) {
+        if (c.expires && (rec.by_instance ? c.instance : c.uri) == contact) granted = c.expires;
         return granted.has_value();
     });
     if (!granted) granted = m.expires;

@@ -121,16 +121,21 @@ struct RegisterRecord {
     /// needed one (the 8961's lost keepalives), and the first of them.
     std::uint32_t retransmitted_in_row = 0;
     std::uint32_t row_first_frame = 0;
-    // The grant in force when the REGISTER was sent (refreshes only) and this binding's contact.
+    // The grant in force when the REGISTER was sent (refreshes only).
     std::optional<Nanos> expiry;
     Nanos granted_at = 0;
     std::uint32_t granted_frame = 0;
-    std::string contact_uri, instance;
+    /// The contact its 2xx is matched on: the +sip.instance when by_instance, else the Contact URI. Kept
+    /// only when it is not its binding's (Binding::contact, by_instance), which the bytes of a binding key
+    /// allow (binding_for); otherwise the binding's.
+    bool by_instance = false;
+    std::optional<std::string> contact;
 };
 
 /// One binding: a device (AoR + instance, else Contact URI) at one registrar.
 struct Binding {
     std::string aor, contact, registrar, device_address;
+    bool by_instance = false;  ///< contact is the +sip.instance (the device is instance and AoR user part)
     std::size_t device = 0;
     std::uint32_t registers = 0, retransmissions = 0, lapses = 0, late = 0, keepalives = 0;
     /// Call-IDs its REGISTERs used: one more each time a REGISTER's differs from the one before (RFC
@@ -152,7 +157,9 @@ struct Binding {
 
 /// A device (AoR + instance or Contact URI) across registrars.
 struct Device {
-    std::string key;
+    /// The binding it was first seen with: the device is that binding's AoR (or its user part), contact
+    /// and address.
+    std::size_t first_binding = 0;
     std::optional<std::size_t> current;  ///< binding of its latest registration
     std::uint32_t switches = 0;
     std::optional<Nanos> last_switch;
@@ -160,6 +167,9 @@ struct Device {
     std::optional<std::uint32_t> last_switch_cause;  ///< Switch::caused_by of its latest switch
     std::optional<std::size_t> left_binding;         ///< the binding its latest switch left
 };
+
+/// One Contact as parse_contacts reads it, in place (registration.cc).
+struct ContactView;
 
 /// A copy of a REGISTER found in the current packet.
 struct RegisterRef {
@@ -210,12 +220,10 @@ public:
 private:
     std::size_t add_copy(std::size_t record, const RegisterCopy& c);
     void check_copy(std::size_t record, std::size_t copy, Nanos time);
-    std::optional<std::size_t> binding_for(const sip::Message& m, const std::string& registrar, const ContactInfo& c);
-    /// parse_contacts(raw), parsed once per distinct Contact value: a device sends the same Contact with
-    /// every refresh and its registrar answers with the same one. Valid until the next call.
-    const std::vector<ContactInfo>& contacts(const std::string& raw);
-    /// The contacts of the message in order (each Contact value as parse_contacts reads it) until fn
-    /// returns true; whether it did.
+    std::optional<std::size_t> binding_for(const sip::Message& m, const std::string& registrar, const ContactView& c);
+    /// The contacts of the message in order (each Contact value as parse_contacts reads it, in place: the
+    /// views live as long as m, an escaped instance until the next call) until fn returns true; whether
+    /// it did.
     template <typename Fn>
     bool any_contact(const sip::Message& m, Fn&& fn);
 
@@ -223,10 +231,10 @@ private:
     std::deque<RegisterRecord> records_;
     std::deque<Binding> bindings_;
     std::deque<Device> devices_;
-    std::unordered_map<std::string, std::size_t> binding_index_, device_index_;
-    std::string device_key_, binding_key_;  ///< binding_for's keys, reused
-    static constexpr std::size_t kMaxCachedContacts = 4096;
-    std::unordered_map<std::string, std::vector<ContactInfo>> contact_cache_;  ///< of contacts()
+    /// Bindings and devices by the hash of their key (binding_for), compared in full on a hit.
+    std::unordered_multimap<std::uint64_t, std::size_t> binding_index_, device_index_;
+    std::string instance_buf_;              ///< any_contact's unescaped +sip.instance, reused
+    std::string registrar_;                 ///< on_request's registrar text, reused
     /// The TransactionLayer's transaction of each record (at most max_records entries, one per record).
     std::unordered_map<sip::TxnId, std::size_t> by_txn_;
     bool full_ = false;
