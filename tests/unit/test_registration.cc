@@ -555,7 +555,8 @@ TEST(RegistrationTracker, BindingsFoundByTheirKeys) {
             const int k = i / 5;
             std::string contact = "<sip:c" + std::to_string(k % 7) + "@h>";
             if (i % 3 == 0) contact += ";+sip.instance=\"<urn:uuid:" + std::to_string(k % 11) + ">\"";
-            sip::Message m = reg(++frame, T0 + frame * S, registrar, "call" + std::to_string(frame), 1, contact);
+            ++frame;
+            sip::Message m = reg(frame, T0 + frame * S, registrar, "call" + std::to_string(frame), 1, contact);
             m.to.uri = k % 4 == 0 ? "sip:u" + std::to_string(k % 13) : "sip:u" + std::to_string(k % 13) + "@r" +
                                                                          std::to_string(i % 2);
             // Parts that make the same bytes: an instance equal to another binding's AoR, an AoR user part
@@ -600,6 +601,24 @@ TEST(RegistrationTracker, GrantMatchedOnTheRegistersOwnContact) {
     answer.contacts[0].raw = "<sip:c1@h>;+sip.instance=\"sip:u2\";expires=50, <sip:u1>;expires=70";
     ASSERT_TRUE(x.on_response(answer));
     EXPECT_EQ(x.t.record(rb->record).granted, 70u);
+}
+
+// A REGISTER whose transaction is older than the latest tracked one (its 200 OK captured before it, as
+// captures merged from two interfaces show): its record is found again by its transaction.
+TEST(RegistrationTracker, RecordOfAnOlderTransaction) {
+    Fixture x;
+    EXPECT_FALSE(x.on_response(ok(1, T0, "a", 1)));
+    const auto rb = x.on_request(reg(2, T0 + 1 * S, kPrimary, "b", 1));
+    const auto ra = x.on_request(reg(3, T0 + 2 * S, kPrimary, "a", 1));
+    ASSERT_TRUE(ra && rb);
+    EXPECT_NE(ra->record, rb->record);
+    const auto again = x.on_request(reg(4, T0 + 3 * S, kPrimary, "a", 1));
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->record, ra->record);
+    EXPECT_EQ(again->copy, 1u);
+    const auto b_again = x.on_request(reg(5, T0 + 4 * S, kPrimary, "b", 1));
+    ASSERT_TRUE(b_again);
+    EXPECT_EQ(b_again->record, rb->record);
 }
 
 TEST(RegistrationTracker, QueryWithoutContactIgnored) {

@@ -378,14 +378,36 @@ std::optional<std::size_t> RegistrationTracker::binding_for(const sip::Message& 
     return index;
 }
 
+std::optional<std::size_t> RegistrationTracker::record_of(sip::TxnId id) const {
+    const auto it = std::lower_bound(by_txn_.begin(), by_txn_.end(), id,
+                                     [](const std::pair<sip::TxnId, std::uint32_t>& e, sip::TxnId k) { return e.first < k; });
+    if (it != by_txn_.end() && it->first == id) return it->second;
+    if (by_txn_late_.empty()) return std::nullopt;
+    const auto late = by_txn_late_.find(id);
+    return late == by_txn_late_.end() ? std::nullopt : std::optional<std::size_t>(late->second);
+}
+
+void RegistrationTracker::set_record(sip::TxnId id, std::size_t record) {
+    if (by_txn_.empty() || by_txn_.back().first < id) {
+        by_txn_.emplace_back(id, static_cast<std::uint32_t>(record));
+        return;
+    }
+    const auto it = std::lower_bound(by_txn_.begin(), by_txn_.end(), id,
+                                     [](const std::pair<sip::TxnId, std::uint32_t>& e, sip::TxnId k) { return e.first < k; });
+    if (it != by_txn_.end() && it->first == id)
+        it->second = static_cast<std::uint32_t>(record);
+    else
+        by_txn_late_[id] = record;
+}
+
 std::optional<RegisterRef> RegistrationTracker::on_request(const sip::Message& m, const sip::TxnVerdict& v) {
     // Copies are the TransactionLayer's call: the same transaction in the same direction. A reflection
     // (seen before only the other way) is no copy and no REGISTER of its own.
     if (v.id == 0 || v.reflected) return std::nullopt;
     if (v.retransmission) {
-        const auto it = by_txn_.find(v.id);
-        if (it == by_txn_.end()) return std::nullopt;  // its first copy was not tracked
-        return RegisterRef{it->second, add_copy(it->second, {m.frame, m.index, m.time, v.tcp_duplicate})};
+        const auto ri = record_of(v.id);
+        if (!ri) return std::nullopt;  // its first copy was not tracked
+        return RegisterRef{*ri, add_copy(*ri, {m.frame, m.index, m.time, v.tcp_duplicate})};
     }
     ContactView c;  // views into m (the instance perhaps into instance_buf_), valid for this call
     if (!any_contact(m, [&](const ContactView& i) {
@@ -460,7 +482,7 @@ std::optional<RegisterRef> RegistrationTracker::on_request(const sip::Message& m
     if (records_[index].kind == RegisterKind::backup_keepalive) ++b.keepalives;
     if (!b.last || records_[*b.last].call_id != records_[index].call_id) ++b.call_ids;
     b.last = index;
-    by_txn_[v.id] = index;
+    set_record(v.id, index);
     check_copy(index, 0, m.time);
     return RegisterRef{index, 0};
 }
@@ -540,26 +562,26 @@ std::vector<RegisterRef> RegistrationTracker::on_tcp_retransmission(const std::v
                                                                     std::uint32_t frame, Nanos time) {
     std::vector<RegisterRef> out;
     for (const sip::TcpRetransmissionHit& h : hits) {
-        const auto it = by_txn_.find(h.id);
-        if (it == by_txn_.end()) continue;
+        const auto ri = record_of(h.id);
+        if (!ri) continue;
         // The hit must be the REGISTER itself (a copy listed as sent on the wire), not another message of
         // its transaction (a response goes the other way and is never a hit, but be exact).
-        const RegisterRecord& rec = records_[it->second];
+        const RegisterRecord& rec = records_[*ri];
         const bool request = std::any_of(rec.copies.begin(), rec.copies.end(), [&](const RegisterCopy& c) {
             return !c.tcp && c.frame == h.frame && c.message == h.index;
         });
         if (!request) continue;
-        if (std::any_of(out.begin(), out.end(), [&](const RegisterRef& r) { return r.record == it->second; })) continue;
-        out.push_back({it->second, add_copy(it->second, {frame, h.index, time, true})});
+        if (std::any_of(out.begin(), out.end(), [&](const RegisterRef& r) { return r.record == *ri; })) continue;
+        out.push_back({*ri, add_copy(*ri, {frame, h.index, time, true})});
     }
     return out;
 }
 
 std::optional<std::size_t> RegistrationTracker::on_response(const sip::Message& m, const sip::TxnVerdict& v) {
     if (v.id == 0 || v.reflected) return std::nullopt;
-    const auto it = by_txn_.find(v.id);
-    if (it == by_txn_.end()) return std::nullopt;
-    const std::size_t ri = it->second;
+    const auto found = record_of(v.id);
+    if (!found) return std::nullopt;
+    const std::size_t ri = *found;
     if (m.status < 200) return ri;
     if (!v.first_final || records_[ri].response_frame) return std::nullopt;  // a retransmitted final response
     RegisterRecord& rec = records_[ri];

@@ -27,10 +27,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "sipsleuth/core/keepalive.h"
@@ -177,6 +179,26 @@ struct RegisterRef {
     std::size_t copy = 0;  ///< 0 for the first; counts on past the copies listed
 };
 
+/// Elements by index, kept in chunks of Chunk default-constructed elements: references stay valid as it
+/// grows, and one allocation serves Chunk elements (a std::deque of RegisterRecords makes one per record).
+template <typename T, std::size_t Chunk = 64>
+class ChunkedStore {
+public:
+    T& emplace_back() {
+        if (size_ % Chunk == 0) chunks_.push_back(std::make_unique<T[]>(Chunk));
+        const std::size_t i = size_++;
+        return (*this)[i];
+    }
+    T& operator[](std::size_t i) { return chunks_[i / Chunk][i % Chunk]; }
+    const T& operator[](std::size_t i) const { return chunks_[i / Chunk][i % Chunk]; }
+    T& back() { return (*this)[size_ - 1]; }
+    std::size_t size() const { return size_; }
+
+private:
+    std::vector<std::unique_ptr<T[]>> chunks_;
+    std::size_t size_ = 0;
+};
+
 class RegistrationTracker {
 public:
     struct Settings {
@@ -228,15 +250,22 @@ private:
     bool any_contact(const sip::Message& m, Fn&& fn);
 
     Settings s_;
-    std::deque<RegisterRecord> records_;
-    std::deque<Binding> bindings_;
+    ChunkedStore<RegisterRecord> records_;
+    ChunkedStore<Binding> bindings_;
     std::deque<Device> devices_;
     /// Bindings and devices by the hash of their key (binding_for), compared in full on a hit.
     std::unordered_multimap<std::uint64_t, std::size_t> binding_index_, device_index_;
     std::string instance_buf_;              ///< any_contact's unescaped +sip.instance, reused
     std::string registrar_;                 ///< on_request's registrar text, reused
-    /// The TransactionLayer's transaction of each record (at most max_records entries, one per record).
-    std::unordered_map<sip::TxnId, std::size_t> by_txn_;
+    /// The record of a TransactionLayer transaction, nullopt when none.
+    std::optional<std::size_t> record_of(sip::TxnId id) const;
+    void set_record(sip::TxnId id, std::size_t record);
+    /// The TransactionLayer's transaction of each record (at most max_records entries, one per record):
+    /// transaction ids grow as transactions are created, so records come in id order, kept in a sorted
+    /// vector (no node per record); a record whose transaction is older than the latest one's goes to
+    /// by_txn_late_.
+    std::vector<std::pair<sip::TxnId, std::uint32_t>> by_txn_;
+    std::unordered_map<sip::TxnId, std::size_t> by_txn_late_;
     bool full_ = false;
 };
 
