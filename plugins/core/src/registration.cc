@@ -11,6 +11,7 @@
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <functional>
 
 #include "sipsleuth/core/text.h"
 
@@ -32,17 +33,19 @@ namespace {
 // NameAddr with a string per part and parameter. Same acceptance, same answers (the first +sip.instance
 // and expires parameter, any cisco-keep-alive): tests/unit/test_registration.cc checks it against
 // parse_name_addr on mutated values.
-bool hdr_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-bool hdr_token(char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    switch (c) {
-    case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`': case '\'': case '~':
-        return true;
-    default:
-        return false;
-    }
-}
+//
+// sip_header.cc's character classes, as a table (the reader looks at every byte of a Contact).
+enum : std::uint8_t { kWs = 1, kToken = 2 };
+constexpr std::array<std::uint8_t, 256> kClass = [] {
+    std::array<std::uint8_t, 256> t{};
+    for (const unsigned char c : {' ', '\t', '\r', '\n'}) t[c] = kWs;
+    for (unsigned c = 0; c < 256; ++c)
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) t[c] = kToken;
+    for (const unsigned char c : {'-', '.', '!', '%', '*', '_', '+', '`', '\'', '~'}) t[c] = kToken;
+    return t;
+}();
+bool hdr_ws(char c) { return kClass[static_cast<unsigned char>(c)] == kWs; }
+bool hdr_token(char c) { return kClass[static_cast<unsigned char>(c)] == kToken; }
 
 bool has_scheme(std::string_view uri) {
     const std::size_t colon = uri.find(':');
@@ -271,43 +274,13 @@ bool same_bytes(const KeyParts& a, std::size_t na, const KeyParts& b, std::size_
     }
 }
 
-// A 64-bit hash of the bytes added, whatever pieces they came in (so equal keys hash alike), a word at
-// a time.
-class StreamHash {
-public:
-    void add(std::string_view s) {
-        std::size_t i = 0;
-        for (; fill_ != 0 && i < s.size(); ++i) push(s[i]);
-        for (; i + 8 <= s.size(); i += 8) {
-            std::uint64_t w;
-            std::memcpy(&w, s.data() + i, 8);
-            mix(w);
-        }
-        for (; i < s.size(); ++i) push(s[i]);
-        length_ += s.size();
-    }
-    std::uint64_t value() const {
-        std::uint64_t h = h_;
-        if (fill_ != 0) h = (rotl23(h) ^ word_) * kMul;
-        h = (h ^ length_) * kMul;
-        return h ^ (h >> 31);
-    }
-
-private:
-    static constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ull;
-    static std::uint64_t rotl23(std::uint64_t x) { return (x << 23) | (x >> 41); }
-    void mix(std::uint64_t w) { h_ = (rotl23(h_) ^ w) * kMul; }
-    void push(char c) {
-        word_ |= static_cast<std::uint64_t>(static_cast<unsigned char>(c)) << (8 * fill_);
-        if (++fill_ == 8) {
-            mix(word_);
-            word_ = 0;
-            fill_ = 0;
-        }
-    }
-    std::uint64_t h_ = 0x243F6A8885A308D3ull, word_ = 0, length_ = 0;
-    unsigned fill_ = 0;
-};
+// Whether s names Cisco, ASCII case-insensitive (ifind(s, "cisco") != npos, without a comparison at
+// every byte).
+bool names_cisco(std::string_view s) {
+    for (std::size_t i = 0; i + 5 <= s.size(); ++i)
+        if ((s[i] | 0x20) == 'c' && iequals(s.substr(i, 5), "cisco")) return true;
+    return false;
+}
 
 }  // namespace
 
@@ -343,24 +316,31 @@ std::optional<std::size_t> RegistrationTracker::binding_for(const sip::Message& 
     // a binding of its own and is no failover of the phone.
     const std::string& aor = m.to.uri;
     const bool by_instance = !c.instance.empty();
-    const KeyParts key = by_instance ? key_parts(c.instance, user_part(aor), m.flow.src.address, registrar)
-                                     : key_parts(aor, c.uri, m.flow.src.address, registrar);
-    // The key is hashed and compared in place: a REGISTER builds no key string, a binding stores none.
-    StreamHash hash;
-    for (std::size_t i = 0; i < kDeviceParts; ++i) hash.add(key[i]);
-    const StreamHash device_hash = hash;
-    for (std::size_t i = kDeviceParts; i < key.size(); ++i) hash.add(key[i]);
-    for (auto [it, end] = binding_index_.equal_range(hash.value()); it != end; ++it)
-        if (same_bytes(key, key.size(), binding_key(bindings_[it->second]), key.size())) return it->second;
+    const KeyParts parts = by_instance ? key_parts(c.instance, user_part(aor), m.flow.src.address, registrar)
+                                       : key_parts(aor, c.uri, m.flow.src.address, registrar);
+    // The key is built in a buffer kept from call to call and hashed there; a binding stores no key, it
+    // is compared with the binding's own fields.
+    std::string& key = key_;
+    key.clear();
+    std::size_t device_length = 0;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        if (i == kDeviceParts) device_length = key.size();
+        key.append(parts[i].data(), parts[i].size());
+    }
+    const KeyParts whole{key};
+    const std::uint64_t hash = std::hash<std::string_view>{}(key);
+    for (auto [it, end] = binding_index_.equal_range(hash); it != end; ++it)
+        if (same_bytes(whole, 1, binding_key(bindings_[it->second]), parts.size())) return it->second;
     if (bindings_.size() >= s_.max_bindings) {
         full_ = true;
         return std::nullopt;
     }
     const std::size_t index = bindings_.size();
     std::optional<std::size_t> dev;
-    const std::uint64_t dh = device_hash.value();
+    const KeyParts device{std::string_view(key).substr(0, device_length)};
+    const std::uint64_t dh = std::hash<std::string_view>{}(device[0]);
     for (auto [it, end] = device_index_.equal_range(dh); it != end && !dev; ++it)
-        if (same_bytes(key, kDeviceParts, binding_key(bindings_[devices_[it->second].first_binding]), kDeviceParts))
+        if (same_bytes(device, 1, binding_key(bindings_[devices_[it->second].first_binding]), kDeviceParts))
             dev = it->second;
     if (!dev) {
         devices_.emplace_back().first_binding = index;
@@ -374,7 +354,7 @@ std::optional<std::size_t> RegistrationTracker::binding_for(const sip::Message& 
     b.registrar = registrar;
     b.device_address = m.flow.src.address;
     b.device = *dev;
-    binding_index_.emplace(hash.value(), index);
+    binding_index_.emplace(hash, index);
     return index;
 }
 
@@ -603,7 +583,7 @@ std::optional<std::size_t> RegistrationTracker::on_response(const sip::Message& 
     rec.granted = granted;
     if ((rec.lapse || rec.within_grace) && rec.expiry) rec.expired_for = m.time - *rec.expiry;
     b.server_without_grace.clear();
-    if (!m.server.empty() && ifind(m.server, "cisco") == std::string_view::npos)
+    if (!m.server.empty() && !names_cisco(m.server))
         b.server_without_grace = sanitize_utf8(m.server, 64);
     if (granted && *granted > 0) {
         b.granted = granted;

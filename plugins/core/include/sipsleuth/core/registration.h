@@ -255,6 +255,7 @@ private:
     std::deque<Device> devices_;
     /// Bindings and devices by the hash of their key (binding_for), compared in full on a hit.
     std::unordered_multimap<std::uint64_t, std::size_t> binding_index_, device_index_;
+    std::string key_;                       ///< binding_for's key, reused
     std::string instance_buf_;              ///< any_contact's unescaped +sip.instance, reused
     std::string registrar_;                 ///< on_request's registrar text, reused
     /// The record of a TransactionLayer transaction, nullopt when none.
