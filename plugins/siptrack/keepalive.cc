@@ -19,6 +19,7 @@
 // on a later packet is named there, with its expert info, only on the first pass (a single-pass tshark
 // run), and on revisits by a frame reference only: each finding is counted once in both modes.
 #include <algorithm>
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -215,11 +216,33 @@ enum class What : std::uint8_t {
     full,               // a tracking bound was reached on this frame
 };
 struct Entry {
-    What what;
+    What what = What::full;
     std::size_t index = 0, extra = 0;
 };
+// A frame's entries: almost always one (a REGISTER, its response, a ping), kept inline; more move to the
+// heap. A vector per frame cost an allocation on the first pass and a free at capture close.
+class Entries {
+public:
+    void push_back(const Entry& e) {
+        if (more_.empty() && count_ < kInline) {
+            inline_[count_++] = e;
+            return;
+        }
+        if (more_.empty()) more_.assign(inline_.begin(), inline_.end());
+        more_.push_back(e);
+    }
+    const Entry* begin() const { return more_.empty() ? inline_.data() : more_.data(); }
+    const Entry* end() const { return more_.empty() ? inline_.data() + count_ : more_.data() + more_.size(); }
+    bool empty() const { return count_ == 0 && more_.empty(); }
+
+private:
+    static constexpr std::size_t kInline = 2;
+    std::array<Entry, kInline> inline_{};
+    std::size_t count_ = 0;
+    std::vector<Entry> more_;  ///< all entries once there are more than kInline
+};
 struct Verdict {
-    std::vector<Entry> entries;
+    Entries entries;
 };
 
 // Tracker state, created per capture.
