@@ -14,9 +14,12 @@
 // keepalive analysis (keepalive.cc) runs on every packet from the same post-dissector.
 #include <array>
 #include <cstring>
+#include <deque>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -228,9 +231,93 @@ void flush_tags(packet_info* pinfo) {
     col_set_fence(pinfo->cinfo, COL_INFO);
 }
 
+// The few distinct strings (events, kinds, states, reasons) and flows that stored reports name, each
+// kept once per capture: a stored report holds their numbers. A stored report is kept for every
+// subscription message of the capture, and a MessageReport with its strings and two FlowRefs is 472
+// bytes (100,000 SIP-heavy packets: the verdict store was 47 MB, half the suite's memory).
+class Interned {
+public:
+    /// 0 stands for the empty string.
+    std::uint32_t string_id(const std::string& s) {
+        if (s.empty()) return 0;
+        auto it = string_index_.find(s);
+        if (it != string_index_.end()) return it->second;
+        strings_.push_back(s);
+        const auto id = static_cast<std::uint32_t>(strings_.size() - 1);
+        string_index_.emplace(strings_.back(), id);
+        return id;
+    }
+    const std::string& string(std::uint32_t id) const { return strings_[id]; }
+    /// 0 stands for no flow.
+    std::uint32_t flow_id(const core::FlowRef& f) {
+        std::vector<std::uint32_t>& ids = flow_index_[(static_cast<std::uint64_t>(f.transport) << 32) | f.stream];
+        for (std::uint32_t id : ids)
+            if (flows_[id].flow.src == f.src && flows_[id].flow.dst == f.dst) return id;
+        flows_.push_back({f, {}});
+        ids.push_back(static_cast<std::uint32_t>(flows_.size() - 1));
+        return ids.back();
+    }
+    /// The flow's name (core::describe), made the first time it is asked for.
+    const char* flow_name(std::uint32_t id) {
+        Flow& f = flows_[id];
+        if (f.name.empty()) f.name = core::describe(f.flow);
+        return f.name.c_str();
+    }
+    void clear() {
+        strings_.assign(1, std::string());
+        string_index_ = {};
+        flows_.assign(1, Flow{});
+        flow_index_ = {};
+    }
+
+private:
+    struct Flow {
+        core::FlowRef flow;
+        std::string name;
+    };
+    std::deque<std::string> strings_{std::string()};  // a deque: the index's views stay valid
+    std::unordered_map<std::string_view, std::uint32_t> string_index_;
+    std::deque<Flow> flows_{Flow{}};
+    std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> flow_index_;
+} interned;
+
+// A MessageReport as a frame keeps it: the same values, strings and flows by their Interned number,
+// absent optionals as kNone or frame 0 (104 bytes instead of 472).
+constexpr core::Nanos kNone = std::numeric_limits<core::Nanos>::min();
+struct StoredReport {
+    std::uint32_t subscription = 0, notify_count = 0;
+    std::uint32_t event = 0, event_id = 0, kind = 0, state = 0, reason = 0;
+    std::uint32_t flow = 0, subscription_flow = 0;
+    std::uint32_t request_in = 0, response_in = 0, retransmission_of = 0;
+    core::Nanos expiry = kNone, time_left = kNone, first_notify_delay = kNone, response_time = kNone;
+    std::vector<core::SubNote> notes;
+};
+
+StoredReport stored(core::MessageReport&& r) {
+    StoredReport s;
+    s.subscription = r.subscription;
+    s.notify_count = r.notify_count;
+    s.event = interned.string_id(r.event);
+    s.event_id = interned.string_id(r.event_id);
+    s.kind = interned.string_id(r.kind);
+    s.state = interned.string_id(r.state);
+    s.reason = interned.string_id(r.reason);
+    s.flow = interned.flow_id(r.flow);
+    if (r.subscription_flow) s.subscription_flow = interned.flow_id(*r.subscription_flow);
+    s.request_in = r.request_in.value_or(0);
+    s.response_in = r.response_in.value_or(0);
+    s.retransmission_of = r.retransmission_of.value_or(0);
+    s.expiry = r.expiry.value_or(kNone);
+    s.time_left = r.time_left.value_or(kNone);
+    s.first_notify_delay = r.first_notify_delay.value_or(kNone);
+    s.response_time = r.response_time.value_or(kNone);
+    s.notes = std::move(r.notes);
+    return s;
+}
+
 // What one frame shows: a report per SIP message (in frame order) and findings of the frame itself.
 struct Verdict {
-    std::vector<core::MessageReport> messages;
+    std::vector<StoredReport> messages;
     std::vector<core::SubNote> frame_notes;
     std::vector<std::uint32_t> frame_subscriptions;
 };
@@ -247,15 +334,6 @@ void mark(std::vector<bool>& bits, std::uint32_t frame) {
 bool marked(const std::vector<bool>& bits, std::uint32_t frame) { return frame < bits.size() && bits[frame]; }
 
 std::unique_ptr<core::SubscriptionTracker> tracker;
-// Flow names, each described once per capture: siptrack names the message's flow and the
-// subscription's on every subscription message it shows, and a capture has few flows. The names stay
-// put while epan copies them (no temporary is alive if it throws). Cleared with the tracker.
-struct FlowName {
-    core::FlowRef flow;
-    std::string name;
-};
-std::unordered_map<std::uint64_t, std::vector<FlowName>> flow_names;
-constexpr std::size_t kMaxFlowNames = 65536;
 
 bool finished = false;
 // The first frame on which the suite's SIP layer (owned by siptrack's preferences) refused a new
@@ -273,11 +351,11 @@ std::uint32_t layer_full_frame = 0;
         layer_full_frame = 0;
         has_verdict.clear();
         refused.clear();
-        flow_names.clear();
+        interned.clear();
     });
     proto.on_cleanup([] {
         tracker.reset();
-        flow_names = {};
+        interned.clear();
         has_verdict = {};
         refused = {};
     });
@@ -400,9 +478,9 @@ void apply(const core::TrackerOutput& out) {
     for (const core::WriteBack& w : out.write_backs) {
         Verdict* v = verdicts.find_mutable(w.frame);
         if (!v || w.index >= v->messages.size()) continue;
-        core::MessageReport& r = v->messages[w.index];
-        if (w.response_in) r.response_in = w.response_in;
-        if (w.response_time) r.response_time = w.response_time;
+        StoredReport& r = v->messages[w.index];
+        if (w.response_in) r.response_in = *w.response_in;
+        if (w.response_time) r.response_time = *w.response_time;
         if (w.note) r.notes.push_back(*w.note);
     }
 }
@@ -432,7 +510,7 @@ bool analyse(const ws::Observation& o, Verdict& v) {
         if (r.subscription || !r.notes.empty()) {
             keep = true;
             if (v.messages.empty()) v.messages.resize(o.messages.size());
-            v.messages[m.index] = std::move(r);
+            v.messages[m.index] = stored(std::move(r));
         }
         out.write_backs.insert(out.write_backs.end(), late.write_backs.begin(), late.write_backs.end());
     }
@@ -462,17 +540,6 @@ void add_string(proto_tree* t, int hf, tvbuff_t* tvb, const std::string& value) 
 void add_time(proto_tree* t, int hf, tvbuff_t* tvb, core::Nanos d) {
     const nstime_t ns = to_nstime(d);
     add_generated(proto_tree_add_time(t, hf, tvb, 0, 0, &ns));
-}
-
-// A flow's name: described once, then kept.
-const char* flow_name(const core::FlowRef& flow) {
-    if (flow_names.size() >= kMaxFlowNames) flow_names.clear();  // a bound; names are made again on demand
-    std::vector<FlowName>& names =
-        flow_names[(static_cast<std::uint64_t>(flow.transport) << 32) | flow.stream];
-    for (const FlowName& n : names)
-        if (n.flow.src == flow.src && n.flow.dst == flow.dst) return n.name.c_str();
-    names.push_back({flow, core::describe(flow)});
-    return names.back().name.c_str();
 }
 
 // At most kMaxMessage bytes, cut at a UTF-8 boundary: the GUI cuts "Expert Info (Warning/Sequence): " plus
@@ -523,34 +590,35 @@ void note_refused(packet_info* pinfo, proto_item* top) {
 }
 
 // The fields of one subscription message (r.subscription nonzero) under mt.
-void add_message_fields(proto_tree* mt, tvbuff_t* tvb, const core::MessageReport& r) {
+void add_message_fields(proto_tree* mt, tvbuff_t* tvb, const StoredReport& r) {
     add_generated(proto_tree_add_uint(mt, hf_subscription, tvb, 0, 0, r.subscription));
-    add_string(mt, hf_kind, tvb, r.kind);
-    add_string(mt, hf_event, tvb, r.event);
-    add_string(mt, hf_event_id, tvb, r.event_id);
-    add_string(mt, hf_state, tvb, r.state);
-    add_string(mt, hf_reason, tvb, r.reason);
+    add_string(mt, hf_kind, tvb, interned.string(r.kind));
+    add_string(mt, hf_event, tvb, interned.string(r.event));
+    add_string(mt, hf_event_id, tvb, interned.string(r.event_id));
+    add_string(mt, hf_state, tvb, interned.string(r.state));
+    add_string(mt, hf_reason, tvb, interned.string(r.reason));
     if (const core::SubscriptionFacts* f = tracker->facts(r.subscription)) {
         add_string(mt, hf_subscriber, tvb, f->subscriber);
         add_string(mt, hf_subscriber_addr, tvb, f->subscriber_address);
         add_string(mt, hf_notifier, tvb, f->notifier);
         add_string(mt, hf_notifier_addr, tvb, f->notifier_address);
     }
-    add_generated(proto_tree_add_string(mt, hf_flow, tvb, 0, 0, flow_name(r.flow)));
+    // The names stay put while epan copies them (no temporary is alive if it throws).
+    add_generated(proto_tree_add_string(mt, hf_flow, tvb, 0, 0, interned.flow_name(r.flow)));
     if (r.subscription_flow)
-        add_generated(proto_tree_add_string(mt, hf_sub_flow, tvb, 0, 0, flow_name(*r.subscription_flow)));
-    if (r.expiry) {
-        const nstime_t at = to_nstime(*r.expiry);
+        add_generated(proto_tree_add_string(mt, hf_sub_flow, tvb, 0, 0, interned.flow_name(r.subscription_flow)));
+    if (r.expiry != kNone) {
+        const nstime_t at = to_nstime(r.expiry);
         add_generated(proto_tree_add_time(mt, hf_expires, tvb, 0, 0, &at));
     }
-    if (r.time_left) add_time(mt, hf_time_left, tvb, *r.time_left);
+    if (r.time_left != kNone) add_time(mt, hf_time_left, tvb, r.time_left);
     add_generated(proto_tree_add_uint(mt, hf_notify_count, tvb, 0, 0, r.notify_count));
-    if (r.first_notify_delay) add_time(mt, hf_first_notify_delay, tvb, *r.first_notify_delay);
-    if (r.request_in) add_generated(proto_tree_add_uint(mt, hf_request_in, tvb, 0, 0, *r.request_in));
-    if (r.response_in) add_generated(proto_tree_add_uint(mt, hf_response_in, tvb, 0, 0, *r.response_in));
-    if (r.response_time) add_time(mt, hf_response_time, tvb, *r.response_time);
+    if (r.first_notify_delay != kNone) add_time(mt, hf_first_notify_delay, tvb, r.first_notify_delay);
+    if (r.request_in) add_generated(proto_tree_add_uint(mt, hf_request_in, tvb, 0, 0, r.request_in));
+    if (r.response_in) add_generated(proto_tree_add_uint(mt, hf_response_in, tvb, 0, 0, r.response_in));
+    if (r.response_time != kNone) add_time(mt, hf_response_time, tvb, r.response_time);
     if (r.retransmission_of)
-        add_generated(proto_tree_add_uint(mt, hf_retransmission_of, tvb, 0, 0, *r.retransmission_of));
+        add_generated(proto_tree_add_uint(mt, hf_retransmission_of, tvb, 0, 0, r.retransmission_of));
 }
 
 // Renders v (nullptr: the refused frame of a revisit, its note only). When nothing references siptrack's
@@ -569,7 +637,7 @@ void render(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, const Verdict* 
         table.changed(pinfo, id);
     }
     add_notes(pinfo, st, tvb, top, v.frame_notes);
-    for (const core::MessageReport& r : v.messages) {
+    for (const StoredReport& r : v.messages) {
         if (!r.subscription && r.notes.empty()) continue;
         if (r.subscription) table.changed(pinfo, r.subscription);
         if (!shown) {
@@ -580,8 +648,8 @@ void render(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, const Verdict* 
         proto_item* mi =
             r.subscription
                 ? proto_tree_add_none_format(st, hf_message, tvb, 0, 0, "Subscription %u (%s): %s%s%s", r.subscription,
-                                             r.event.c_str(), r.kind.c_str(), r.state.empty() ? "" : ", ",
-                                             r.state.c_str())
+                                             interned.string(r.event).c_str(), interned.string(r.kind).c_str(),
+                                             r.state ? ", " : "", interned.string(r.state).c_str())
                 : proto_tree_add_none_format(st, hf_message, tvb, 0, 0, "SIP message (no subscription)");
         add_generated(mi);
         proto_tree* mt = proto_item_add_subtree(mi, ett_message);
