@@ -316,10 +316,33 @@ StoredReport stored(core::MessageReport&& r) {
 }
 
 // What one frame shows: a report per SIP message (in frame order) and findings of the frame itself.
-struct Verdict {
-    std::vector<StoredReport> messages;
-    std::vector<core::SubNote> frame_notes;
-    std::vector<std::uint32_t> frame_subscriptions;
+// Most frames kept hold one SIP message and no finding of their own: the first report is inline, the
+// frame's own findings (an RST, a timer) behind a pointer, so such a frame costs no heap block.
+struct FrameFindings {
+    std::vector<core::SubNote> notes;
+    std::vector<std::uint32_t> subscriptions;  ///< the subscriptions the notes are about
+};
+class Verdict {
+public:
+    /// Slots for a frame's n SIP messages (all empty).
+    void resize(std::size_t n) {
+        count_ = static_cast<std::uint32_t>(n);
+        more_.resize(n > 1 ? n - 1 : 0);
+    }
+    std::size_t size() const { return count_; }
+    StoredReport& operator[](std::size_t i) { return i == 0 ? first_ : more_[i - 1]; }
+    const StoredReport& operator[](std::size_t i) const { return i == 0 ? first_ : more_[i - 1]; }
+    const FrameFindings* frame() const { return frame_.get(); }
+    void set_frame(std::vector<core::SubNote>&& notes, std::vector<std::uint32_t>&& subscriptions) {
+        if (notes.empty() && subscriptions.empty()) return;
+        frame_ = std::make_unique<FrameFindings>(FrameFindings{std::move(notes), std::move(subscriptions)});
+    }
+
+private:
+    std::uint32_t count_ = 0;
+    StoredReport first_;
+    std::vector<StoredReport> more_;
+    std::unique_ptr<FrameFindings> frame_;
 };
 ws::FrameStore<Verdict> verdicts{proto, pref_max_frames};
 // Which frames have a verdict: most frames have none, and a bit test is far cheaper than a hash look-up
@@ -477,8 +500,8 @@ nstime_t to_nstime(core::Nanos n) {
 void apply(const core::TrackerOutput& out) {
     for (const core::WriteBack& w : out.write_backs) {
         Verdict* v = verdicts.find_mutable(w.frame);
-        if (!v || w.index >= v->messages.size()) continue;
-        StoredReport& r = v->messages[w.index];
+        if (!v || w.index >= v->size()) continue;
+        StoredReport& r = (*v)[w.index];
         if (w.response_in) r.response_in = *w.response_in;
         if (w.response_time) r.response_time = *w.response_time;
         if (w.note) r.notes.push_back(*w.note);
@@ -496,12 +519,13 @@ bool analyse(const ws::Observation& o, Verdict& v) {
     if (o.has_flow && (!o.messages.empty() || (frame.flow.transport == core::Transport::tcp &&
                                                tracker->flows().contains(core::Transport::tcp, frame.flow.stream))))
         tracker->packet(frame, out);
-    v.frame_notes = std::move(out.frame_notes);
-    v.frame_subscriptions = std::move(out.frame_subscriptions);
-    bool keep = !v.frame_notes.empty();
+    bool keep = !out.frame_notes.empty();
+    v.set_frame(std::move(out.frame_notes), std::move(out.frame_subscriptions));
+    out.frame_notes.clear();
+    out.frame_subscriptions.clear();
     // Reports are kept (one slot per message of the frame) only when one of them shows something: most
     // SIP messages (REGISTER, INVITE, ...) belong to no subscription.
-    if (keep) v.messages.resize(o.messages.size());
+    if (keep) v.resize(o.messages.size());
     for (const ws::ObservedMessage& om : o.messages) {
         const core::sip::Message& m = om.message;
         if (m.index >= o.messages.size() || (!m.request && !m.status)) continue;
@@ -509,8 +533,8 @@ bool analyse(const ws::Observation& o, Verdict& v) {
         core::MessageReport r = tracker->message(m, om.transaction, om.dialog, late);
         if (r.subscription || !r.notes.empty()) {
             keep = true;
-            if (v.messages.empty()) v.messages.resize(o.messages.size());
-            v.messages[m.index] = stored(std::move(r));
+            if (v.size() == 0) v.resize(o.messages.size());
+            v[m.index] = stored(std::move(r));
         }
         out.write_backs.insert(out.write_backs.end(), late.write_backs.begin(), late.write_backs.end());
     }
@@ -632,12 +656,15 @@ void render(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, const Verdict* 
     const Verdict& v = *verdict;
     const bool shown = proto.referenced(tree);
     proto_tree* st = shown ? proto_item_add_subtree(top, ett_siptrack) : nullptr;
-    for (std::uint32_t id : v.frame_subscriptions) {
-        if (shown) add_generated(proto_tree_add_uint(st, hf_subscription, tvb, 0, 0, id));
-        table.changed(pinfo, id);
+    if (const FrameFindings* f = v.frame()) {
+        for (std::uint32_t id : f->subscriptions) {
+            if (shown) add_generated(proto_tree_add_uint(st, hf_subscription, tvb, 0, 0, id));
+            table.changed(pinfo, id);
+        }
+        add_notes(pinfo, st, tvb, top, f->notes);
     }
-    add_notes(pinfo, st, tvb, top, v.frame_notes);
-    for (const StoredReport& r : v.messages) {
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const StoredReport& r = v[i];
         if (!r.subscription && r.notes.empty()) continue;
         if (r.subscription) table.changed(pinfo, r.subscription);
         if (!shown) {
