@@ -187,7 +187,7 @@ std::optional<std::size_t> CrlfTracker::on_pong(std::uint32_t stream, const std:
     return p;
 }
 
-void CrlfTracker::on_time(std::uint32_t frame, Nanos time, std::vector<Learned>& learned) {
+void CrlfTracker::expire_waiting(std::uint32_t frame, Nanos time, std::vector<Learned>& learned) {
     while (!waiting_.empty()) {
         ++work_;
         const std::size_t p = waiting_.front();

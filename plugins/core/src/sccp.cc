@@ -157,7 +157,7 @@ void SccpTracker::on_tcp_ack(std::uint32_t stream, std::uint32_t ack, std::uint3
     if (!conn.acked_before && !ka.ack_frame) ka.role = SccpRole::backup;
 }
 
-void SccpTracker::on_time(std::uint32_t frame, Nanos time, std::vector<Learned>& learned) {
+void SccpTracker::expire_waiting(std::uint32_t frame, Nanos time, std::vector<Learned>& learned) {
     while (!waiting_.empty()) {
         ++work_;
         const std::size_t k = waiting_.front();

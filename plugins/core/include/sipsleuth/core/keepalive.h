@@ -171,7 +171,9 @@ public:
     /// answers, if any.
     std::optional<std::size_t> on_pong(std::uint32_t stream, const std::string& from, std::uint32_t frame, Nanos time);
     /// Any packet at time: pings whose pong timeout passed are closed as missing (learned here).
-    void on_time(std::uint32_t frame, Nanos time, std::vector<Learned>& learned);
+    void on_time(std::uint32_t frame, Nanos time, std::vector<Learned>& learned) {
+        if (!waiting_.empty()) expire_waiting(frame, time, learned);  // on every packet: inline when idle
+    }
     /// Whether stream is a known SIP (or CRLF) connection.
     bool known(std::uint32_t stream) const;
     /// Index of the connection of stream, if tracked.
@@ -185,6 +187,7 @@ public:
     std::uint64_t work_done() const { return work_; }
 
 private:
+    void expire_waiting(std::uint32_t frame, Nanos time, std::vector<Learned>& learned);
     std::optional<std::size_t> connection(std::uint32_t stream, bool create);
     void close_missing(std::size_t ping, std::uint32_t frame, std::vector<Learned>& learned);
 

@@ -98,7 +98,9 @@ public:
     /// A TCP segment from CUCM on a tracked stream acknowledging up to ack: the pending KeepAlive's TCP ack.
     void on_tcp_ack(std::uint32_t stream, std::uint32_t ack, std::uint32_t frame, Nanos time);
     /// Any packet at time: KeepAlives not answered within their expected interval are closed.
-    void on_time(std::uint32_t frame, Nanos time, std::vector<Learned>& learned);
+    void on_time(std::uint32_t frame, Nanos time, std::vector<Learned>& learned) {
+        if (!waiting_.empty()) expire_waiting(frame, time, learned);  // on every packet: inline when idle
+    }
 
     std::optional<std::size_t> connection_of(std::uint32_t stream) const;
     const SccpKeepalive& keepalive(std::size_t i) const { return keepalives_[i]; }
@@ -109,6 +111,7 @@ public:
     std::uint64_t work_done() const { return work_; }
 
 private:
+    void expire_waiting(std::uint32_t frame, Nanos time, std::vector<Learned>& learned);
     std::optional<std::size_t> connection(std::uint32_t stream, bool create);
     void close(std::size_t ka, std::uint32_t frame, std::vector<Learned>& learned);
 
