@@ -10,6 +10,7 @@
 // stored with the body's verdict, so a revisit (tshark -2, the GUI) renders the same tree.
 #include <algorithm>
 #include <tuple>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -235,22 +236,32 @@ std::size_t heap(const core::DialogEntry& d) {
 // (compact): a revisit decodes the body again and takes them over. The one-line summary is not kept:
 // it is made from the document when something shows it (summary_of).
 struct Verdict {
-    core::DialogInfo info;
+    // The decoded document behind a pointer: a compacted verdict (kept for every NOTIFY body of the
+    // capture) holds none, and a DialogInfo is 288 bytes even empty.
+    std::unique_ptr<core::DialogInfo> doc;
     std::size_t reported = 0, captured = 0;
     bool truncated = false;
     bool document_dropped = false;
     core::TrackResult track;
 
+    const core::DialogInfo& info() const {
+        static const core::DialogInfo none;
+        return doc ? *doc : none;
+    }
     std::size_t retained_bytes() const {
         const auto problems = [](const core::DocProblem& p) { return ws::heap_bytes(p.message); };
         const auto findings = [](const core::TrackFinding& f) { return ws::heap_bytes(f.message); };
-        return sizeof(Verdict) + heap(info.version) + heap(info.state) + heap(info.entity) +
-               ws::heap_bytes(info.dialogs, [](const core::DialogEntry& d) { return heap(d); }) +
-               heap(info.extensions) + ws::heap_bytes(info.problems, problems) +
-               ws::heap_bytes(track.findings, findings);
+        std::size_t bytes = sizeof(Verdict) + ws::heap_bytes(track.findings, findings);
+        if (doc) {
+            const core::DialogInfo& info = *doc;
+            bytes += sizeof(core::DialogInfo) + heap(info.version) + heap(info.state) + heap(info.entity) +
+                     ws::heap_bytes(info.dialogs, [](const core::DialogEntry& d) { return heap(d); }) +
+                     heap(info.extensions) + ws::heap_bytes(info.problems, problems);
+        }
+        return bytes;
     }
     void compact() {
-        info = core::DialogInfo();
+        doc.reset();
         document_dropped = true;
     }
     bool compacted() const { return document_dropped; }
@@ -432,12 +443,12 @@ Verdict analyse(tvbuff_t* tvb) {
     v.captured = body.data.size();
     v.truncated = body.truncated;
     const core::XmlLimits limits = xml.limits();
-    if (!v.truncated) v.info = core::parse_dialog_info(body.view(), limits);
+    if (!v.truncated) v.doc = std::make_unique<core::DialogInfo>(core::parse_dialog_info(body.view(), limits));
     return v;
 }
 
 std::string summary_of(const Verdict& v) {
-    return v.truncated ? "dialog-info (truncated)" : core::dialog_info_summary(v.info);
+    return v.truncated ? "dialog-info (truncated)" : core::dialog_info_summary(v.info());
 }
 
 // The dialog-info parts of the frame being dissected, for rlmi (part_summaries.h).
@@ -469,7 +480,7 @@ int dissect_dialoginfo(ws::BuiltinBody::Caller caller, tvbuff_t* tvb, packet_inf
         return tvb_captured_length(tvb);
     }
     const bool fresh_stored = got.fresh;
-    const core::DialogInfo& info = v->info;
+    const core::DialogInfo& info = v->info();
     if (v->truncated)
         xml.truncated(pinfo, top, v->captured, v->reported);
     // The summary is made only for what shows it: the Info column, the tree or a primed dialoginfo field
@@ -558,12 +569,12 @@ int dissect_tracking(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)
         for (Pending& p : pending) {
             if (p.frame != pinfo->num) continue;
             Verdict* v = verdicts.find_mutable(p.frame, p.slot);
-            if (!v || !v->info.decoded) continue;
+            if (!v || !v->info().decoded) continue;
             const ws::ObservedMessage* om = carrier(*o, p);
             if (!om || om->status == core::sip::ParseStatus::not_sip || !om->message.is("NOTIFY")) continue;
             const core::sip::Message& m = om->message;
             if (m.call_id.empty()) continue;
-            core::TrackedDocument doc = core::tracked_document(v->info);
+            core::TrackedDocument doc = core::tracked_document(v->info());
             // A part of a multipart body (an RLS's resource list NOTIFY): its versions are the RLS's.
             doc.in_list = m.content_type.compare(0, 10, "multipart/") == 0;
             for (core::TrackedDialog& d : doc.dialogs) {
