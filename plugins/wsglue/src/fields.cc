@@ -3,7 +3,6 @@
 // a range of one data source and tvb_raw_offset() maps a sub-tvb into it.
 #include "sipsleuth/wsglue/fields.h"
 
-#include <algorithm>
 #include <vector>
 
 namespace sipsleuth::wsglue {
@@ -76,12 +75,8 @@ Scope enclosing_message(proto_tree* tree, const ForeignField& message, tvbuff_t*
 }
 
 namespace {
-// Every PostDissector of this shared object, in construction order, and those handed off, in handoff
-// order (the order epan called them in when each was a post-dissector of its own).
-std::vector<PostDissector*>& all_post_dissectors() {
-    static std::vector<PostDissector*> all;
-    return all;
-}
+// This shared object's PostDissectors in handoff order (the order epan called them in when each was a
+// post-dissector of its own).
 std::vector<PostDissector*>& handed_off() {
     static std::vector<PostDissector*> order;
     return order;
@@ -91,7 +86,6 @@ dissector_handle_t dispatcher_handle = nullptr;
 
 PostDissector::PostDissector(Protocol& proto, dissector_t fn, std::initializer_list<ForeignField*> wanted)
     : proto_(proto), fn_(fn), wanted_(wanted) {
-    all_post_dissectors().push_back(this);
     proto_.on_init([] { update_all_wanted(); });
 }
 
