@@ -623,7 +623,6 @@ TEST(RegistrationTracker, RecordOfAnOlderTransaction) {
 
 TEST(RegistrationTracker, QueryWithoutContactIgnored) {
     Fixture x;
-    const RegistrationTracker& t = x.t;
     sip::Message q = reg(1, T0, kPrimary, "c", 1);
     q.contacts.clear();
     EXPECT_FALSE(x.on_request(q));

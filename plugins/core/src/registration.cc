@@ -13,6 +13,7 @@
 #include <cstring>
 #include <functional>
 
+#include "sipsleuth/core/sip_header.h"
 #include "sipsleuth/core/text.h"
 
 namespace sipsleuth::core {
@@ -46,16 +47,6 @@ constexpr std::array<std::uint8_t, 256> kClass = [] {
 }();
 bool hdr_ws(char c) { return kClass[static_cast<unsigned char>(c)] == kWs; }
 bool hdr_token(char c) { return kClass[static_cast<unsigned char>(c)] == kToken; }
-
-bool has_scheme(std::string_view uri) {
-    const std::size_t colon = uri.find(':');
-    if (colon == std::string_view::npos || colon == 0) return false;
-    for (std::size_t k = 0; k < colon; ++k)
-        if (!((uri[k] >= 'a' && uri[k] <= 'z') || (uri[k] >= 'A' && uri[k] <= 'Z') ||
-              (k > 0 && ((uri[k] >= '0' && uri[k] <= '9') || uri[k] == '+' || uri[k] == '-' || uri[k] == '.'))))
-            return false;
-    return true;
-}
 
 // Just after the closing quote of the quoted-string at s[i] == '"' (quoted-pairs skipped), or npos.
 std::size_t quoted_end(std::string_view s, std::size_t i) {

@@ -85,16 +85,6 @@ bool parse_params(Cursor& c, std::vector<HeaderParam>& out, std::string_view sto
     return true;
 }
 
-bool has_scheme(std::string_view uri) {
-    const std::size_t colon = uri.find(':');
-    if (colon == std::string_view::npos || colon == 0) return false;
-    for (std::size_t k = 0; k < colon; ++k)
-        if (!((uri[k] >= 'a' && uri[k] <= 'z') || (uri[k] >= 'A' && uri[k] <= 'Z') ||
-              (k > 0 && ((uri[k] >= '0' && uri[k] <= '9') || uri[k] == '+' || uri[k] == '-' || uri[k] == '.'))))
-            return false;
-    return true;
-}
-
 }  // namespace
 
 const HeaderParam* find_param(const std::vector<HeaderParam>& params, std::string_view name) {
@@ -172,6 +162,17 @@ std::optional<std::string> gruu_epid(const NameAddr& contact) {
         opaque->value->compare(0, kPrefix.size(), kPrefix) != 0)
         return std::nullopt;
     return opaque->value->substr(kPrefix.size());
+}
+
+// RFC 3261 section 25.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), before the first ':'.
+bool has_scheme(std::string_view uri) {
+    const std::size_t colon = uri.find(':');
+    if (colon == std::string_view::npos || colon == 0) return false;
+    for (std::size_t k = 0; k < colon; ++k)
+        if (!((uri[k] >= 'a' && uri[k] <= 'z') || (uri[k] >= 'A' && uri[k] <= 'Z') ||
+              (k > 0 && ((uri[k] >= '0' && uri[k] <= '9') || uri[k] == '+' || uri[k] == '-' || uri[k] == '.'))))
+            return false;
+    return true;
 }
 
 }  // namespace sipsleuth::core

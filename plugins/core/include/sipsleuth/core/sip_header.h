@@ -50,6 +50,9 @@ struct TokenParams {
 /// Parses `token *(;generic-param)`; nullopt when the value does not have that shape.
 std::optional<TokenParams> parse_token_params(std::string_view value);
 
+/// A URI starts with a scheme and ':' (RFC 3261 section 25.1: `sip:`, `tel:`, `urn:`...).
+bool has_scheme(std::string_view uri);
+
 /// Microsoft endpoint id of a Contact GRUU (`opaque=user:epid:NFExHZ6mj1yDHREOYWtdYQAA`), or nullopt.
 std::optional<std::string> gruu_epid(const NameAddr& contact);
 
