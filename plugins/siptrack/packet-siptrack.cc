@@ -240,22 +240,33 @@ public:
     /// 0 stands for the empty string.
     std::uint32_t string_id(const std::string& s) {
         if (s.empty()) return 0;
+        // Five strings per stored report, nearly always ones seen just before ("dialog", "NOTIFY",
+        // "active"): a small direct-mapped cache by length and end bytes answers before the hash look-up.
+        std::uint32_t& cached = recent_[(s.size() * 7u + static_cast<unsigned char>(s.front()) * 3u +
+                                         static_cast<unsigned char>(s.back())) % recent_.size()];
+        if (cached != 0 && strings_[cached] == s) return cached;
         auto it = string_index_.find(s);
-        if (it != string_index_.end()) return it->second;
+        if (it != string_index_.end()) return cached = it->second;
         strings_.push_back(s);
         const auto id = static_cast<std::uint32_t>(strings_.size() - 1);
         string_index_.emplace(strings_.back(), id);
-        return id;
+        return cached = id;
     }
     const std::string& string(std::uint32_t id) const { return strings_[id]; }
     /// 0 stands for no flow.
     std::uint32_t flow_id(const core::FlowRef& f) {
+        // Most reports name a flow named just before: a direct-mapped cache by stream answers first.
+        std::uint32_t& cached = recent_flows_[(f.stream * 2u + static_cast<std::uint32_t>(f.transport)) % recent_flows_.size()];
+        if (cached != 0) {
+            const core::FlowRef& c = flows_[cached].flow;
+            if (c.transport == f.transport && c.stream == f.stream && c.src == f.src && c.dst == f.dst) return cached;
+        }
         std::vector<std::uint32_t>& ids = flow_index_[(static_cast<std::uint64_t>(f.transport) << 32) | f.stream];
         for (std::uint32_t id : ids)
-            if (flows_[id].flow.src == f.src && flows_[id].flow.dst == f.dst) return id;
+            if (flows_[id].flow.src == f.src && flows_[id].flow.dst == f.dst) return cached = id;
         flows_.push_back({f, {}});
         ids.push_back(static_cast<std::uint32_t>(flows_.size() - 1));
-        return ids.back();
+        return cached = ids.back();
     }
     /// The flow's name (core::describe), made the first time it is asked for.
     const char* flow_name(std::uint32_t id) {
@@ -266,8 +277,10 @@ public:
     void clear() {
         strings_.assign(1, std::string());
         string_index_ = {};
+        recent_.fill(0);
         flows_.assign(1, Flow{});
         flow_index_ = {};
+        recent_flows_.fill(0);
     }
 
 private:
@@ -277,6 +290,8 @@ private:
     };
     std::deque<std::string> strings_{std::string()};  // a deque: the index's views stay valid
     std::unordered_map<std::string_view, std::uint32_t> string_index_;
+    std::array<std::uint32_t, 64> recent_{};  // ids of strings recently asked for (0: none)
+    std::array<std::uint32_t, 64> recent_flows_{};  // ids of flows recently asked for, by stream (0: none)
     std::deque<Flow> flows_{Flow{}};
     std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> flow_index_;
 } interned;

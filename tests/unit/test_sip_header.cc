@@ -8,6 +8,8 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
+#include <cstdint>
 
 namespace sipsleuth::core {
 namespace {
@@ -122,6 +124,54 @@ TEST(ParseTokenParams, SubscriptionStateAndEvent) {
     EXPECT_FALSE(parse_token_params(";x=1"));
     EXPECT_FALSE(parse_token_params("active junk"));
     EXPECT_FALSE(parse_token_params("active;reason=\"open"));
+}
+
+// The in-place reader (Event, Subscription-State on every NOTIFY) must accept exactly what
+// parse_token_params accepts and give the same token, names and values, quoted-pairs undone by text().
+void expect_same_reading(std::string_view v) {
+    SCOPED_TRACE(std::string(v));
+    const auto parsed = parse_token_params(v);
+    std::string_view token;
+    std::vector<ParamView> params;
+    const bool read = read_token_params(v, token, params);
+    ASSERT_EQ(read, parsed.has_value());
+    if (!read) return;
+    EXPECT_EQ(token, parsed->token);
+    ASSERT_EQ(params.size(), parsed->params.size());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        EXPECT_EQ(params[i].name, parsed->params[i].name);
+        EXPECT_EQ(params[i].value.has_value(), parsed->params[i].value.has_value());
+        EXPECT_EQ(params[i].quoted, parsed->params[i].quoted);
+        if (params[i].value) EXPECT_EQ(params[i].text(), *parsed->params[i].value);
+    }
+}
+
+TEST(ReadTokenParams, AgreesWithParseTokenParams) {
+    for (std::string_view v :
+         {"dialog", "dialog;id=7;sla", " presence ; id = \"a b\" ", "active;expires=3600", "terminated;reason=timeout ; retry-after=30",
+          "terminated;reason=\"a\\\"b\\\\\"", "pending;x=\"\"", "refer;id=1,x", "a;b=c,d", "a;;b", "a; =1",
+          "a;b=\"open", "a;b=\"esc\\", "", ";x=1", "active junk", "x;y=\"v\" ;z", "tok\t;\tp\t=\tv\t"}) {
+        expect_same_reading(v);
+    }
+    // Byte mutations of real values (a seeded walk: the same cases every run).
+    const std::string seeds[] = {"dialog;id=\"7\\\"x\";sla", "terminated;reason=deactivated;retry-after=30",
+                                 "active;expires=1800;x=\"y z\""};
+    const char alphabet[] = ";=\" \\,\tax\r\n";
+    std::uint32_t state = 12345;
+    for (const std::string& seed : seeds) {
+        for (int n = 0; n < 4000; ++n) {
+            std::string v = seed;
+            for (int k = 0; k < 3; ++k) {
+                state = state * 1103515245u + 12345u;
+                const std::size_t at = (state >> 8) % (v.size() + 1);
+                state = state * 1103515245u + 12345u;
+                const char c = alphabet[(state >> 8) % (sizeof alphabet - 1)];
+                if ((state >> 20) & 1) v.insert(at, 1, c);
+                else if (at < v.size()) v[at] = c;
+            }
+            expect_same_reading(v);
+        }
+    }
 }
 
 }  // namespace

@@ -35,6 +35,18 @@ struct Cursor {
         while (!eof() && is_token_char(s[i])) ++i;
         return s.substr(from, i - from);
     }
+    // Past the quoted-string at the cursor (which is on '"'); false when it never closes.
+    bool skip_quoted() {
+        for (++i; !eof(); ++i) {
+            if (s[i] == '\\' && i + 1 < s.size()) {
+                ++i;
+            } else if (s[i] == '"') {
+                ++i;
+                return true;
+            }
+        }
+        return false;
+    }
     // A quoted-string at the cursor (which is on '"'); nullopt when it never closes.
     std::optional<std::string> quoted() {
         std::string out;
@@ -52,37 +64,70 @@ struct Cursor {
     }
 };
 
-// *( ";" generic-param ) at the cursor. stop lists the characters that end an unquoted value besides
-// ';' and white space. False on a malformed parameter.
-bool parse_params(Cursor& c, std::vector<HeaderParam>& out, std::string_view stop) {
+// One generic-param as read in place: a quoted value without its quotes, quoted-pairs kept.
+struct RawParam {
+    std::size_t name_at = 0, value_at = 0;  // value_at: where the value starts (its opening quote)
+    std::string_view name, value;
+    bool has_value = false, quoted = false;
+};
+
+// The inside of a quoted-string with its quoted-pairs undone (as Cursor::quoted reads it).
+std::string unescape(std::string_view inner) {
+    std::string out;
+    out.reserve(inner.size());
+    for (std::size_t i = 0; i < inner.size(); ++i) {
+        if (inner[i] == '\\' && i + 1 < inner.size()) ++i;
+        out.push_back(inner[i]);
+    }
+    return out;
+}
+
+// *( ";" generic-param ) at the cursor, each read in place: fn(param, cursor) with the cursor just after
+// it. stop lists the characters that end an unquoted value besides ';' and white space. False on a
+// malformed parameter (fn has seen the ones before it).
+template <class Fn>
+bool scan_params(Cursor& c, std::string_view stop, Fn fn) {
     for (c.skip_ws(); c.peek() == ';'; c.skip_ws()) {
         ++c.i;
         c.skip_ws();
-        HeaderParam p;
-        const std::size_t name_at = c.i;
-        p.name = std::string(c.token());
-        p.name_span = c.span(name_at);
+        RawParam p;
+        p.name_at = c.i;
+        p.name = c.token();
         if (p.name.empty()) return false;
         c.skip_ws();
         if (c.peek() == '=') {
             ++c.i;
             c.skip_ws();
-            const std::size_t value_at = c.i;
+            p.has_value = true;
+            p.value_at = c.i;
             if (c.peek() == '"') {
-                auto q = c.quoted();
-                if (!q) return false;
-                p.value = std::move(*q);
+                if (!c.skip_quoted()) return false;
                 p.quoted = true;
+                p.value = c.s.substr(p.value_at + 1, c.i - p.value_at - 2);
             } else {
                 while (!c.eof() && c.peek() != ';' && !is_ws(c.peek()) && stop.find(c.peek()) == std::string_view::npos)
                     ++c.i;
-                p.value = std::string(c.s.substr(value_at, c.i - value_at));
+                p.value = c.s.substr(p.value_at, c.i - p.value_at);
             }
-            p.value_span = c.span(value_at);
         }
-        out.push_back(std::move(p));
+        fn(p, c);
     }
     return true;
+}
+
+// *( ";" generic-param ) at the cursor into out, values unquoted and unescaped.
+bool parse_params(Cursor& c, std::vector<HeaderParam>& out, std::string_view stop) {
+    return scan_params(c, stop, [&](const RawParam& raw, const Cursor& at) {
+        HeaderParam p;
+        p.name = std::string(raw.name);
+        p.name_span = {at.base + raw.name_at, raw.name.size()};
+        if (raw.has_value) {
+            p.value = raw.quoted ? unescape(raw.value) : std::string(raw.value);
+            p.quoted = raw.quoted;
+            p.value_span = at.span(raw.value_at);
+        }
+        out.push_back(std::move(p));
+    });
 }
 
 }  // namespace
@@ -153,6 +198,31 @@ std::optional<TokenParams> parse_token_params(std::string_view value) {
     c.skip_ws();
     if (!c.eof()) return std::nullopt;
     return out;
+}
+
+bool read_token_params(std::string_view value, std::string_view& token, std::vector<ParamView>& params) {
+    params.clear();
+    Cursor c{value, 0};
+    c.skip_ws();
+    token = c.token();
+    if (token.empty()) return false;
+    const bool ok = scan_params(c, ",", [&](const RawParam& raw, const Cursor&) {
+        params.push_back({raw.name, raw.has_value ? std::optional<std::string_view>(raw.value) : std::nullopt, raw.quoted});
+    });
+    if (!ok) return false;
+    c.skip_ws();
+    return c.eof();
+}
+
+const ParamView* find_param(const std::vector<ParamView>& params, std::string_view name) {
+    for (const ParamView& p : params)
+        if (iequals(p.name, name)) return &p;
+    return nullptr;
+}
+
+std::string ParamView::text() const {
+    if (!value) return {};
+    return quoted ? unescape(*value) : std::string(*value);
 }
 
 std::optional<std::string> gruu_epid(const NameAddr& contact) {

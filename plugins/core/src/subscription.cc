@@ -68,33 +68,45 @@ const char* state_name(int state) {
 
 struct ParsedState {
     int state = 0;  // 0 unknown/extension, 1 pending, 2 active, 3 terminated
-    std::string token, reason;
+    std::string reason;
     std::optional<std::uint32_t> expires;
 };
 
 // Subscription-State (RFC 6665 section 8.2.3): substate-value *(;subexp-params). nullopt when the
-// value does not parse or a known parameter has a value of the wrong shape.
-std::optional<ParsedState> parse_state(std::string_view value) {
-    const auto tp = parse_token_params(value);
-    if (!tp) return std::nullopt;
+// value does not parse or a known parameter has a value of the wrong shape. `params`: a buffer reused
+// across messages.
+std::optional<ParsedState> parse_state(std::string_view value, std::vector<ParamView>& params) {
+    std::string_view token;
+    if (!read_token_params(value, token, params)) return std::nullopt;
     ParsedState out;
-    out.token = lower(tp->token);
-    if (out.token == "pending") out.state = 1;
-    else if (out.token == "active") out.state = 2;
-    else if (out.token == "terminated") out.state = 3;
-    for (const HeaderParam& p : tp->params) {
-        const std::string name = lower(p.name);
-        if (name == "expires" || name == "retry-after") {
+    if (iequals(token, "pending")) out.state = 1;
+    else if (iequals(token, "active")) out.state = 2;
+    else if (iequals(token, "terminated")) out.state = 3;
+    for (const ParamView& p : params) {
+        const bool expires = iequals(p.name, "expires");
+        if (expires || iequals(p.name, "retry-after")) {
             if (!p.value) return std::nullopt;
-            const auto n = parse_decimal(*p.value, 0xFFFFFFFFu);
+            const auto n = parse_decimal(p.quoted ? p.text() : *p.value, 0xFFFFFFFFu);
             if (!n) return std::nullopt;
-            if (name == "expires") out.expires = static_cast<std::uint32_t>(*n);
-        } else if (name == "reason") {
+            if (expires) out.expires = static_cast<std::uint32_t>(*n);
+        } else if (iequals(p.name, "reason")) {
             if (!p.value) return std::nullopt;
-            out.reason = lower(sanitize_utf8(*p.value, 128));
+            out.reason = lower(sanitize_utf8(p.text(), 128));
         }
     }
     return out;
+}
+
+// The Event header (RFC 6665 section 8.2.1): its package, lower case, and its id parameter. False when
+// the value is not a token with parameters.
+bool read_event(std::string_view value, std::vector<ParamView>& params, std::string& event, std::string& id) {
+    std::string_view token;
+    if (!read_token_params(value, token, params)) return false;
+    event.assign(token);
+    for (char& c : event)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (const ParamView* p = find_param(params, "id"); p && p->value) id = sanitize_utf8(p->text(), 128);
+    return true;
 }
 
 bool is_2xx(std::uint32_t status) { return status >= 200 && status < 300; }
@@ -759,14 +771,11 @@ void SubscriptionTracker::on_subscribe(const sip::Message& m, const sip::TxnVerd
                                "SUBSCRIBE without Event header (RFC 6665 section 8.2.1): not followed"});
             return;
         }
-        const auto tp = parse_token_params(*m.event);
-        if (!tp) {
+        if (!read_event(*m.event, params_, event, id)) {
             r.notes.push_back({SubFinding::bad_event, "Event header " + quoted(*m.event) +
                                                           " is not an event package with parameters: not followed"});
             return;
         }
-        event = lower(tp->token);
-        if (const HeaderParam* p = find_param(tp->params, "id"); p && p->value) id = sanitize_utf8(*p->value, 128);
     }
     if (seen_before(m, txn, refer ? "REFER" : "retransmission", r)) return;
     // In the dialog (To tag): the subscription of both tags, or of the subscriber's tag while the
@@ -931,20 +940,17 @@ void SubscriptionTracker::on_notify(const sip::Message& m, const sip::TxnVerdict
         r.notes.push_back({SubFinding::missing_event, "NOTIFY without Event header (RFC 6665 section 8.2.1): not followed"});
         return;
     }
-    const auto tp = parse_token_params(*m.event);
-    if (!tp) {
+    std::string event, id;
+    if (!read_event(*m.event, params_, event, id)) {
         r.notes.push_back({SubFinding::bad_event,
                            "Event header " + quoted(*m.event) + " is not an event package with parameters: not followed"});
         return;
     }
-    const std::string event = lower(tp->token);
-    std::string id;
-    if (const HeaderParam* p = find_param(tp->params, "id"); p && p->value) id = sanitize_utf8(*p->value, 128);
     std::optional<ParsedState> st;
     if (!m.subscription_state) {
         r.notes.push_back({SubFinding::notify_without_state,
                            "NOTIFY without Subscription-State header (RFC 6665 section 8.2.3)"});
-    } else if (!(st = parse_state(*m.subscription_state))) {
+    } else if (!(st = parse_state(*m.subscription_state, params_))) {
         r.notes.push_back({SubFinding::bad_subscription_state,
                            "Subscription-State header " + quoted(*m.subscription_state) + " cannot be parsed"});
     }

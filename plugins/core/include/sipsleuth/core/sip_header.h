@@ -50,6 +50,22 @@ struct TokenParams {
 /// Parses `token *(;generic-param)`; nullopt when the value does not have that shape.
 std::optional<TokenParams> parse_token_params(std::string_view value);
 
+/// One generic-param read in place, valid as long as the value it was read from.
+struct ParamView {
+    std::string_view name;
+    std::optional<std::string_view> value;  ///< a quoted value without its quotes, quoted-pairs kept
+    bool quoted = false;
+    /// The value as parse_token_params gives it: quoted-pairs undone; empty without a value.
+    std::string text() const;
+};
+
+/// Reads `token *(;generic-param)` in place: the shape parse_token_params accepts, without a heap block
+/// once `params` (cleared first) has grown. False when the value does not have that shape.
+bool read_token_params(std::string_view value, std::string_view& token, std::vector<ParamView>& params);
+
+/// First parameter named name (ASCII case-insensitive), or nullptr.
+const ParamView* find_param(const std::vector<ParamView>& params, std::string_view name);
+
 /// A URI starts with a scheme and ':' (RFC 3261 section 25.1: `sip:`, `tel:`, `urn:`...).
 bool has_scheme(std::string_view uri);
 

@@ -28,6 +28,7 @@
 #include "sipsleuth/core/sip/dialog.h"
 #include "sipsleuth/core/sip/message.h"
 #include "sipsleuth/core/sip/transaction.h"
+#include "sipsleuth/core/sip_header.h"
 #include "sipsleuth/core/time.h"
 
 namespace sipsleuth::core {
@@ -352,6 +353,7 @@ private:
     FlowTable flows_;
     std::deque<Subscription> subs_;  ///< by id - 1; a deque: no subscription moves as the table grows
     std::string user_;  ///< scratch normalised user (user_of), reused likewise
+    std::vector<ParamView> params_;  ///< scratch: Event and Subscription-State parameters, read in place
     /// call-id, subscriber tag, notifier tag (empty while unknown), event, id -> subscription.
     IdIndex by_dialog_;
     /// call-id, subscriber tag, event, id -> the latest subscription (a SUBSCRIBE sent again after a
