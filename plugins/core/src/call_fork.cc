@@ -10,6 +10,8 @@
 // endpoint on that leg.
 #include "sipsleuth/core/call_fork.h"
 
+#include "sipsleuth/core/sip/flat_index.h"
+
 #include "sipsleuth/core/text.h"
 
 namespace sipsleuth::core {
@@ -46,27 +48,33 @@ std::string CallForkTracker::label(std::string_view method, bool initial, std::u
     return out;
 }
 
+std::uint64_t CallForkTracker::caller_key(std::string_view call_id, std::string_view caller_tag) {
+    return sip::detail::Hasher().add(call_id).add(caller_tag).done().a;
+}
+
+const std::uint32_t* CallForkTracker::find_index(std::string_view call_id, std::string_view caller_tag) const {
+    // A hash hit counts only when the call's own Call-ID and caller tag are these.
+    auto [it, end] = by_caller_.equal_range(caller_key(call_id, caller_tag));
+    for (; it != end; ++it) {
+        const Call& c = calls_[it->second].call;
+        if (c.call_id == call_id && c.caller_tag == caller_tag) return &it->second;
+    }
+    return nullptr;
+}
+
 CallForkTracker::State* CallForkTracker::find_call(const sip::Message& m, std::uint32_t& index, bool& from_caller) {
     // The first call of the Call-ID (in creation order) whose caller tag is the From tag (sent by the
     // caller) or the To tag (sent to it): two look-ups, not a pass over the Call-ID's calls.
-    key_.assign(m.call_id).push_back('\n');
-    const std::size_t base = key_.size();
-    key_.append(m.from.tag);
-    const auto from = by_caller_.find(key_);
-    auto to = by_caller_.end();
-    if (!m.to.tag.empty()) {
-        key_.resize(base);
-        key_.append(m.to.tag);
-        to = by_caller_.find(key_);
-    }
-    if (from != by_caller_.end() && (to == by_caller_.end() || from->second <= to->second)) {
+    const std::uint32_t* from = find_index(m.call_id, m.from.tag);
+    const std::uint32_t* to = m.to.tag.empty() ? nullptr : find_index(m.call_id, m.to.tag);
+    if (from && (!to || *from <= *to)) {
         from_caller = true;
-        index = from->second;
+        index = *from;
         return &calls_[index];
     }
-    if (to != by_caller_.end()) {
+    if (to) {
         from_caller = false;
-        index = to->second;
+        index = *to;
         return &calls_[index];
     }
     return nullptr;
@@ -180,7 +188,7 @@ ForkView CallForkTracker::observe(const sip::Message& m, const sip::TxnVerdict& 
         s->call.caller_tag = m.from.tag;
         s->call.invite_frame = m.frame;
         s->call.invite_cseq = m.cseq;
-        by_caller_.emplace(m.call_id + '\n' + m.from.tag, index);
+        by_caller_.emplace(caller_key(m.call_id, m.from.tag), index);
         from_caller = true;
     }
     Call& c = s->call;

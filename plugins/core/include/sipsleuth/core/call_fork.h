@@ -116,9 +116,11 @@ private:
 
     std::size_t max_calls_;
     std::vector<State> calls_;
-    /// Call-ID \n caller tag -> call (unique: a call is made only when no call of the Call-ID has the tag).
-    std::unordered_map<std::string, std::uint32_t> by_caller_;
-    std::string key_;  ///< scratch key, reused
+    /// Hash of (Call-ID, caller tag) -> index in calls_ (one call per pair: a call is made only when no
+    /// call of the Call-ID has the tag; find_index checks the call's own values).
+    std::unordered_multimap<std::uint64_t, std::uint32_t> by_caller_;
+    static std::uint64_t caller_key(std::string_view call_id, std::string_view caller_tag);
+    const std::uint32_t* find_index(std::string_view call_id, std::string_view caller_tag) const;
 };
 
 /// The answer that ended endpoint `number`'s (1-based) branch of a call, as a consequence: another
