@@ -66,14 +66,10 @@ TrackedDocument tracked_document(const DialogInfo& info) {
     return doc;
 }
 
-const std::string& DialogInfoTracker::key(std::initializer_list<std::string_view> parts) {
-    key_.clear();
-    for (const std::string_view p : parts) {
-        const auto n = static_cast<std::uint32_t>(p.size());
-        key_.append(reinterpret_cast<const char*>(&n), sizeof n);
-        key_.append(p.data(), p.size());
-    }
-    return key_;
+sip::detail::Fingerprint DialogInfoTracker::key(std::initializer_list<std::string_view> parts) {
+    sip::detail::Hasher h;
+    for (const std::string_view p : parts) h.add(p);
+    return h.done();
 }
 
 void DialogInfoTracker::subscribe(const sip::Message& subscribe) {
@@ -131,7 +127,8 @@ void DialogInfoTracker::check_ringing(Sub& sub, DialogState_& ds, const TrackedD
 TrackResult DialogInfoTracker::notify(const sip::Message& notify, const TrackedDocument& doc) {
     TrackResult result;
     const std::uint32_t cseq = notify.cseq, frame = notify.frame;
-    auto it = subs_.find(key({notify.call_id, notify.from.tag, notify.to.tag, doc.entity}));
+    const sip::detail::Fingerprint sub_key = key({notify.call_id, notify.from.tag, notify.to.tag, doc.entity});
+    auto it = subs_.find(sub_key);
     if (it == subs_.end()) {
         if (subs_.size() >= max_tracked_) {
             if (!reported_full_) {
@@ -142,7 +139,7 @@ TrackResult DialogInfoTracker::notify(const sip::Message& notify, const TrackedD
             }
             return result;
         }
-        it = subs_.emplace(key_, Sub{}).first;
+        it = subs_.emplace(sub_key, Sub{}).first;
         it->second.start_seen = starts_.count(key({notify.call_id, notify.to.tag})) > 0;
     }
     Sub& sub = it->second;

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "sipsleuth/core/dialog_info.h"
+#include "sipsleuth/core/sip/flat_index.h"
 #include "sipsleuth/core/sip/message.h"
 
 namespace sipsleuth::core {
@@ -154,15 +155,17 @@ private:
 
     std::size_t max_tracked_, max_dialogs_;
     bool reported_full_ = false;
-    /// Sets key_ to the length-prefixed parts (unambiguous whatever bytes they hold); the buffer is
-    /// reused, so a look-up allocates nothing.
-    const std::string& key(std::initializer_list<std::string_view> parts);
+    /// The parts' fingerprint: two 64-bit hashes of their bytes, each part's length mixed in first (the
+    /// transaction layer's keys, sip/flat_index.h: distinct keys merge only when both hashes collide).
+    static sip::detail::Fingerprint key(std::initializer_list<std::string_view> parts);
+    struct KeyHash {
+        std::size_t operator()(const sip::detail::Fingerprint& f) const { return static_cast<std::size_t>(f.a); }
+    };
 
-    // A subscription and entity: (Call-ID, From tag (the notifier's), To tag (the subscriber's), entity)
-    // as key(); hashed, not ordered (never iterated).
-    std::unordered_map<std::string, Sub> subs_;
-    std::unordered_set<std::string> starts_;  // key(Call-ID, subscriber tag)
-    std::string key_;
+    // A subscription and entity: key(Call-ID, From tag (the notifier's), To tag (the subscriber's),
+    // entity); hashed, not ordered (never iterated).
+    std::unordered_map<sip::detail::Fingerprint, Sub, KeyHash> subs_;
+    std::unordered_set<sip::detail::Fingerprint, KeyHash> starts_;  // key(Call-ID, subscriber tag)
     std::set<std::string> ringing_reported_;                // one finding per call, across subscriptions
     std::set<std::string> ringing_calls_;                   // calls some subscription saw ringing
 };

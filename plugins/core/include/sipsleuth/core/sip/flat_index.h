@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Internal to the transaction and dialog layers: the hashing and the tables they look keys up in, once
-// per SIP message. A key (a transaction's branch, sent-by and method; a dialog's Call-ID and tags) is
+// Internal to the core: the hashing and the tables the transaction and dialog layers look keys up in,
+// once per SIP message (the subscription, fork and dialog-info trackers hash their keys with the same
+// Hasher). A key (a transaction's branch, sent-by and method; a dialog's Call-ID and tags) is
 // never stored as text: it is reduced to a 128-bit fingerprint by two independent 64-bit hashes, so a
 // look-up hashes the key's bytes once and compares two words. Two distinct keys merge only when both
 // hashes collide (odds below 2^-100 per pair). The tables are open addressing with linear probing and
