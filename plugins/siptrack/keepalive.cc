@@ -20,6 +20,7 @@
 // run), and on revisits by a frame reference only: each finding is counted once in both modes.
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <memory>
 #include <optional>
 #include <string>
@@ -250,11 +251,12 @@ struct State {
     core::RegistrationTracker registrations;
     core::CrlfTracker crlf;
     core::SccpTracker sccp;
+    // One table of TCP connections for CRLF and SCCP (issue 15), looked up here once per TCP packet.
+    std::shared_ptr<core::KeepaliveStreams> streams;
     bool full_reported = false;
-    // One table of TCP connections for CRLF and SCCP (issue 15).
     State(core::RegistrationTracker::Settings r, core::CrlfTracker::Settings c, core::SccpTracker::Settings s,
-          const std::shared_ptr<core::KeepaliveStreams>& streams)
-        : registrations(r), crlf(c, streams), sccp(s, streams) {}
+          const std::shared_ptr<core::KeepaliveStreams>& table)
+        : registrations(r), crlf(c, table), sccp(s, table), streams(table) {}
 };
 std::unique_ptr<State> state;
 ws::FrameStore<Verdict> verdicts{proto, 2000000};
@@ -395,6 +397,26 @@ std::string endpoint(const core::Endpoint& e) {
     return s;
 }
 
+// Whether `name` is endpoint(e), without building it (a string per TCP packet before).
+bool is_endpoint(std::string_view name, const core::Endpoint& e) {
+    const bool v6 = e.address.find(':') != std::string::npos;
+    if (v6) {
+        if (name.size() < 2 || name.front() != '[') return false;
+        name.remove_prefix(1);
+    }
+    if (name.size() <= e.address.size() || name.compare(0, e.address.size(), e.address) != 0) return false;
+    name.remove_prefix(e.address.size());
+    if (v6) {
+        if (name.front() != ']') return false;
+        name.remove_prefix(1);
+    }
+    if (name.size() < 2 || name.front() != ':') return false;
+    name.remove_prefix(1);
+    char digits[8];
+    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, e.port);
+    return ec == std::errc() && name == std::string_view(digits, static_cast<std::size_t>(end - digits));
+}
+
 std::optional<guint32> uint_in(proto_tree* tree, const ws::ForeignField& f, const ws::Scope& scope) {
     field_info* fi = ws::Occurrences(tree, f).first_in(scope);
     if (!fi) return std::nullopt;
@@ -424,20 +446,26 @@ void analyse_sip(const ws::Observation& o, std::optional<std::uint32_t> stream, 
 
 // First pass: CRLF pings and pongs (TCP segments of exactly CRLFCRLF or CRLF on a SIP connection), read
 // from the segment's payload: Wireshark shows them as TCP only.
-void analyse_crlf(const core::sip::Frame& f, Verdict& v, std::vector<core::Learned>& learned) {
+// `known`: the stream's entry, when it has one. Returns whether the frame was a ping or pong.
+bool analyse_crlf(const core::sip::Frame& f, const core::KeepaliveStreams::Entry* known, Verdict& v,
+                  std::vector<core::Learned>& learned) {
     State& st = *state;
     const std::uint32_t len = f.tcp->len;
-    if ((len != 2 && len != 4) || f.payload.size() != len) return;
+    if ((len != 2 && len != 4) || f.payload.size() != len) return false;
     const std::uint32_t stream = f.flow.stream;
-    // A SIP connection: SIP seen on it before, or the SIP port.
-    if (!st.crlf.known(stream) && f.flow.src.port != 5060 && f.flow.dst.port != 5060) return;
+    // A SIP connection: SIP seen on it before, or the SIP port (CrlfTracker::known).
+    if (!(known && (known->sip || known->crlf)) && f.flow.src.port != 5060 && f.flow.dst.port != 5060) return false;
     if (f.payload == "\r\n\r\n") {
         if (const auto p = st.crlf.on_ping(stream, endpoint(f.flow.src), endpoint(f.flow.dst), f.number, f.time, learned))
             v.entries.push_back({What::crlf_ping, *p, 0});
-    } else if (f.payload == "\r\n") {
+        return true;
+    }
+    if (f.payload == "\r\n") {
         if (const auto p = st.crlf.on_pong(stream, endpoint(f.flow.src), f.number, f.time))
             v.entries.push_back({What::crlf_pong, *p, 0});
+        return true;
     }
+    return false;
 }
 
 // First pass: the Skinny PDUs of the frame (several per segment), from skinny.* fields; the TCP facts
@@ -475,9 +503,11 @@ void analyse_skinny(proto_tree* tree, const core::sip::Frame& f, Verdict& v, std
     });
 }
 
-// First pass: the TCP side of a frame (TCP retransmissions of REGISTERs, CRLF, SCCP).
-void analyse_tcp(proto_tree* tree, const ws::Observation& o, bool sip, Verdict& v,
-                 std::vector<core::Learned>& crlf_learned, std::vector<core::Learned>& sccp_learned) {
+// First pass: the TCP side of a frame (TCP retransmissions of REGISTERs, CRLF, SCCP). `e` is the
+// stream's entry in the keepalive stream table (nullptr: none yet), looked up once by analyse(); it is
+// looked up again only after a ping, pong or Skinny PDU, which may have made it.
+void analyse_tcp(proto_tree* tree, const ws::Observation& o, bool sip, const core::KeepaliveStreams::Entry* e,
+                 Verdict& v, std::vector<core::Learned>& crlf_learned, std::vector<core::Learned>& sccp_learned) {
     State& st = *state;
     const core::sip::Frame& f = o.frame;
     const std::uint32_t stream = f.flow.stream;
@@ -487,13 +517,23 @@ void analyse_tcp(proto_tree* tree, const ws::Observation& o, bool sip, Verdict& 
         for (const core::RegisterRef& ref : st.registrations.on_tcp_retransmission(o.retransmitted, f.number, f.time))
             v.entries.push_back({What::register_copy, ref.record, ref.copy});
     } else if (!sip && !f.tcp->retransmission) {
-        analyse_crlf(f, v, crlf_learned);
+        if (analyse_crlf(f, e, v, crlf_learned)) e = st.streams->find(stream);
     }
-    if (st.crlf.connection_of(stream)) st.crlf.on_traffic(stream, endpoint(f.flow.src));
-    if (ws::Occurrences(tree, ff_skinny).size() > 0) analyse_skinny(tree, f, v, sccp_learned);
-    if (const auto c = st.sccp.connection_of(stream)) {
-        const core::SccpConnection& conn = st.sccp.connection(*c);
-        if (f.tcp->ack_flag && !conn.cucm.empty() && endpoint(f.flow.src) == conn.cucm)
+    if (e && e->crlf) {
+        // CrlfTracker::on_traffic, its string made only for a side not seen yet (at most two per connection).
+        const std::vector<std::string>& sides = st.crlf.connection(*e->crlf).sides;
+        if (sides.size() < 2 && std::none_of(sides.begin(), sides.end(), [&](const std::string& side) {
+                return is_endpoint(side, f.flow.src);
+            }))
+            st.crlf.on_traffic(stream, endpoint(f.flow.src));
+    }
+    if (ws::Occurrences(tree, ff_skinny).size() > 0) {
+        analyse_skinny(tree, f, v, sccp_learned);
+        e = st.streams->find(stream);
+    }
+    if (e && e->sccp) {
+        const core::SccpConnection& conn = st.sccp.connection(*e->sccp);
+        if (f.tcp->ack_flag && !conn.cucm.empty() && is_endpoint(conn.cucm, f.flow.src))
             st.sccp.on_tcp_ack(stream, f.tcp->ack, f.number, f.time);
     }
 }
@@ -509,11 +549,13 @@ void analyse(proto_tree* tree, const ws::Observation& o) {
     const std::optional<std::uint32_t> stream =
         o.has_flow && f.tcp ? std::optional<std::uint32_t>(f.flow.stream) : std::nullopt;
     const bool sip = !o.messages.empty();
-    if (sip) {
-        analyse_sip(o, stream, v);
-        if (stream) st.crlf.on_sip(*stream);
+    if (sip) analyse_sip(o, stream, v);
+    if (stream) {
+        // One look-up of the stream's entry for the whole TCP side; a SIP message makes it (CrlfTracker::on_sip).
+        core::KeepaliveStreams::Entry* e = sip ? st.streams->get(*stream) : st.streams->find(*stream);
+        if (sip && e) e->sip = true;
+        analyse_tcp(tree, o, sip, e, v, crlf_learned, sccp_learned);
     }
-    if (stream) analyse_tcp(tree, o, sip, v, crlf_learned, sccp_learned);
     for (const core::Learned& l : crlf_learned) v.entries.push_back({What::crlf_missing, l.record, 0});
     for (const core::Learned& l : sccp_learned) v.entries.push_back({What::sccp_unacked, l.record, 0});
     const bool full = st.registrations.full() || st.crlf.full() || st.sccp.full() || verdicts.full();

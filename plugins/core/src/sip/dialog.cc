@@ -64,9 +64,10 @@ bool notify_matches(const std::string& origin_event, DialogUsage usage, const Me
     return got == origin_event;
 }
 
-// The dialog key: Call-ID and the two tags in sorted order (found from either side).
+// The dialog key: Call-ID and the two tags in a fixed order, shorter first, then by bytes (found from
+// either side; the length decides most pairs without comparing bytes).
 detail::Fingerprint dialog_key(std::string_view call_id, std::string_view a, std::string_view b) {
-    if (b < a) std::swap(a, b);
+    if (b.size() < a.size() || (b.size() == a.size() && std::memcmp(b.data(), a.data(), a.size()) < 0)) std::swap(a, b);
     return detail::Hasher().add(call_id).add(a).add(b).done();
 }
 
@@ -186,9 +187,10 @@ void DialogLayer::expire(Nanos now) {
     expiry_.expire(
         now,
         [&](DialogId id, Nanos at) {
-            Entry* e = entry(id);
-            if (e == nullptr || e->forget_at != at) return;
-            const auto slot = static_cast<std::uint32_t>(e - dialog_pool_.data());
+            const std::uint32_t found = dialog_by_id_.find(detail::id_key(id));  // slot + 1
+            if (found == 0 || dialog_pool_[found - 1].forget_at != at) return;
+            const std::uint32_t slot = found - 1;
+            Entry* e = &dialog_pool_[slot];
             by_key_.erase(e->key, slot + 1);
             dialog_by_id_.erase(detail::id_key(id), slot + 1);
             e->dialog.id = 0;
@@ -199,9 +201,10 @@ void DialogLayer::expire(Nanos now) {
     origin_expiry_.expire(
         now,
         [&](TxnId id, Nanos at) {
-            Origin* o = origin(id);
-            if (o == nullptr || o->forget_at != at) return;
-            const auto slot = static_cast<std::uint32_t>(o - origin_pool_.data());
+            const std::uint32_t found = origin_by_txn_.find(detail::id_key(id));  // slot + 1
+            if (found == 0 || origin_pool_[found - 1].forget_at != at) return;
+            const std::uint32_t slot = found - 1;
+            Origin* o = &origin_pool_[slot];
             if (o->by_tag) by_tag_.erase(o->tag_key, id);
             origin_by_txn_.erase(detail::id_key(id), slot + 1);
             o->txn = 0;
@@ -224,7 +227,7 @@ DialogLayer::Entry* DialogLayer::create(const Message& m, Origin* origin, Dialog
         dialog_free_.pop_back();
     } else {
         slot = static_cast<std::uint32_t>(dialog_pool_.size());
-        dialog_pool_.emplace_back();  // `origin` points into the other pool: still valid
+        dialog_pool_.emplace_back();  // moves no entry (nor any origin: `origin` stays valid)
     }
     Entry& e = dialog_pool_[slot];
     const DialogId id = next_id_++;

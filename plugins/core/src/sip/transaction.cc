@@ -30,16 +30,24 @@ inline std::uint64_t mix(std::uint64_t h, std::uint64_t w) {
     return (h << 29) | (h >> 35);
 }
 
+template <class W>
+inline W load(const char* p) {
+    W w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+}
+
+// A tail shorter than 8 bytes is read by overlapping loads (all its bytes, for a given length), as
+// detail::Hasher reads it: no loop per byte.
 std::uint64_t hash_words(std::uint64_t h, std::string_view s) {
-    std::size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
-        std::uint64_t w;
-        std::memcpy(&w, s.data() + i, 8);
-        h = mix(h, w);
-    }
-    std::uint64_t tail = s.size();  // the length tells "ab" + "c" from "a" + "bc"
-    for (; i < s.size(); ++i) tail = (tail << 8) | static_cast<unsigned char>(s[i]);
-    return mix(h, tail);
+    const char* p = s.data();
+    std::size_t n = s.size();
+    h = mix(h, n);  // the length tells "ab" + "c" from "a" + "bc"
+    for (; n >= 8; n -= 8, p += 8) h = mix(h, load<std::uint64_t>(p));
+    if (n >= 4) return mix(h, load<std::uint32_t>(p) | static_cast<std::uint64_t>(load<std::uint32_t>(p + n - 4)) << 32);
+    if (n == 0) return h;
+    const auto b = [&](std::size_t i) { return static_cast<std::uint64_t>(static_cast<unsigned char>(p[i])); };
+    return mix(h, b(0) | b(n / 2) << 8 | b(n - 1) << 16);
 }
 
 std::uint64_t hash_words(std::uint64_t h, std::uint64_t n) { return mix(h, n); }
@@ -65,6 +73,11 @@ bool overlaps(std::uint32_t ab, std::uint32_t ae, std::uint32_t bb, std::uint32_
 
 MessageRef ref_of(const Message& m) { return {m.frame, m.index, m.time}; }
 
+// Via::rfc3261_branch() without its out-of-line string compare (called for every message).
+inline bool has_cookie(const Via& via) {
+    return via.branch.size() > 7 && std::memcmp(via.branch.data(), "z9hG4bK", 7) == 0;
+}
+
 bool is_tcp(const Message& m) { return m.flow.transport == Transport::tcp && m.seq_end != m.seq_begin; }
 
 // The matching key: for an RFC 3261 branch, branch and method (section 17.1.3, as a client matches; the
@@ -75,7 +88,7 @@ bool is_tcp(const Message& m) { return m.flow.transport == Transport::tcp && m.s
 detail::Hasher key_base(const Message& m) {
     detail::Hasher h;
     const Via& via = m.via;
-    if (via.rfc3261_branch()) {
+    if (has_cookie(via)) {
         // Branch and method only, as a client matches a response (RFC 3261 section 17.1.3): the branch
         // is unique per transaction, and real UAs rewrite their sent-by port in responses (an ALU phone
         // answers with 5860 in the Via it received as 5260), which must not unlink the response.
@@ -106,8 +119,8 @@ Transaction* TransactionLayer::find(TxnId id) {
     return e == nullptr ? nullptr : &e->txn;
 }
 
-void TransactionLayer::forget(Entry& e) {
-    const auto slot = static_cast<std::uint32_t>(&e - pool_.data());
+void TransactionLayer::forget(std::uint32_t slot) {
+    Entry& e = pool_[slot];
     by_key_.erase(e.key, slot + 1);
     by_id_.erase(detail::id_key(e.txn.id), slot + 1);
     e.txn.id = 0;
@@ -119,9 +132,9 @@ void TransactionLayer::expire(Nanos now) {
     expiry_.expire(
         now,
         [&](TxnId id, Nanos at) {
-            Entry* e = entry(id);
-            if (e == nullptr || e->forget_at != at) return;  // forgotten, or touched since
-            forget(*e);
+            const std::uint32_t slot = by_id_.find(detail::id_key(id));
+            if (slot == 0 || pool_[slot - 1].forget_at != at) return;  // forgotten, or touched since
+            forget(slot - 1);
         },
         work_);
     while (!tcp_order_.empty() && tcp_order_.front().first + limits_.linger <= now) {
@@ -154,18 +167,22 @@ TransactionLayer::Entry* TransactionLayer::create(const detail::Fingerprint& key
         free_.pop_back();
     } else {
         slot = static_cast<std::uint32_t>(pool_.size());
-        pool_.emplace_back();
+        pool_.emplace_back();  // moves no other entry
     }
     Entry& e = pool_[slot];
-    // A reused entry keeps the capacity of its method and Request-URI.
-    std::string method = std::move(e.txn.method);
-    e.txn = Transaction();
-    e.txn.method = std::move(method);
+    // A reused entry keeps the capacity of its method and Request-URI: every other field is reset in
+    // place (assigning a fresh Transaction moved the method string three times).
+    Transaction& t = e.txn;
     const TxnId id = next_id_++;
-    e.txn.id = id;
+    t.id = id;
     const std::string& txn_method = m.txn_method();
-    e.txn.method.assign(txn_method.data(), txn_method.size());
-    e.txn.rfc3261 = m.via.rfc3261_branch();
+    t.method.assign(txn_method.data(), txn_method.size());
+    t.rfc3261 = has_cookie(m.via);
+    t.request_seen = t.request_in_dialog = false;
+    t.first_request = t.last_request = t.first_response = t.final_response = t.ack = MessageRef();
+    t.request_copies = t.final_status = 0;
+    t.cancels = t.cancelled_by = 0;
+    t.last_activity = 0;
     e.key = key;
     e.request_uri.clear();
     e.request_direction = 0;

@@ -120,13 +120,40 @@ public:
     const DialogLimits& limits() const { return limits_; }
 
 private:
+    // An origin's dialogs in creation order: almost always one or two, kept inline; more move to the heap
+    // (a vector per origin cost an allocation for its first dialog).
+    class DialogIds {
+    public:
+        void push_back(DialogId id) {
+            if (more_.empty() && count_ < kInline) {
+                inline_[count_++] = id;
+                return;
+            }
+            if (more_.empty()) more_.assign(inline_, inline_ + count_);
+            more_.push_back(id);
+        }
+        const DialogId* begin() const { return more_.empty() ? inline_ : more_.data(); }
+        const DialogId* end() const { return begin() + size(); }
+        std::size_t size() const { return more_.empty() ? count_ : more_.size(); }
+        DialogId operator[](std::size_t i) const { return begin()[i]; }
+        void clear() {
+            count_ = 0;
+            more_.clear();
+        }
+
+    private:
+        static constexpr std::size_t kInline = 4;
+        DialogId inline_[kInline] = {};
+        std::size_t count_ = 0;
+        std::vector<DialogId> more_;  // all of them once there are more than kInline
+    };
     // Both pooled: a forgotten item's slot is reused with the capacity of its strings and vectors.
     struct Origin {  // one out-of-dialog INVITE, SUBSCRIBE or REFER
         TxnId txn = 0;  // 0: a free slot
         DialogUsage usage = DialogUsage::invite;
         std::string event;  // SUBSCRIBE, REFER: the Event's type and id, for NOTIFY matching
         MessageRef request;
-        std::vector<DialogId> dialogs;
+        DialogIds dialogs;
         bool by_tag = false;  // SUBSCRIBE, REFER: in by_tag_ under tag_key
         detail::Fingerprint tag_key;
         Nanos forget_at = 0;
@@ -151,12 +178,12 @@ private:
     bool overflowed_ = false;
     mutable std::uint64_t work_ = 0;
     std::string event_;  // scratch, reused
-    mutable std::vector<Entry> dialog_pool_;
+    mutable detail::ChunkedPool<Entry> dialog_pool_;
     std::vector<std::uint32_t> dialog_free_;
     std::size_t dialogs_live_ = 0;
     detail::FlatIndex dialog_by_id_;  // id -> slot + 1
     detail::FlatIndex by_key_;        // Call-ID and the two tags -> slot + 1
-    mutable std::vector<Origin> origin_pool_;
+    mutable detail::ChunkedPool<Origin> origin_pool_;
     std::vector<std::uint32_t> origin_free_;
     std::size_t origins_live_ = 0;
     detail::FlatIndex origin_by_txn_;  // transaction id -> slot + 1

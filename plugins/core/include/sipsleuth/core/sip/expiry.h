@@ -11,6 +11,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "sipsleuth/core/time.h"
@@ -73,21 +74,15 @@ public:
     void push(std::size_t cls, Nanos at, std::uint32_t id) {
         queues_[cls].push_back({at, id});
         ++entries_;
+        if (at < due_) due_ = at;
     }
 
     /// Calls forget(id, at) for every entry due at `now` (at <= now), front first. forget decides
-    /// whether the entry is live (and then forgets the item).
+    /// whether the entry is live (and then forgets the item). Called on every message: inline while
+    /// nothing is due.
     template <class Forget>
     void expire(Nanos now, Forget forget, std::uint64_t& work) {
-        for (auto& q : queues_) {
-            while (!q.empty() && q.front().at <= now) {
-                ++work;
-                const Item it = q.front();
-                q.pop_front();
-                --entries_;
-                forget(it.id, it.at);
-            }
-        }
+        if (now >= due_) expire_due(now, forget, work);
     }
 
     /// Drops stale entries (live(id, at) false) once they outnumber the `live_items`.
@@ -111,8 +106,26 @@ private:
         Nanos at = 0;
         std::uint32_t id = 0;
     };
+    template <class Forget>
+    void expire_due(Nanos now, Forget forget, std::uint64_t& work) {
+        due_ = kNever;
+        for (auto& q : queues_) {
+            while (!q.empty() && q.front().at <= now) {
+                ++work;
+                const Item it = q.front();
+                q.pop_front();
+                --entries_;
+                forget(it.id, it.at);
+            }
+            if (!q.empty() && q.front().at < due_) due_ = q.front().at;
+        }
+    }
+    static constexpr Nanos kNever = std::numeric_limits<Nanos>::max();
     std::array<Ring<Item>, Classes> queues_;
     std::size_t entries_ = 0;
+    // No queue's front is due before this (a lower bound: pushes lower it, expire_due recomputes it), so
+    // a message with nothing due looks at no queue.
+    Nanos due_ = kNever;
 };
 
 }  // namespace sipsleuth::core::sip::detail

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Internal to the core: the hashing and the tables the transaction and dialog layers look keys up in,
-// once per SIP message (the subscription, fork and dialog-info trackers hash their keys with the same
-// Hasher). A key (a transaction's branch, sent-by and method; a dialog's Call-ID and tags) is
+// once per SIP message, and the pool their items live in (the subscription, fork and dialog-info
+// trackers hash their keys with the same Hasher). A key (a transaction's branch, sent-by and method; a
+// dialog's Call-ID and tags) is
 // never stored as text: it is reduced to a 128-bit fingerprint by two independent 64-bit hashes, so a
 // look-up hashes the key's bytes once and compares two words. Two distinct keys merge only when both
 // hashes collide (odds below 2^-100 per pair). The tables are open addressing with linear probing and
@@ -12,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -151,6 +153,27 @@ private:
 
     std::vector<Slot> slots_;
     std::size_t mask_ = 0, size_ = 0;
+};
+
+/// Slots of T addressed by index, in chunks of 2^ChunkBits that never move: growing allocates one chunk
+/// and moves no item (a vector moved every item, strings and all, each time it doubled). References stay
+/// valid while the pool lives.
+template <class T, unsigned ChunkBits = 6>
+class ChunkedPool {
+public:
+    T& operator[](std::size_t i) { return chunks_[i >> ChunkBits][i & kMask]; }
+    const T& operator[](std::size_t i) const { return chunks_[i >> ChunkBits][i & kMask]; }
+    std::size_t size() const { return size_; }
+    /// A new default-constructed slot at index size() - 1.
+    T& emplace_back() {
+        if (size_ == chunks_.size() << ChunkBits) chunks_.push_back(std::make_unique<T[]>(kMask + 1));
+        return (*this)[size_++];
+    }
+
+private:
+    static constexpr std::size_t kMask = (std::size_t{1} << ChunkBits) - 1;
+    std::vector<std::unique_ptr<T[]>> chunks_;
+    std::size_t size_ = 0;
 };
 
 /// A fingerprint of a 32-bit id (for id -> slot tables).

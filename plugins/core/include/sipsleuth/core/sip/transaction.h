@@ -58,7 +58,8 @@ struct TransactionLimits {
 };
 
 /// What the layer keeps of one transaction. Callers may write back links (e.g. a later finding onto the
-/// request's frame) by reading it through TransactionLayer::find().
+/// request's frame) by reading it through TransactionLayer::find(). (A pooled one is reset field by field
+/// in TransactionLayer::create: a new field is reset there too.)
 struct Transaction {
     TxnId id = 0;
     std::string method;  ///< INVITE, REGISTER, CANCEL, ACK (an ACK to a 2xx), ...
@@ -182,7 +183,7 @@ private:
     Entry* entry(TxnId id) const;
     Entry* lookup(const detail::Fingerprint& key);
     Entry* create(const detail::Fingerprint& key, const Message& m, TxnVerdict& v);
-    void forget(Entry& e);
+    void forget(std::uint32_t slot);
     void touch(Entry& e, Nanos t);
     void on_request(const Message& m, TxnVerdict& v);
     void on_response(const Message& m, TxnVerdict& v);
@@ -192,7 +193,7 @@ private:
     TxnId next_id_ = 1;
     bool overflowed_ = false;
     std::uint64_t work_ = 0;
-    mutable std::vector<Entry> pool_;     // slots; a live one has txn.id != 0
+    mutable detail::ChunkedPool<Entry> pool_;  // slots; a live one has txn.id != 0
     std::vector<std::uint32_t> free_;     // free slots
     std::size_t live_ = 0;
     detail::FlatIndex by_id_;   // id -> slot + 1
