@@ -2,9 +2,8 @@
 // Internal to the core: the hashing and the tables the transaction and dialog layers look keys up in,
 // once per SIP message, and the pool their items live in (the subscription, fork and dialog-info
 // trackers hash their keys with the same Hasher). A key (a transaction's branch, sent-by and method; a
-// dialog's Call-ID and tags) is
-// never stored as text: it is reduced to a 128-bit fingerprint by two independent 64-bit hashes, so a
-// look-up hashes the key's bytes once and compares two words. Two distinct keys merge only when both
+// dialog's Call-ID and tags) is never stored as text: it is reduced to a 128-bit fingerprint by two
+// independent 64-bit hashes, so a look-up hashes the key's bytes once and compares two words. Two distinct keys merge only when both
 // hashes collide (odds below 2^-100 per pair). The tables are open addressing with linear probing and
 // backward-shift deletion (no tombstones), power-of-two sized at most half full: no allocation per
 // look-up, insertion or erasure once grown.
