@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Internal to the core: the hashing and the tables the transaction and dialog layers look keys up in,
 // once per SIP message, and the pool their items live in (the subscription, fork and dialog-info
-// trackers hash their keys with the same Hasher). A key (a transaction's branch, sent-by and method; a
-// dialog's Call-ID and tags) is never stored as text: it is reduced to a 128-bit fingerprint by two
-// independent 64-bit hashes, so a look-up hashes the key's bytes once and compares two words. Two distinct keys merge only when both
-// hashes collide (odds below 2^-100 per pair). The tables are open addressing with linear probing and
-// backward-shift deletion (no tombstones), power-of-two sized at most half full: no allocation per
-// look-up, insertion or erasure once grown.
+// trackers hash their keys with the same Hasher). A key (a transaction's branch and method; a dialog's
+// Call-ID and tags) is never stored as text: it is reduced to a 128-bit fingerprint by two independent
+// 64-bit hashes, so a look-up hashes the key's bytes once and compares two words. Two distinct keys
+// merge only when both hashes collide (odds below 2^-100 per pair). The tables are open addressing with
+// linear probing and backward-shift deletion (no tombstones), power-of-two sized at most half full: no
+// allocation per look-up, insertion or erasure once grown.
 #pragma once
 
 #include <cstddef>
@@ -143,11 +143,16 @@ private:
     void grow() {
         std::vector<Slot> old;
         old.swap(slots_);
-        slots_.assign(old.empty() ? 64 : old.size() * 2, Slot());
+        slots_.resize(old.empty() ? 64 : old.size() * 2);
         mask_ = slots_.size() - 1;
-        size_ = 0;
-        for (const Slot& s : old)
-            if (s.value != 0) put(s.key, s.value);
+        // The keys are distinct: each goes to the first free slot of its probe run, as put() would
+        // place it, without comparing keys or checking the load on the way.
+        for (const Slot& s : old) {
+            if (s.value == 0) continue;
+            std::size_t i = s.key.a & mask_;
+            while (slots_[i].value != 0) i = (i + 1) & mask_;
+            slots_[i] = s;
+        }
     }
 
     std::vector<Slot> slots_;
