@@ -141,6 +141,17 @@ def empty_capture(scratch):
     return path
 
 
+def floor_scratch(scratch, capture):
+    """What the floor scripts (lua_floors.py, c_floors.py) set up in scratch: a plugin dir without
+    plugins, a home for nobody, the capture where nobody can read it, and a capture without packets.
+    Returns (empty_dir, home, capture, empty)."""
+    os.chmod(scratch, 0o755)
+    empty_dir = os.path.join(scratch, "no-plugins")
+    os.makedirs(os.path.join(empty_dir, "4.0", "epan"))
+    home = wsrun.make_home()
+    return empty_dir, home, ensure_readable(capture, home, scratch, "capture"), empty_capture(scratch)
+
+
 def frame_count(path):
     """Frames of a classic little-endian pcap."""
     count = 0
@@ -206,9 +217,10 @@ def measure(argv, plugin_dir, home):
 CALLGRIND_DIR = {"path": None}
 
 
-def instructions(argv, plugin_dir, home):
+def instructions(argv, plugin_dir, home, extra_env=None):
     """Instructions executed by argv under callgrind: repeatable where CPU time is noisy. With
-    --callgrind-dir the profile is kept there for callgrind_annotate."""
+    --callgrind-dir the profile is kept there for callgrind_annotate. extra_env: variables set for the
+    measured program (c_floors.py's probe reads its fields from one)."""
     out = "/dev/null"
     if CALLGRIND_DIR["path"]:
         capture = next((os.path.basename(a) for a in argv if a.endswith(".pcap")), "none")
@@ -219,6 +231,13 @@ def instructions(argv, plugin_dir, home):
         out = os.path.join(CALLGRIND_DIR["path"], f"callgrind.{capture[:-5]}.{kind}.{side}.out")
     cmd, env = wsrun.command(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"] + argv,
                              plugin_dir, home)
+    if extra_env:
+        # Set for the program itself: an `env` in front of valgrind would be the program measured.
+        if env is None:
+            at = cmd.index("valgrind")
+            cmd = cmd[:at] + [f"{k}={v}" for k, v in sorted(extra_env.items())] + cmd[at:]
+        else:
+            env = dict(env, **extra_env)
     proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                           errors="replace")
     found = re.search(r"Collected : (\d+)", proc.stderr)

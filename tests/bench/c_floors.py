@@ -25,7 +25,6 @@ import concurrent.futures
 import glob
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
@@ -51,25 +50,6 @@ def suite_foreign_fields():
     return names
 
 
-def count(argv, plugin_dir, home, fields):
-    """Instructions of argv under callgrind, with SIPSLEUTH_FLOOR_FIELDS set when fields is not None."""
-    run = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + argv
-    cmd, env = wsrun.command(run, plugin_dir, home)
-    if fields is not None:
-        # Set for tshark itself: an `env` in front of valgrind would be the program measured.
-        if env is None:
-            at = cmd.index("valgrind")
-            cmd = cmd[:at] + [f"SIPSLEUTH_FLOOR_FIELDS={','.join(fields)}"] + cmd[at:]
-        else:
-            env = dict(env, SIPSLEUTH_FLOOR_FIELDS=",".join(fields))
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                          errors="replace")
-    found = re.search(r"Collected : (\d+)", proc.stderr)
-    if proc.returncode != 0 or not found:
-        sys.exit(f"callgrind failed: {' '.join(cmd)}\n{proc.stderr[-2000:]}")
-    return int(found.group(1))
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--floor-dir", default=os.path.join(bench.ROOT, "build", "floor-plugins"),
@@ -85,12 +65,7 @@ def main():
     packets = bench.frame_count(capture)
     wanted = suite_foreign_fields()
     with tempfile.TemporaryDirectory(prefix="sipsleuth-cfloor-") as scratch:
-        os.chmod(scratch, 0o755)
-        empty_dir = os.path.join(scratch, "no-plugins")
-        os.makedirs(os.path.join(empty_dir, "4.0", "epan"))
-        home = wsrun.make_home()
-        capture = bench.ensure_readable(capture, home, scratch, "capture")
-        empty = bench.empty_capture(scratch)
+        empty_dir, home, capture, empty = bench.floor_scratch(scratch, capture)
         floor_dir = bench.ensure_readable(os.path.abspath(args.floor_dir), home, scratch, "floor dir")
         sides = [("plain", empty_dir, None), ("probe, no field", floor_dir, []), ("probe, sip", floor_dir, ["sip"]),
                  ("probe, suite's fields", floor_dir, wanted)]
@@ -101,7 +76,8 @@ def main():
 
         def measure(run):
             (_, plugin_dir, fields), (_, extra), cap = run
-            return count([wsrun.TSHARK, "-n", "-r", cap, *extra], plugin_dir, home, fields)
+            return bench.instructions([wsrun.TSHARK, "-n", "-r", cap, *extra], plugin_dir, home,
+                                      None if fields is None else {"SIPSLEUTH_FLOOR_FIELDS": ",".join(fields)})
 
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
             counts = dict(zip([(r[0][0], r[1][0], r[2]) for r in runs], pool.map(measure, runs)))

@@ -38,12 +38,7 @@ def main():
     capture = bench.make_capture(os.path.abspath(args.workdir), "sip-heavy", args.sip_packets)
     packets = bench.frame_count(capture)
     with tempfile.TemporaryDirectory(prefix="sipsleuth-luafloor-") as scratch:
-        os.chmod(scratch, 0o755)
-        empty_dir = os.path.join(scratch, "no-plugins")
-        os.makedirs(os.path.join(empty_dir, "4.0", "epan"))
-        home = wsrun.make_home()
-        capture = bench.ensure_readable(capture, home, scratch, "capture")
-        empty = bench.empty_capture(scratch)
+        empty_dir, home, capture, empty = bench.floor_scratch(scratch, capture)
         sides = [("plain", [], home)]
         for path in FLOORS:
             staged = os.path.join(scratch, os.path.basename(path))
