@@ -49,7 +49,7 @@ std::string CallForkTracker::label(std::string_view method, bool initial, std::u
 }
 
 std::uint64_t CallForkTracker::caller_key(std::string_view call_id, std::string_view caller_tag) {
-    return sip::detail::Hasher().add(call_id).add(caller_tag).done().a;
+    return sip::detail::fingerprint({call_id, caller_tag}).a;
 }
 
 const std::uint32_t* CallForkTracker::find_index(std::string_view call_id, std::string_view caller_tag) const {

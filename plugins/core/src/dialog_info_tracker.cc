@@ -66,14 +66,9 @@ TrackedDocument tracked_document(const DialogInfo& info) {
     return doc;
 }
 
-sip::detail::Fingerprint DialogInfoTracker::key(std::initializer_list<std::string_view> parts) {
-    sip::detail::Hasher h;
-    for (const std::string_view p : parts) h.add(p);
-    return h.done();
-}
-
 void DialogInfoTracker::subscribe(const sip::Message& subscribe) {
-    if (starts_.size() < max_tracked_) starts_.insert(key({subscribe.call_id, subscribe.from.tag}));
+    if (starts_.size() < max_tracked_)
+        starts_.insert(sip::detail::fingerprint({subscribe.call_id, subscribe.from.tag}));
 }
 
 void DialogInfoTracker::note_discarded(Sub& sub, const TrackedDocument& doc, std::uint32_t frame) {
@@ -127,7 +122,8 @@ void DialogInfoTracker::check_ringing(Sub& sub, DialogState_& ds, const TrackedD
 TrackResult DialogInfoTracker::notify(const sip::Message& notify, const TrackedDocument& doc) {
     TrackResult result;
     const std::uint32_t cseq = notify.cseq, frame = notify.frame;
-    const sip::detail::Fingerprint sub_key = key({notify.call_id, notify.from.tag, notify.to.tag, doc.entity});
+    const sip::detail::Fingerprint sub_key =
+        sip::detail::fingerprint({notify.call_id, notify.from.tag, notify.to.tag, doc.entity});
     auto it = subs_.find(sub_key);
     if (it == subs_.end()) {
         if (subs_.size() >= max_tracked_) {
@@ -140,7 +136,7 @@ TrackResult DialogInfoTracker::notify(const sip::Message& notify, const TrackedD
             return result;
         }
         it = subs_.emplace(sub_key, Sub{}).first;
-        it->second.start_seen = starts_.count(key({notify.call_id, notify.to.tag})) > 0;
+        it->second.start_seen = starts_.count(sip::detail::fingerprint({notify.call_id, notify.to.tag})) > 0;
     }
     Sub& sub = it->second;
     result.tracked = true;

@@ -271,9 +271,7 @@ void SubscriptionTracker::end_txn(Slots::value_type* node) {
 std::uint64_t SubscriptionTracker::hash_parts(std::initializer_list<std::string_view> parts) {
     // The transaction layer's hash (each part's length mixed in first): one pass over the bytes, a word
     // at a time, where std::hash per part cost a call and a set-up each.
-    sip::detail::Hasher h;
-    for (std::string_view p : parts) h.add(p);
-    return h.done().a;
+    return sip::detail::fingerprint(parts).a;
 }
 
 template <typename Same>

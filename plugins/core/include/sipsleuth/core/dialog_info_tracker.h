@@ -15,7 +15,6 @@
 #pragma once
 
 #include <cstdint>
-#include <initializer_list>
 #include <map>
 #include <optional>
 #include <set>
@@ -155,17 +154,15 @@ private:
 
     std::size_t max_tracked_, max_dialogs_;
     bool reported_full_ = false;
-    /// The parts' fingerprint: two 64-bit hashes of their bytes, each part's length mixed in first (the
-    /// transaction layer's keys, sip/flat_index.h: distinct keys merge only when both hashes collide).
-    static sip::detail::Fingerprint key(std::initializer_list<std::string_view> parts);
     struct KeyHash {
         std::size_t operator()(const sip::detail::Fingerprint& f) const { return static_cast<std::size_t>(f.a); }
     };
 
-    // A subscription and entity: key(Call-ID, From tag (the notifier's), To tag (the subscriber's),
-    // entity); hashed, not ordered (never iterated).
+    // A subscription and entity: sip::detail::fingerprint(Call-ID, From tag (the notifier's), To tag (the
+    // subscriber's), entity), as the transaction layer's keys (distinct keys merge only when both 64-bit
+    // hashes collide); hashed, not ordered (never iterated).
     std::unordered_map<sip::detail::Fingerprint, Sub, KeyHash> subs_;
-    std::unordered_set<sip::detail::Fingerprint, KeyHash> starts_;  // key(Call-ID, subscriber tag)
+    std::unordered_set<sip::detail::Fingerprint, KeyHash> starts_;  // fingerprint(Call-ID, subscriber tag)
     std::set<std::string> ringing_reported_;                // one finding per call, across subscriptions
     std::set<std::string> ringing_calls_;                   // calls some subscription saw ringing
 };

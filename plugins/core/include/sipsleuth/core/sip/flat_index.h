@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -179,6 +180,14 @@ private:
     std::vector<std::unique_ptr<T[]>> chunks_;
     std::size_t size_ = 0;
 };
+
+/// The fingerprint of several strings, in order (the keys of the subscription, fork and dialog-info
+/// trackers).
+inline Fingerprint fingerprint(std::initializer_list<std::string_view> parts) {
+    Hasher h;
+    for (const std::string_view p : parts) h.add(p);
+    return h.done();
+}
 
 /// A fingerprint of a 32-bit id (for id -> slot tables).
 inline Fingerprint id_key(std::uint32_t id) {
